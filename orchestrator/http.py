@@ -27,6 +27,7 @@ from orchestrator.errors import (
 log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
 
@@ -59,7 +60,7 @@ def problem(
         "detail": detail,
         "code": code,
         "instance": request.path,
-        "request_id": request.get("request_id"),
+        "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"WWW-Authenticate": 'Bearer realm="rada"'} if status == 401 else None
@@ -83,7 +84,7 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id and logging context; domain errors → problem+json; the rest → a bare 500."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     with structlog.contextvars.bound_contextvars(request_id=request_id):
         try:
             response = await handler(request)
