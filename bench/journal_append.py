@@ -17,15 +17,15 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator import database, store  # noqa: E402
-from orchestrator.settings import DatabaseSettings  # noqa: E402
+from orchestrator import database, store
+from orchestrator.settings import DatabaseSettings
 
 
 async def setup(url: str, sessions: int) -> list[uuid.UUID]:
@@ -33,13 +33,17 @@ async def setup(url: str, sessions: int) -> list[uuid.UUID]:
     try:
         await database.migrate(conn)
         council = uuid.uuid4()
-        await conn.execute("INSERT INTO councils (id, name, convocation, total_composition) "
-                           "VALUES ($1, 'bench', 1, 26)", council)
+        await conn.execute(
+            "INSERT INTO councils (id, name, convocation, total_composition) "
+            "VALUES ($1, 'bench', 1, 26)",
+            council,
+        )
         ids = [uuid.uuid4() for _ in range(sessions)]
         await conn.executemany(
             "INSERT INTO sessions (id, council_id, title, number, starts_at, planned_end, room) "
             "VALUES ($1, $2, 'b', $3, now(), now() + interval '1 hour', $4)",
-            [(sid, council, n + 1, f"room-{sid}") for n, sid in enumerate(ids)])
+            [(sid, council, n + 1, f"room-{sid}") for n, sid in enumerate(ids)],
+        )
         await conn.execute("""CREATE TABLE IF NOT EXISTS bench_plain (
             session_id uuid, seq integer, at timestamptz, actor text, type text, payload jsonb,
             prev_hash text, hash text)""")
@@ -49,27 +53,39 @@ async def setup(url: str, sessions: int) -> list[uuid.UUID]:
         await conn.close()
 
 
-PAYLOAD = {"vote_id": "3", "participant_id": str(uuid.UUID(int=1)), "answer": "for",
-           "source": "deputy"}
+PAYLOAD = {
+    "vote_id": "3",
+    "participant_id": str(uuid.UUID(int=1)),
+    "answer": "for",
+    "source": "deputy",
+}
 
 
-async def run_journal(pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int,
-                      workers: int) -> float:
+async def run_journal(
+    pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int, workers: int
+) -> float:
     async def worker(mine: list[uuid.UUID]) -> None:
         async with pool.acquire() as conn:
             for _ in range(per_session):
                 for sid in mine:
                     async with conn.transaction():
-                        await store.append_event(conn, sid, "ballot_recorded", PAYLOAD,
-                                                 actor="bench", at=datetime.now(timezone.utc))
+                        await store.append_event(
+                            conn,
+                            sid,
+                            "ballot_recorded",
+                            PAYLOAD,
+                            actor="bench",
+                            at=datetime.now(UTC),
+                        )
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(ids[i::workers]) for i in range(workers)))
     return time.perf_counter() - start
 
 
-async def run_plain(pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int,
-                    workers: int) -> float:
+async def run_plain(
+    pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int, workers: int
+) -> float:
     async def worker(mine: list[uuid.UUID]) -> None:
         async with pool.acquire() as conn:
             for seq in range(1, per_session + 1):
@@ -77,8 +93,15 @@ async def run_plain(pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int,
                     async with conn.transaction():
                         await conn.execute(
                             "INSERT INTO bench_plain VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-                            sid, seq, datetime.now(timezone.utc), "bench", "ballot_recorded",
-                            PAYLOAD, "", "")
+                            sid,
+                            seq,
+                            datetime.now(UTC),
+                            "bench",
+                            "ballot_recorded",
+                            PAYLOAD,
+                            "",
+                            "",
+                        )
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(ids[i::workers]) for i in range(workers)))
@@ -111,8 +134,9 @@ async def main(events: int, sessions: int, workers: int) -> None:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=8)

@@ -74,10 +74,10 @@ async def admin_only_authenticator(request: web.Request) -> Principal:
 
 async def principal(request: web.Request) -> Principal:
     """The caller of this request (cached on the request)."""
-    cached = request.get(PRINCIPAL)
+    cached: Principal | None = request.get(PRINCIPAL)
     if cached is not None:
         return cached
-    found = await request.app[AUTHENTICATOR](request)
+    found: Principal = await request.app[AUTHENTICATOR](request)
     request[PRINCIPAL] = found
     return found
 

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def future(hours: float = 48) -> str:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat()
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
 
 
 # A 26-seat council with surnames that exercise the Ukrainian alphabet (R15).
@@ -135,13 +135,18 @@ ROSTER_CSV = """surname,given_name,patronymic,role,email,phone
 
 
 async def make_council(client: TestClient[Any, Any], total: int = 26) -> str:
-    r = await client.post("/api/v1/councils", headers=ADMIN,
-                          json={"name": "Коростишівська міська рада", "convocation": 8,
-                                "total_composition": total})
+    r = await client.post(
+        "/api/v1/councils",
+        headers=ADMIN,
+        json={"name": "Коростишівська міська рада", "convocation": 8, "total_composition": total},
+    )
     assert r.status == 201, await r.text()
     council_id: str = (await r.json())["id"]
-    r = await client.put(f"/api/v1/councils/{council_id}/roster",
-                         data=ROSTER_CSV.encode(), headers={**ADMIN, "Content-Type": "text/csv"})
+    r = await client.put(
+        f"/api/v1/councils/{council_id}/roster",
+        data=ROSTER_CSV.encode(),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
     assert r.status == 200, await r.text()
     return council_id
 
@@ -151,9 +156,16 @@ def agenda(n: int = 2) -> list[dict[str, Any]]:
     return [{"title": f"Питання {i + 1}", "category": cats[i % 3]} for i in range(n)]
 
 
-async def make_session(client: TestClient[Any, Any], council_id: str, **over: Any) -> dict[str, Any]:
-    body = {"title": "Позачергова сесія", "number": 1, "starts_at": future(), "agenda": agenda(),
-            **over}
+async def make_session(
+    client: TestClient[Any, Any], council_id: str, **over: Any
+) -> dict[str, Any]:
+    body = {
+        "title": "Позачергова сесія",
+        "number": 1,
+        "starts_at": future(),
+        "agenda": agenda(),
+        **over,
+    }
     r = await client.post(f"/api/v1/councils/{council_id}/sessions", headers=ADMIN, json=body)
     assert r.status == 201, await r.text()
     result: dict[str, Any] = await r.json()

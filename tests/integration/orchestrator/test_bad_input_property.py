@@ -13,14 +13,36 @@ from tests.conftest import ADMIN, make_council, make_session
 
 Client = TestClient[Any, Any]
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(),
-                    st.text(max_size=30))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)),
-    max_leaves=12)
-FIELDS = ["title", "number", "starts_at", "agenda", "guests", "chair_member_id", "chair_reason",
-          "name", "convocation", "total_composition", "person", "reason", "category",
-          "secret_ballot", "surname", "email", "phone", "role"]
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(), st.text(max_size=30)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    "title",
+    "number",
+    "starts_at",
+    "agenda",
+    "guests",
+    "chair_member_id",
+    "chair_reason",
+    "name",
+    "convocation",
+    "total_composition",
+    "person",
+    "reason",
+    "category",
+    "secret_ballot",
+    "surname",
+    "email",
+    "phone",
+    "role",
+]
 bodies = st.one_of(
     values,
     st.dictionaries(st.sampled_from(FIELDS), values, max_size=8),
@@ -56,8 +78,9 @@ async def test_random_bodies_never_break_anything(client: Client) -> None:
             data = raw.encode("utf-8", "surrogatepass")
         else:
             data = json.dumps(body).encode()
-        r = await client.request(method, path, data=data,
-                                 headers={**ADMIN, "Content-Type": "application/json"})
+        r = await client.request(
+            method, path, data=data, headers={**ADMIN, "Content-Type": "application/json"}
+        )
         seen.add(r.status)
         assert r.status < 500, (method, path, body, await r.text())
         if r.status >= 400:

@@ -15,13 +15,15 @@ Client = TestClient[Any, Any]
 async def test_roster_import_and_csv_export_round_trip(client: Client) -> None:
     """A UTF-8 CSV roster imports and exports back with the same Ukrainian rows."""
     council = await make_council(client)
-    r = await client.get(f"/api/v1/councils/{council}/roster",
-                         headers={**ADMIN, "Accept": "text/csv"})
+    r = await client.get(
+        f"/api/v1/councils/{council}/roster", headers={**ADMIN, "Accept": "text/csv"}
+    )
     assert r.status == 200
     exported = (await r.read()).decode()
     assert exported.replace("\r\n", "\n").splitlines()[0] == ROSTER_CSV.splitlines()[0]
     assert sorted(exported.replace("\r\n", "\n").splitlines()[1:]) == sorted(
-        ROSTER_CSV.splitlines()[1:])
+        ROSTER_CSV.splitlines()[1:]
+    )
 
 
 async def test_bad_roster_imports_nothing(client: Client, pool: asyncpg.Pool) -> None:
@@ -29,8 +31,11 @@ async def test_bad_roster_imports_nothing(client: Client, pool: asyncpg.Pool) ->
     council = await make_council(client)
     before = await pool.fetch("SELECT * FROM members ORDER BY id")
     bad = ROSTER_CSV + "Новий,Депутат,,deputy,ivanenko@rada.test,+380501119999\n"
-    r = await client.put(f"/api/v1/councils/{council}/roster", data=bad.encode(),
-                         headers={**ADMIN, "Content-Type": "text/csv"})
+    r = await client.put(
+        f"/api/v1/councils/{council}/roster",
+        data=bad.encode(),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
     assert r.status == 422
     assert r.content_type == "application/problem+json"
     body = await r.json()
@@ -41,8 +46,11 @@ async def test_bad_roster_imports_nothing(client: Client, pool: asyncpg.Pool) ->
 async def test_wrong_encoding_is_refused(client: Client) -> None:
     """A cp1251 roster gets a 422 naming the file and the fix."""
     council = await make_council(client)
-    r = await client.put(f"/api/v1/councils/{council}/roster", data=ROSTER_CSV.encode("cp1251"),
-                         headers={**ADMIN, "Content-Type": "text/csv"})
+    r = await client.put(
+        f"/api/v1/councils/{council}/roster",
+        data=ROSTER_CSV.encode("cp1251"),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
     body = await r.json()
     assert (r.status, body["field"]) == (422, "file")
     assert "UTF-8" in body["detail"]
@@ -53,8 +61,11 @@ async def test_reimport_retires_members_not_in_the_file(client: Client) -> None:
     council = await make_council(client)
     first = await (await client.get(f"/api/v1/councils/{council}/roster", headers=ADMIN)).json()
     shorter = "\n".join(ROSTER_CSV.splitlines()[:-1]) + "\n"
-    r = await client.put(f"/api/v1/councils/{council}/roster", data=shorter.encode(),
-                         headers={**ADMIN, "Content-Type": "text/csv"})
+    r = await client.put(
+        f"/api/v1/councils/{council}/roster",
+        data=shorter.encode(),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
     assert await r.json() == {"added": 0, "updated": 6, "retired": 1}
     second = await (await client.get(f"/api/v1/councils/{council}/roster", headers=ADMIN)).json()
     assert {m["id"] for m in second} < {m["id"] for m in first}
@@ -63,9 +74,19 @@ async def test_reimport_retires_members_not_in_the_file(client: Client) -> None:
 async def test_json_roster_is_validated_like_csv(client: Client) -> None:
     """The JSON form of the roster goes through the same checks."""
     council = await make_council(client)
-    r = await client.put(f"/api/v1/councils/{council}/roster", headers=ADMIN,
-                         json=[{"surname": "А1", "given_name": "Б", "role": "deputy",
-                                "email": "a@b.ua", "phone": "+380501112233"}])
+    r = await client.put(
+        f"/api/v1/councils/{council}/roster",
+        headers=ADMIN,
+        json=[
+            {
+                "surname": "А1",
+                "given_name": "Б",
+                "role": "deputy",
+                "email": "a@b.ua",
+                "phone": "+380501112233",
+            }
+        ],
+    )
     body = await r.json()
     assert r.status == 422
     assert body["errors"][0]["field"] == "surname"

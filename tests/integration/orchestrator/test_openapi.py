@@ -10,7 +10,9 @@ from aiohttp.web import Application
 from orchestrator.openapi import documented_routes
 
 
-async def test_every_api_route_is_documented(client: TestClient[Any, Any], app: Application) -> None:
+async def test_every_api_route_is_documented(
+    client: TestClient[Any, Any], app: Application
+) -> None:
     """Each /api route has an operation note and appears in openapi.json, and nothing else does."""
     routes = documented_routes(app)
     undocumented = [(m, p) for m, p, note in routes if note is None]

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from orchestrator import journal
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def chain(n: int = 5) -> list[journal.Event]:
     sid = uuid.UUID(int=7)
     out, prev = [], journal.GENESIS
     for i in range(1, n + 1):
-        ev = journal.seal(sid, i, T0 + timedelta(seconds=i), "admin", "remark_recorded",
-                          {"item": i, "text": "Зауваження щодо ґрунтів і їжі"}, prev)
+        ev = journal.seal(
+            sid,
+            i,
+            T0 + timedelta(seconds=i),
+            "admin",
+            "remark_recorded",
+            {"item": i, "text": "Зауваження щодо ґрунтів і їжі"},
+            prev,
+        )
         out.append(ev)
         prev = ev.hash
     return out
@@ -35,9 +42,13 @@ def test_any_altered_field_is_found(field: str) -> None:
     events = chain()
     victim = events[2]
     changed = {
-        "seq": 99, "at": victim.at + timedelta(microseconds=1), "actor": "chair",
-        "type": "ballot_recorded", "payload": {**victim.payload, "text": "інше"},
-        "prev_hash": "f" * 64, "hash": "0" * 64,
+        "seq": 99,
+        "at": victim.at + timedelta(microseconds=1),
+        "actor": "chair",
+        "type": "ballot_recorded",
+        "payload": {**victim.payload, "text": "інше"},
+        "prev_hash": "f" * 64,
+        "hash": "0" * 64,
     }[field]
     events[2] = dataclasses.replace(victim, **{field: changed})
     faults = journal.verify_chain(events)

@@ -51,7 +51,10 @@ def test_every_bad_row_is_reported() -> None:
     )
     errs = errors_of(data.encode())
     assert [(e["row"], e["field"]) for e in errs] == [
-        (6, "email"), (7, "role"), (8, "email"), (9, "phone")
+        (6, "email"),
+        (7, "role"),
+        (8, "email"),
+        (9, "phone"),
     ]
 
 
