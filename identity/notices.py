@@ -17,10 +17,9 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from identity import links, mail, store
-from identity.links import Purpose, StoredLink
-from orchestrator import events
-from orchestrator import store as core
+from identity import mail, store
+from identity.service import IdentityService
+from orchestrator.errors import NotFound
 from orchestrator.service import Clock, CouncilService
 
 log = structlog.get_logger(__name__)
@@ -34,6 +33,7 @@ class NoticeSender:
         self,
         pool: asyncpg.Pool,
         council: CouncilService,
+        identity: IdentityService,
         mailer: mail.Mailer,
         *,
         public_url: str,
@@ -42,6 +42,7 @@ class NoticeSender:
     ) -> None:
         self.pool = pool
         self.council = council
+        self.identity = identity
         self.mailer = mailer
         self.public_url = public_url.rstrip("/")
         self.clock = clock
@@ -87,10 +88,13 @@ class NoticeSender:
 
     async def _compose(self, claim: store.ClaimedNotice) -> mail.Notice | mail.Delivery:
         """Issue a fresh link (revoking any earlier one) and build the notice around it."""
-        now = self.clock()
-        async with self.pool.acquire() as conn, conn.transaction():
-            ref = await store.get_participant(conn, claim.session_id, claim.participant_id)
-            if ref is None or ref.removed:
+        try:
+            token, ref, session = await self.identity.issue_link(
+                claim.session_id, claim.participant_id
+            )
+        except NotFound:
+            now = self.clock()
+            async with self.pool.acquire() as conn:
                 await store.finish_notice(
                     conn,
                     claim.notice_id,
@@ -99,35 +103,8 @@ class NoticeSender:
                     error="participant removed from the list",
                     at=now,
                 )
-                return mail.Delivery(
-                    str(claim.notice_id), mail.DeliveryStatus.FAILED, 0, now, "removed"
-                )
-            session = await core.get_session(conn, claim.session_id)
-            if await store.revoke_current_link(
-                conn, claim.session_id, claim.participant_id, now, "superseded"
-            ):
-                await core.append_event(
-                    conn,
-                    claim.session_id,
-                    events.LINK_REVOKED,
-                    {
-                        "participant_id": str(claim.participant_id),
-                        "reason": "superseded by a new notice",
-                    },
-                    actor="rada",
-                    at=now,
-                )
-            issued = links.issue(session.planned_end)
-            await store.insert_link(
-                conn,
-                StoredLink(
-                    issued.digest,
-                    claim.session_id,
-                    claim.participant_id,
-                    Purpose.JOIN,
-                    issued.expires_at,
-                ),
-                now,
+            return mail.Delivery(
+                str(claim.notice_id), mail.DeliveryStatus.FAILED, 0, now, "removed"
             )
         view = await self.council.session_view(claim.session_id)
         attachments = []
@@ -148,6 +125,6 @@ class NoticeSender:
                 mail.AgendaLine(i["index"], i["title"], i["category_uk"]) for i in view["agenda"]
             ],
             broadcast_url=view["broadcast_url"],
-            link_url=f"{self.public_url}/join/{issued.token}",
+            link_url=f"{self.public_url}/join/{token}",
             attachments=attachments,
         )

@@ -22,6 +22,7 @@ from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
 from orchestrator import events
 from orchestrator import store as core
 from orchestrator.auth import Principal, Role
+from orchestrator.database import Conn
 from orchestrator.errors import Conflict, Invalid, NotFound
 from orchestrator.service import Clock
 
@@ -139,7 +140,34 @@ class IdentityService:
         async with self.pool.acquire() as conn:
             await store.delete_signin(conn, cookie_digest(cookie))
 
-    # --- links (the administrator) -------------------------------------------------------
+    # --- links ---------------------------------------------------------------------------
+
+    async def issue_link(
+        self, session_id: UUID, participant_id: UUID
+    ) -> tuple[str, store.ParticipantRef, core.SessionRow]:
+        """A fresh personal link for the notice (any earlier one is revoked, journaled).
+        The token is returned once, for the e-mail; only its digest is stored."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            ref = await store.get_participant(conn, session_id, participant_id)
+            if ref is None or ref.removed:
+                raise NotFound("no such participant in this session", code="participant_not_found")
+            session = await core.get_session(conn, session_id)
+            if await store.revoke_current_link(conn, session_id, participant_id, now, "superseded"):
+                await core.append_event(
+                    conn,
+                    session_id,
+                    events.LINK_REVOKED,
+                    {"participant_id": str(participant_id), "reason": "superseded by a new link"},
+                    actor="rada",
+                    at=now,
+                )
+            issued = links.issue(session.planned_end)
+            stored = links.StoredLink(
+                issued.digest, session_id, participant_id, links.Purpose.JOIN, issued.expires_at
+            )
+            await store.insert_link(conn, stored, now)
+        return issued.token, ref, session
 
     async def revoke(
         self, session_id: UUID, participant_id: UUID, reason: str, by: Principal
@@ -299,7 +327,7 @@ class IdentityService:
         return len(closed)
 
     @staticmethod
-    async def _session_for(conn: asyncpg.Connection, room: str) -> UUID:
+    async def _session_for(conn: Conn, room: str) -> UUID:
         session_id = await store.session_by_room(conn, room)
         if session_id is None:
             raise NotFound("no session uses this room", code="room_not_found")

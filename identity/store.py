@@ -11,6 +11,7 @@ import asyncpg
 from identity.links import Purpose, StoredLink
 from orchestrator import events
 from orchestrator.auth import Role
+from orchestrator.database import Conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def _ref(r: asyncpg.Record) -> ParticipantRef:
 
 
 async def get_participant(
-    conn: asyncpg.Connection, session_id: UUID, participant_id: UUID
+    conn: Conn, session_id: UUID, participant_id: UUID
 ) -> ParticipantRef | None:
     r = await conn.fetchrow(
         """SELECT session_id, participant_id, role, surname, given_name, email, removed
@@ -92,12 +93,12 @@ async def get_participant(
     return None if r is None else _ref(r)
 
 
-async def session_by_room(conn: asyncpg.Connection, room: str) -> UUID | None:
+async def session_by_room(conn: Conn, room: str) -> UUID | None:
     value = await conn.fetchval("SELECT id FROM sessions WHERE room = $1", room)
     return value if isinstance(value, UUID) else None
 
 
-async def journal_types(conn: asyncpg.Connection, session_id: UUID, types: list[str]) -> set[str]:
+async def journal_types(conn: Conn, session_id: UUID, types: list[str]) -> set[str]:
     rows = await conn.fetch(
         "SELECT DISTINCT type FROM journal WHERE session_id = $1 AND type = ANY($2::text[])",
         session_id,
@@ -106,7 +107,7 @@ async def journal_types(conn: asyncpg.Connection, session_id: UUID, types: list[
     return {r["type"] for r in rows}
 
 
-async def identified(conn: asyncpg.Connection, session_id: UUID) -> set[UUID]:
+async def identified(conn: Conn, session_id: UUID) -> set[UUID]:
     rows = await conn.fetch(
         "SELECT payload->>'participant_id' AS pid FROM journal WHERE session_id = $1 AND type = $2",
         session_id,
@@ -118,7 +119,7 @@ async def identified(conn: asyncpg.Connection, session_id: UUID) -> set[UUID]:
 # --- personal links --------------------------------------------------------------------
 
 
-async def insert_link(conn: asyncpg.Connection, link: StoredLink, created_at: datetime) -> None:
+async def insert_link(conn: Conn, link: StoredLink, created_at: datetime) -> None:
     await conn.execute(
         """INSERT INTO personal_links (token_sha256, session_id, participant_id, purpose,
                created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)""",
@@ -132,7 +133,7 @@ async def insert_link(conn: asyncpg.Connection, link: StoredLink, created_at: da
 
 
 async def revoke_current_link(
-    conn: asyncpg.Connection, session_id: UUID, participant_id: UUID, at: datetime, reason: str
+    conn: Conn, session_id: UUID, participant_id: UUID, at: datetime, reason: str
 ) -> bool:
     """Revoke the participant's current link and end every sign-in made with it."""
     digest = await conn.fetchval(
@@ -152,7 +153,7 @@ async def revoke_current_link(
     return digest is not None
 
 
-async def get_link(conn: asyncpg.Connection, digest: bytes) -> StoredLink | None:
+async def get_link(conn: Conn, digest: bytes) -> StoredLink | None:
     r = await conn.fetchrow("SELECT * FROM personal_links WHERE token_sha256 = $1", digest)
     if r is None:
         return None
@@ -166,7 +167,7 @@ async def get_link(conn: asyncpg.Connection, digest: bytes) -> StoredLink | None
     )
 
 
-async def mark_link_used(conn: asyncpg.Connection, digest: bytes, at: datetime) -> None:
+async def mark_link_used(conn: Conn, digest: bytes, at: datetime) -> None:
     await conn.execute(
         """UPDATE personal_links SET uses = uses + 1, last_used_at = $2,
                first_used_at = coalesce(first_used_at, $2) WHERE token_sha256 = $1""",
@@ -179,7 +180,7 @@ async def mark_link_used(conn: asyncpg.Connection, digest: bytes, at: datetime) 
 
 
 async def replace_signin(
-    conn: asyncpg.Connection,
+    conn: Conn,
     cookie_digest: bytes,
     link: StoredLink,
     csrf_token: str,
@@ -204,9 +205,7 @@ async def replace_signin(
     )
 
 
-async def get_signin(
-    conn: asyncpg.Connection, cookie_digest: bytes, now: datetime
-) -> SignIn | None:
+async def get_signin(conn: Conn, cookie_digest: bytes, now: datetime) -> SignIn | None:
     """The sign-in, only while its link is unrevoked and unexpired and the person is listed."""
     r = await conn.fetchrow(
         """SELECT s.session_id, s.participant_id, p.role, s.csrf_token, s.expires_at
@@ -226,16 +225,14 @@ async def get_signin(
     )
 
 
-async def delete_signin(conn: asyncpg.Connection, cookie_digest: bytes) -> None:
+async def delete_signin(conn: Conn, cookie_digest: bytes) -> None:
     await conn.execute("DELETE FROM signins WHERE cookie_sha256 = $1", cookie_digest)
 
 
 # --- wrong-link rate limit -------------------------------------------------------------
 
 
-async def link_failures(
-    conn: asyncpg.Connection, address: str, now: datetime, window: timedelta
-) -> int:
+async def link_failures(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
     value = await conn.fetchval(
         "SELECT failures FROM link_failures WHERE address = $1 AND window_start > $2",
         address,
@@ -244,9 +241,7 @@ async def link_failures(
     return int(value or 0)
 
 
-async def record_link_failure(
-    conn: asyncpg.Connection, address: str, now: datetime, window: timedelta
-) -> int:
+async def record_link_failure(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
     """Count one more wrong link from ``address`` in the current window; return the count."""
     value = await conn.fetchval(
         """INSERT INTO link_failures (address, window_start, failures) VALUES ($1, $2, 1)
@@ -266,7 +261,7 @@ async def record_link_failure(
 # --- presence --------------------------------------------------------------------------
 
 
-async def open_presence(conn: asyncpg.Connection, session_id: UUID, occupant: Occupant) -> bool:
+async def open_presence(conn: Conn, session_id: UUID, occupant: Occupant) -> bool:
     """Record a join; ``False`` if this occupant is already in (a repeated webhook)."""
     exists = await conn.fetchval(
         "SELECT 1 FROM presence WHERE session_id = $1 AND occupant_id = $2 AND left_at IS NULL",
@@ -288,7 +283,7 @@ async def open_presence(conn: asyncpg.Connection, session_id: UUID, occupant: Oc
 
 
 async def close_presence(
-    conn: asyncpg.Connection, session_id: UUID, occupant_id: str | None, at: datetime
+    conn: Conn, session_id: UUID, occupant_id: str | None, at: datetime
 ) -> list[Occupant]:
     """Record a leave (or, with ``occupant_id=None``, everyone's: the room was destroyed)."""
     rows = await conn.fetch(
@@ -304,7 +299,7 @@ async def close_presence(
     ]
 
 
-async def present(conn: asyncpg.Connection, session_id: UUID) -> list[Occupant]:
+async def present(conn: Conn, session_id: UUID) -> list[Occupant]:
     rows = await conn.fetch(
         """SELECT occupant_id, participant_id, name, joined_at FROM presence
            WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at""",
@@ -319,7 +314,7 @@ async def present(conn: asyncpg.Connection, session_id: UUID) -> list[Occupant]:
 
 
 async def claim_notices(
-    conn: asyncpg.Connection, now: datetime, lease: timedelta, limit: int
+    conn: Conn, now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedNotice]:
     """Take up to ``limit`` queued notices (or ones whose sender died mid-lease)."""
     rows = await conn.fetch(
@@ -337,7 +332,7 @@ async def claim_notices(
 
 
 async def finish_notice(
-    conn: asyncpg.Connection,
+    conn: Conn,
     notice_id: int,
     *,
     sent: bool,
@@ -357,7 +352,7 @@ async def finish_notice(
     )
 
 
-async def requeue_notice(conn: asyncpg.Connection, session_id: UUID, participant_id: UUID) -> None:
+async def requeue_notice(conn: Conn, session_id: UUID, participant_id: UUID) -> None:
     await conn.execute(
         """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, 'convening')
            ON CONFLICT ON CONSTRAINT notices_once
@@ -368,7 +363,7 @@ async def requeue_notice(conn: asyncpg.Connection, session_id: UUID, participant
     )
 
 
-async def deliveries(conn: asyncpg.Connection, session_id: UUID) -> list[Delivery]:
+async def deliveries(conn: Conn, session_id: UUID) -> list[Delivery]:
     rows = await conn.fetch(
         """SELECT n.participant_id, p.surname, p.given_name, p.role, n.status, n.attempts,
                   n.last_error, n.queued_at, n.sent_at
