@@ -321,7 +321,7 @@ async def claim_notices(
         """UPDATE notices SET status = 'sending', claimed_at = $1
            WHERE id IN (
                SELECT id FROM notices
-               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1 - $2::interval)
+               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1::timestamptz - $2::interval)
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
            RETURNING id, session_id, participant_id""",
         now,
