@@ -36,7 +36,7 @@ from orchestrator.auth import (
     require_admin,
     require_participant,
 )
-from orchestrator.errors import NotFound, Unauthorized
+from orchestrator.errors import Forbidden, NotFound, Unauthorized
 from orchestrator.http import json_response, match_uuid, operation, read_object
 
 log = structlog.get_logger(__name__)
@@ -134,21 +134,28 @@ async def join(request: web.Request) -> web.Response:
     return response
 
 
+async def _require_signed_in(request: web.Request) -> Principal:
+    p = await principal(request)
+    if p.kind == "public":
+        raise Unauthorized("sign in through your personal link first")
+    if p.kind != "participant":
+        raise Forbidden("the administrator has no participant sign-in")
+    return p
+
+
 @routes.get("/api/v1/me")
 @operation("The signed-in participant and the CSRF token for their requests", tag="identity",
            auth="chair,secretary,deputy,guest")  # fmt: skip
 async def me(request: web.Request) -> web.Response:
-    p = await principal(request)
-    if p.kind != "participant":
-        raise Unauthorized("sign in through your personal link first")
+    await _require_signed_in(request)
     cookie = request.cookies.get(COOKIE, "")
     signin = await request.app[IDENTITY].signin(cookie)
     if signin is None:
         raise Unauthorized("sign in through your personal link first")
     return json_response(
         {
-            "session_id": str(p.session_id),
-            "participant_id": str(p.participant_id),
+            "session_id": str(signin.session_id),
+            "participant_id": str(signin.participant_id),
             "role": signin.role.value,
             "csrf_token": signin.csrf_token,
         },
@@ -160,9 +167,7 @@ async def me(request: web.Request) -> web.Response:
 @operation("End this browser's sign-in", tag="identity", auth="chair,secretary,deputy,guest",
            responses={204: "Signed out"})  # fmt: skip
 async def signout(request: web.Request) -> web.Response:
-    p = await principal(request)
-    if p.kind != "participant":
-        raise Unauthorized("you are not signed in")
+    await _require_signed_in(request)
     await request.app[IDENTITY].sign_out(request.cookies.get(COOKIE, ""))
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
