@@ -40,7 +40,9 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    return []
+    from identity import api as identity_api
+
+    return [identity_api.setup]
 
 
 def create_app(
