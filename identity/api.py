@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import jinja2
 import structlog
 from aiohttp import web
 
@@ -24,6 +23,7 @@ from identity.service import IdentityService
 from identity.settings import JitsiSettings, SmtpSettings
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator import api as core_api
+from orchestrator import pages
 from orchestrator import validation as v
 from orchestrator.app import CLOCK, POOL, SETTINGS
 from orchestrator.auth import (
@@ -52,11 +52,6 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("identity", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.StrictUndefined,
-)
 STATIC = Path(__file__).parent / "static"
 
 routes = web.RouteTableDef()
@@ -332,22 +327,18 @@ async def presence(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request, template: str) -> web.Response:
+    """A page that carries no personal data: it reads everything through the API with the
+    sign-in cookie, so it may be served to anyone. It may frame and script the Jitsi domain."""
     session_id = match_uuid(request, "session_id")
-    domain = request.app[JITSI].domain
-    nonce = secrets.token_urlsafe(16)
-    html = TEMPLATES.get_template(template).render(
-        session_id=str(session_id), jitsi_domain=domain, nonce=nonce
+    jitsi = f"https://{request.app[JITSI].domain}"
+    response = pages.render(
+        request,
+        template,
+        {"session_id": str(session_id)},
+        csp_extra={"script-src": jitsi, "frame-src": jitsi},
     )
-    csp = (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}' https://{domain}; "
-        f"frame-src https://{domain}; connect-src 'self'; img-src 'self' data:; "
-        "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'"
-    )
-    return web.Response(
-        text=html,
-        content_type="text/html",
-        headers={"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", **NO_STORE},
-    )
+    response.headers.update(NO_STORE)
+    return response
 
 
 @routes.get("/sessions/{session_id}/participant")
