@@ -5,7 +5,10 @@ event_sync webhooks, the chair's identification (R11), and the participant's pag
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -358,8 +361,6 @@ async def identify_page(request: web.Request) -> web.Response:
 
 def _jitsi_from_env(app: web.Application) -> JitsiSettings:
     """``RADA_JITSI_*``; with no HS256 secret, one kept in the data folder (as the admin key)."""
-    import os
-
     env = dict(os.environ)
     if not env.get("RADA_JITSI_APP_SECRET") and env.get("RADA_JITSI_ALG", "HS256") == "HS256":
         path = app[SETTINGS].data_dir / "jitsi-app-secret"
@@ -394,16 +395,17 @@ def configure(
         app.router.add_static("/static/identity", STATIC)
 
         async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
-            import asyncio
-            import contextlib
-
             app[IDENTITY] = IdentityService(app[POOL], app[JITSI], app[ISSUER], clock=app[CLOCK])
             sender = NoticeSender(
                 app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SMTP]),
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task = asyncio.create_task(sender.run()) if send_notices else None
+            task = None
+            if send_notices and app[SMTP].configured:
+                task = asyncio.create_task(sender.run())
+            elif send_notices:
+                log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
             try:
                 yield
             finally:
