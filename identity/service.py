@@ -233,19 +233,18 @@ class IdentityService:
         assert p.participant_id is not None
         now = self.clock()
         async with self.pool.acquire() as conn:
-            session = await core.get_session(conn, p.session_id)
-            ref = await store.get_participant(conn, p.session_id, p.participant_id)
-            ended = await store.journal_types(conn, p.session_id, ENDED)
-        if ref is None or ref.removed:
+            found = await store.token_context(conn, p.session_id, p.participant_id)
+        if found is None or found.participant.removed:
             raise NotFound("you are not on this session's list", code="participant_not_found")
-        if ended:
+        if found.ended:
             raise OutsideSessionWindow("the session has ended")
+        ref = found.participant
         subject = TokenSubject(ref.participant_id, ref.surname, ref.given_name, ref.email, ref.role)
-        window = SessionWindow(session.starts_at, session.planned_end)
-        token = self.issuer.issue(subject, session.room, window, now)
+        window = SessionWindow(found.starts_at, found.planned_end)
+        token = self.issuer.issue(subject, found.room, window, now)
         return {
             "jwt": token,
-            "room": session.room,
+            "room": found.room,
             "domain": self.jitsi.domain,
             "display_name": subject.display_name,
             "expires_at": int(window.bounds(self.jitsi)[1].timestamp()),

@@ -93,6 +93,34 @@ async def get_participant(
     return None if r is None else _ref(r)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenContext:
+    """What a Jitsi token needs, read in one query."""
+
+    participant: ParticipantRef
+    room: str
+    starts_at: datetime
+    planned_end: datetime
+    ended: bool
+
+
+async def token_context(conn: Conn, session_id: UUID, participant_id: UUID) -> TokenContext | None:
+    r = await conn.fetchrow(
+        """SELECT p.session_id, p.participant_id, p.role, p.surname, p.given_name, p.email,
+                  p.removed, s.room, s.starts_at, s.planned_end,
+                  EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id
+                          AND j.type = ANY($3::text[])) AS ended
+           FROM participants p JOIN sessions s ON s.id = p.session_id
+           WHERE p.session_id = $1 AND p.participant_id = $2""",
+        session_id,
+        participant_id,
+        [events.SESSION_CLOSED, events.SESSION_CANCELLED],
+    )
+    if r is None:
+        return None
+    return TokenContext(_ref(r), r["room"], r["starts_at"], r["planned_end"], r["ended"])
+
+
 async def session_by_room(conn: Conn, room: str) -> UUID | None:
     value = await conn.fetchval("SELECT id FROM sessions WHERE room = $1", room)
     return value if isinstance(value, UUID) else None
