@@ -17,7 +17,7 @@ from identity.api import IDENTITY
 from identity.tokens import TokenIssuer
 from orchestrator import events
 from orchestrator import store as core
-from tests.fixtures.signin import FakeClock, SessionIds, jitsi_test_settings
+from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, jitsi_test_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -193,6 +193,9 @@ async def test_page_follows_the_live_state_contract(
     assert await vote.is_hidden()
     sockets[-1].send(snapshot(session_ids, me, 3))
     await vote.wait_for(state="visible")
+    box = await vote.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= 740  # on a phone the answers are on screen, no scrolling
     async with page.expect_request("**/votes/0/ballots") as caught:
         await page.get_by_role("button", name="Проти").click()
     request = await caught.value
@@ -203,3 +206,30 @@ async def test_page_follows_the_live_state_contract(
         "SELECT csrf_token FROM signins WHERE participant_id = $1", UUID(me)
     )
     assert headers["x-csrf-token"] == csrf
+
+
+async def test_chair_identifies_from_the_identification_page(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds, page: Any
+) -> None:
+    """The chair's page lists who is in the call; confirming one journals participant_identified."""
+    pid = session_ids.deputies[0]
+    hook = {"Authorization": "Bearer " + EVENT_SECRET}
+    body = {"room_name": session_ids.room, "occupant": {"id": pid, "name": "Х"}}
+    assert (await identity_client.post("/api/v1/jitsi/events/occupant/joined", json=body,
+                                       headers=hook)).status == 200  # fmt: skip
+    token, _, _ = await identity_client.app[IDENTITY].issue_link(
+        UUID(session_ids.session_id), UUID(session_ids.chair)
+    )
+    await page.goto(str(identity_client.make_url(f"/join/{token}")))
+    await page.wait_for_url(f"**/sessions/{session_ids.session_id}/identify")
+    button = page.get_by_role("button", name="Підтвердити особу")
+    await expect(button).to_have_count(1)
+    await button.click()
+    await expect(button).to_have_count(0)
+    rows = await identity_client.app[IDENTITY].pool.fetch(
+        "SELECT payload FROM journal WHERE session_id = $1 AND type = $2",
+        UUID(session_ids.session_id), events.PARTICIPANT_IDENTIFIED,
+    )  # fmt: skip
+    assert [dict(r["payload"]) for r in rows] == [
+        {"participant_id": pid, "confirmed_by": session_ids.chair}
+    ]
