@@ -318,10 +318,10 @@ async def claim_notices(
 ) -> list[ClaimedNotice]:
     """Take up to ``limit`` queued notices (or ones whose sender died mid-lease)."""
     rows = await conn.fetch(
-        """UPDATE notices SET status = 'sending', claimed_at = $1
+        """UPDATE notices SET status = 'sending', claimed_at = $1::timestamptz
            WHERE id IN (
                SELECT id FROM notices
-               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1 - $2::interval)
+               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1::timestamptz - $2::interval)
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
            RETURNING id, session_id, participant_id""",
         now,
