@@ -346,7 +346,7 @@ async def claim_notices(
 ) -> list[ClaimedNotice]:
     """Take up to ``limit`` queued notices (or ones whose sender died mid-lease)."""
     rows = await conn.fetch(
-        """UPDATE notices SET status = 'sending', claimed_at = $1
+        """UPDATE notices SET status = 'sending', claimed_at = $1::timestamptz
            WHERE id IN (
                SELECT id FROM notices
                WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1::timestamptz - $2::interval)
