@@ -253,6 +253,9 @@ class IdentityService:
     # --- presence (event_sync webhooks) --------------------------------------------------
 
     async def occupant_joined(self, body: Mapping[str, Any]) -> bool:
+        if body.get("is_breakout") is True:
+            log.info("breakout_event_ignored")  # the plenary happens in the main room only
+            return False
         room = _room_of(body.get("room_name"))
         occupant_id, name = _occupant(body)
         now = self.clock()
@@ -285,6 +288,9 @@ class IdentityService:
         return fresh
 
     async def occupant_left(self, body: Mapping[str, Any]) -> int:
+        if body.get("is_breakout") is True:
+            log.info("breakout_event_ignored")
+            return 0
         room = _room_of(body.get("room_name"))
         occupant_id, _ = _occupant(body)
         return await self._close(room, occupant_id)

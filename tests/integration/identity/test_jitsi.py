@@ -261,3 +261,15 @@ async def test_chair_identifies_present_participant_once(
     row = next(p for p in roll["participants"] if p["participant_id"] == pid)
     assert (row["present"], row["identified"]) == (True, True)
     assert "email" not in str(roll)
+
+
+async def test_breakout_room_events_do_not_count(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds
+) -> None:
+    """Joining or leaving a breakout room is not presence in the plenary."""
+    pid = session_ids.deputies[0]
+    body = {**occupant(session_ids.room, pid), "is_breakout": True, "room_name": "breakout-1"}
+    for path in ("occupant/joined", "occupant/left"):
+        r = await identity_client.post(f"{PREFIX}/{path}", json=body, headers=HOOK)
+        assert r.status == 200
+    assert await journal(identity_client, session_ids.session_id, events.PRESENCE_JOINED) == []
