@@ -23,7 +23,7 @@ from identity import mail
 from identity.errors import CsrfRefused, EventSecretRefused
 from identity.notices import NoticeSender
 from identity.service import IdentityService
-from identity.settings import JitsiSettings, SmtpSettings
+from identity.settings import JitsiSettings, SignInSettings, SmtpSettings
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator import api as core_api
 from orchestrator import pages
@@ -46,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 JITSI: web.AppKey[JitsiSettings] = web.AppKey("jitsi_settings", JitsiSettings)
 SMTP: web.AppKey[SmtpSettings] = web.AppKey("smtp_settings", SmtpSettings)
+SIGNIN: web.AppKey[SignInSettings] = web.AppKey("signin_settings", SignInSettings)
 IDENTITY: web.AppKey[IdentityService] = web.AppKey("identity_service", IdentityService)
 SENDER: web.AppKey[NoticeSender] = web.AppKey("notice_sender", NoticeSender)
 ISSUER: web.AppKey[TokenIssuer] = web.AppKey("token_issuer", TokenIssuer)
@@ -116,7 +117,9 @@ def role_page(app: web.Application, role: Role, session_id: UUID) -> str:
 @routes.get("/join/{token}")
 async def join(request: web.Request) -> web.Response:
     """Open a personal link: sign this browser in and go to the role's page."""
-    address = request.remote or "unknown"
+    address = request.app[SIGNIN].client_address(
+        request.remote, request.headers.get("X-Forwarded-For")
+    )
     result = await request.app[IDENTITY].open_link(request.match_info["token"], address)
     target = role_page(request.app, result.role, result.session_id)
     response = web.Response(status=303, headers={"Location": target, **NO_STORE})
@@ -378,6 +381,7 @@ def configure(
     jitsi: JitsiSettings | None = None,
     smtp: SmtpSettings | None = None,
     *,
+    signin: SignInSettings | None = None,
     send_notices: bool = True,
 ) -> Callable[[web.Application], None]:
     """A ``setup`` with explicit settings (tests); ``setup`` itself reads the environment."""
@@ -385,6 +389,7 @@ def configure(
     def setup_with(app: web.Application) -> None:
         app[JITSI] = jitsi if jitsi is not None else _jitsi_from_env(app)
         app[SMTP] = smtp if smtp is not None else SmtpSettings.from_env()
+        app[SIGNIN] = signin if signin is not None else SignInSettings.from_env()
         app[ISSUER] = TokenIssuer(app[JITSI])
         app[AUTHENTICATOR] = authenticate
         app.add_routes(routes)

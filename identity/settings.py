@@ -7,6 +7,7 @@ docker-jitsi-meet variable Prosody reads (e.g. ``RADA_JITSI_APP_SECRET=${JWT_APP
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,6 +114,41 @@ class JitsiSettings:
             )
         if min(self.not_before_leeway, self.early_join, self.end_margin) < 0:
             raise SettingsError("RADA_JITSI_* durations must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class SignInSettings:
+    """How rada sees the browser that opens a personal link."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` names the real client. Behind a
+    proxy and without this, every browser shares the proxy's address, so one person's wrong
+    links would rate-limit everyone."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SignInSettings:
+        """Read ``RADA_TRUSTED_PROXIES`` (comma-separated IP addresses)."""
+        env = os.environ if env is None else env
+        proxies = _items(env.get("RADA_TRUSTED_PROXIES", ""))
+        for address in proxies:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(
+                    f"RADA_TRUSTED_PROXIES must list IP addresses, not {address!r}"
+                ) from None
+        return cls(trusted_proxies=proxies)
+
+    def client_address(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The client: the peer, or, when the peer is a trusted proxy, the last address in
+        ``X-Forwarded-For`` that is not itself a trusted proxy."""
+        address = peer or "unknown"
+        if address not in self.trusted_proxies or not forwarded_for:
+            return address
+        for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+            if hop not in self.trusted_proxies:
+                return hop
+        return address
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from uuid import UUID
 from aiohttp.test_utils import TestClient
 
 from identity import links
+from identity.api import IDENTITY
 from identity.service import MAX_FAILURES
 from tests.conftest import ADMIN
 from tests.fixtures.signin import Browser, FakeClock, SessionIds, SignIn
@@ -163,6 +164,24 @@ async def test_wrong_links_are_rate_limited(
     assert r.content_type == "application/problem+json"
     assert (await r.json())["code"] == "link_rate_limited"
     assert (await identity_client.get(f"/join/{good}", allow_redirects=False)).status == 429
+
+
+async def test_rate_limit_is_per_client_behind_a_trusted_proxy(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds
+) -> None:
+    """Behind a trusted proxy one client's wrong links do not lock out the others."""
+    good, _, _ = await identity_client.app[IDENTITY].issue_link(
+        UUID(session_ids.session_id), UUID(session_ids.deputies[0])
+    )
+    wrong = links.issue(session_ids.starts_at).token
+    attacker = {"X-Forwarded-For": "198.51.100.66"}
+    for _ in range(MAX_FAILURES):
+        await identity_client.get(f"/join/{wrong}", allow_redirects=False, headers=attacker)
+    r = await identity_client.get(f"/join/{good}", allow_redirects=False, headers=attacker)
+    assert r.status == 429
+    deputy = {"X-Forwarded-For": "203.0.113.7"}
+    r = await identity_client.get(f"/join/{good}", allow_redirects=False, headers=deputy)
+    assert r.status == 303
 
 
 async def test_garbage_link_is_refused_without_lookup(

@@ -10,9 +10,10 @@ from uuid import uuid4
 
 import pytest
 
-from identity.settings import JitsiSettings
+from identity.settings import JitsiSettings, SignInSettings
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, TokenVerifier, new_room_name
 from orchestrator.auth import Role
+from orchestrator.settings import SettingsError
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REFERENCE = re.compile(r"\$\{(\w+)\}")
@@ -149,3 +150,28 @@ def test_event_sync_template_uses_the_shared_variables(env: dict[str, str]) -> N
     assert 'api_prefix = "${EVENT_SYNC_API_PREFIX}"' in template
     assert '["Authorization"] = "Bearer ${EVENT_SYNC_SECRET}"' in template
     assert set(REFERENCE.findall(template)) <= set(env)
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("203.0.113.9", None, "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not a proxy: the header is ignored
+        ("10.0.0.2", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.2", "198.51.100.66, 198.51.100.1, 10.0.0.3", "198.51.100.1"),
+        ("10.0.0.2", None, "10.0.0.2"),
+        (None, None, "unknown"),
+    ],
+)
+def test_client_address_trusts_only_configured_proxies(
+    peer: str | None, forwarded: str | None, client: str
+) -> None:
+    """X-Forwarded-For counts only from a trusted proxy, and only its untrusted last hop."""
+    settings = SignInSettings.from_env({"RADA_TRUSTED_PROXIES": "10.0.0.2, 10.0.0.3"})
+    assert settings.client_address(peer, forwarded) == client
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    """A host name in RADA_TRUSTED_PROXIES is refused at start-up."""
+    with pytest.raises(SettingsError, match="RADA_TRUSTED_PROXIES"):
+        SignInSettings.from_env({"RADA_TRUSTED_PROXIES": "proxy.local"})
