@@ -24,8 +24,6 @@ async def test_link_signs_in_and_redirects_by_role(
         (session_ids.deputies[0], f"/sessions/{session_ids.session_id}/participant", "deputy"),
         (session_ids.guest, f"/sessions/{session_ids.session_id}/participant", "guest"),
     ]
-    from identity.api import IDENTITY
-
     for pid, target, role in cases:
         token, _, _ = await identity_client.app[IDENTITY].issue_link(
             UUID(session_ids.session_id), UUID(pid)
@@ -47,8 +45,6 @@ async def test_cookie_is_httponly_strict_and_not_secure_over_http(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """The sign-in cookie is HttpOnly and SameSite=Strict; Secure only when rada is on https."""
-    from identity.api import IDENTITY
-
     token, _, _ = await identity_client.app[IDENTITY].issue_link(
         UUID(session_ids.session_id), UUID(session_ids.deputies[0])
     )
@@ -65,8 +61,6 @@ async def test_link_can_be_reopened_and_replaces_the_earlier_signin(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """Reopening the same link works (lost tabs); the earlier browser is signed out."""
-    from identity.api import IDENTITY
-
     token, _, _ = await identity_client.app[IDENTITY].issue_link(
         UUID(session_ids.session_id), UUID(session_ids.deputies[0])
     )
@@ -107,8 +101,6 @@ async def test_revoked_link_cannot_sign_in_again(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """A revoked link is refused with 401 problem+json."""
-    from identity.api import IDENTITY
-
     sid, pid = session_ids.session_id, session_ids.deputies[1]
     token, _, _ = await identity_client.app[IDENTITY].issue_link(UUID(sid), UUID(pid))
     assert (
@@ -123,8 +115,6 @@ async def test_new_link_supersedes_the_old_one(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """Issuing a new link for a participant revokes the previous one."""
-    from identity.api import IDENTITY
-
     service = identity_client.app[IDENTITY]
     sid, pid = UUID(session_ids.session_id), UUID(session_ids.deputies[1])
     old, _, _ = await service.issue_link(sid, pid)
@@ -137,8 +127,6 @@ async def test_link_expires_after_the_session(
     identity_client: TestClient[Any, Any], session_ids: SessionIds, clock: FakeClock
 ) -> None:
     """After the planned end plus the grace period the link no longer signs in."""
-    from identity.api import IDENTITY
-
     token, _, session = await identity_client.app[IDENTITY].issue_link(
         UUID(session_ids.session_id), UUID(session_ids.deputies[0])
     )
@@ -150,8 +138,6 @@ async def test_wrong_links_are_rate_limited(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """After MAX_FAILURES wrong links one address gets 429 problem+json, even with a good link."""
-    from identity.api import IDENTITY
-
     good, _, _ = await identity_client.app[IDENTITY].issue_link(
         UUID(session_ids.session_id), UUID(session_ids.deputies[0])
     )
@@ -217,8 +203,6 @@ async def test_removed_participant_cannot_sign_in(
     identity_client: TestClient[Any, Any], session_ids: SessionIds
 ) -> None:
     """Taking someone off the list (R6) stops their link."""
-    from identity.api import IDENTITY
-
     sid, pid = session_ids.session_id, session_ids.guest
     token, _, _ = await identity_client.app[IDENTITY].issue_link(UUID(sid), UUID(pid))
     r = await identity_client.delete(
