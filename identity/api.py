@@ -11,6 +11,7 @@ import hmac
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from identity.errors import CsrfRefused, EventSecretRefused
 from identity.notices import NoticeSender
 from identity.service import IdentityService
 from identity.settings import JitsiSettings, SignInSettings, SmtpSettings
+from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator import api as core_api
 from orchestrator import pages
@@ -52,6 +54,8 @@ SENDER: web.AppKey[NoticeSender] = web.AppKey("notice_sender", NoticeSender)
 ISSUER: web.AppKey[TokenIssuer] = web.AppKey("token_issuer", TokenIssuer)
 
 COOKIE = "rada_signin"
+SIGNIN_KEY: web.RequestKey[SignIn] = web.RequestKey("signin", SignIn)
+"""Where the authenticator leaves the request's sign-in (with its CSRF token)."""
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
@@ -96,6 +100,7 @@ async def authenticate(request: web.Request) -> Principal:
         return PUBLIC
     if request.method not in SAFE_METHODS:
         check_csrf(request, signin.csrf_token)
+    request[SIGNIN_KEY] = signin
     return Principal("participant", signin.session_id, signin.participant_id, signin.role)
 
 
@@ -130,7 +135,7 @@ async def join(request: web.Request) -> web.Response:
         samesite="Strict",
         secure=request.app[SETTINGS].http.public_url.startswith("https://"),
         path="/",
-        expires=result.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        expires=result.expires_at.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT"),
     )
     return response
 
@@ -149,10 +154,7 @@ async def _require_signed_in(request: web.Request) -> Principal:
            auth="chair,secretary,deputy,guest")  # fmt: skip
 async def me(request: web.Request) -> web.Response:
     await _require_signed_in(request)
-    cookie = request.cookies.get(COOKIE, "")
-    signin = await request.app[IDENTITY].signin(cookie)
-    if signin is None:
-        raise Unauthorized("sign in through your personal link first")
+    signin = request[SIGNIN_KEY]
     return json_response(
         {
             "session_id": str(signin.session_id),
