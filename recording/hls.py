@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,7 @@ def with_tail(playlist: MediaPlaylist, *, file_size: int, total_ms: int) -> Medi
 
 
 def program_date_time(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def render(parts: Sequence[PartTimeline], *, final: bool) -> str:
@@ -168,9 +168,7 @@ def render(parts: Sequence[PartTimeline], *, final: bool) -> str:
             lines.append("#EXT-X-DISCONTINUITY")
         first = False
         if part.playlist.map_uri is not None:
-            byterange = (
-                f',BYTERANGE="{part.playlist.map_range}"' if part.playlist.map_range else ""
-            )
+            byterange = f',BYTERANGE="{part.playlist.map_range}"' if part.playlist.map_range else ""
             lines.append(f'#EXT-X-MAP:URI="{part.playlist.map_uri}"{byterange}')
         elapsed = 0.0
         for segment in part.playlist.segments:

@@ -85,7 +85,7 @@ def baseline_copy_args(exe: str, *, listen_port: int, output: str) -> list[str]:
     return _compile(out, exe)
 
 
-def test_source_args(
+def simulated_call_args(
     exe: str,
     url: str,
     *,
@@ -223,7 +223,7 @@ class IngestProcess:
             with contextlib.suppress(OSError, RuntimeError):
                 process.stdin.write(b"q")
                 await process.stdin.drain()
-        steps = (process.terminate, process.kill)
+        steps: tuple[Callable[[], None], ...] = (process.terminate, process.kill)
         if idle:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()

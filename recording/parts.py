@@ -74,7 +74,12 @@ class PartRecord:
         self, *, duration_ms: int, size: int, sha256: str, recovered: bool = False
     ) -> PartRecord:
         return replace(
-            self, closed=True, duration_ms=duration_ms, size=size, sha256=sha256, recovered=recovered
+            self,
+            closed=True,
+            duration_ms=duration_ms,
+            size=size,
+            sha256=sha256,
+            recovered=recovered,
         )
 
     def to_json(self) -> dict[str, Any]:

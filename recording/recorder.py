@@ -32,7 +32,8 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -61,8 +62,9 @@ SINK_RETRIES = 5
 class RecorderSink(Protocol):
     """The recorder's owner: journals each event (names and payloads: ``orchestrator.events``)."""
 
-    async def recording_event(self, session_id: UUID, type: str, payload: dict[str, Any]) -> None:
-        ...
+    async def recording_event(
+        self, session_id: UUID, type: str, payload: dict[str, Any]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,7 @@ class _Run:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _free_local_port() -> int:
@@ -215,6 +217,8 @@ class Recorder:
     async def stop(self) -> None:
         """rada is shutting down while the session stays open: close the current part; if media
         was flowing, that is a loss (cause ``process``) until another recorder takes over."""
+        if self._closing.is_set():
+            return
         receiving = self._receiving()
         await self._shutdown()
         if receiving:
@@ -222,6 +226,8 @@ class Recorder:
         await self._drain()
 
     async def _shutdown(self) -> None:
+        if self._closing.is_set():
+            raise RuntimeError("the recorder is already stopped")
         self._closing.set()
         if self._supervisor is not None:
             await self._supervisor
@@ -281,7 +287,7 @@ class Recorder:
                     try:
                         await self.sink.recording_event(self.session_id, type_, payload)
                         break
-                    except Exception:  # noqa: BLE001 - the journal may be briefly unavailable
+                    except Exception:
                         self.log.exception("recording_event_failed", type=type_, attempt=attempt)
                         await asyncio.sleep(0.2 * 2**attempt)
                 else:
@@ -291,7 +297,9 @@ class Recorder:
 
     def _declare_lost(self, cause: str) -> None:
         self._lost_since = self._last_media_wall or self.clock()
-        last = max(self.records, default=0)
+        run = self._run
+        current = run.number if run is not None and run.record is not None else 0
+        last = max(current, max(self.records, default=0))
         self._emit(
             ev.RECORDING_LOST,
             {"part": last, "cause": cause, "last_media_at": format_time(self._lost_since)},
@@ -325,7 +333,7 @@ class Recorder:
             self._playlists[number] = playlist
             if record is None:
                 mtime = media.stat().st_mtime
-                started = datetime.fromtimestamp(mtime, timezone.utc) - timedelta(
+                started = datetime.fromtimestamp(mtime, UTC) - timedelta(
                     milliseconds=scan.duration_ms
                 )
                 record = PartRecord(number, started)
@@ -376,7 +384,7 @@ class Recorder:
                     segment_seconds=self.settings.segment_seconds,
                 ),
                 cwd=self.directory,
-                on_progress=lambda progress, run=run: self._on_progress(run, progress),
+                on_progress=partial(self._on_progress, run),
             )
             began = loop.time()
             await run.process.start()
@@ -423,9 +431,11 @@ class Recorder:
                 elif run.media and loop.time() - self._last_media >= self.settings.stall_seconds:
                     run.end = "stall"
                 if run.end is not None:
-                    await run.process.stop(idle=not run.media)
+                    # Closing ffmpeg's input first lets it finish the file as at a normal end of
+                    # stream (a blocked read ignores ``q``); the signals are the fallback.
                     if self.gate is not None:
                         await self.gate.drop()
+                    await run.process.stop(idle=not run.media)
                     break
         finally:
             closing.cancel()
@@ -578,4 +588,3 @@ class Recorder:
         await self.storage.publish_archive(self.session_id, sorted(files))
         self.log.info("archive_written", seconds=round(time.perf_counter() - started, 3))
         return Archive(self.directory, tuple(closed), document)
-

@@ -89,9 +89,9 @@ class PublisherReader:
         self._buffer += data
         out: list[Command | Media] = []
         if self._handshake_left:
-            if self._handshake_left == 1 + 2 * HANDSHAKE_SIZE and self._buffer:
-                if self._buffer[0] != RTMP_VERSION:
-                    raise RtmpProtocolError(f"unsupported RTMP version {self._buffer[0]}")
+            fresh = self._handshake_left == 1 + 2 * HANDSHAKE_SIZE
+            if fresh and self._buffer and self._buffer[0] != RTMP_VERSION:
+                raise RtmpProtocolError(f"unsupported RTMP version {self._buffer[0]}")
             skip = min(self._handshake_left, len(self._buffer))
             del self._buffer[:skip]
             self._handshake_left -= skip

@@ -3,7 +3,7 @@
 =====================================  ==========================================================
 ``RADA_RECORDING_PORTS``               RTMP ingest ports, ``19350-19359`` or ``19350,19352``
 ``RADA_RECORDING_HOST``                address the ingest binds (default ``0.0.0.0``)
-``RADA_RECORDING_PUBLIC_HOST``         host name Jibri uses to reach the ingest (default ``127.0.0.1``)
+``RADA_RECORDING_PUBLIC_HOST``         host Jibri uses to reach the ingest (``127.0.0.1``)
 ``RADA_RECORDING_STALL_SECONDS``       no media for this long is a recording loss (default 5)
 ``RADA_RECORDING_BITRATE_KBPS``        bitrate assumed for the free-disk check (default 4000)
 ``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
@@ -74,7 +74,9 @@ class RecordingSettings:
                 except ValueError:
                     raise Invalid(f"{PREFIX}{name} is not a number", field=PREFIX + name) from None
         if (urls := get("JIBRI_URLS")) is not None:
-            values["jibri_urls"] = tuple(u.strip().rstrip("/") for u in urls.split(",") if u.strip())
+            values["jibri_urls"] = tuple(
+                u.strip().rstrip("/") for u in urls.split(",") if u.strip()
+            )
         for name, attr in (
             ("JIBRI_XMPP_DOMAIN", "jibri_xmpp_domain"),
             ("JIBRI_USERNAME", "jibri_username"),

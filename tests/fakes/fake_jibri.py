@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from recording.ingest import ffmpeg_executable, test_source_args
+from recording.ingest import ffmpeg_executable, simulated_call_args
 
 API = "/jibri/api/v1.0"
 
@@ -58,7 +58,7 @@ class FakeJibri:
         ):
             return web.Response(status=400, text="bad StartServiceParams")
         self.process = await asyncio.create_subprocess_exec(
-            *test_source_args(ffmpeg_executable(), url, size=self.size),
+            *simulated_call_args(ffmpeg_executable(), url, size=self.size),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
