@@ -118,9 +118,9 @@ class RecordingSink:
     def of(self, type_: str) -> list[Seen]:
         return [e for e in self.events if e.type == type_]
 
-    async def wait_for(self, type_: str, count: int = 1, timeout: float = 20.0) -> Seen:
+    async def wait_for(self, type_: str, count: int = 1, limit: float = 20.0) -> Seen:
         """The ``count``-th event of ``type_`` (waiting for it)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit):
             while len(self.of(type_)) < count:
                 self.changed.clear()
                 await self.changed.wait()
@@ -180,14 +180,14 @@ class Publisher:
                 self.ended = value == "end"
                 self._progress.set()
 
-    async def wait_frames(self, frames: int, timeout: float = 15.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_frames(self, frames: int, limit: float = 15.0) -> None:
+        async with asyncio.timeout(limit):
             while self.frames < frames:
                 self._progress.clear()
                 await self._progress.wait()
 
-    async def finish(self, timeout: float = 20.0) -> int:
-        async with asyncio.timeout(timeout):
+    async def finish(self, limit: float = 20.0) -> int:
+        async with asyncio.timeout(limit):
             code = await self.process.wait()
             await self._reader
         return code
