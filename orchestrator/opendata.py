@@ -36,13 +36,37 @@ RESULT: dict[str, str] = {
 }
 
 MOTION_FIELDS = (
-    "uid", "date", "authorityName", "convocation", "legislativeSession", "num", "title",
-    "projectNum", "votingFor", "votingAgainst", "votingAbstain", "notVoting", "absent",
-    "votingResult", "votingDate", "votingRequired", "totalComposition", "voteId", "itemNumber",
-    "amendment", "category", "recordingOffsetMs",
+    "uid",
+    "date",
+    "authorityName",
+    "convocation",
+    "legislativeSession",
+    "num",
+    "title",
+    "projectNum",
+    "votingFor",
+    "votingAgainst",
+    "votingAbstain",
+    "notVoting",
+    "absent",
+    "votingResult",
+    "votingDate",
+    "votingRequired",
+    "totalComposition",
+    "voteId",
+    "itemNumber",
+    "amendment",
+    "category",
+    "recordingOffsetMs",
 )
 VOTING_FIELDS = (
-    "motionUid", "voterId", "voterName", "motionTitle", "result", "position", "source",
+    "motionUid",
+    "voterId",
+    "voterName",
+    "motionTitle",
+    "result",
+    "position",
+    "source",
 )
 
 
@@ -60,30 +84,32 @@ def motions(p: Protocol) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for num, v in enumerate(p.votes, start=1):
         item = p.items[v.item]
-        rows.append({
-            "uid": motion_uid(p, v),
-            "date": v.opened_at.astimezone(KYIV).date().isoformat(),
-            "authorityName": p.council_name,
-            "convocation": p.convocation,
-            "legislativeSession": p.number,
-            "num": num,
-            "title": vote_title(p, v),
-            "projectNum": str(item.number),
-            "votingFor": v.tally.for_,
-            "votingAgainst": v.tally.against,
-            "votingAbstain": v.tally.abstain,
-            "notVoting": v.tally.not_voted,
-            "absent": v.tally.absent,
-            "votingResult": _result(v),
-            "votingDate": format_time(v.opened_at),
-            "votingRequired": v.required,
-            "totalComposition": v.total_composition,
-            "voteId": v.vote_id,
-            "itemNumber": item.number,
-            "amendment": v.amendment,
-            "category": item.category,
-            "recordingOffsetMs": None if v.offset is None else v.offset.ms,
-        })
+        rows.append(
+            {
+                "uid": motion_uid(p, v),
+                "date": v.opened_at.astimezone(KYIV).date().isoformat(),
+                "authorityName": p.council_name,
+                "convocation": p.convocation,
+                "legislativeSession": p.number,
+                "num": num,
+                "title": vote_title(p, v),
+                "projectNum": str(item.number),
+                "votingFor": v.tally.for_,
+                "votingAgainst": v.tally.against,
+                "votingAbstain": v.tally.abstain,
+                "notVoting": v.tally.not_voted,
+                "absent": v.tally.absent,
+                "votingResult": _result(v),
+                "votingDate": format_time(v.opened_at),
+                "votingRequired": v.required,
+                "totalComposition": v.total_composition,
+                "voteId": v.vote_id,
+                "itemNumber": item.number,
+                "amendment": v.amendment,
+                "category": item.category,
+                "recordingOffsetMs": None if v.offset is None else v.offset.ms,
+            }
+        )
     return rows
 
 
@@ -92,15 +118,17 @@ def votings(p: Protocol) -> list[dict[str, Any]]:
     for v in p.votes:
         uid, title = motion_uid(p, v), vote_title(p, v)
         for r in v.rows:
-            rows.append({
-                "motionUid": uid,
-                "voterId": r.member_id or r.participant_id,
-                "voterName": r.name,
-                "motionTitle": title,
-                "result": RESULT[r.answer],
-                "position": r.position,
-                "source": r.source,
-            })
+            rows.append(
+                {
+                    "motionUid": uid,
+                    "voterId": r.member_id or r.participant_id,
+                    "voterName": r.name,
+                    "motionTitle": title,
+                    "result": RESULT[r.answer],
+                    "position": r.position,
+                    "source": r.source,
+                }
+            )
     return rows
 
 

@@ -39,9 +39,7 @@ KYIV = ZoneInfo("Europe/Kyiv")
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
 
-PROTOCOL_EVENTS = frozenset(
-    {ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED}
-)
+PROTOCOL_EVENTS = frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
 
 ROLE_UK: Mapping[str, str] = {
     "mayor": "міський голова",
@@ -479,7 +477,7 @@ class _Fold:
             return draft.person.name
         return ACTOR_UK.get(str(participant_id), str(participant_id))
 
-    def apply(self, e: Event) -> None:  # noqa: C901 - one branch per event type, flat on purpose
+    def apply(self, e: Event) -> None:
         p = e.payload
         t = e.type
         self.count += 1
@@ -582,8 +580,13 @@ class _Fold:
             self.items[int(p["item"])].closed_at = e.at
         elif t == ev.BREAK_DECLARED:
             self.breaks.append(
-                [str(p.get("cause", "chair")), str(p.get("reason", "")), self.name(p.get("by")),
-                 e.at, None]
+                [
+                    str(p.get("cause", "chair")),
+                    str(p.get("reason", "")),
+                    self.name(p.get("by")),
+                    e.at,
+                    None,
+                ]
             )
         elif t == ev.BREAK_ENDED:
             if self.breaks and self.breaks[-1][4] is None:
@@ -593,7 +596,9 @@ class _Fold:
         elif t == ev.RECORDING_LOST:
             self.losses.append(
                 RecordingLoss(
-                    e.at, int(p.get("part", 0)), str(p.get("cause", "")),
+                    e.at,
+                    int(p.get("part", 0)),
+                    str(p.get("cause", "")),
                     _time(p.get("last_media_at")),
                 )
             )
@@ -613,8 +618,15 @@ class _Fold:
                 continue
             duration = int(p.get("duration_ms", 0))
             parts.append(
-                Part(int(p["part"]), str(p["file"]), started, duration, int(p.get("size", 0)),
-                     str(p.get("sha256", "")), offset)
+                Part(
+                    int(p["part"]),
+                    str(p["file"]),
+                    started,
+                    duration,
+                    int(p.get("size", 0)),
+                    str(p.get("sha256", "")),
+                    offset,
+                )
             )
             offset += duration
         archive = self.archive or {}
@@ -703,9 +715,7 @@ class _Fold:
 
     def result(self) -> Protocol:
         if self.convened is None or self.last is None:
-            raise Conflict(
-                "the journal has no session_convened event", code="protocol_not_ready"
-            )
+            raise Conflict("the journal has no session_convened event", code="protocol_not_ready")
         c = self.convened
         council = c.get("council", {})
         recording = self.recording()
@@ -735,9 +745,7 @@ class _Fold:
                     documents=tuple(draft.documents),
                     opened_at=draft.opened_at,
                     closed_at=draft.closed_at,
-                    discussion_ms=self.discussion_ms(
-                        draft, own[0].opened_at if own else None
-                    ),
+                    discussion_ms=self.discussion_ms(draft, own[0].opened_at if own else None),
                     limits=tuple(draft.limits),
                     remarks=tuple(
                         Remark(at, by, text, locate(parts, at)) for at, by, text in draft.remarks
@@ -874,7 +882,10 @@ def publication(events: Iterable[Event]) -> Publication:
         elif e.type == ev.PROTOCOL_SIGNED:
             by = str(p.get("by", _actor_participant(e.actor)))
             signatures[by] = Signature(
-                e.at, by, names.get(by, by), str(p.get("role", "member")),
+                e.at,
+                by,
+                names.get(by, by),
+                str(p.get("role", "member")),
                 p.get("signature_sha256"),
             )
         elif e.type == ev.PROTOCOL_PUBLISHED:
@@ -882,6 +893,12 @@ def publication(events: Iterable[Event]) -> Publication:
             late = bool(p.get("late", False))
     deadline = None if closed_at is None else closed_at + PUBLICATION_DEADLINE
     return Publication(
-        closed_at, deadline, finalised_at, finalised_by, protocol_sha,
-        tuple(sorted(signatures.values(), key=lambda s: s.at)), published_at, late,
+        closed_at,
+        deadline,
+        finalised_at,
+        finalised_by,
+        protocol_sha,
+        tuple(sorted(signatures.values(), key=lambda s: s.at)),
+        published_at,
+        late,
     )

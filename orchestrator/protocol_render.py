@@ -35,8 +35,18 @@ from orchestrator.protocol import (
 )
 
 MONTHS_GENITIVE = (
-    "січня", "лютого", "березня", "квітня", "травня", "червня",
-    "липня", "серпня", "вересня", "жовтня", "листопада", "грудня",
+    "січня",
+    "лютого",
+    "березня",
+    "квітня",
+    "травня",
+    "червня",
+    "липня",
+    "серпня",
+    "вересня",
+    "жовтня",
+    "листопада",
+    "грудня",
 )
 
 # --- formatting shared by HTML, PDF and VTT -----------------------------------------------
@@ -174,10 +184,12 @@ def to_dict(p: Protocol) -> dict[str, Any]:
         "closed_at": _t(p.closed_at),
         "cancelled": p.cancelled,
         "publication_deadline": _t(p.publication_deadline),
-        "chair": None if p.chair is None else {"participant_id": p.chair.participant_id,
-                                               "name": p.chair.name, "role": p.chair.role},
-        "secretary": None if p.secretary is None else {
-            "participant_id": p.secretary.participant_id, "name": p.secretary.name},
+        "chair": None
+        if p.chair is None
+        else {"participant_id": p.chair.participant_id, "name": p.chair.name, "role": p.chair.role},
+        "secretary": None
+        if p.secretary is None
+        else {"participant_id": p.secretary.participant_id, "name": p.secretary.name},
         "participants": [
             {
                 "participant_id": x.person.participant_id,
@@ -201,8 +213,13 @@ def to_dict(p: Protocol) -> dict[str, Any]:
                 "category": i.category,
                 "category_uk": i.category_uk,
                 "documents": [
-                    {"document_id": d.document_id, "filename": d.filename,
-                     "content_type": d.content_type, "size": d.size, "sha256": d.sha256}
+                    {
+                        "document_id": d.document_id,
+                        "filename": d.filename,
+                        "content_type": d.content_type,
+                        "size": d.size,
+                        "sha256": d.sha256,
+                    }
                     for d in i.documents
                 ],
                 "opened_at": _t(i.opened_at),
@@ -217,9 +234,13 @@ def to_dict(p: Protocol) -> dict[str, Any]:
                     for r in i.remarks
                 ],
                 "amendments": [
-                    {"number": a.number, "text": a.text, "by": a.by,
-                     "proposed_at": _t(a.proposed_at),
-                     "vote": None if a.vote is None else _vote(p, a.vote)}
+                    {
+                        "number": a.number,
+                        "text": a.text,
+                        "by": a.by,
+                        "proposed_at": _t(a.proposed_at),
+                        "vote": None if a.vote is None else _vote(p, a.vote),
+                    }
                     for a in i.amendments
                 ],
                 "vote": None if i.vote is None else _vote(p, i.vote),
@@ -228,25 +249,41 @@ def to_dict(p: Protocol) -> dict[str, Any]:
             for i in p.items
         ],
         "breaks": [
-            {"cause": b.cause, "cause_uk": b.cause_uk, "reason": b.reason,
-             "declared_by": b.declared_by, "started_at": _t(b.started_at),
-             "ended_at": _t(b.ended_at), "duration_ms": b.duration_ms,
-             "offset": _offset(b.offset)}
+            {
+                "cause": b.cause,
+                "cause_uk": b.cause_uk,
+                "reason": b.reason,
+                "declared_by": b.declared_by,
+                "started_at": _t(b.started_at),
+                "ended_at": _t(b.ended_at),
+                "duration_ms": b.duration_ms,
+                "offset": _offset(b.offset),
+            }
             for b in p.breaks
         ],
         "recording": {
             "parts": [
-                {"part": x.part, "file": x.file, "started_at": _t(x.started_at),
-                 "duration_ms": x.duration_ms, "size": x.size, "sha256": x.sha256,
-                 "offset_ms": x.offset_ms}
+                {
+                    "part": x.part,
+                    "file": x.file,
+                    "started_at": _t(x.started_at),
+                    "duration_ms": x.duration_ms,
+                    "size": x.size,
+                    "sha256": x.sha256,
+                    "offset_ms": x.offset_ms,
+                }
                 for x in p.recording.parts
             ],
             "manifest": p.recording.manifest,
             "manifest_sha256": p.recording.manifest_sha256,
             "duration_ms": p.recording.duration_ms,
             "losses": [
-                {"at": _t(x.at), "part": x.part, "cause": x.cause,
-                 "last_media_at": _t(x.last_media_at)}
+                {
+                    "at": _t(x.at),
+                    "part": x.part,
+                    "cause": x.cause,
+                    "last_media_at": _t(x.last_media_at),
+                }
                 for x in p.recording.losses
             ],
         },
@@ -308,8 +345,9 @@ def chapters(p: Protocol) -> list[tuple[str, int, str]]:
         out.append(("opening", opening, "Відкриття сесії, ідентифікація учасників"))
     for item in p.items:
         if item.offset is not None:
-            out.append((f"item-{item.number}", item.offset.ms,
-                        f"Питання {item.number}. {item.title}"))
+            out.append(
+                (f"item-{item.number}", item.offset.ms, f"Питання {item.number}. {item.title}")
+            )
     for v in p.votes:
         if v.offset is not None:
             out.append((f"vote-{v.vote_id}", v.offset.ms, f"Голосування: {vote_title(p, v)}"))
@@ -337,7 +375,7 @@ def to_vtt(p: Protocol) -> str:
 
 def font_files() -> tuple[Path, Path]:
     """Regular and bold Source Sans Pro TTFs from the ``font-source-sans-pro`` wheel."""
-    import font_source_sans_pro  # type: ignore[import-untyped]  # noqa: PLC0415
+    import font_source_sans_pro
 
     files: dict[str, str] = font_source_sans_pro.font_files_ttf
     return Path(files["SourceSansPro"]), Path(files["SourceSansProBold"])
@@ -357,11 +395,21 @@ def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
     if p.cancelled:
         yield "field", ("Скасовано", p.cancelled)
     yield "h2", "Учасники та ідентифікація (R6, R11)"
-    yield "table", (
-        ("ПІБ", "Роль", "Ідентифіковано", "Підтвердив"),
-        (70, 30, 35, 45),
-        [(x.person.name, x.person.role_uk, kyiv_clock(x.identified_at), x.confirmed_by or "—")
-         for x in p.participants],
+    yield (
+        "table",
+        (
+            ("ПІБ", "Роль", "Ідентифіковано", "Підтвердив"),
+            (70, 30, 35, 45),
+            [
+                (
+                    x.person.name,
+                    x.person.role_uk,
+                    kyiv_clock(x.identified_at),
+                    x.confirmed_by or "—",
+                )
+                for x in p.participants
+            ],
+        ),
     )
     yield "h2", "Порядок денний (R1)"
     for item in p.items:
@@ -392,18 +440,26 @@ def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
     if not p.breaks:
         yield "para", "Перерв не було."
     for b in p.breaks:
-        yield "para", (
-            f"{b.cause_uk}: {b.reason}; оголосив {b.declared_by or '—'}; "
-            f"{kyiv_time(b.started_at)} – {kyiv_time(b.ended_at)}, тривалість "
-            f"{hms(b.duration_ms)}; у записі {offset_text(b.offset)}"
+        yield (
+            "para",
+            (
+                f"{b.cause_uk}: {b.reason}; оголосив {b.declared_by or '—'}; "
+                f"{kyiv_time(b.started_at)} – {kyiv_time(b.ended_at)}, тривалість "
+                f"{hms(b.duration_ms)}; у записі {offset_text(b.offset)}"
+            ),
         )
     yield "h2", "Запис засідання (R9)"
     yield "para", "Запис і його носій є невід'ємною частиною цього протоколу."
-    yield "table", (
-        ("Частина", "Файл", "Початок", "Тривалість", "Розмір, байт"),
-        (18, 50, 42, 28, 42),
-        [(str(x.part), x.file, kyiv_time(x.started_at), hms(x.duration_ms), str(x.size))
-         for x in p.recording.parts],
+    yield (
+        "table",
+        (
+            ("Частина", "Файл", "Початок", "Тривалість", "Розмір, байт"),
+            (18, 50, 42, 28, 42),
+            [
+                (str(x.part), x.file, kyiv_time(x.started_at), hms(x.duration_ms), str(x.size))
+                for x in p.recording.parts
+            ],
+        ),
     )
     for x in p.recording.parts:
         yield "mono", f"частина {x.part} SHA-256 {x.sha256}"
@@ -419,10 +475,13 @@ def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
     yield "field", ("Голосування", vote_title(p, v))
     yield "field", ("Кворум", quorum_text(v.quorum))
     yield "field", ("Місце в записі", offset_text(v.offset))
-    yield "table", (
-        ("№", "ПІБ", "Відповідь", "Як подано", "Час"),
-        (10, 80, 30, 40, 20),
-        [(str(r.position), r.name, r.answer_uk, r.source_uk, kyiv_clock(r.at)) for r in v.rows],
+    yield (
+        "table",
+        (
+            ("№", "ПІБ", "Відповідь", "Як подано", "Час"),
+            (10, 80, 30, 40, 20),
+            [(str(r.position), r.name, r.answer_uk, r.source_uk, kyiv_clock(r.at)) for r in v.rows],
+        ),
     )
     yield "field", ("Підсумок", tally_text(v))
     yield "field", ("Потрібно (R13)", f"{v.required} голосів «за»")
@@ -433,7 +492,7 @@ def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
 
 def to_pdf(p: Protocol) -> bytes:
     """The protocol as an A4 PDF with an embedded Cyrillic font."""
-    from fpdf import FPDF  # noqa: PLC0415 - fpdf2 is only needed here
+    from fpdf import FPDF
 
     regular, bold = font_files()
     pdf = FPDF(format="A4")
@@ -447,6 +506,7 @@ def to_pdf(p: Protocol) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     width = pdf.epw
+    fitted: dict[tuple[str, float], str] = {}  # names repeat in every vote table
     for kind, data in _pdf_lines(p):
         if kind == "title":
             pdf.set_font("SSP", "B", 16)
@@ -480,7 +540,10 @@ def to_pdf(p: Protocol) -> bytes:
             pdf.set_font("SSP", "", 9)
             for row in rows:
                 for text, w in zip(row, widths, strict=True):
-                    pdf.cell(w, 5, _fit(pdf, text, w), border=1)
+                    key = (text, w)
+                    if key not in fitted:
+                        fitted[key] = _fit(pdf, text, w)
+                    pdf.cell(w, 5, fitted[key], border=1)
                 pdf.ln(5)
     return bytes(pdf.output())
 

@@ -106,10 +106,12 @@ def check_recording(folder: Path, events: Sequence[Event]) -> list[Difference]:
     except ValueError as exc:
         return [*out, Difference(archive.MANIFEST, f"unreadable ({exc})")]
     if ready is not None and int(ready.payload.get("parts", -1)) != len(entries):
-        out.append(Difference(
-            archive.MANIFEST,
-            f"{len(entries)} parts, archive_ready says {ready.payload.get('parts')}",
-        ))
+        out.append(
+            Difference(
+                archive.MANIFEST,
+                f"{len(entries)} parts, archive_ready says {ready.payload.get('parts')}",
+            )
+        )
     listed: set[int] = set()
     for entry in entries:
         number = int(entry.get("part", -1))
@@ -135,7 +137,9 @@ def _check_file(folder: Path, entry: Mapping[str, Any]) -> list[Difference]:
         return [Difference(rel, "missing")]
     out = []
     if path.stat().st_size != entry.get("size"):
-        out.append(Difference(rel, f"size {path.stat().st_size}, manifest says {entry.get('size')}"))
+        out.append(
+            Difference(rel, f"size {path.stat().st_size}, manifest says {entry.get('size')}")
+        )
     if archive.sha256_file(path) != entry.get("sha256"):
         out.append(Difference(rel, "SHA-256 differs from the manifest"))
     return out

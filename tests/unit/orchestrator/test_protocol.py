@@ -34,14 +34,16 @@ def proto(played):
 
 
 def test_header_states_council_session_date_place_chair_and_secretary(played, proto):
-    """The header names council, convocation, number, Kyiv date, place, chair (R5), secretary (R17)."""
+    """The header: council, convocation, number, Kyiv date, place, chair (R5), secretary (R17)."""
     assert proto.council_name == "Коростишівська міська рада"
     assert proto.convocation == "VIII"
     assert proto.number == 83
     assert proto.place == "дистанційно"
     assert proto.date == date(2026, 11, 20)
-    assert proto.chair is not None and proto.chair.name == "Войтенко Іван Михайлович"
-    assert proto.secretary is not None and proto.secretary.participant_id == played.secretary
+    assert proto.chair is not None
+    assert proto.chair.name == "Войтенко Іван Михайлович"
+    assert proto.secretary is not None
+    assert proto.secretary.participant_id == played.secretary
     assert proto.total_composition == 26
 
 
@@ -69,9 +71,7 @@ def test_quorum_at_opening_counts_deputies_of_total_composition(proto):
     assert (q.present_deputies, q.total_composition, q.required, q.holds) == (24, 26, 14, True)
 
 
-@pytest.mark.parametrize(
-    ("total", "required"), [(26, 14), (27, 14), (1, 1), (2, 2), (120, 61)]
-)
+@pytest.mark.parametrize(("total", "required"), [(26, 14), (27, 14), (1, 1), (2, 2), (120, 61)])
 def test_quorum_required_is_more_than_half(total, required):
     """R7: more than half of the total composition, exactly at half is not enough."""
     assert quorum_required(total) == required
@@ -80,7 +80,9 @@ def test_quorum_required_is_more_than_half(total, required):
 def test_agenda_items_carry_ukrainian_category_names(proto):
     """R1: each item's category is printed in Ukrainian from the one mapping."""
     assert [i.category for i in proto.items] == [
-        "urgent_budget", "emergency_works", "severe_emergency"
+        "urgent_budget",
+        "emergency_works",
+        "severe_emergency",
     ]
     assert proto.items[0].category_uk == UKRAINIAN[Category.URGENT_BUDGET]
 
@@ -110,7 +112,8 @@ def test_skipped_deputy_counts_as_not_voted(played, proto):
     v = proto.items[0].vote
     assert v is not None
     skipped = [r for r in v.rows if r.answer == "none"]
-    assert len(skipped) == 1 and v.tally.not_voted == 1
+    assert len(skipped) == 1
+    assert v.tally.not_voted == 1
     assert played.expected["0"]["answers"][skipped[0].participant_id] == "none"
 
 
@@ -125,9 +128,8 @@ def test_totals_required_and_outcome_match_what_was_played(played, proto):
         assert v.required == expected["required"] == 14
         assert v.adopted == expected["adopted"]
         assert v.discrepancies == ()
-    assert proto.items[2].vote is not None and proto.items[2].vote.outcome_uk == (
-        "Рішення не прийнято"
-    )
+    assert proto.items[2].vote is not None
+    assert proto.items[2].vote.outcome_uk == ("Рішення не прийнято")
 
 
 def test_quorum_is_stated_at_every_vote(proto):
@@ -143,7 +145,8 @@ def test_amendment_has_text_author_and_its_own_vote(played, proto):
     assert len(item.amendments) == 1
     a = item.amendments[0]
     assert "150 000" in a.text
-    assert a.vote is not None and a.vote.vote_id == "1.a1"
+    assert a.vote is not None
+    assert a.vote.vote_id == "1.a1"
     assert a.vote.outcome_uk.startswith("Поправку")
 
 
@@ -153,7 +156,8 @@ def test_remarks_and_discussion_limits_are_recorded(proto):
     assert proto.items[0].limits[0].seconds == 180
     # item 2's discussion contains the 4-minute break, which is not discussion time
     item = proto.items[1]
-    assert item.opened_at is not None and item.discussion_ms is not None
+    assert item.opened_at is not None
+    assert item.discussion_ms is not None
     first_vote = item.amendments[0].vote
     assert first_vote is not None
     wall = int((first_vote.opened_at - item.opened_at).total_seconds() * 1000)
@@ -168,9 +172,8 @@ def test_break_has_cause_times_and_duration(proto):
     b = proto.breaks[0]
     assert b.cause == "recording_lost"
     assert b.cause_uk.startswith("втрата запису")
-    assert b.ended_at is not None and b.duration_ms == int(
-        (b.ended_at - b.started_at).total_seconds() * 1000
-    )
+    assert b.ended_at is not None
+    assert b.duration_ms == int((b.ended_at - b.started_at).total_seconds() * 1000)
 
 
 def test_recording_parts_manifest_and_offsets(played, proto):
@@ -179,12 +182,15 @@ def test_recording_parts_manifest_and_offsets(played, proto):
     assert [p.part for p in rec.parts] == [1, 2]
     assert [p.sha256 for p in rec.parts] == [f.sha256 for f in played.part_files]
     assert rec.parts[1].offset_ms == rec.parts[0].duration_ms
-    assert rec.manifest_sha256 is not None and len(rec.manifest_sha256) == 64
+    assert rec.manifest_sha256 is not None
+    assert len(rec.manifest_sha256) == 64
     # the break falls in the gap between the parts: it maps to the second part's start
     assert proto.breaks[0].offset == Offset(rec.parts[1].offset_ms, 2, 0)
     # a vote after the break is inside part 2
     last = proto.items[2].vote
-    assert last is not None and last.offset is not None and last.offset.part == 2
+    assert last is not None
+    assert last.offset is not None
+    assert last.offset.part == 2
     expected = rec.parts[1].offset_ms + int(
         (last.opened_at - rec.parts[1].started_at).total_seconds() * 1000
     )
