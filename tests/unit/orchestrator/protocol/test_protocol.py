@@ -23,16 +23,6 @@ from tests.journal_builder import JournalBuilder, play_session
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def played():
-    return play_session()
-
-
-@pytest.fixture(scope="module")
-def proto(played):
-    return build(played.events)
-
-
 def test_header_states_council_session_date_place_chair_and_secretary(played, proto):
     """The header: council, convocation, number, Kyiv date, place, chair (R5), secretary (R17)."""
     assert proto.council_name == "Коростишівська міська рада"

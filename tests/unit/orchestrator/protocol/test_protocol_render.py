@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from orchestrator.protocol import build
 from orchestrator.protocol_render import (
     chapters,
     hms,
@@ -21,17 +20,6 @@ from orchestrator.protocol_render import (
     to_pdf,
     to_vtt,
 )
-from tests.journal_builder import play_session
-
-
-@pytest.fixture(scope="module")
-def played():
-    return play_session()
-
-
-@pytest.fixture(scope="module")
-def proto(played):
-    return build(played.events)
 
 
 @pytest.fixture(scope="module")
