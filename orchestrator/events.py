@@ -19,7 +19,14 @@ SESSION_CONVENED: Final = "session_convened"
 """{council: {id, name, convocation, total_composition}, title, number, starts_at, planned_end,
 room, broadcast_url, agenda: [{title, category, secret_ballot: false, documents: []}],
 participants: [{participant_id, member_id|null, surname, given_name, patronymic,
-role: mayor|deputy|secretary|guest}], chair_participant_id, secretary_participant_id}"""
+kind: mayor|deputy|secretary|guest, role: chair|secretary|deputy|guest}],
+chair_participant_id, secretary_participant_id, chair_reason|null}
+
+``kind`` is the person's standing in the council (the secretary is a deputy, R7; the mayor is
+not a deputy but votes when taking part, R13; guests never vote). ``role`` is what they may do
+in this session (orchestrator.auth.Role): the presiding person is ``chair`` (R5: the mayor, or a
+stand-in with ``chair_reason``), the council secretary is ``secretary`` (R17), other deputies and a
+mayor who does not preside are ``deputy``, invited guests ``guest``."""
 
 DOCUMENT_ATTACHED: Final = "document_attached"
 """{item, document_id, filename, content_type, size, sha256}"""

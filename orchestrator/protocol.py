@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestrator import events as ev
-from orchestrator.categories import ukrainian as category_uk
+from orchestrator.categories import category_uk
 from orchestrator.errors import Conflict
 from orchestrator.journal import Event, parse_time
 
@@ -64,7 +64,7 @@ BREAK_CAUSE_UK: Mapping[str, str] = {
     "quorum_lost": "втрата кворуму",
     "storage": "несправність сховища запису",
 }
-VOTING_ROLES = frozenset({"deputy", "secretary"})  # R7: the secretary is a deputy
+VOTING_KINDS = frozenset({"deputy", "secretary"})  # R7: the secretary is a deputy
 ACTOR_UK: Mapping[str, str] = {
     "system": "автоматично (rada)",
     "recorder": "автоматично (запис)",
@@ -79,7 +79,8 @@ class Person:
     surname: str
     given_name: str
     patronymic: str
-    role: str
+    kind: str  # standing in the council: mayor|deputy|secretary|guest
+    role: str  # permission in this session: chair|secretary|deputy|guest
 
     @property
     def name(self) -> str:
@@ -87,11 +88,12 @@ class Person:
 
     @property
     def role_uk(self) -> str:
-        return ROLE_UK.get(self.role, self.role)
+        text = ROLE_UK.get(self.kind, self.kind)
+        return f"{text}, головуючий" if self.role == "chair" else text
 
     @property
     def is_deputy(self) -> bool:
-        return self.role in VOTING_ROLES
+        return self.kind in VOTING_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +436,7 @@ def _person(data: Mapping[str, Any]) -> Person:
         surname=str(data.get("surname", "")),
         given_name=str(data.get("given_name", "")),
         patronymic=str(data.get("patronymic", "")),
+        kind=str(data.get("kind") or data.get("role", "guest")),
         role=str(data.get("role", "guest")),
     )
 

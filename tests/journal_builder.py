@@ -191,16 +191,17 @@ def play_session(
     contents: dict[str, bytes] = {}
     writer = part_writer or synthetic_parts(contents)
 
-    def person(role: str, k: int) -> dict[str, Any]:
+    def person(kind: str, k: int) -> dict[str, Any]:
         surname = SURNAMES[k % len(SURNAMES)]
         given, patronymic = GIVEN[(k // len(SURNAMES) + k) % len(GIVEN)]
         return {
             "participant_id": str(UUID(int=rng.getrandbits(128))),
-            "member_id": str(UUID(int=rng.getrandbits(128))) if role != "guest" else None,
+            "member_id": str(UUID(int=rng.getrandbits(128))) if kind != "guest" else None,
             "surname": surname,
             "given_name": given,
             "patronymic": patronymic,
-            "role": role,
+            "kind": kind,
+            "role": {"mayor": "chair"}.get(kind, kind),
         }
 
     mayor = person("mayor", 10_000)
@@ -233,7 +234,7 @@ def play_session(
         people,
         chair,
         secretary,
-        [p["participant_id"] for p in order_people if p["role"] != "mayor"],
+        [p["participant_id"] for p in order_people if p["kind"] != "mayor"],
         absent_ids,
         items,
         seats,
