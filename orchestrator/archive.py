@@ -127,40 +127,42 @@ def _media_file(media_dir: Path, file: str) -> Path:
     return direct if direct.is_file() else media_dir / PARTS / part_name(file)
 
 
+def _write(target: Path, data: bytes) -> None:
+    """Write to a temporary name and rename, so a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
 def write_archive(
     dest: Path,
     events: Sequence[Event],
     *,
     media_dir: Path | None = None,
-    documents: Mapping[str, Path] | None = None,
-    signatures: Mapping[str, Path] | None = None,
+    documents: Mapping[str, bytes] | None = None,
+    signatures: Mapping[str, bytes] | None = None,
 ) -> Rendered:
     """Write (or refresh) a session's archive folder.
 
-    ``documents`` maps ``document_id`` to the stored file; ``signatures`` maps a
-    ``participant_id`` to their uploaded ``.p7s``. Files are written to a temporary name and
-    renamed, so a reader never sees half a file.
+    ``documents`` maps a ``document_id`` to its stored bytes; ``signatures`` maps a
+    ``participant_id`` to their uploaded ``.p7s``.
     """
     rendered = render(events)
     dest.mkdir(parents=True, exist_ok=True)
     for rel, data in rendered.files.items():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        _write(dest / rel, data)
     if media_dir is not None and (media_dir / MANIFEST).is_file():
         manifest = media_dir / MANIFEST
         _place(manifest, dest / MANIFEST)
         for entry in manifest_entries(json.loads(manifest.read_bytes())):
             file = str(entry["file"])
             _place(_media_file(media_dir, file), dest / PARTS / part_name(file))
-    p = rendered.protocol
-    for item in p.items:
+    for item in rendered.protocol.items:
         for d in item.documents:
-            source = (documents or {}).get(d.document_id)
-            if source is not None:
-                _place(source, dest / document_path(d.document_id, d.filename))
-    for participant_id, source in (signatures or {}).items():
-        _place(source, dest / signature_path(participant_id))
+            content = (documents or {}).get(d.document_id)
+            if content is not None:
+                _write(dest / document_path(d.document_id, d.filename), content)
+    for participant_id, content in (signatures or {}).items():
+        _write(dest / signature_path(participant_id), content)
     return rendered

@@ -252,12 +252,13 @@ def run(target: str) -> int:
     return 0
 
 
-def _command(args: argparse.Namespace) -> int:
+def _command(args: argparse.Namespace, settings: object = None) -> int:
+    """``rada verify``; needs no settings: an archive is checked on its own."""
     return run(args.archive)
 
 
 def register(subparsers: Any) -> None:
-    """Add ``rada verify ARCHIVE``; the handler is ``args.func(args) -> int``."""
+    """Add ``rada verify ARCHIVE``; the handler is ``args.func(args, settings) -> int``."""
     parser = subparsers.add_parser(
         "verify", help="check a session's published archive against its journal"
     )

@@ -32,11 +32,10 @@ def test_motions_csv_has_the_national_fields_and_one_row_per_vote(proto, files):
     """motions.csv: the DESIGN.md fields, one row per vote including the amendment vote."""
     rows = _csv(files["motions.csv"])
     assert list(rows[0]) == list(opendata.MOTION_FIELDS)
-    national = (
-        "uid date authorityName convocation legislativeSession num title projectNum votingFor "
-        "votingAgainst votingAbstain notVoting absent votingResult"
-    ).split()  # DESIGN.md, "Поіменні результати голосування депутатів"
-    assert set(national) <= set(rows[0])
+    # DESIGN.md, "Поіменні результати голосування депутатів"
+    national = "uid date authorityName convocation legislativeSession num title projectNum"
+    national += " votingFor votingAgainst votingAbstain notVoting absent votingResult"
+    assert set(national.split()) <= set(rows[0])
     assert len(rows) == len(proto.votes) == 4
     assert rows[0]["authorityName"] == "Коростишівська міська рада"
     assert rows[0]["date"] == "2026-11-20"
