@@ -108,6 +108,7 @@ class PublicationService:
         self.clock = clock
         self._cache: dict[UUID, tuple[int, Snapshot]] = {}
         self._build_lock = asyncio.Lock()
+        self._built: dict[UUID, int] = {}  # session → journal seq its archive folder reflects
 
     # --- reading --------------------------------------------------------------------------
 
@@ -273,11 +274,13 @@ class PublicationService:
         if snap.protocol.closed_at is None:
             return None
         folder = self.folder(session_id)
-        mark = folder / HEAD_MARK
-        head = str(snap.events[-1].seq)
-        built = await asyncio.to_thread(lambda: mark.read_text() if mark.is_file() else "")
-        if built != head:
-            await self.refresh_archive(session_id)
+        head = snap.events[-1].seq
+        if self._built.get(session_id) != head:
+            mark = folder / HEAD_MARK
+            built = await asyncio.to_thread(lambda: mark.read_text() if mark.is_file() else "")
+            if built != str(head):
+                await self.refresh_archive(session_id)
+            self._built[session_id] = head
         return folder
 
     async def refresh_archive(self, session_id: UUID) -> None:
@@ -308,6 +311,7 @@ class PublicationService:
                 (folder / HEAD_MARK).write_text(str(events[-1].seq))
 
             await asyncio.to_thread(write)
+            self._built[session_id] = events[-1].seq
         log.info("archive_written", session_id=str(session_id), seq=snap.events[-1].seq)
 
 

@@ -71,7 +71,7 @@
       nodes.forEach(function (node) {
         var left = Math.floor((Date.parse(node.dataset.countdown) - Date.now()) / 1000);
         if (isNaN(left)) return;
-        if (left <= 0) { node.textContent = "час настав"; return; }
+        if (left <= 0) { node.textContent = node.dataset.done || "час настав"; return; }
         var d = Math.floor(left / 86400), h = Math.floor(left / 3600) % 24;
         var m = Math.floor(left / 60) % 60, s = left % 60;
         node.textContent = (d ? d + " д " : "") + pad(h) + ":" + pad(m) + ":" + pad(s);
