@@ -10,6 +10,7 @@ Layout, relative to the session's archive folder (``<archive root>/<session_id>/
                               size, sha256}]}   (a bare list of entries is read too)
     parts/<name>              each recording part, named by the basename of its ``file``
     chapters.vtt              WebVTT chapters (items, votes, breaks) on the parts' joint timeline
+    chapters/part-NNNN.vtt    the same chapters per part, timed from that part's start
     protocol.json             ``protocol_render.to_json``; its SHA-256 is what
                               ``protocol_finalised.protocol_sha256`` names
     protocol.html, protocol.pdf
@@ -42,6 +43,7 @@ JOURNAL = "journal.json"
 MANIFEST = "manifest.json"
 PARTS = "parts"
 CHAPTERS = "chapters.vtt"
+PART_CHAPTERS = "chapters/part-{:04d}.vtt"
 PROTOCOL_JSON = "protocol.json"
 PROTOCOL_HTML = "protocol.html"
 PROTOCOL_PDF = "protocol.pdf"
@@ -106,6 +108,8 @@ def render(events: Sequence[Event]) -> Rendered:
         PROTOCOL_PDF: protocol_render.to_pdf(p),
         CHAPTERS: protocol_render.to_vtt(p).encode("utf-8"),
     }
+    for number, vtt in protocol_render.to_part_vtts(p).items():
+        files[PART_CHAPTERS.format(number)] = vtt.encode("utf-8")
     for name, data in opendata.files(p).items():
         files[f"{OPENDATA}/{name}"] = data
     return Rendered(p, files)

@@ -358,16 +358,42 @@ def chapters(p: Protocol) -> list[tuple[str, int, str]]:
     return out
 
 
-def to_vtt(p: Protocol) -> str:
-    """A WebVTT chapters track; each cue runs to the next one (at least 1 ms long)."""
+def _cue_spans(p: Protocol) -> list[tuple[str, int, int, str]]:
+    """(cue id, start, end, title) on the joint timeline; a cue runs to the next (≥ 1 ms)."""
     cues = chapters(p)
-    end_of_all = p.recording.duration_ms
-    lines = ["WEBVTT", ""]
+    spans = []
     for k, (cue_id, start, title) in enumerate(cues):
-        nxt = cues[k + 1][1] if k + 1 < len(cues) else end_of_all
-        end = max(nxt, start + 1)
+        nxt = cues[k + 1][1] if k + 1 < len(cues) else p.recording.duration_ms
+        spans.append((cue_id, start, max(nxt, start + 1), title))
+    return spans
+
+
+def _vtt(spans: list[tuple[str, int, int, str]]) -> str:
+    lines = ["WEBVTT", ""]
+    for cue_id, start, end, title in spans:
         lines += [cue_id, f"{_vtt_time(start)} --> {_vtt_time(end)}", title, ""]
     return "\n".join(lines)
+
+
+def to_vtt(p: Protocol) -> str:
+    """The WebVTT chapters track on the parts' joint timeline (the protocol's offsets)."""
+    return _vtt(_cue_spans(p))
+
+
+def to_part_vtts(p: Protocol) -> dict[int, str]:
+    """Per part, the chapters that fall in it, timed from that part's start (a player that
+    plays one part file at a time shows the right chapter and caption)."""
+    out: dict[int, str] = {}
+    spans = _cue_spans(p)
+    for part in p.recording.parts:
+        lo, hi = part.offset_ms, part.offset_ms + part.duration_ms
+        inside = [
+            (cid, max(start, lo) - lo, min(end, hi) - lo, title)
+            for cid, start, end, title in spans
+            if start < hi and end > lo
+        ]
+        out[part.part] = _vtt([c for c in inside if c[2] > c[1]])
+    return out
 
 
 # --- PDF ----------------------------------------------------------------------------------------

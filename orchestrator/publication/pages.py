@@ -143,6 +143,7 @@ async def session_page(request: web.Request) -> web.Response:
             "src": f"{base}/{archive.PARTS}/{archive.part_name(x.file)}",
             "offset_ms": x.offset_ms,
             "duration_ms": x.duration_ms,
+            "chapters": f"{base}/{archive.PART_CHAPTERS.format(x.part)}",
         }
         for x in p.recording.parts
     ]

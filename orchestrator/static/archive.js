@@ -20,6 +20,8 @@
     function load(i, seconds, autoplay) {
       current = i;
       video.src = parts[i].src;
+      // each part has its own chapters/captions file timed from its start
+      video.querySelectorAll("track").forEach(function (t) { t.src = parts[i].chapters; });
       video.addEventListener("loadedmetadata", function () {
         video.currentTime = seconds;
         if (autoplay) video.play().catch(function () {});

@@ -146,10 +146,12 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
             position = await page.evaluate("() => window.radaPlayer.position()")
             current = await page.evaluate("() => document.getElementById('player').currentTime")
             src = await page.evaluate("() => document.getElementById('player').currentSrc")
+            track = await page.evaluate("() => document.querySelector('#player track').src")
             await page.screenshot(path=ARTIFACTS / "archive-session-vote-chapter.png")
         finally:
             await browser.close()
     assert src.endswith("/parts/part-0002.mp4")
+    assert track.endswith("/chapters/part-0002.vtt")  # chapters and captions follow the part
     # seeking lands on the vote's offset; playback may have moved it on by a moment since
     assert vote.offset.ms <= position <= vote.offset.ms + 1500
     assert vote.offset.part_ms / 1000 <= current <= vote.offset.part_ms / 1000 + 1.5

@@ -17,6 +17,7 @@ from orchestrator.protocol_render import (
     to_dict,
     to_html,
     to_json,
+    to_part_vtts,
     to_pdf,
     to_vtt,
 )
@@ -165,3 +166,18 @@ def test_vtt_is_well_formed(proto):
 def test_hms_formats_durations(ms, text):
     """Durations and offsets print as H:MM:SS."""
     assert hms(ms) == text
+
+
+def test_part_vtts_time_chapters_from_each_part_start(proto):
+    """Per-part chapter files: the vote after the break starts at its offset inside part 2."""
+    per_part = to_part_vtts(proto)
+    assert set(per_part) == {1, 2}
+    vote = proto.items[2].vote
+    assert vote is not None
+    assert vote.offset is not None
+    assert vote.offset.part == 2
+    block = next(b for b in per_part[2].split("\n\n") if b.startswith("vote-2\n"))
+    start = block.split("\n")[1].split(" --> ")[0]
+    h, m, rest = start.split(":")
+    assert (int(h) * 3600 + int(m) * 60) * 1000 + round(float(rest) * 1000) == vote.offset.part_ms
+    assert "vote-2\n" not in per_part[1]

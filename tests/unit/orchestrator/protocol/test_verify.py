@@ -51,6 +51,8 @@ def test_archive_has_the_documented_layout(folder):
         "parts/part-0001.mp4",
         "parts/part-0002.mp4",
         "chapters.vtt",
+        "chapters/part-0001.vtt",
+        "chapters/part-0002.vtt",
         "protocol.json",
         "protocol.html",
         "protocol.pdf",
