@@ -92,5 +92,6 @@ def test_serve_answers_healthz_then_stops_on_sigterm(fresh_env: dict[str, str]) 
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "embedded_postgres_stopped" in out
+    assert '"level": "error"' not in out, out  # background workers ran cleanly too
     pid_file = Path(fresh_env["RADA_DATA_DIR"], "postgres", "postmaster.pid")
     assert not pid_file.exists()
