@@ -23,6 +23,7 @@ async def seed(
     council_id: UUID | None = None,
     status: str = "closed",
     number: int | None = None,
+    planned_end: datetime | None = None,
 ) -> UUID:
     """Insert the council (once), the session and its journal; return the council id."""
     events = played.events if events is None else events
@@ -42,12 +43,10 @@ async def seed(
                 convened["title"],
                 number or int(convened["number"]),
                 store_time(convened["starts_at"]),
-                store_time(convened["planned_end"]),
+                planned_end or store_time(convened["planned_end"]),
                 str(played.session_id),
                 status,
                 None,
-                0,
-                "0" * 64,
             ),
         )
         for p in convened["participants"]:

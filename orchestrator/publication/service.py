@@ -255,7 +255,7 @@ class PublicationService:
 
     async def _locked(self, conn: Conn, session_id: UUID) -> Snapshot:
         """The snapshot with the session row locked until commit (acts are serialised)."""
-        await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+        await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id)
         return await self.snapshot(session_id, conn)
 
     @staticmethod

@@ -39,7 +39,6 @@ class Listed:
     closed_at: datetime | None
     cancelled: bool
     published_at: datetime | None
-    last_seq: int
 
 
 async def insert_signature(
@@ -88,7 +87,7 @@ _MILESTONE = "(SELECT min(j.at) FROM journal j WHERE j.session_id = s.id AND j.t
 
 LIST_SQL = f"""
 SELECT s.id, c.name AS council_name, c.convocation, s.title, s.number, s.starts_at,
-       s.planned_end, s.status, s.announced_at, s.last_seq,
+       s.planned_end, s.status, s.announced_at,
        {_MILESTONE.format(ev.SESSION_OPENED)} AS opened_at,
        {_MILESTONE.format(ev.SESSION_CLOSED)} AS closed_at,
        {_MILESTONE.format(ev.SESSION_CANCELLED)} AS cancelled_at,
@@ -112,7 +111,6 @@ def _listed(r: asyncpg.Record) -> Listed:
         r["closed_at"],
         r["cancelled_at"] is not None or r["status"] == "cancelled",
         r["published_at"],
-        r["last_seq"],
     )
 
 

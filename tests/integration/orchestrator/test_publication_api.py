@@ -7,8 +7,8 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
@@ -16,61 +16,69 @@ from xml.etree import ElementTree as ET
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
 from orchestrator import verify
 from orchestrator.app import create_app
-from orchestrator.auth import AUTHENTICATOR, PUBLIC, Principal, Role
 from orchestrator.journal import parse_time
 from orchestrator.publication import api as publication_api
 from orchestrator.settings import Settings
 from tests.archive_seed import seed, write_media
+from tests.fixtures.signin import Browser, FakeClock, SignIn
 from tests.journal_builder import PlayedSession, play_session
 
 Client = TestClient[Any, Any]
 P7S = b"\x30\x82\x01\x00" + b"detached CMS signature made outside rada" * 4
 
 
-class Clock:
-    """The service's clock, moved by the test (never the wall clock)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def bearer_participants(request: web.Request) -> Principal:
-    """Stand-in for the identity package's authenticator: ``Bearer <session>:<participant>:<role>``."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return PUBLIC
-    session_id, participant_id, role = header.removeprefix("Bearer ").split(":")
-    return Principal("participant", UUID(session_id), UUID(participant_id), Role(role))
-
-
 @pytest.fixture
 def played() -> PlayedSession:
-    return play_session(items=2)
+    """A session that ended shortly before now (sign-in cookies expire by the wall clock)."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    return play_session(items=2, start=start)
 
 
 @pytest.fixture
-def clock(played: PlayedSession) -> Clock:
-    return Clock(played.events[-1].at + timedelta(hours=1))
+def identity_app(
+    settings: Settings, clock: FakeClock, identity_setup: Callable[[web.Application], None]
+) -> web.Application:
+    """The app with identity (personal-link sign-in) and the protocol package."""
+    return create_app(settings, clock=clock, extensions=[identity_setup, publication_api.setup])
 
 
 @pytest.fixture
 async def archive_client(
-    settings: Settings, pool: asyncpg.Pool, played: PlayedSession, clock: Clock
-) -> AsyncIterator[Client]:
-    await seed(pool, played)
+    identity_client: Client,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    played: PlayedSession,
+    clock: FakeClock,
+) -> Client:
+    """The running app with the played session stored and its recording in the media folder;
+    the clock an hour after the session's last event."""
+    # links last until planned_end + 12 h (identity); keep them valid past the 24-hour clock
+    await seed(pool, played, planned_end=played.events[-1].at + timedelta(days=2))
     write_media(settings.data_dir / "media", played)
-    app = create_app(settings, clock=clock, extensions=[publication_api.setup])
-    app[AUTHENTICATOR] = bearer_participants
-    async with TestClient(TestServer(app)) as c:
-        yield c
+    clock.set(played.events[-1].at + timedelta(hours=1))
+    return identity_client
+
+
+Act = Callable[..., Awaitable[Browser]]
+
+
+@pytest.fixture
+def act(archive_client: Client, sign_in: SignIn, played: PlayedSession) -> Act:
+    """``await act(participant_id)`` → that participant's signed-in browser (real sign-in)."""
+    browsers: dict[tuple[str, str], Browser] = {}
+
+    async def get(participant_id: str, session_id: UUID | None = None) -> Browser:
+        key = (str(session_id or played.session_id), participant_id)
+        if key not in browsers:
+            browsers[key] = await sign_in(*key)
+        return browsers[key]
+
+    return get
 
 
 async def seed_another(
@@ -80,14 +88,19 @@ async def seed_another(
     events: list[Any],
     status: str,
     number: int,
+    planned_end: datetime | None = None,
 ) -> None:
     """A second session of the same council, cut to ``events``."""
     council_id = UUID(played.events[0].payload["council"]["id"])
-    await seed(pool, other, events=events, council_id=council_id, status=status, number=number)
-
-
-def auth(played: PlayedSession, pid: str, role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {played.session_id}:{pid}:{role}"}
+    await seed(
+        pool,
+        other,
+        events=events,
+        council_id=council_id,
+        status=status,
+        number=number,
+        planned_end=planned_end,
+    )
 
 
 def voter(played: PlayedSession) -> str:
@@ -96,40 +109,37 @@ def voter(played: PlayedSession) -> str:
     return next(pid for pid in played.deputies if answers.get(pid) in ("for", "against"))
 
 
-async def finalise(c: Client, played: PlayedSession) -> str:
-    r = await c.post(
-        f"/api/v1/sessions/{played.session_id}/protocol/finalise",
-        headers=auth(played, played.secretary, "secretary"),
-    )
+async def finalise(act: Act, played: PlayedSession) -> str:
+    secretary = await act(played.secretary)
+    r = await secretary.post(f"/api/v1/sessions/{played.session_id}/protocol/finalise")
     assert r.status == 201, await r.text()
     digest: str = (await r.json())["payload"]["protocol_sha256"]
     return digest
 
 
 async def sign(
-    c: Client, played: PlayedSession, pid: str, role: str, digest: str, p7s: bytes | None = None
+    act: Act, played: PlayedSession, pid: str, digest: str, p7s: bytes | None = None
 ) -> Any:
     body: dict[str, Any] = {"protocol_sha256": digest}
     if p7s is not None:
         body["p7s"] = base64.b64encode(p7s).decode()
-    return await c.post(
-        f"/api/v1/sessions/{played.session_id}/protocol/signatures",
-        json=body,
-        headers=auth(played, pid, role),
+    browser = await act(pid)
+    return await browser.post(
+        f"/api/v1/sessions/{played.session_id}/protocol/signatures", json=body
     )
 
 
 async def test_finalise_sign_publish_journals_each_act_and_archive_verifies(
-    archive_client: Client, played: PlayedSession, settings: Settings
+    archive_client: Client, act: Act, played: PlayedSession, settings: Settings
 ) -> None:
     """Secretary finalises, chair signs with a .p7s, a voter confirms, publish on time; the
     archive folder verifies and holds the signature file with the journaled hash (R18, R19)."""
     c = archive_client
-    digest = await finalise(c, played)
+    digest = await finalise(act, played)
     protocol_json = await c.get(f"/archive/sessions/{played.session_id}/files/protocol.json")
     assert hashlib.sha256(await protocol_json.read()).hexdigest() == digest
 
-    r = await sign(c, played, played.chair, "chair", digest, P7S)
+    r = await sign(act, played, played.chair, digest, P7S)
     assert r.status == 201, await r.text()
     assert (await r.json())["payload"] == {
         "by": played.chair,
@@ -137,14 +147,12 @@ async def test_finalise_sign_publish_journals_each_act_and_archive_verifies(
         "signature_sha256": hashlib.sha256(P7S).hexdigest(),
     }
     member = voter(played)
-    r = await sign(c, played, member, "deputy", digest)
+    r = await sign(act, played, member, digest)
     assert r.status == 201, await r.text()
     assert (await r.json())["payload"]["role"] == "member"
 
-    r = await c.post(
-        f"/api/v1/sessions/{played.session_id}/protocol/publish",
-        headers=auth(played, played.secretary, "secretary"),
-    )
+    secretary = await act(played.secretary)
+    r = await secretary.post(f"/api/v1/sessions/{played.session_id}/protocol/publish")
     assert r.status == 201, await r.text()
     assert (await r.json())["payload"]["late"] is False
 
@@ -173,40 +181,41 @@ async def test_finalise_sign_publish_journals_each_act_and_archive_verifies(
 
 
 async def test_signing_is_refused_to_non_voters_wrong_hash_and_twice(
-    archive_client: Client, played: PlayedSession
+    archive_client: Client, act: Act, played: PlayedSession
 ) -> None:
     """R19: an absent deputy and a guest cannot sign; a stale hash and a second signature are
     refused; each refusal is problem+json with a stable code."""
-    c = archive_client
-    r = await sign(c, played, played.chair, "chair", "a" * 64)
+    r = await sign(act, played, played.chair, "a" * 64)
     assert (r.status, (await r.json())["code"]) == (409, "not_finalised")
-    digest = await finalise(c, played)
+    digest = await finalise(act, played)
     absent = played.absent[0]
-    r = await sign(c, played, absent, "deputy", digest)
+    r = await sign(act, played, absent, digest)
     assert (r.status, r.content_type) == (403, "application/problem+json")
     assert (await r.json())["code"] == "did_not_vote"
     guest = next(pid for pid, p in played.people.items() if p["kind"] == "guest")
-    r = await sign(c, played, guest, "guest", digest)
+    r = await sign(act, played, guest, digest)
     assert r.status == 403
-    r = await sign(c, played, played.chair, "chair", "b" * 64)
+    r = await sign(act, played, played.chair, "b" * 64)
     assert (r.status, (await r.json())["code"]) == (409, "protocol_changed")
-    r = await sign(c, played, played.chair, "chair", digest)
+    r = await sign(act, played, played.chair, digest)
     assert r.status == 201
-    r = await sign(c, played, played.chair, "chair", digest)
+    r = await sign(act, played, played.chair, digest)
     assert (r.status, (await r.json())["code"]) == (409, "already_signed")
 
 
-async def test_acts_need_the_right_person(archive_client: Client, played: PlayedSession) -> None:
+async def test_acts_need_the_right_person(
+    archive_client: Client, act: Act, played: PlayedSession
+) -> None:
     """Finalising is the secretary's (R17); the public must sign in; publishing needs the chair's
     signature first."""
     c = archive_client
     base = f"/api/v1/sessions/{played.session_id}/protocol"
-    r = await c.post(f"{base}/finalise", headers=auth(played, voter(played), "deputy"))
+    r = await (await act(voter(played))).post(f"{base}/finalise")
     assert r.status == 403
     r = await c.post(f"{base}/finalise")
     assert r.status == 401
-    await finalise(c, played)
-    r = await c.post(f"{base}/publish", headers=auth(played, played.secretary, "secretary"))
+    await finalise(act, played)
+    r = await (await act(played.secretary)).post(f"{base}/publish")
     assert (r.status, (await r.json())["code"]) == (409, "chair_not_signed")
 
 
@@ -221,29 +230,24 @@ async def test_acts_need_the_right_person(archive_client: Client, played: Played
     ],
 )
 async def test_malformed_sign_requests_are_422(
-    archive_client: Client, played: PlayedSession, body: dict[str, Any]
+    archive_client: Client, act: Act, played: PlayedSession, body: dict[str, Any]
 ) -> None:
     """A missing or malformed hash or signature file is refused before any state is read."""
-    r = await archive_client.post(
-        f"/api/v1/sessions/{played.session_id}/protocol/signatures",
-        json=body,
-        headers=auth(played, played.chair, "chair"),
-    )
+    chair = await act(played.chair)
+    r = await chair.post(f"/api/v1/sessions/{played.session_id}/protocol/signatures", json=body)
     assert (r.status, r.content_type) == (422, "application/problem+json")
 
 
 async def test_publication_after_24_hours_is_marked_late(
-    archive_client: Client, played: PlayedSession, clock: Clock
+    archive_client: Client, act: Act, played: PlayedSession, clock: FakeClock
 ) -> None:
     """R18: publishing more than 24 hours after the end is journaled and shown as late."""
     c = archive_client
-    digest = await finalise(c, played)
-    assert (await sign(c, played, played.chair, "chair", digest)).status == 201
+    digest = await finalise(act, played)
+    assert (await sign(act, played, played.chair, digest)).status == 201
     clock.now = played.events[-1].at + timedelta(hours=25)
-    r = await c.post(
-        f"/api/v1/sessions/{played.session_id}/protocol/publish",
-        headers=auth(played, played.chair, "chair"),
-    )
+    chair = await act(played.chair)
+    r = await chair.post(f"/api/v1/sessions/{played.session_id}/protocol/publish")
     assert (await r.json())["payload"]["late"] is True
     page = await (await c.get(f"/archive/sessions/{played.session_id}")).text()
     assert "із запізненням" in page
@@ -298,7 +302,7 @@ async def test_deputy_page_shows_attendance_and_every_answer(
 
 
 async def test_upcoming_session_is_announced_with_countdown_and_in_feeds(
-    archive_client: Client, pool: asyncpg.Pool, played: PlayedSession, clock: Clock
+    archive_client: Client, pool: asyncpg.Pool, played: PlayedSession, clock: FakeClock
 ) -> None:
     """An announced session (R3) is listed as upcoming with a countdown and appears in the Atom
     and iCalendar feeds; the feeds parse."""
@@ -326,18 +330,22 @@ async def test_upcoming_session_is_announced_with_countdown_and_in_feeds(
 
 
 async def test_open_session_has_no_archive_files(
-    archive_client: Client, pool: asyncpg.Pool, played: PlayedSession
+    archive_client: Client,
+    act: Act,
+    pool: asyncpg.Pool,
+    played: PlayedSession,
+    clock: FakeClock,
 ) -> None:
     """Before the session closes there is no archive folder to serve, and no finalising."""
     other = play_session(items=1, seed=5)
     opened = [e for e in other.events if e.seq <= 40]
-    await seed_another(pool, played, other, opened, "opened", 85)
+    await seed_another(
+        pool, played, other, opened, "opened", 85, planned_end=clock.now + timedelta(hours=3)
+    )
     r = await archive_client.get(f"/archive/sessions/{other.session_id}/files/journal.json")
     assert r.status == 404
-    r = await archive_client.post(
-        f"/api/v1/sessions/{other.session_id}/protocol/finalise",
-        headers={"Authorization": f"Bearer {other.session_id}:{other.secretary}:secretary"},
-    )
+    secretary = await act(other.secretary, other.session_id)
+    r = await secretary.post(f"/api/v1/sessions/{other.session_id}/protocol/finalise")
     assert (r.status, (await r.json())["code"]) == (409, "session_not_closed")
     assert (
         "Триває" in await (await archive_client.get(f"/archive/sessions/{other.session_id}")).text()
