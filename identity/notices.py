@@ -64,7 +64,7 @@ class NoticeSender:
         while True:
             try:
                 await self.run_once()
-            except (OSError, asyncpg.PostgresError):
+            except Exception:  # the sender must outlive any one bad notice or outage; logged
                 log.exception("notice_sender_failed")
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
