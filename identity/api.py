@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -30,7 +31,7 @@ from identity.tokens import TokenIssuer, key_file_name
 from orchestrator import api as core_api
 from orchestrator import pages
 from orchestrator import validation as v
-from orchestrator.app import CLOCK, POOL, SETTINGS
+from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
 from orchestrator.auth import (
     AUTHENTICATOR,
     PUBLIC,
@@ -43,6 +44,7 @@ from orchestrator.auth import (
 )
 from orchestrator.errors import Forbidden, NotFound, Unauthorized
 from orchestrator.http import json_response, match_uuid, operation, read_object
+from orchestrator.store import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
 
@@ -408,14 +410,20 @@ def configure(
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task = None
+            task, listener = None, None
             if send_notices and app[SMTP].configured:
                 task = asyncio.create_task(sender.run())
+                # wake at once when any instance appends to a journal (an announcement queues
+                # notices); the interval poll stays as the fallback
+                listener = await asyncpg.connect(app[DATABASE_URL])
+                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: sender.wake.set())
             elif send_notices:
                 log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
             try:
                 yield
             finally:
+                if listener is not None:
+                    await listener.close()
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

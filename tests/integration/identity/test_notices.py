@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from email.message import EmailMessage
 from typing import Any
@@ -128,3 +129,29 @@ async def test_links_are_not_reissued_before_announcement(
     r = await identity_client.post(f"/api/v1/sessions/{session['id']}/links", headers=ADMIN)
     assert r.status == 409
     assert (await r.json())["code"] == "not_announced"
+
+
+async def test_running_app_mails_notices_when_the_session_is_announced(
+    settings: Any, clock: Any, inbox: tuple[Inbox, int]
+) -> None:
+    """With SMTP configured the app's own sender mails every notice after the announcement."""
+    from aiohttp.test_utils import TestServer
+
+    from identity.api import configure
+    from orchestrator.app import create_app
+    from tests.fixtures.signin import jitsi_test_settings, smtp_test_settings
+
+    handler, port = inbox
+    setup = configure(jitsi_test_settings(), smtp_test_settings(port), send_notices=True)
+    app = create_app(settings, clock=clock, extensions=[setup])
+    async with TestClient(TestServer(app)) as client:
+        ids = await convene(client)
+        url = f"/api/v1/sessions/{ids.session_id}/deliveries"
+        rows: list[dict[str, Any]] = []
+        for _ in range(600):  # waits for delivery; asserts nothing about how long it takes
+            rows = (await (await client.get(url, headers=ADMIN)).json())["deliveries"]
+            if all(r["status"] == "sent" for r in rows):
+                break
+            await asyncio.sleep(0.05)
+        assert len(handler.messages) == 8
+        assert {r["status"] for r in rows} == {"sent"}
