@@ -1,0 +1,109 @@
+"""Settings: one frozen dataclass per section, read once from ``RADA_*`` variables at start-up.
+
+Every variable is listed in the README's configuration table. Secrets use ``repr=False``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; start-up stops with this message."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """``RADA_DATABASE_URL`` unset means: start an embedded PostgreSQL in the data folder."""
+
+    url: str | None = field(default=None, repr=False)
+    pool_min: int = 1
+    pool_max: int = 10
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    max_upload_bytes: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    format: str = "auto"  # auto | json | console
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    admin_token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("RADA_DATA_DIR") or platformdirs.user_data_dir("rada")).expanduser()
+        host = env.get("RADA_HOST") or "127.0.0.1"
+        port = _int(env, "RADA_PORT", 8080, 1, 65535)
+        public_url = (env.get("RADA_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+        if not public_url.startswith(("http://", "https://")):
+            raise SettingsError("RADA_PUBLIC_URL must start with http:// or https://")
+        admin_token = env.get("RADA_ADMIN_TOKEN", "")
+        if admin_token and len(admin_token) < 16:
+            raise SettingsError("RADA_ADMIN_TOKEN must be at least 16 characters long")
+        return cls(
+            data_dir=data_dir,
+            database=DatabaseSettings(
+                url=env.get("RADA_DATABASE_URL") or None,
+                pool_min=_int(env, "RADA_DATABASE_POOL_MIN", 1, 1, 100),
+                pool_max=_int(env, "RADA_DATABASE_POOL_MAX", 10, 1, 500),
+            ),
+            http=HttpSettings(
+                host=host,
+                port=port,
+                public_url=public_url,
+                max_upload_bytes=_int(
+                    env, "RADA_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, 1024, 2 * 1024**3
+                ),
+            ),
+            log=LogSettings(
+                format=_choice(env, "RADA_LOG_FORMAT", "auto", ("auto", "json", "console")),
+                level=_choice(
+                    env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+                ),
+            ),
+            admin_token=admin_token,
+        )
