@@ -389,3 +389,14 @@ async def list_notices(conn: asyncpg.Connection, session_id: UUID) -> list[Notic
                r["queued_at"], r["sent_at"])
         for r in rows
     ]
+
+
+# --- conduct (issue 4) ------------------------------------------------------------------
+
+
+async def lock_session(conn: asyncpg.Connection, session_id: UUID) -> int:
+    """Take the session row's lock for this transaction (one writer per session); the seq."""
+    seq = await conn.fetchval("SELECT last_seq FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+    if seq is None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    return int(seq)
