@@ -28,52 +28,92 @@ SERVICE: web.AppKey[CouncilService] = web.AppKey("council_service", CouncilServi
 routes = web.RouteTableDef()
 
 JSON = "application/json"
-COUNCIL_BODY = {JSON: {"schema": {
-    "type": "object",
-    "required": ["name", "convocation", "total_composition"],
-    "properties": {
-        "name": {"type": "string"},
-        "convocation": {"type": "integer", "minimum": 1},
-        "total_composition": {"type": "integer", "minimum": 1,
-                              "description": "R7: the legal number of deputies"},
-    },
-}}}
+COUNCIL_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["name", "convocation", "total_composition"],
+            "properties": {
+                "name": {"type": "string"},
+                "convocation": {"type": "integer", "minimum": 1},
+                "total_composition": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "R7: the legal number of deputies",
+                },
+            },
+        }
+    }
+}
 MEMBER_SCHEMA = {
     "type": "object",
     "required": ["surname", "given_name", "role", "email", "phone"],
     "properties": {
-        "surname": {"type": "string"}, "given_name": {"type": "string"},
+        "surname": {"type": "string"},
+        "given_name": {"type": "string"},
         "patronymic": {"type": "string"},
         "role": {"enum": ["mayor", "deputy", "secretary"]},
-        "email": {"type": "string", "format": "email"}, "phone": {"type": "string"},
+        "email": {"type": "string", "format": "email"},
+        "phone": {"type": "string"},
     },
 }
 ROSTER_BODY = {
-    "text/csv": {"schema": {"type": "string", "description": "UTF-8 CSV, header: "
-                            "surname,given_name,patronymic,role,email,phone"}},
+    "text/csv": {
+        "schema": {
+            "type": "string",
+            "description": "UTF-8 CSV, header: surname,given_name,patronymic,role,email,phone",
+        }
+    },
     JSON: {"schema": {"type": "array", "items": MEMBER_SCHEMA}},
 }
-CONVENE_BODY = {JSON: {"schema": {
-    "type": "object",
-    "required": ["title", "number", "starts_at", "agenda"],
-    "properties": {
-        "title": {"type": "string"},
-        "number": {"type": "integer"},
-        "starts_at": {"type": "string", "format": "date-time", "description": "R3: ≥ 24 h ahead"},
-        "planned_end": {"type": "string", "format": "date-time"},
-        "agenda": {"type": "array", "items": {"type": "object", "required": ["title", "category"],
-                   "properties": {"title": {"type": "string"},
-                                  "category": {"enum": [c.value for c in CATEGORY_UK]},
-                                  "description": {"type": "string"},
-                                  "secret_ballot": {"const": False, "description": "R2"}}}},
-        "guests": {"type": "array", "items": {"type": "object"}},
-        "chair_member_id": {"type": "string", "format": "uuid", "description": "R5 stand-in"},
-        "chair_reason": {"type": "string"},
-    },
-}}}
+CONVENE_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["title", "number", "starts_at", "agenda"],
+            "properties": {
+                "title": {"type": "string"},
+                "number": {"type": "integer"},
+                "starts_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "R3: ≥ 24 h ahead",
+                },
+                "planned_end": {"type": "string", "format": "date-time"},
+                "agenda": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["title", "category"],
+                        "properties": {
+                            "title": {"type": "string"},
+                            "category": {"enum": [c.value for c in CATEGORY_UK]},
+                            "description": {"type": "string"},
+                            "secret_ballot": {"const": False, "description": "R2"},
+                        },
+                    },
+                },
+                "guests": {"type": "array", "items": {"type": "object"}},
+                "chair_member_id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "R5 stand-in",
+                },
+                "chair_reason": {"type": "string"},
+            },
+        }
+    }
+}
 PARTICIPANT_BODY = {JSON: {"schema": {"type": "object", "required": ["person", "reason"]}}}
-REASON_BODY = {JSON: {"schema": {"type": "object", "required": ["reason"],
-                                 "properties": {"reason": {"type": "string"}}}}}
+REASON_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string"}},
+        }
+    }
+}
 
 
 def _session_json(s: SessionRow) -> dict[str, Any]:
@@ -90,8 +130,15 @@ def _session_json(s: SessionRow) -> dict[str, Any]:
 
 
 def _member_json(member_id: str, r: MemberRow) -> dict[str, Any]:
-    return {"id": member_id, "surname": r.surname, "given_name": r.given_name,
-            "patronymic": r.patronymic, "role": r.kind, "email": r.email, "phone": r.phone}
+    return {
+        "id": member_id,
+        "surname": r.surname,
+        "given_name": r.given_name,
+        "patronymic": r.patronymic,
+        "role": r.kind,
+        "email": r.email,
+        "phone": r.phone,
+    }
 
 
 @routes.get("/api/v1/categories")
@@ -101,8 +148,9 @@ async def list_categories(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/councils")
-@operation("Create a council", tag="councils", auth="admin", body=COUNCIL_BODY,
-           responses={201: "created"})
+@operation(
+    "Create a council", tag="councils", auth="admin", body=COUNCIL_BODY, responses={201: "created"}
+)
 async def create_council(request: web.Request) -> web.Response:
     await require_admin(request)
     body = await read_object(request)
@@ -128,8 +176,12 @@ async def get_council(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/councils/{council_id}/roster")
-@operation("Replace the roster from CSV or JSON; a file with any error imports nothing (R6)",
-           tag="councils", auth="admin", body=ROSTER_BODY)
+@operation(
+    "Replace the roster from CSV or JSON; a file with any error imports nothing (R6)",
+    tag="councils",
+    auth="admin",
+    body=ROSTER_BODY,
+)
 async def put_roster(request: web.Request) -> web.Response:
     await require_admin(request)
     council_id = match_uuid(request, "council_id")
@@ -147,23 +199,32 @@ async def put_roster(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/councils/{council_id}/roster")
-@operation("Export the roster (CSV with Accept: text/csv, else JSON), contacts included",
-           tag="councils", auth="admin")
+@operation(
+    "Export the roster (CSV with Accept: text/csv, else JSON), contacts included",
+    tag="councils",
+    auth="admin",
+)
 async def get_roster(request: web.Request) -> web.Response:
     await require_admin(request)
     members = await request.app[SERVICE].members(match_uuid(request, "council_id"))
     if "text/csv" in request.headers.get("Accept", ""):
         return web.Response(
             body=write_csv(m.row for m in members),
-            content_type="text/csv", charset="utf-8",
+            content_type="text/csv",
+            charset="utf-8",
             headers={"Content-Disposition": 'attachment; filename="roster.csv"'},
         )
     return json_response([_member_json(str(m.id), m.row) for m in members])
 
 
 @routes.post("/api/v1/councils/{council_id}/sessions")
-@operation("Convene a remote session (R1–R6)", tag="convening", auth="admin",
-           body=CONVENE_BODY, responses={201: "convened"})
+@operation(
+    "Convene a remote session (R1–R6)",
+    tag="convening",
+    auth="admin",
+    body=CONVENE_BODY,
+    responses={201: "convened"},
+)
 async def convene(request: web.Request) -> web.Response:
     by = await require_admin(request)
     council_id = match_uuid(request, "council_id")
@@ -188,26 +249,42 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/sessions/{session_id}/items/{item}/documents")
-@operation("Attach a draft document to an agenda item (raw body, ?filename=)", tag="convening",
-           auth="admin", body={"application/octet-stream": {"schema": {"type": "string",
-                                                                        "format": "binary"}}},
-           responses={201: "stored with its sha256"})
+@operation(
+    "Attach a draft document to an agenda item (raw body, ?filename=)",
+    tag="convening",
+    auth="admin",
+    body={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    responses={201: "stored with its sha256"},
+)
 async def attach_document(request: web.Request) -> web.Response:
     by = await require_admin(request)
     session_id = match_uuid(request, "session_id")
     item = match_int(request, "item")
     limit = request.app[SETTINGS_LIMIT]
     if request.content_length is not None and request.content_length > limit:
-        raise Invalid(f"the document is larger than {limit} bytes", field="file",
-                      code="payload_too_large")
+        raise Invalid(
+            f"the document is larger than {limit} bytes", field="file", code="payload_too_large"
+        )
     content = await request.read()
     filename = check_upload(request.query.get("filename", ""), len(content), limit)
     doc = await request.app[SERVICE].attach_document(
-        session_id, item, filename, request.content_type or "application/octet-stream",
-        content, by,
+        session_id,
+        item,
+        filename,
+        request.content_type or "application/octet-stream",
+        content,
+        by,
     )
-    return json_response({"id": str(doc.id), "item": doc.item, "filename": doc.filename,
-                          "size": doc.size, "sha256": doc.sha256}, status=201)
+    return json_response(
+        {
+            "id": str(doc.id),
+            "item": doc.item,
+            "filename": doc.filename,
+            "size": doc.size,
+            "sha256": doc.sha256,
+        },
+        status=201,
+    )
 
 
 @routes.get("/api/v1/documents/{document_id}")
@@ -215,15 +292,19 @@ async def attach_document(request: web.Request) -> web.Response:
 async def get_document(request: web.Request) -> web.Response:
     doc, content = await request.app[SERVICE].document(match_uuid(request, "document_id"))
     return web.Response(
-        body=content, content_type=doc.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}",
-                 "X-Content-SHA256": doc.sha256},
+        body=content,
+        content_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}",
+            "X-Content-SHA256": doc.sha256,
+        },
     )
 
 
 @routes.post("/api/v1/sessions/{session_id}/announce")
-@operation("Announce: publish and queue one notice per participant (R3, R4)", tag="convening",
-           auth="admin")
+@operation(
+    "Announce: publish and queue one notice per participant (R3, R4)", tag="convening", auth="admin"
+)
 async def announce(request: web.Request) -> web.Response:
     by = await require_admin(request)
     session_id = match_uuid(request, "session_id")
@@ -234,9 +315,7 @@ async def announce(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sessions/{session_id}/announcement")
 @operation("The public announcement in Ukrainian (R3)", tag="convening")
 async def get_announcement(request: web.Request) -> web.Response:
-    return json_response(
-        await request.app[SERVICE].announcement(match_uuid(request, "session_id"))
-    )
+    return json_response(await request.app[SERVICE].announcement(match_uuid(request, "session_id")))
 
 
 @routes.get("/api/v1/sessions/{session_id}/contacts")
@@ -244,14 +323,19 @@ async def get_announcement(request: web.Request) -> web.Response:
 async def get_contacts(request: web.Request) -> web.Response:
     await require_admin(request)
     people = await request.app[SERVICE].contacts(match_uuid(request, "session_id"))
-    return json_response([
-        {**p.public(), "email": p.person.email, "phone": p.person.phone} for p in people
-    ])
+    return json_response(
+        [{**p.public(), "email": p.person.email, "phone": p.person.phone} for p in people]
+    )
 
 
 @routes.post("/api/v1/sessions/{session_id}/participants")
-@operation("Add an invited guest to the list, with a reason (journaled, R6)", tag="convening",
-           auth="admin", body=PARTICIPANT_BODY, responses={201: "added"})
+@operation(
+    "Add an invited guest to the list, with a reason (journaled, R6)",
+    tag="convening",
+    auth="admin",
+    body=PARTICIPANT_BODY,
+    responses={201: "added"},
+)
 async def add_participant(request: web.Request) -> web.Response:
     by = await require_admin(request)
     session_id = match_uuid(request, "session_id")
@@ -263,8 +347,13 @@ async def add_participant(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/sessions/{session_id}/participants/{participant_id}")
-@operation("Remove a participant from the list, with a reason (journaled, R6)", tag="convening",
-           auth="admin", body=REASON_BODY, responses={204: "removed"})
+@operation(
+    "Remove a participant from the list, with a reason (journaled, R6)",
+    tag="convening",
+    auth="admin",
+    body=REASON_BODY,
+    responses={204: "removed"},
+)
 async def remove_participant(request: web.Request) -> web.Response:
     by = await require_admin(request)
     session_id = match_uuid(request, "session_id")
@@ -279,13 +368,20 @@ async def remove_participant(request: web.Request) -> web.Response:
 async def get_notices(request: web.Request) -> web.Response:
     await require_admin(request)
     notices = await request.app[SERVICE].notices(match_uuid(request, "session_id"))
-    return json_response([
-        {"participant_id": str(n.participant_id), "kind": n.kind, "status": n.status,
-         "attempts": n.attempts, "last_error": n.last_error,
-         "queued_at": journal.format_time(n.queued_at),
-         "sent_at": journal.format_time(n.sent_at) if n.sent_at else None}
-        for n in notices
-    ])
+    return json_response(
+        [
+            {
+                "participant_id": str(n.participant_id),
+                "kind": n.kind,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "queued_at": journal.format_time(n.queued_at),
+                "sent_at": journal.format_time(n.sent_at) if n.sent_at else None,
+            }
+            for n in notices
+        ]
+    )
 
 
 @routes.get("/api/v1/sessions/{session_id}/journal")
@@ -305,24 +401,28 @@ async def verify_journal(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     faults = await service.verify(session_id)
     session = await service.session(session_id)
-    return json_response({
-        "ok": not faults,
-        "events": session.last_seq,
-        "last_hash": session.last_hash,
-        "faults": [{"seq": f.seq, "reason": f.reason} for f in faults],
-    })
+    return json_response(
+        {
+            "ok": not faults,
+            "events": session.last_seq,
+            "last_hash": session.last_hash,
+            "faults": [{"seq": f.seq, "reason": f.reason} for f in faults],
+        }
+    )
 
 
 @routes.get("/api/v1/whoami")
 @operation("Who the server thinks you are", tag="auth")
 async def whoami(request: web.Request) -> web.Response:
     p = await principal(request)
-    return json_response({
-        "kind": p.kind,
-        "session_id": str(p.session_id) if p.session_id else None,
-        "participant_id": str(p.participant_id) if p.participant_id else None,
-        "role": p.role.value if p.role else None,
-    })
+    return json_response(
+        {
+            "kind": p.kind,
+            "session_id": str(p.session_id) if p.session_id else None,
+            "participant_id": str(p.participant_id) if p.participant_id else None,
+            "role": p.role.value if p.role else None,
+        }
+    )
 
 
 SETTINGS_LIMIT: web.AppKey[int] = web.AppKey("max_upload_bytes", int)

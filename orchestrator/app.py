@@ -44,7 +44,10 @@ def _extensions() -> list[Setup]:
 
 
 def create_app(
-    settings: Settings, *, migrate: bool = True, clock: Clock = utc_now,
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    clock: Clock = utc_now,
     extensions: list[Setup] | None = None,
 ) -> web.Application:
     app = web.Application(

@@ -51,6 +51,7 @@ ADMIN = Principal("admin")
 Authenticator = Callable[[web.Request], Awaitable[Principal]]
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", Authenticator)  # type: ignore[arg-type]
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token", str)
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
 def bearer_is_admin(request: web.Request) -> bool:
@@ -73,11 +74,11 @@ async def admin_only_authenticator(request: web.Request) -> Principal:
 
 async def principal(request: web.Request) -> Principal:
     """The caller of this request (cached on the request)."""
-    cached = request.get("rada_principal")
-    if isinstance(cached, Principal):
+    cached: Principal | None = request.get(PRINCIPAL)
+    if cached is not None:
         return cached
-    found = await request.app[AUTHENTICATOR](request)
-    request["rada_principal"] = found
+    found: Principal = await request.app[AUTHENTICATOR](request)
+    request[PRINCIPAL] = found
     return found
 
 

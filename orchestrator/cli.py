@@ -64,8 +64,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if token_file:
         print(f"administrator key: {token_file}", flush=True)
     web.run_app(
-        app, host=settings.http.host, port=settings.http.port, print=None,
-        shutdown_timeout=10, access_log=None,
+        app,
+        host=settings.http.host,
+        port=settings.http.port,
+        print=None,
+        shutdown_timeout=10,
+        access_log=None,
     )
     return 0
 
@@ -89,8 +93,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
                 await conn.close()
 
     applied = asyncio.run(run())
-    print(f"applied {len(applied)} migration(s)" + "".join(
-        f"\n  {m.version:04d}_{m.name}" for m in applied))
+    print(
+        f"applied {len(applied)} migration(s)"
+        + "".join(f"\n  {m.version:04d}_{m.name}" for m in applied)
+    )
     return 0
 
 
@@ -149,19 +155,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = sub.add_parser(
-        "serve", help="run the HTTP service (stops gracefully on SIGTERM/SIGINT)",
+        "serve",
+        help="run the HTTP service (stops gracefully on SIGTERM/SIGINT)",
         description="Run the service. Migrates the database first unless --no-migrate.",
     )
     serve.add_argument("--host", help="address to listen on (default RADA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default RADA_PORT or 8080)")
-    serve.add_argument("--no-migrate", action="store_true",
-                       help="refuse to start if migrations are pending instead of applying them")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="refuse to start if migrations are pending instead of applying them",
+    )
     serve.set_defaults(func=cmd_serve)
-    migrate = sub.add_parser("migrate", help="apply pending database migrations and exit",
-                             description="Apply pending migrations under an advisory lock.")
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply pending database migrations and exit",
+        description="Apply pending migrations under an advisory lock.",
+    )
     migrate.set_defaults(func=cmd_migrate)
-    check = sub.add_parser("check", help="print what rada finds: database, ffmpeg, settings, disk",
-                           description="Diagnose the installation; exit 1 if a part fails.")
+    check = sub.add_parser(
+        "check",
+        help="print what rada finds: database, ffmpeg, settings, disk",
+        description="Diagnose the installation; exit 1 if a part fails.",
+    )
     check.set_defaults(func=cmd_check)
     for register in _registrations():
         register(sub)

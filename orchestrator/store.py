@@ -12,6 +12,7 @@ import asyncpg
 
 from orchestrator import journal
 from orchestrator.convening import Participant, Person
+from orchestrator.database import Conn
 from orchestrator.errors import Conflict, NotFound
 from orchestrator.roster import MemberRow
 
@@ -94,33 +95,38 @@ def _council(r: asyncpg.Record) -> Council:
     return Council(r["id"], r["name"], r["convocation"], r["total_composition"])
 
 
-async def insert_council(conn: asyncpg.Connection, council: Council) -> None:
+async def insert_council(conn: Conn, council: Council) -> None:
     await conn.execute(
         "INSERT INTO councils (id, name, convocation, total_composition) VALUES ($1,$2,$3,$4)",
-        council.id, council.name, council.convocation, council.total_composition,
+        council.id,
+        council.name,
+        council.convocation,
+        council.total_composition,
     )
 
 
-async def get_council(conn: asyncpg.Connection, council_id: UUID, *, lock: bool = False) -> Council:
-    sql = "SELECT * FROM councils WHERE id = $1" + (" FOR UPDATE" if lock else "")
+async def get_council(conn: Conn, council_id: UUID, *, lock: bool = False) -> Council:
+    sql = "SELECT * FROM councils WHERE id = $1" + (" FOR UPDATE" if lock else "")  # noqa: S608
     r = await conn.fetchrow(sql, council_id)
     if r is None:
         raise NotFound(f"no council {council_id}", code="council_not_found")
     return _council(r)
 
 
-async def list_councils(conn: asyncpg.Connection) -> list[Council]:
+async def list_councils(conn: Conn) -> list[Council]:
     return [_council(r) for r in await conn.fetch("SELECT * FROM councils ORDER BY created_at")]
 
 
 def _member(r: asyncpg.Record) -> Member:
     return Member(
         r["id"],
-        MemberRow(r["surname"], r["given_name"], r["patronymic"], r["kind"], r["email"], r["phone"]),
+        MemberRow(
+            r["surname"], r["given_name"], r["patronymic"], r["kind"], r["email"], r["phone"]
+        ),
     )
 
 
-async def list_members(conn: asyncpg.Connection, council_id: UUID) -> list[Member]:
+async def list_members(conn: Conn, council_id: UUID) -> list[Member]:
     rows = await conn.fetch(
         "SELECT * FROM members WHERE council_id = $1 AND active ORDER BY surname, given_name",
         council_id,
@@ -129,7 +135,7 @@ async def list_members(conn: asyncpg.Connection, council_id: UUID) -> list[Membe
 
 
 async def replace_roster(
-    conn: asyncpg.Connection, council_id: UUID, rows: Sequence[MemberRow], new_ids: Sequence[UUID]
+    conn: Conn, council_id: UUID, rows: Sequence[MemberRow], new_ids: Sequence[UUID]
 ) -> tuple[int, int, int]:
     """Make the active roster exactly ``rows`` (matched by e-mail). Returns added, updated, retired."""
     existing = {
@@ -144,8 +150,14 @@ async def replace_roster(
             await conn.execute(
                 """INSERT INTO members (id, council_id, surname, given_name, patronymic, kind,
                        email, phone) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
-                new_id, council_id, row.surname, row.given_name, row.patronymic, row.kind,
-                row.email, row.phone,
+                new_id,
+                council_id,
+                row.surname,
+                row.given_name,
+                row.patronymic,
+                row.kind,
+                row.email,
+                row.phone,
             )
             keep.append(new_id)
             added += 1
@@ -153,7 +165,12 @@ async def replace_roster(
             await conn.execute(
                 """UPDATE members SET surname=$2, given_name=$3, patronymic=$4, kind=$5, email=$6,
                        phone=$7, active=true, updated_at=now() WHERE id = $1""",
-                member_id, row.surname, row.given_name, row.patronymic, row.kind, row.email,
+                member_id,
+                row.surname,
+                row.given_name,
+                row.patronymic,
+                row.kind,
+                row.email,
                 row.phone,
             )
             keep.append(member_id)
@@ -162,7 +179,8 @@ async def replace_roster(
         """WITH r AS (UPDATE members SET active=false, updated_at=now()
                WHERE council_id = $1 AND active AND NOT (id = ANY($2::uuid[])) RETURNING 1)
            SELECT count(*) FROM r""",
-        council_id, keep,
+        council_id,
+        keep,
     )
     return added, updated, int(retired)
 
@@ -172,35 +190,52 @@ async def replace_roster(
 
 def _session(r: asyncpg.Record) -> SessionRow:
     return SessionRow(
-        r["id"], r["council_id"], r["title"], r["number"], r["starts_at"], r["planned_end"],
-        r["room"], r["status"], r["announced_at"], r["last_seq"], r["last_hash"],
+        r["id"],
+        r["council_id"],
+        r["title"],
+        r["number"],
+        r["starts_at"],
+        r["planned_end"],
+        r["room"],
+        r["status"],
+        r["announced_at"],
+        r["last_seq"],
+        r["last_hash"],
     )
 
 
-async def insert_session(conn: asyncpg.Connection, s: SessionRow) -> None:
+async def insert_session(conn: Conn, s: SessionRow) -> None:
     try:
         await conn.execute(
             """INSERT INTO sessions (id, council_id, title, number, starts_at, planned_end, room,
                    status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
-            s.id, s.council_id, s.title, s.number, s.starts_at, s.planned_end, s.room, s.status,
+            s.id,
+            s.council_id,
+            s.title,
+            s.number,
+            s.starts_at,
+            s.planned_end,
+            s.room,
+            s.status,
         )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "sessions_council_number":
             raise Conflict(
                 f"this council already has a session number {s.number}",
-                code="session_number_taken", field="number",
+                code="session_number_taken",
+                field="number",
             ) from None
         raise
 
 
-async def get_session(conn: asyncpg.Connection, session_id: UUID) -> SessionRow:
+async def get_session(conn: Conn, session_id: UUID) -> SessionRow:
     r = await conn.fetchrow("SELECT * FROM sessions WHERE id = $1", session_id)
     if r is None:
         raise NotFound(f"no session {session_id}", code="session_not_found")
     return _session(r)
 
 
-async def list_sessions(conn: asyncpg.Connection, council_id: UUID | None = None) -> list[SessionRow]:
+async def list_sessions(conn: Conn, council_id: UUID | None = None) -> list[SessionRow]:
     if council_id is None:
         rows = await conn.fetch("SELECT * FROM sessions ORDER BY starts_at DESC")
     else:
@@ -211,16 +246,18 @@ async def list_sessions(conn: asyncpg.Connection, council_id: UUID | None = None
 
 
 async def set_session_status(
-    conn: asyncpg.Connection, session_id: UUID, status: str, announced_at: datetime | None = None
+    conn: Conn, session_id: UUID, status: str, announced_at: datetime | None = None
 ) -> None:
     await conn.execute(
         "UPDATE sessions SET status = $2, announced_at = coalesce($3, announced_at) WHERE id = $1",
-        session_id, status, announced_at,
+        session_id,
+        status,
+        announced_at,
     )
 
 
 async def insert_participants(
-    conn: asyncpg.Connection, session_id: UUID, participants: Sequence[Participant]
+    conn: Conn, session_id: UUID, participants: Sequence[Participant]
 ) -> None:
     try:
         await conn.executemany(
@@ -229,9 +266,17 @@ async def insert_participants(
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)""",
             [
                 (
-                    session_id, p.participant_id, p.person.member_id, p.person.surname,
-                    p.person.given_name, p.person.patronymic, p.person.kind, p.role,
-                    p.person.email, p.person.phone, p.person.organisation,
+                    session_id,
+                    p.participant_id,
+                    p.person.member_id,
+                    p.person.surname,
+                    p.person.given_name,
+                    p.person.patronymic,
+                    p.person.kind,
+                    p.role,
+                    p.person.email,
+                    p.person.phone,
+                    p.person.organisation,
                 )
                 for p in participants
             ],
@@ -240,57 +285,78 @@ async def insert_participants(
         if exc.constraint_name == "participants_session_email":
             raise Conflict(
                 "this e-mail is already on the participant list",
-                code="participant_email_taken", field="email",
+                code="participant_email_taken",
+                field="email",
             ) from None
         raise
 
 
 def _participant(r: asyncpg.Record) -> StoredParticipant:
     person = Person(
-        r["surname"], r["given_name"], r["patronymic"], r["kind"], r["email"], r["phone"],
-        r["member_id"], r["organisation"],
+        r["surname"],
+        r["given_name"],
+        r["patronymic"],
+        r["kind"],
+        r["email"],
+        r["phone"],
+        r["member_id"],
+        r["organisation"],
     )
     return StoredParticipant(Participant(r["participant_id"], person, r["role"]), r["removed"])
 
 
 async def list_participants(
-    conn: asyncpg.Connection, session_id: UUID, *, include_removed: bool = False
+    conn: Conn, session_id: UUID, *, include_removed: bool = False
 ) -> list[StoredParticipant]:
     rows = await conn.fetch(
         "SELECT * FROM participants WHERE session_id = $1 AND (NOT removed OR $2)"
         " ORDER BY surname, given_name",
-        session_id, include_removed,
+        session_id,
+        include_removed,
     )
     return [_participant(r) for r in rows]
 
 
-async def remove_participant(conn: asyncpg.Connection, session_id: UUID, pid: UUID) -> Participant:
+async def remove_participant(conn: Conn, session_id: UUID, pid: UUID) -> Participant:
     r = await conn.fetchrow(
         """UPDATE participants SET removed = true
            WHERE session_id = $1 AND participant_id = $2 AND NOT removed RETURNING *""",
-        session_id, pid,
+        session_id,
+        pid,
     )
     if r is None:
         raise NotFound(f"no participant {pid} on this session's list", code="participant_not_found")
     return _participant(r).participant
 
 
-async def insert_document(conn: asyncpg.Connection, doc: Document, content: bytes) -> None:
+async def insert_document(conn: Conn, doc: Document, content: bytes) -> None:
     await conn.execute(
         """INSERT INTO documents (id, session_id, item, filename, content_type, size, sha256, content)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
-        doc.id, doc.session_id, doc.item, doc.filename, doc.content_type, doc.size, doc.sha256,
+        doc.id,
+        doc.session_id,
+        doc.item,
+        doc.filename,
+        doc.content_type,
+        doc.size,
+        doc.sha256,
         content,
     )
 
 
 def _document(r: asyncpg.Record) -> Document:
     return Document(
-        r["id"], r["session_id"], r["item"], r["filename"], r["content_type"], r["size"], r["sha256"]
+        r["id"],
+        r["session_id"],
+        r["item"],
+        r["filename"],
+        r["content_type"],
+        r["size"],
+        r["sha256"],
     )
 
 
-async def list_documents(conn: asyncpg.Connection, session_id: UUID) -> list[Document]:
+async def list_documents(conn: Conn, session_id: UUID) -> list[Document]:
     rows = await conn.fetch(
         """SELECT id, session_id, item, filename, content_type, size, sha256 FROM documents
            WHERE session_id = $1 ORDER BY item, created_at""",
@@ -299,7 +365,7 @@ async def list_documents(conn: asyncpg.Connection, session_id: UUID) -> list[Doc
     return [_document(r) for r in rows]
 
 
-async def get_document(conn: asyncpg.Connection, doc_id: UUID) -> tuple[Document, bytes]:
+async def get_document(conn: Conn, doc_id: UUID) -> tuple[Document, bytes]:
     r = await conn.fetchrow("SELECT * FROM documents WHERE id = $1", doc_id)
     if r is None:
         raise NotFound(f"no document {doc_id}", code="document_not_found")
@@ -310,7 +376,7 @@ async def get_document(conn: asyncpg.Connection, doc_id: UUID) -> tuple[Document
 
 
 async def append_event(
-    conn: asyncpg.Connection,
+    conn: Conn,
     session_id: UUID,
     type_: str,
     payload: Mapping[str, Any],
@@ -331,12 +397,20 @@ async def append_event(
     await conn.execute(
         """INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
-        session_id, event.seq, event.at, event.actor, event.type, event.payload,
-        event.prev_hash, event.hash,
+        session_id,
+        event.seq,
+        event.at,
+        event.actor,
+        event.type,
+        event.payload,
+        event.prev_hash,
+        event.hash,
     )
     await conn.execute(
         "UPDATE sessions SET last_seq = $2, last_hash = $3 WHERE id = $1",
-        session_id, event.seq, event.hash,
+        session_id,
+        event.seq,
+        event.hash,
     )
     await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, f"{session_id}:{event.seq}")
     return event
@@ -344,21 +418,25 @@ async def append_event(
 
 def _event(r: asyncpg.Record) -> journal.Event:
     return journal.Event(
-        r["session_id"], r["seq"], r["at"], r["actor"], r["type"], r["payload"],
-        r["prev_hash"], r["hash"],
+        r["session_id"],
+        r["seq"],
+        r["at"],
+        r["actor"],
+        r["type"],
+        r["payload"],
+        r["prev_hash"],
+        r["hash"],
     )
 
 
-async def load_events(
-    conn: asyncpg.Connection, session_id: UUID, *, after: int = 0
-) -> list[journal.Event]:
+async def load_events(conn: Conn, session_id: UUID, *, after: int = 0) -> list[journal.Event]:
     rows = await conn.fetch(
         "SELECT * FROM journal WHERE session_id = $1 AND seq > $2 ORDER BY seq", session_id, after
     )
     return [_event(r) for r in rows]
 
 
-async def journal_head(conn: asyncpg.Connection, session_id: UUID) -> tuple[int, str]:
+async def journal_head(conn: Conn, session_id: UUID) -> tuple[int, str]:
     r = await conn.fetchrow("SELECT last_seq, last_hash FROM sessions WHERE id = $1", session_id)
     if r is None:
         raise NotFound(f"no session {session_id}", code="session_not_found")
@@ -369,24 +447,28 @@ async def journal_head(conn: asyncpg.Connection, session_id: UUID) -> tuple[int,
 
 
 async def queue_notices(
-    conn: asyncpg.Connection, session_id: UUID, participant_ids: Sequence[UUID], kind: str
+    conn: Conn, session_id: UUID, participant_ids: Sequence[UUID], kind: str
 ) -> int:
-    result = await conn.executemany(
+    await conn.executemany(
         """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, $3)
            ON CONFLICT ON CONSTRAINT notices_once DO NOTHING""",
         [(session_id, pid, kind) for pid in participant_ids],
     )
-    del result
     return len(participant_ids)
 
 
-async def list_notices(conn: asyncpg.Connection, session_id: UUID) -> list[Notice]:
-    rows = await conn.fetch(
-        "SELECT * FROM notices WHERE session_id = $1 ORDER BY id", session_id
-    )
+async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
+    rows = await conn.fetch("SELECT * FROM notices WHERE session_id = $1 ORDER BY id", session_id)
     return [
-        Notice(r["participant_id"], r["kind"], r["status"], r["attempts"], r["last_error"],
-               r["queued_at"], r["sent_at"])
+        Notice(
+            r["participant_id"],
+            r["kind"],
+            r["status"],
+            r["attempts"],
+            r["last_error"],
+            r["queued_at"],
+            r["sent_at"],
+        )
         for r in rows
     ]
 

@@ -15,8 +15,10 @@ from uuid import UUID
 
 from orchestrator.errors import Invalid
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 # A person's name part: letters (any script), apostrophes (', ’, ʼ), hyphens and inner spaces.
 NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’ʼ\- ])*$")
 
@@ -60,8 +62,14 @@ def text(
 
 
 def integer(
-    body: Mapping[str, Any], field: str, *, lo: int, hi: int, prefix: str = "",
-    required: bool = True, default: int = 0,
+    body: Mapping[str, Any],
+    field: str,
+    *,
+    lo: int,
+    hi: int,
+    prefix: str = "",
+    required: bool = True,
+    default: int = 0,
 ) -> int:
     name = prefix + field
     value = body.get(field)

@@ -23,6 +23,9 @@ def ffmpeg_version(path: str | None = None) -> str:
     """The first line of ``ffmpeg -version``."""
     out = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
         [path or ffmpeg_path(), "-hide_banner", "-version"],
-        capture_output=True, text=True, timeout=20, check=True,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
     )
     return out.stdout.splitlines()[0] if out.stdout else "unknown"

