@@ -25,6 +25,7 @@ import structlog
 from orchestrator import conduct, events, store
 from orchestrator.auth import Principal
 from orchestrator.conduct import Actor, NewEvent, Policy
+from orchestrator.database import Conn
 from orchestrator.errors import Conflict, DomainError, Forbidden
 from orchestrator.journal import Event
 from orchestrator.sessionstate import SessionState, apply, fold
@@ -86,7 +87,7 @@ class ConductService:
         self._states[session_id] = state
         return True
 
-    async def _catch_up(self, conn: asyncpg.Connection, session_id: UUID) -> SessionState:
+    async def _catch_up(self, conn: Conn, session_id: UUID) -> SessionState:
         """The committed state at the journal's head (cached, never to be mutated)."""
         lock = self._loading.setdefault(session_id, asyncio.Lock())
         async with lock:
@@ -161,7 +162,7 @@ class ConductService:
 
     async def _append(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         session_id: UUID,
         work: SessionState,
         new: Sequence[NewEvent],
@@ -177,7 +178,7 @@ class ConductService:
         return out
 
     async def _reactions(
-        self, conn: asyncpg.Connection, session_id: UUID, work: SessionState
+        self, conn: Conn, session_id: UUID, work: SessionState
     ) -> list[Event]:
         out: list[Event] = []
         for _ in range(MAX_REACTIONS):
@@ -188,7 +189,7 @@ class ConductService:
         return out
 
     @staticmethod
-    async def _status(conn: asyncpg.Connection, session_id: UUID, done: list[Event]) -> None:
+    async def _status(conn: Conn, session_id: UUID, done: list[Event]) -> None:
         """Keep the sessions table's ``status`` column in step for listings."""
         for event in done:
             status = _STATUS_AFTER.get(event.type)

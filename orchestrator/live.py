@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +28,10 @@ from orchestrator.store import NOTIFY_CHANNEL
 log = structlog.get_logger(__name__)
 
 RECONNECT_SECONDS = 1.0
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    return lambda _conn: event.set()
 
 
 def message(state: SessionState) -> str:
@@ -97,7 +101,8 @@ class LiveHub:
 
     # --- listening ------------------------------------------------------------------------
 
-    def _notified(self, conn: object, pid: int, channel: str, payload: str) -> None:
+    def _notified(self, conn: object, pid: int, channel: str, payload: object) -> None:
+        payload = str(payload)
         raw_sid, _, raw_seq = payload.partition(":")
         try:
             sid, seq = UUID(raw_sid), int(raw_seq)
@@ -145,7 +150,7 @@ class LiveHub:
                 await asyncio.sleep(RECONNECT_SECONDS)
                 continue
             try:
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(_setter(lost))
                 await conn.add_listener(NOTIFY_CHANNEL, self._notified)
                 if not first:  # notifications may have been missed meanwhile
                     for sid in list(self.sockets):

@@ -476,7 +476,7 @@ async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
 # --- conduct (issue 4) ------------------------------------------------------------------
 
 
-async def lock_session(conn: asyncpg.Connection, session_id: UUID) -> int:
+async def lock_session(conn: Conn, session_id: UUID) -> int:
     """Take the session row's lock for this transaction (one writer per session); the seq."""
     seq = await conn.fetchval("SELECT last_seq FROM sessions WHERE id = $1 FOR UPDATE", session_id)
     if seq is None:
