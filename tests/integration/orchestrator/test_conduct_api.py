@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator import conduct_api
 from orchestrator import events as ev
-from orchestrator.settings import Settings
 from orchestrator.auth import Principal
+from orchestrator.settings import Settings
 from tests.integration.orchestrator.conduct_env import (
     ORDER,
     VOTERS,
