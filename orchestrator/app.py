@@ -40,7 +40,9 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    return []
+    from orchestrator import conduct_api
+
+    return [conduct_api.setup]
 
 
 def create_app(

@@ -332,21 +332,21 @@ async def _page(request: web.Request, template: str, who: Principal | None) -> w
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 
-@routes.get("/sessions/{session_id}/chair")
+@routes.get("/sessions/{session_id}/chair", name="chair_console")
 @operation("Chair console (Ukrainian page)", tag="pages", auth="chair")
 async def chair_console(request: web.Request) -> web.Response:
     _, who = await _who(request, CHAIR)
     return await _page(request, "conduct_chair.html", who)
 
 
-@routes.get("/sessions/{session_id}/secretary")
+@routes.get("/sessions/{session_id}/secretary", name="secretary_console")
 @operation("Secretary console (Ukrainian page)", tag="pages", auth="secretary")
 async def secretary_console(request: web.Request) -> web.Response:
     _, who = await _who(request, {Role.SECRETARY})
     return await _page(request, "conduct_secretary.html", who)
 
 
-@routes.get("/sessions/{session_id}/watch")
+@routes.get("/sessions/{session_id}/watch", name="public_view")
 @operation("Public live view (Ukrainian page)", tag="pages")
 async def public_view(request: web.Request) -> web.Response:
     await principal(request)

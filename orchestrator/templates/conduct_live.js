@@ -25,12 +25,23 @@ function nameOf(pid) {
 }
 function fill(id, ...kids) { const n = document.getElementById(id); if (n) n.replaceChildren(...kids); }
 
+let csrf = null;
+async function post(url, body) {
+  // identity's sign-in: state changes carry the sign-in's CSRF token (GET /api/v1/me)
+  if (csrf === null) {
+    const me = await fetch("/api/v1/me", {credentials: "same-origin"});
+    csrf = me.ok ? (await me.json()).csrf_token : "";
+  }
+  return fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: JSON.stringify(body || {}),
+  });
+}
+
 async function act(path, body) {
   fill("problem");
-  const r = await fetch(`/api/v1/sessions/${SID}${path}`, {
-    method: "POST", credentials: "same-origin",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {}),
-  });
+  const r = await post(`/api/v1/sessions/${SID}${path}`, body);
   if (!r.ok) {
     let detail = r.statusText;
     try { detail = (await r.json()).detail; } catch (e) { /* not JSON */ }
