@@ -56,7 +56,8 @@ class World:
 
     async def post(self, path: str, surname: str, body: Mapping[str, Any] | None = None) -> Any:
         return await self.client.post(
-            f"/api/v1/sessions/{self.session_id}{path}", json=dict(body or {}),
+            f"/api/v1/sessions/{self.session_id}{path}",
+            json=dict(body or {}),
             headers=self.as_(surname),
         )
 
@@ -76,11 +77,15 @@ class World:
     async def join_and_identify(self, *surnames: str) -> None:
         chair = self.pids["Коваленко"]
         for s in surnames:
-            await self.journal(ev.PRESENCE_JOINED, {"participant_id": self.pids[s],
-                                                    "occupant_id": f"occ-{s}", "name": s})
-            await self.journal(ev.PARTICIPANT_IDENTIFIED,
-                               {"participant_id": self.pids[s], "confirmed_by": chair},
-                               actor=f"participant:{chair}")
+            await self.journal(
+                ev.PRESENCE_JOINED,
+                {"participant_id": self.pids[s], "occupant_id": f"occ-{s}", "name": s},
+            )
+            await self.journal(
+                ev.PARTICIPANT_IDENTIFIED,
+                {"participant_id": self.pids[s], "confirmed_by": chair},
+                actor=f"participant:{chair}",
+            )
 
     async def live(self) -> dict[str, Any]:
         r = await self.client.get(f"/api/v1/sessions/{self.session_id}/live")
@@ -102,21 +107,26 @@ class World:
             return [e.type for e in await store.load_events(conn, self.sid)]
 
 
-VOTERS = ["Коваленко", "Ґудзь", "Єрмоленко", "Іваненко", "Їжакевич", "Д'яченко",
-          "Петренко-Лисенко"]
+VOTERS = ["Коваленко", "Ґудзь", "Єрмоленко", "Іваненко", "Їжакевич", "Д'яченко", "Петренко-Лисенко"]
 # R15 order of the roster in tests/conftest.py (the mayor takes part):
-ORDER = ["Ґудзь", "Д'яченко", "Єрмоленко", "Іваненко", "Їжакевич", "Коваленко",
-         "Петренко-Лисенко"]
+ORDER = ["Ґудзь", "Д'яченко", "Єрмоленко", "Іваненко", "Їжакевич", "Коваленко", "Петренко-Лисенко"]
 
 
 async def make_world(
-    client: TestClient[Any, Any], pool: asyncpg.Pool, people: dict[str, Principal], *,
-    total: int = 7, items: int = 2,
+    client: TestClient[Any, Any],
+    pool: asyncpg.Pool,
+    people: dict[str, Principal],
+    *,
+    total: int = 7,
+    items: int = 2,
 ) -> World:
     """A 7-seat council (quorum 4), an announced session, people signed in, recording on."""
     council_id = await make_council(client, total=total)
-    session = await make_session(client, council_id, agenda=[
-        {"title": f"Питання {i + 1}", "category": "urgent_budget"} for i in range(items)])
+    session = await make_session(
+        client,
+        council_id,
+        agenda=[{"title": f"Питання {i + 1}", "category": "urgent_budget"} for i in range(items)],
+    )
     sid = session["id"]
     r = await client.post(f"/api/v1/sessions/{sid}/announce", headers=ADMIN)
     assert r.status == 200, await r.text()

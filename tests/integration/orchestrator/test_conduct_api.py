@@ -62,18 +62,25 @@ async def voting(world: World) -> str:
     return vote_id
 
 
-async def answer(world: World, vote_id: str, surname: str, value: str = "for",
-                 by: str | None = None) -> Any:
-    return await world.post(f"/votes/{vote_id}/ballots", by or surname,
-                            {"participant_id": world.pids[surname], "answer": value})
+async def answer(
+    world: World, vote_id: str, surname: str, value: str = "for", by: str | None = None
+) -> Any:
+    return await world.post(
+        f"/votes/{vote_id}/ballots",
+        by or surname,
+        {"participant_id": world.pids[surname], "answer": value},
+    )
 
 
 async def test_whole_session_over_http(world: World) -> None:
     """Open, amendment first, roll call in Ukrainian order, count, close: all journaled."""
     await world.act("/items/0/open", "Коваленко")
     await world.act("/discussion", "Коваленко", {"scope": "item", "seconds": 300})
-    await world.act("/amendments", "Єрмоленко", {"text": "Збільшити на 10 тис. грн",
-                                                 "by_participant_id": world.pids["Ґудзь"]})
+    await world.act(
+        "/amendments",
+        "Єрмоленко",
+        {"text": "Збільшити на 10 тис. грн", "by_participant_id": world.pids["Ґудзь"]},
+    )
     opened = await world.act("/votes", "Коваленко", {"amendment": 0})
     vote = opened["state"]["current_vote"]
     assert vote["vote_id"] == "0.a0"
@@ -92,8 +99,16 @@ async def test_whole_session_over_http(world: World) -> None:
         assert r.status == 201, await r.text()
     closed = await world.act("/votes/0/close", "Коваленко")
     result = closed["events"][-1]["payload"]
-    assert result == {"vote_id": "0", "for": 4, "against": 0, "abstain": 2, "not_voted": 1,
-                      "absent": 0, "required": 5, "adopted": False}  # (7 + mayor) // 2 + 1
+    assert result == {
+        "vote_id": "0",
+        "for": 4,
+        "against": 0,
+        "abstain": 2,
+        "not_voted": 1,
+        "absent": 0,
+        "required": 5,
+        "adopted": False,
+    }  # (7 + mayor) // 2 + 1
     await world.act("/items/0/close", "Коваленко")
     await world.act("/close", "Коваленко")
     types = await world.journal_types()
@@ -137,10 +152,13 @@ async def test_answer_twice_after_close_and_unidentified(world: World) -> None:
     assert (await answer(world, vote_id, "Ґудзь")).status == 201
     r = await answer(world, vote_id, "Ґудзь")
     assert (r.status, (await r.json())["code"]) == (409, "already_answered")
-    await world.journal(ev.PRESENCE_LEFT, {"participant_id": world.pids["Д'яченко"],
-                                           "occupant_id": "occ-Д'яченко"})
-    await world.journal(ev.PRESENCE_JOINED, {"participant_id": world.pids["Д'яченко"],
-                                             "occupant_id": "occ-2", "name": "x"})
+    await world.journal(
+        ev.PRESENCE_LEFT, {"participant_id": world.pids["Д'яченко"], "occupant_id": "occ-Д'яченко"}
+    )
+    await world.journal(
+        ev.PRESENCE_JOINED,
+        {"participant_id": world.pids["Д'яченко"], "occupant_id": "occ-2", "name": "x"},
+    )
     r = await answer(world, vote_id, "Д'яченко")
     assert (r.status, (await r.json())["code"]) == (409, "not_identified")
     await world.act(f"/votes/{vote_id}/skip", "Коваленко")
@@ -155,10 +173,12 @@ async def test_ten_clients_same_turn_exactly_one_recorded(world: World) -> None:
     """Ten simultaneous answers for the called deputy: one 201, nine refusals, one ballot."""
     vote_id = await voting(world)
     answers = ["for", "against", "abstain"] * 4
-    results = await asyncio.gather(*[
-        answer(world, vote_id, "Ґудзь", answers[i], by="Єрмоленко" if i % 2 else None)
-        for i in range(10)
-    ])
+    results = await asyncio.gather(
+        *[
+            answer(world, vote_id, "Ґудзь", answers[i], by="Єрмоленко" if i % 2 else None)
+            for i in range(10)
+        ]
+    )
     statuses = sorted(r.status for r in results)
     assert statuses == [201] + [409] * 9
     types = await world.journal_types()
@@ -172,8 +192,9 @@ async def test_recording_lost_declares_break_and_resume(world: World) -> None:
     the roll call resumes from the first voter not answered; answers given stand."""
     vote_id = await voting(world)
     assert (await answer(world, vote_id, "Ґудзь")).status == 201
-    await world.journal(ev.RECORDING_LOST, {"part": 1, "cause": "stall",
-                                            "last_media_at": "2026-11-23T10:05:00Z"})
+    await world.journal(
+        ev.RECORDING_LOST, {"part": 1, "cause": "stall", "last_media_at": "2026-11-23T10:05:00Z"}
+    )
     body = await world.live_until(lambda s: s["phase"] == "break")
     assert body["state"]["break"]["cause"] == "recording_lost"
     r = await answer(world, vote_id, "Д'яченко")
@@ -193,8 +214,9 @@ async def test_quorum_loss_during_vote_breaks(world: World) -> None:
     """Presence dropping below quorum during a vote declares a break (R7)."""
     vote_id = await voting(world)
     for s in ["Іваненко", "Їжакевич", "Д'яченко"]:  # 6 deputies → 3: quorum is 4
-        await world.journal(ev.PRESENCE_LEFT, {"participant_id": world.pids[s],
-                                               "occupant_id": f"occ-{s}"})
+        await world.journal(
+            ev.PRESENCE_LEFT, {"participant_id": world.pids[s], "occupant_id": f"occ-{s}"}
+        )
     body = await world.live_until(lambda s: s["phase"] == "break")
     assert body["state"]["break"]["cause"] == "quorum_lost"
     assert body["state"]["quorum"]["holds"] is False
