@@ -38,7 +38,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    def spawn(self) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "RADA_DATABASE_URL": self.database_url,
