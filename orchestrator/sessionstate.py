@@ -192,6 +192,8 @@ class SessionState:
     discussion: Discussion | None = None
     last_seq: int = 0
     last_hash: str = ""
+    # memo: participant ids in collation order (computed lazily; reset when the list changes)
+    people_order: tuple[str, ...] | None = None
 
     def clone(self) -> SessionState:
         """An independent copy; immutable parts are shared."""
@@ -241,6 +243,13 @@ class SessionState:
         # A roster larger than the legal composition is refused at convening; never crash here.
         return assess(self.total_composition, min(present, self.total_composition))
 
+    def people(self) -> list[ParticipantState]:
+        """Active participants in Ukrainian alphabetical order (R15 collation)."""
+        if self.people_order is None:
+            ordered = sorted(self.participants.values(), key=lambda p: voter_key(p.voter()))
+            self.people_order = tuple(p.participant_id for p in ordered)
+        return [p for pid in self.people_order if not (p := self.participants[pid]).removed]
+
     def active_participants(self) -> list[ParticipantState]:
         return [p for p in self.participants.values() if not p.removed]
 
@@ -285,6 +294,7 @@ def _convened(s: SessionState, e: Event) -> None:
     for data in p.get("participants") or []:
         part = _participant(data)
         s.participants[part.participant_id] = part
+    s.people_order = None
 
 
 def _joined(s: SessionState, e: Event) -> None:
@@ -312,6 +322,7 @@ def _identified(s: SessionState, e: Event) -> None:
 def _added(s: SessionState, e: Event) -> None:
     part = _participant(e.payload["participant"])
     s.participants[part.participant_id] = part
+    s.people_order = None
 
 
 def _removed(s: SessionState, e: Event) -> None:
@@ -545,7 +556,7 @@ def _vote_public(vote: VoteState) -> dict[str, Any]:
 
 def snapshot(state: SessionState) -> dict[str, Any]:
     """The public live state of the session (no contact data)."""
-    people = sorted(state.active_participants(), key=lambda p: voter_key(p.voter()))
+    people = state.people()
     b = state.break_
     d = state.discussion
     return {

@@ -33,6 +33,8 @@ class Server:
     data_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # extra RADA_* settings
+    python_args: list[str] = field(default_factory=list)  # e.g. ["-m", "cProfile", "-o", f]
 
     @property
     def url(self) -> str:
@@ -47,16 +49,19 @@ class Server:
             "RADA_ADMIN_TOKEN": ADMIN_TOKEN,
             "RADA_LOG_LEVEL": "warning",
             "RADA_RECORDING_REQUIRED": "true",
+            **self.env,
         }
-        log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.header_auth_server"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).parents[2],
-        )
-        log.close()
+        with open(self.data_dir / f"server-{self.port}.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, *self.python_args, "-m", "tests.e2e.header_auth_server"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=Path(__file__).parents[2],
+            )
+
+    async def start(self) -> None:
+        self.process = await asyncio.to_thread(self.spawn)
         async with aiohttp.ClientSession() as http:
             for _ in range(STARTUP_ATTEMPTS):
                 if self.process.poll() is not None:
