@@ -14,7 +14,7 @@ import pytest
 from orchestrator import events as ev
 from orchestrator.auth import Principal
 from tests.e2e.processes import Server
-from tests.integration.orchestrator.conduct_env import ORDER, VOTERS, World, make_world
+from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
 
 pytestmark = pytest.mark.slow
 

@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from orchestrator import conduct_api
 from orchestrator import events as ev
 from orchestrator.auth import Principal
-from orchestrator.settings import Settings
-from tests.integration.orchestrator.conduct_env import (
-    ORDER,
-    VOTERS,
-    World,
-    install_test_auth,
-    make_world,
-)
-
-
-@pytest.fixture
-def people() -> dict[str, Principal]:
-    return {}
-
-
-@pytest.fixture
-def app(settings: Settings, people: dict[str, Principal]) -> web.Application:
-    from orchestrator.app import create_app
-
-    app = create_app(settings, extensions=[conduct_api.setup])
-    install_test_auth(app, people)
-    return app
-
-
-@pytest.fixture
-async def client(app: web.Application) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(app)) as c:
-        yield c
+from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
 
 
 @pytest.fixture

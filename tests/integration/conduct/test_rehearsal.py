@@ -5,24 +5,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from orchestrator import conduct_api
 from orchestrator import events as ev
 from orchestrator.auth import Principal, Role
 from orchestrator.rehearsal import Client, Player, Refused
 from orchestrator.scenario import demo, parse
-from orchestrator.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.integration.orchestrator.conduct_env import AS, install_test_auth
+from tests.integration.conduct.world import AS
 
 pytestmark = pytest.mark.slow
 
@@ -84,26 +80,6 @@ class JournalPorts:
         await self._append(player, ev.RECORDING_RESUMED, {"part": self.part, "started_at": "x"})
 
 
-@pytest.fixture
-def people() -> dict[str, Principal]:
-    return {}
-
-
-@pytest.fixture
-def app(settings: Settings, people: dict[str, Principal]) -> web.Application:
-    from orchestrator.app import create_app
-
-    app = create_app(settings, extensions=[conduct_api.setup])
-    install_test_auth(app, people)
-    return app
-
-
-@pytest.fixture
-async def client(app: web.Application) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(app)) as c:
-        yield c
-
-
 def player(
     client: TestClient[Any, Any],
     pool: asyncpg.Pool,
@@ -150,29 +126,33 @@ async def test_demo_plays_to_a_protocol(
     assert all("result" in v for v in protocol["votes"])
 
 
-async def test_secret_ballot_is_refused_not_crashed(
-    client: TestClient[Any, Any],
-    pool: asyncpg.Pool,
-    people: dict[str, Principal],
-    tmp_path: Path,
-) -> None:
-    """R2: a secret-ballot item ends the rehearsal with the service's refusal."""
-    raw = copy.deepcopy(demo())
+def _secret_ballot(raw: dict[str, Any]) -> None:
     raw["session"]["agenda"][1]["secret_ballot"] = True
-    with pytest.raises(Refused) as err:
-        await player(client, pool, people, raw, tmp_path).play()
-    assert err.value.problem["status"] == 422
 
 
-async def test_no_quorum_is_refused_not_crashed(
+def _thirteen_deputies(raw: dict[str, Any]) -> None:
+    raw["attend"] = raw["attend"][:14]  # the mayor and 13 of 26 deputies
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [(_secret_ballot, 422, None), (_thirteen_deputies, 409, "no_quorum")],
+)
+async def test_forbidden_scenarios_end_with_the_refusal(
     client: TestClient[Any, Any],
     pool: asyncpg.Pool,
     people: dict[str, Principal],
     tmp_path: Path,
+    change: Any,
+    status: int,
+    code: str | None,
 ) -> None:
-    """R7: with 13 of 26 deputies the first item is refused for want of quorum."""
+    """R2 (secret ballot at convening) and R7 (no quorum at the first item) end the rehearsal
+    with the service's refusal, not a crash."""
     raw = copy.deepcopy(demo())
-    raw["attend"] = raw["attend"][:14]  # the mayor and 13 deputies
+    change(raw)
     with pytest.raises(Refused) as err:
         await player(client, pool, people, raw, tmp_path).play()
-    assert err.value.problem["code"] == "no_quorum"
+    assert err.value.problem["status"] == status
+    if code is not None:
+        assert err.value.problem["code"] == code
