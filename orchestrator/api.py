@@ -20,6 +20,7 @@ from orchestrator.http import (
     read_json,
     read_object,
 )
+from orchestrator.journal import GENESIS, verify_chain
 from orchestrator.roster import MemberRow, write_csv
 from orchestrator.service import CouncilService, check_upload, parse_draft
 from orchestrator.store import SessionRow
@@ -399,13 +400,13 @@ async def get_journal(request: web.Request) -> web.Response:
 async def verify_journal(request: web.Request) -> web.Response:
     session_id = match_uuid(request, "session_id")
     service = request.app[SERVICE]
-    faults = await service.verify(session_id)
-    session = await service.session(session_id)
+    events = await service.events(session_id)
+    faults = verify_chain(events)
     return json_response(
         {
             "ok": not faults,
-            "events": session.last_seq,
-            "last_hash": session.last_hash,
+            "events": len(events),
+            "last_hash": events[-1].hash if events else GENESIS,
             "faults": [{"seq": f.seq, "reason": f.reason} for f in faults],
         }
     )

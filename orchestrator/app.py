@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from orchestrator import api, database, openapi
+from orchestrator import api, database, openapi, pages
 from orchestrator.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
 from orchestrator.http import json_response, operation, problems_middleware
 from orchestrator.service import Clock, CouncilService, utc_now
@@ -40,9 +40,10 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
+    from identity import api as identity_api
     from orchestrator import conduct_api
 
-    return [conduct_api.setup]
+    return [identity_api.setup, conduct_api.setup]
 
 
 def create_app(
@@ -88,7 +89,9 @@ def create_app(
                 await pool.close()
 
     app.cleanup_ctx.append(database_ctx)
+    pages.setup(app)
     app.add_routes(api.routes)
+    app.router.add_get("/", home)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     for setup in _extensions() if extensions is None else extensions:
@@ -106,6 +109,10 @@ async def healthz(request: web.Request) -> web.Response:
     if missing:
         return json_response({"status": "unhealthy", "pending_migrations": missing}, status=503)
     return json_response({"status": "ok", "version": rada_version()})
+
+
+async def home(request: web.Request) -> web.Response:
+    return pages.render(request, "home.html")
 
 
 @operation("The OpenAPI document of this API", tag="meta")

@@ -142,8 +142,6 @@ class CouncilService:
                 room=f"rada-{secrets.token_hex(16)}",
                 status="convened",
                 announced_at=None,
-                last_seq=0,
-                last_hash=journal.GENESIS,
             )
             await store.insert_session(conn, row)
             await store.insert_participants(conn, row.id, participants)
@@ -308,6 +306,7 @@ class CouncilService:
             convened = await self._convened(conn, session_id)
             docs = await store.list_documents(conn, session_id)
             people = await store.list_participants(conn, session_id)
+            last_seq, last_hash = await store.journal_head(conn, session_id)
         agenda = []
         for i, item in enumerate(convened["agenda"]):
             agenda.append(
@@ -347,7 +346,7 @@ class CouncilService:
             "participants": [p.participant.public() for p in people],
             "chair_participant_id": convened["chair_participant_id"],
             "secretary_participant_id": convened["secretary_participant_id"],
-            "journal": {"last_seq": session.last_seq, "last_hash": session.last_hash},
+            "journal": {"last_seq": last_seq, "last_hash": last_hash},
         }
 
     async def announcement(self, session_id: UUID) -> dict[str, Any]:
@@ -391,9 +390,6 @@ class CouncilService:
         async with self.pool.acquire() as conn:
             await store.get_session(conn, session_id)
             return await store.load_events(conn, session_id, after=after)
-
-    async def verify(self, session_id: UUID) -> list[journal.ChainFault]:
-        return journal.verify_chain(await self.events(session_id))
 
     # --- internals ------------------------------------------------------------------------
 

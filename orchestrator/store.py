@@ -56,8 +56,6 @@ class SessionRow:
     room: str
     status: str
     announced_at: datetime | None
-    last_seq: int
-    last_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +197,6 @@ def _session(r: asyncpg.Record) -> SessionRow:
         r["room"],
         r["status"],
         r["announced_at"],
-        r["last_seq"],
-        r["last_hash"],
     )
 
 
@@ -386,14 +382,18 @@ async def append_event(
 ) -> journal.Event:
     """Append one event. Call inside a transaction: the session row is locked until commit, so
     appends to one session are serialised; the (session, seq) key forbids a fork regardless."""
-    head = await conn.fetchrow(
-        "SELECT last_seq, last_hash FROM sessions WHERE id = $1 FOR UPDATE", session_id
+    # The session row lock serialises appends to one session; the head comes from the journal's
+    # primary-key index (no UPDATE per event, which bloated the sessions table).
+    locked = await conn.fetchval(
+        "SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
     )
-    if head is None:
+    if locked is None:
         raise NotFound(f"no session {session_id}", code="session_not_found")
-    event = journal.seal(
-        session_id, head["last_seq"] + 1, at, actor, type_, payload, head["last_hash"]
+    head = await conn.fetchrow(
+        "SELECT seq, hash FROM journal WHERE session_id = $1 ORDER BY seq DESC LIMIT 1", session_id
     )
+    seq, prev = (head["seq"], head["hash"]) if head else (0, journal.GENESIS)
+    event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
     await conn.execute(
         """INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
@@ -404,12 +404,6 @@ async def append_event(
         event.type,
         event.payload,
         event.prev_hash,
-        event.hash,
-    )
-    await conn.execute(
-        "UPDATE sessions SET last_seq = $2, last_hash = $3 WHERE id = $1",
-        session_id,
-        event.seq,
         event.hash,
     )
     await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, f"{session_id}:{event.seq}")
@@ -437,10 +431,11 @@ async def load_events(conn: Conn, session_id: UUID, *, after: int = 0) -> list[j
 
 
 async def journal_head(conn: Conn, session_id: UUID) -> tuple[int, str]:
-    r = await conn.fetchrow("SELECT last_seq, last_hash FROM sessions WHERE id = $1", session_id)
-    if r is None:
-        raise NotFound(f"no session {session_id}", code="session_not_found")
-    return r["last_seq"], r["last_hash"]
+    """The last sequence number and hash (0 and the genesis hash for an empty journal)."""
+    r = await conn.fetchrow(
+        "SELECT seq, hash FROM journal WHERE session_id = $1 ORDER BY seq DESC LIMIT 1", session_id
+    )
+    return (r["seq"], r["hash"]) if r else (0, journal.GENESIS)
 
 
 # --- notices (R4) -----------------------------------------------------------------------

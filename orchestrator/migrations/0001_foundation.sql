@@ -34,9 +34,6 @@ CREATE TABLE sessions (
     status       text NOT NULL DEFAULT 'convened',
     announced_at timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now(),
-    -- the journal's head, updated in the same transaction as each append (row lock = one writer)
-    last_seq     integer NOT NULL DEFAULT 0,
-    last_hash    text NOT NULL DEFAULT repeat('0', 64),
     CONSTRAINT sessions_council_number UNIQUE (council_id, number)
 );
 

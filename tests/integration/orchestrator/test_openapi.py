@@ -35,3 +35,14 @@ async def test_unknown_route_is_problem_json(client: TestClient[Any, Any]) -> No
     assert (r.status, r.content_type) == (404, "application/problem+json")
     r = await client.delete("/api/v1/councils")
     assert (r.status, r.content_type) == (405, "application/problem+json")
+
+
+async def test_home_page_is_ukrainian_and_self_contained(client: TestClient[Any, Any]) -> None:
+    """The landing page is in Ukrainian, has landmarks, and forbids outside resources by CSP."""
+    r = await client.get("/")
+    html = await r.text()
+    assert r.status == 200 and '<html lang="uk">' in html
+    assert '<main id="main"' in html and "Перейти до змісту" in html
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    css = await client.get("/static/rada.css")
+    assert css.status == 200

@@ -1,0 +1,424 @@
+"""Identity over HTTP: personal-link sign-in, the participant authenticator with CSRF checks,
+links and deliveries for the administrator and the secretary, Jitsi tokens, Prosody's
+event_sync webhooks, the chair's identification (R11), and the participant's page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import structlog
+from aiohttp import web
+
+from identity import mail
+from identity.errors import CsrfRefused, EventSecretRefused
+from identity.notices import NoticeSender
+from identity.service import IdentityService
+from identity.settings import JitsiSettings, SmtpSettings
+from identity.tokens import TokenIssuer, key_file_name
+from orchestrator import api as core_api
+from orchestrator import pages
+from orchestrator import validation as v
+from orchestrator.app import CLOCK, POOL, SETTINGS
+from orchestrator.auth import (
+    AUTHENTICATOR,
+    PUBLIC,
+    Principal,
+    Role,
+    admin_only_authenticator,
+    principal,
+    require_admin,
+    require_participant,
+)
+from orchestrator.errors import Forbidden, NotFound, Unauthorized
+from orchestrator.http import json_response, match_uuid, operation, read_object
+
+log = structlog.get_logger(__name__)
+
+JITSI: web.AppKey[JitsiSettings] = web.AppKey("jitsi_settings", JitsiSettings)
+SMTP: web.AppKey[SmtpSettings] = web.AppKey("smtp_settings", SmtpSettings)
+IDENTITY: web.AppKey[IdentityService] = web.AppKey("identity_service", IdentityService)
+SENDER: web.AppKey[NoticeSender] = web.AppKey("notice_sender", NoticeSender)
+ISSUER: web.AppKey[TokenIssuer] = web.AppKey("token_issuer", TokenIssuer)
+
+COOKIE = "rada_signin"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+STATIC = Path(__file__).parent / "static"
+
+routes = web.RouteTableDef()
+
+
+# --- the authenticator ---------------------------------------------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_csrf(request: web.Request, expected: str) -> None:
+    """A state change made with the sign-in cookie must carry the sign-in's CSRF token and
+    come from rada's own origin (Origin, else Referer)."""
+    given = request.headers.get(CSRF_HEADER, "")
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise CsrfRefused(f"send the {CSRF_HEADER} header of your sign-in")
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    allowed = {
+        _origin(request.app[SETTINGS].http.public_url),
+        f"{request.scheme}://{request.host}".lower(),
+    }
+    if not source or _origin(source) not in allowed:
+        raise CsrfRefused("the request does not come from rada's own pages")
+
+
+async def authenticate(request: web.Request) -> Principal:
+    """The admin bearer for council administration, else the personal-link sign-in cookie."""
+    if "Authorization" in request.headers:
+        return await admin_only_authenticator(request)
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return PUBLIC
+    signin = await request.app[IDENTITY].signin(cookie)
+    if signin is None:
+        return PUBLIC
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, signin.csrf_token)
+    return Principal("participant", signin.session_id, signin.participant_id, signin.role)
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+def role_page(app: web.Application, role: Role, session_id: UUID) -> str:
+    """Where a role lands after sign-in. The conduct package may name its consoles
+    ``chair_console`` and ``secretary_console``; until then chair and secretary land on the
+    identification page and the participant page."""
+    named = {Role.CHAIR: "chair_console", Role.SECRETARY: "secretary_console"}.get(role)
+    if named is not None and named in app.router.named_resources():
+        return str(app.router[named].url_for(session_id=str(session_id)))
+    if role is Role.CHAIR:
+        return f"/sessions/{session_id}/identify"
+    return f"/sessions/{session_id}/participant"
+
+
+@routes.get("/join/{token}")
+async def join(request: web.Request) -> web.Response:
+    """Open a personal link: sign this browser in and go to the role's page."""
+    address = request.remote or "unknown"
+    result = await request.app[IDENTITY].open_link(request.match_info["token"], address)
+    target = role_page(request.app, result.role, result.session_id)
+    response = web.Response(status=303, headers={"Location": target, **NO_STORE})
+    response.set_cookie(
+        COOKIE,
+        result.cookie,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[SETTINGS].http.public_url.startswith("https://"),
+        path="/",
+        expires=result.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    )
+    return response
+
+
+async def _require_signed_in(request: web.Request) -> Principal:
+    p = await principal(request)
+    if p.kind == "public":
+        raise Unauthorized("sign in through your personal link first")
+    if p.kind != "participant":
+        raise Forbidden("the administrator has no participant sign-in")
+    return p
+
+
+@routes.get("/api/v1/me")
+@operation("The signed-in participant and the CSRF token for their requests", tag="identity",
+           auth="chair,secretary,deputy,guest")  # fmt: skip
+async def me(request: web.Request) -> web.Response:
+    await _require_signed_in(request)
+    cookie = request.cookies.get(COOKIE, "")
+    signin = await request.app[IDENTITY].signin(cookie)
+    if signin is None:
+        raise Unauthorized("sign in through your personal link first")
+    return json_response(
+        {
+            "session_id": str(signin.session_id),
+            "participant_id": str(signin.participant_id),
+            "role": signin.role.value,
+            "csrf_token": signin.csrf_token,
+        },
+        headers=NO_STORE,
+    )
+
+
+@routes.post("/api/v1/signout")
+@operation("End this browser's sign-in", tag="identity", auth="chair,secretary,deputy,guest",
+           responses={204: "Signed out"})  # fmt: skip
+async def signout(request: web.Request) -> web.Response:
+    await _require_signed_in(request)
+    await request.app[IDENTITY].sign_out(request.cookies.get(COOKIE, ""))
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+# --- links and deliveries --------------------------------------------------------------------
+
+ISSUE_BODY = {"application/json": {"schema": {"type": "object", "properties": {
+    "participant_ids": {"type": "array", "items": {"type": "string", "format": "uuid"},
+                        "description": "omit for everyone on the list"}}}}}  # fmt: skip
+
+
+@routes.post("/api/v1/sessions/{session_id}/links")
+@operation("Re-issue personal links: revoke the current ones and mail new ones (R4, R12)",
+           tag="identity", auth="admin", body=ISSUE_BODY,
+           responses={202: "Queued for e-mail", 409: "Not announced or ended"})  # fmt: skip
+async def issue_links(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    pids: list[UUID] | None = None
+    if request.can_read_body:
+        body = await read_object(request)
+        if body.get("participant_ids") is not None:
+            raw = v.array(body, "participant_ids", max_len=2000)
+            pids = [v.uuid(x, f"participant_ids[{i}]") for i, x in enumerate(raw)]
+    count = await request.app[IDENTITY].reissue(session_id, pids, by)
+    request.app[SENDER].wake.set()
+    return json_response({"queued": count}, status=202)
+
+
+@routes.delete("/api/v1/sessions/{session_id}/links/{participant_id}")
+@operation("Revoke a participant's personal link at once (journaled)", tag="identity",
+           auth="admin", responses={204: "Revoked", 409: "No current link"})  # fmt: skip
+async def revoke_link(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    pid = match_uuid(request, "participant_id")
+    reason = "revoked by the administrator"
+    if request.can_read_body:
+        body = await read_object(request)
+        reason = v.text(body, "reason", max_len=500, required=False) or reason
+    await request.app[IDENTITY].revoke(session_id, pid, reason, by)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/sessions/{session_id}/deliveries")
+@operation("Delivery status of each participant's convening notice (no addresses)",
+           tag="identity", auth="admin,chair,secretary")  # fmt: skip
+async def deliveries(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    p = await principal(request)
+    if p.kind != "admin":
+        await require_participant(request, session_id, (Role.CHAIR, Role.SECRETARY))
+    rows = await request.app[IDENTITY].deliveries(session_id)
+    return json_response(
+        {
+            "deliveries": [
+                {
+                    "participant_id": str(d.participant_id),
+                    "name": f"{d.surname} {d.given_name}",
+                    "role": d.role,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                    "queued_at": d.queued_at.isoformat(),
+                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                }
+                for d in rows
+            ]
+        }
+    )
+
+
+# --- Jitsi ---------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/sessions/{session_id}/jitsi-token")
+@operation("The signed-in participant's Jitsi token for the session's room", tag="identity",
+           auth="chair,secretary,deputy,guest",
+           responses={200: "Token", 409: "Outside the session window"})  # fmt: skip
+async def jitsi_token(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    p = await require_participant(request, session_id, ALL_ROLES)
+    return json_response(await request.app[IDENTITY].jitsi_token(p), headers=NO_STORE)
+
+
+async def public_key(request: web.Request) -> web.Response:
+    """The RS256 public key where Prosody's asap_key_server looks for it."""
+    issuer = request.app[ISSUER]
+    pem = issuer.public_key_pem()
+    if pem is None or request.match_info["name"] != key_file_name(issuer.settings.kid):
+        raise NotFound("no such key", code="key_not_found")
+    return web.Response(body=pem, content_type="application/x-pem-file")
+
+
+def _check_event_secret(request: web.Request) -> None:
+    expected = request.app[JITSI].event_secret
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), expected.encode())
+    ):
+        raise EventSecretRefused("the event_sync bearer secret is missing or wrong")
+
+
+def _event_handler(
+    act: Callable[[IdentityService, dict[str, Any]], Any], summary: str
+) -> Callable[[web.Request], Any]:
+    @operation(summary, tag="jitsi", auth="jitsi", responses={200: "Recorded"})
+    async def handler(request: web.Request) -> web.Response:
+        _check_event_secret(request)
+        body = await read_object(request)
+        await act(request.app[IDENTITY], dict(body))
+        return json_response({"ok": True})
+
+    return handler
+
+
+EVENTS: dict[str, Callable[[web.Request], Any]] = {
+    "occupant/joined": _event_handler(
+        IdentityService.occupant_joined, "Prosody event_sync: an occupant joined"
+    ),
+    "occupant/left": _event_handler(
+        IdentityService.occupant_left, "Prosody event_sync: an occupant left"
+    ),
+    "room/created": _event_handler(
+        IdentityService.room_created, "Prosody event_sync: the room was created"
+    ),
+    "room/destroyed": _event_handler(
+        IdentityService.room_destroyed, "Prosody event_sync: the room was destroyed"
+    ),
+}
+
+
+# --- identification (R11) --------------------------------------------------------------------
+
+
+@routes.post("/api/v1/sessions/{session_id}/participants/{participant_id}/identify")
+@operation("The chair confirms a participant seen and heard in the call (R11)",
+           tag="identity", auth="chair",
+           responses={201: "Identified", 409: "Not in the call or already identified"})  # fmt: skip
+async def identify(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    pid = match_uuid(request, "participant_id")
+    by = await require_participant(request, session_id, (Role.CHAIR,))
+    await request.app[IDENTITY].identify(session_id, pid, by)
+    return json_response({"participant_id": str(pid), "identified": True}, status=201)
+
+
+@routes.get("/api/v1/sessions/{session_id}/presence")
+@operation("Participants with presence and identification, and unknown occupants",
+           tag="identity", auth="chair,secretary")  # fmt: skip
+async def presence(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    await require_participant(request, session_id, (Role.CHAIR, Role.SECRETARY))
+    return json_response(await request.app[IDENTITY].roll(session_id))
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _page(request: web.Request, template: str) -> web.Response:
+    """A page that carries no personal data: it reads everything through the API with the
+    sign-in cookie, so it may be served to anyone. It may frame and script the Jitsi domain."""
+    session_id = match_uuid(request, "session_id")
+    jitsi = f"https://{request.app[JITSI].domain}"
+    response = pages.render(
+        request,
+        template,
+        {"session_id": str(session_id)},
+        csp_extra={"script-src": jitsi, "frame-src": jitsi},
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+@routes.get("/sessions/{session_id}/participant")
+async def participant_page(request: web.Request) -> web.Response:
+    """The deputy's (and guest's) page: the call, the session's state, the answer buttons."""
+    return _page(request, "participant.html")
+
+
+@routes.get("/sessions/{session_id}/identify")
+async def identify_page(request: web.Request) -> web.Response:
+    """The chair's identification list (R11)."""
+    return _page(request, "identify.html")
+
+
+# --- wiring --------------------------------------------------------------------------------
+
+
+def _jitsi_from_env(app: web.Application) -> JitsiSettings:
+    """``RADA_JITSI_*``; with no HS256 secret, one kept in the data folder (as the admin key)."""
+    env = dict(os.environ)
+    if not env.get("RADA_JITSI_APP_SECRET") and env.get("RADA_JITSI_ALG", "HS256") == "HS256":
+        path = app[SETTINGS].data_dir / "jitsi-app-secret"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        env["RADA_JITSI_APP_SECRET"] = path.read_text().strip()
+        log.warning("jitsi_secret_generated", hint="set RADA_JITSI_APP_SECRET to Jitsi's secret")
+    return JitsiSettings.from_env(env)
+
+
+def configure(
+    jitsi: JitsiSettings | None = None,
+    smtp: SmtpSettings | None = None,
+    *,
+    send_notices: bool = True,
+) -> Callable[[web.Application], None]:
+    """A ``setup`` with explicit settings (tests); ``setup`` itself reads the environment."""
+
+    def setup_with(app: web.Application) -> None:
+        app[JITSI] = jitsi if jitsi is not None else _jitsi_from_env(app)
+        app[SMTP] = smtp if smtp is not None else SmtpSettings.from_env()
+        app[ISSUER] = TokenIssuer(app[JITSI])
+        app[AUTHENTICATOR] = authenticate
+        app.add_routes(routes)
+        prefix = app[JITSI].events_prefix
+        for path, handler in EVENTS.items():
+            app.router.add_post(f"{prefix}/events/{path}", handler)
+        app.router.add_get(f"{app[JITSI].asap_key_path}/{{name}}", public_key)
+        app.router.add_static("/static/identity", STATIC)
+
+        async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
+            app[IDENTITY] = IdentityService(app[POOL], app[JITSI], app[ISSUER], clock=app[CLOCK])
+            sender = NoticeSender(
+                app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SMTP]),
+                public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
+            )  # fmt: skip
+            app[SENDER] = sender
+            task = None
+            if send_notices and app[SMTP].configured:
+                task = asyncio.create_task(sender.run())
+            elif send_notices:
+                log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+        app.cleanup_ctx.append(identity_ctx)
+
+    return setup_with
+
+
+def setup(app: web.Application) -> None:
+    """Wire identity from ``RADA_JITSI_*`` and ``RADA_SMTP_*``."""
+    configure()(app)

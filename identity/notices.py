@@ -1,0 +1,130 @@
+"""The notice sender: takes convening notices the foundation queued at announcement (R3, R4),
+issues each participant's personal link, and mails it with the agenda, the drafts and an
+``.ics`` to the official address on the participant list (R12). Status per recipient lands
+in the ``notices`` table, which the secretary reads as deliveries.
+
+Several rada instances may run it: a notice is claimed with ``FOR UPDATE SKIP LOCKED`` and a
+lease, so one sender mails it and a dead sender's claims are taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from identity import mail, store
+from identity.service import IdentityService
+from orchestrator.errors import NotFound
+from orchestrator.service import Clock, CouncilService
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(minutes=15)
+BATCH = 20
+
+
+class NoticeSender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        council: CouncilService,
+        identity: IdentityService,
+        mailer: mail.Mailer,
+        *,
+        public_url: str,
+        clock: Clock,
+        interval: float = 5.0,
+    ) -> None:
+        self.pool = pool
+        self.council = council
+        self.identity = identity
+        self.mailer = mailer
+        self.public_url = public_url.rstrip("/")
+        self.clock = clock
+        self.interval = interval
+        self.wake = asyncio.Event()
+
+    async def run_once(self) -> list[mail.Delivery]:
+        """Send every notice that is queued now; one delivery per notice."""
+        results: list[mail.Delivery] = []
+        while True:
+            async with self.pool.acquire() as conn:
+                claimed = await store.claim_notices(conn, self.clock(), LEASE, BATCH)
+            if not claimed:
+                return results
+            results += await asyncio.gather(*(self._send(c) for c in claimed))
+
+    async def run(self) -> None:
+        """Forever: send what is queued, then sleep until woken or the interval passes."""
+        while True:
+            try:
+                await self.run_once()
+            except (OSError, asyncpg.PostgresError):
+                log.exception("notice_sender_failed")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval)
+
+    async def _send(self, claim: store.ClaimedNotice) -> mail.Delivery:
+        notice = await self._compose(claim)
+        if isinstance(notice, mail.Delivery):
+            return notice
+        delivery = await self.mailer.deliver(notice)
+        async with self.pool.acquire() as conn:
+            await store.finish_notice(
+                conn,
+                claim.notice_id,
+                sent=delivery.status is mail.DeliveryStatus.SENT,
+                attempts=delivery.attempts,
+                error=delivery.error,
+                at=delivery.at,
+            )
+        return delivery
+
+    async def _compose(self, claim: store.ClaimedNotice) -> mail.Notice | mail.Delivery:
+        """Issue a fresh link (revoking any earlier one) and build the notice around it."""
+        try:
+            token, ref, session = await self.identity.issue_link(
+                claim.session_id, claim.participant_id
+            )
+        except NotFound:
+            now = self.clock()
+            async with self.pool.acquire() as conn:
+                await store.finish_notice(
+                    conn,
+                    claim.notice_id,
+                    sent=False,
+                    attempts=0,
+                    error="participant removed from the list",
+                    at=now,
+                )
+            return mail.Delivery(
+                str(claim.notice_id), mail.DeliveryStatus.FAILED, 0, now, "removed"
+            )
+        view = await self.council.session_view(claim.session_id)
+        attachments = []
+        for item in view["agenda"]:
+            for doc in item["documents"]:
+                meta, content = await self.council.document(UUID(doc["id"]))
+                attachments.append(mail.Attachment(meta.filename, meta.content_type, content))
+        return mail.Notice(
+            notice_id=f"{claim.session_id}-{claim.participant_id}",
+            recipient_name=f"{ref.surname} {ref.given_name}",
+            recipient_email=ref.email,
+            council_name=view["council"]["name"],
+            session_title=session.title,
+            session_number=str(session.number),
+            starts_at=session.starts_at,
+            planned_end=session.planned_end,
+            agenda=[
+                mail.AgendaLine(i["index"], i["title"], i["category_uk"]) for i in view["agenda"]
+            ],
+            broadcast_url=view["broadcast_url"],
+            link_url=f"{self.public_url}/join/{token}",
+            attachments=attachments,
+        )

@@ -1,0 +1,386 @@
+"""Identity use-cases: signing in through a personal link, revoking and re-issuing links,
+Jitsi tokens, presence from Prosody's webhooks and the chair's identification (R11, R12, R16).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from identity import links, store
+from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow
+from identity.settings import JitsiSettings
+from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
+from orchestrator import events
+from orchestrator import store as core
+from orchestrator.auth import Principal, Role
+from orchestrator.database import Conn
+from orchestrator.errors import Conflict, Invalid, NotFound
+from orchestrator.service import Clock
+
+log = structlog.get_logger(__name__)
+
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES = 10
+"""Wrong personal links one address may try per window before it gets 429."""
+ENDED = [events.SESSION_CLOSED, events.SESSION_CANCELLED]
+MAX_NAME = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    cookie: str
+    """The opaque cookie value (only its SHA-256 is stored)."""
+    csrf_token: str
+    session_id: UUID
+    participant_id: UUID
+    role: Role
+    expires_at: datetime
+
+
+def cookie_digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+def _room_of(raw: object) -> str:
+    """``room_name`` as event_sync sends it: a bare room or ``room@muc.domain``."""
+    if not isinstance(raw, str) or not raw:
+        raise Invalid("room_name must be a non-empty string", field="room_name")
+    return raw.partition("@")[0].lower()
+
+
+def _occupant(body: Mapping[str, Any]) -> tuple[str, str]:
+    occupant = body.get("occupant")
+    if not isinstance(occupant, dict):
+        raise Invalid("occupant must be an object", field="occupant")
+    occupant_id = occupant.get("id") or occupant.get("occupant_jid")
+    if not isinstance(occupant_id, str) or not occupant_id or len(occupant_id) > 300:
+        raise Invalid("occupant.id must be a string", field="occupant.id")
+    name = occupant.get("name")
+    return occupant_id, (name if isinstance(name, str) else "")[:MAX_NAME]
+
+
+def _as_uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+async def _revoke(
+    conn: Conn, session_id: UUID, participant_id: UUID, reason: str, actor: str, now: datetime
+) -> bool:
+    """Revoke the current link (its sign-ins end with it) and journal it; False if none."""
+    if not await store.revoke_current_link(conn, session_id, participant_id, now, reason):
+        return False
+    await core.append_event(
+        conn,
+        session_id,
+        events.LINK_REVOKED,
+        {"participant_id": str(participant_id), "reason": reason},
+        actor=actor,
+        at=now,
+    )
+    return True
+
+
+class IdentityService:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        jitsi: JitsiSettings,
+        issuer: TokenIssuer,
+        *,
+        clock: Clock,
+    ) -> None:
+        self.pool = pool
+        self.jitsi = jitsi
+        self.issuer = issuer
+        self.clock = clock
+
+    # --- signing in ----------------------------------------------------------------------
+
+    async def open_link(self, token: str, address: str) -> SignInResult:
+        """A browser opens a personal link: check it, then sign this browser in."""
+        now = self.clock()
+        async with self.pool.acquire() as conn:
+            failures = await store.link_failures(conn, address, now, FAILURE_WINDOW)
+            if failures >= MAX_FAILURES:
+                log.warning("link_rate_limited", failures=failures)
+                raise LinkRateLimited(
+                    "too many wrong links from this address; try again later",
+                    retry_after=int(FAILURE_WINDOW.total_seconds()),
+                )
+            stored = (
+                await store.get_link(conn, links.digest(token))
+                if links.looks_like_token(token)
+                else None
+            )
+            state = links.check(stored, token, now)
+            ref = (
+                await store.get_participant(conn, stored.session_id, stored.participant_id)
+                if stored is not None
+                else None
+            )
+            if state is not links.LinkState.VALID or stored is None or ref is None or ref.removed:
+                count = await store.record_link_failure(conn, address, now, FAILURE_WINDOW)
+                log.info("link_refused", state=state.value, failures=count)
+                raise LinkRefused("this link is not valid (unknown, expired or revoked)")
+            cookie = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            async with conn.transaction():
+                await store.replace_signin(conn, cookie_digest(cookie), stored, csrf, now)
+                await store.mark_link_used(conn, stored.digest, now)
+        log.info(
+            "signed_in",
+            session_id=str(stored.session_id),
+            participant_id=str(stored.participant_id),
+            role=ref.role.value,
+        )
+        return SignInResult(
+            cookie, csrf, stored.session_id, stored.participant_id, ref.role, stored.expires_at
+        )
+
+    async def signin(self, cookie: str) -> store.SignIn | None:
+        async with self.pool.acquire() as conn:
+            return await store.get_signin(conn, cookie_digest(cookie), self.clock())
+
+    async def sign_out(self, cookie: str) -> None:
+        async with self.pool.acquire() as conn:
+            await store.delete_signin(conn, cookie_digest(cookie))
+
+    # --- links ---------------------------------------------------------------------------
+
+    async def issue_link(
+        self, session_id: UUID, participant_id: UUID
+    ) -> tuple[str, store.ParticipantRef, core.SessionRow]:
+        """A fresh personal link for the notice (any earlier one is revoked, journaled).
+        The token is returned once, for the e-mail; only its digest is stored."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            ref = await store.get_participant(conn, session_id, participant_id)
+            if ref is None or ref.removed:
+                raise NotFound("no such participant in this session", code="participant_not_found")
+            session = await core.get_session(conn, session_id)
+            await _revoke(conn, session_id, participant_id, "superseded by a new link", "rada", now)
+            issued = links.issue(session.planned_end)
+            stored = links.StoredLink(
+                issued.digest, session_id, participant_id, links.Purpose.JOIN, issued.expires_at
+            )
+            await store.insert_link(conn, stored, now)
+        return issued.token, ref, session
+
+    async def revoke(
+        self, session_id: UUID, participant_id: UUID, reason: str, by: Principal
+    ) -> None:
+        """Revoke a participant's link at once: their sign-ins end with it (journaled)."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await core.get_session(conn, session_id)
+            if await store.get_participant(conn, session_id, participant_id) is None:
+                raise NotFound("no such participant in this session", code="participant_not_found")
+            if not await _revoke(conn, session_id, participant_id, reason, by.actor, now):
+                raise Conflict("this participant has no current link", code="no_current_link")
+        log.info("link_revoked", session_id=str(session_id), participant_id=str(participant_id))
+
+    async def reissue(
+        self, session_id: UUID, participant_ids: list[UUID] | None, by: Principal
+    ) -> int:
+        """Revoke the current links and queue the notice again: the new link goes only to the
+        official address (R12), never to the caller."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            session = await core.get_session(conn, session_id)
+            if session.announced_at is None:
+                raise Conflict(
+                    "links go out with the convening notice: announce the session first",
+                    code="not_announced",
+                )
+            if await store.journal_types(conn, session_id, ENDED):
+                raise Conflict("the session has ended", code="session_ended")
+            listed = {
+                p.participant.participant_id for p in await core.list_participants(conn, session_id)
+            }
+            targets = sorted(listed) if participant_ids is None else participant_ids
+            for pid in targets:
+                if pid not in listed:
+                    raise NotFound(
+                        f"no participant {pid} in this session", code="participant_not_found"
+                    )
+                await _revoke(conn, session_id, pid, "reissued", by.actor, now)
+                await store.requeue_notice(conn, session_id, pid)
+        log.info("links_reissued", session_id=str(session_id), count=len(targets))
+        return len(targets)
+
+    async def deliveries(self, session_id: UUID) -> list[store.Delivery]:
+        async with self.pool.acquire() as conn:
+            await core.get_session(conn, session_id)
+            return await store.deliveries(conn, session_id)
+
+    # --- Jitsi ---------------------------------------------------------------------------
+
+    async def jitsi_token(self, p: Principal) -> dict[str, Any]:
+        """The signed-in participant's token for their session's room, inside the window."""
+        assert p.session_id is not None
+        assert p.participant_id is not None
+        now = self.clock()
+        async with self.pool.acquire() as conn:
+            session = await core.get_session(conn, p.session_id)
+            ref = await store.get_participant(conn, p.session_id, p.participant_id)
+            ended = await store.journal_types(conn, p.session_id, ENDED)
+        if ref is None or ref.removed:
+            raise NotFound("you are not on this session's list", code="participant_not_found")
+        if ended:
+            raise OutsideSessionWindow("the session has ended")
+        subject = TokenSubject(ref.participant_id, ref.surname, ref.given_name, ref.email, ref.role)
+        window = SessionWindow(session.starts_at, session.planned_end)
+        token = self.issuer.issue(subject, session.room, window, now)
+        return {
+            "jwt": token,
+            "room": session.room,
+            "domain": self.jitsi.domain,
+            "display_name": subject.display_name,
+            "expires_at": int(window.bounds(self.jitsi)[1].timestamp()),
+        }
+
+    # --- presence (event_sync webhooks) --------------------------------------------------
+
+    async def occupant_joined(self, body: Mapping[str, Any]) -> bool:
+        room = _room_of(body.get("room_name"))
+        occupant_id, name = _occupant(body)
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            session_id = await self._session_for(conn, room)
+            pid = _as_uuid(occupant_id)
+            ref = await store.get_participant(conn, session_id, pid) if pid else None
+            known = ref is not None and not ref.removed
+            if known:
+                assert ref is not None
+                name = f"{ref.surname} {ref.given_name}"
+            participant_id = ref.participant_id if known and ref else None
+            fresh = await store.open_presence(
+                conn, session_id, store.Occupant(occupant_id, participant_id, name, now)
+            )
+            if fresh:
+                await core.append_event(
+                    conn,
+                    session_id,
+                    events.PRESENCE_JOINED,
+                    {
+                        "participant_id": str(participant_id) if participant_id else None,
+                        "occupant_id": occupant_id,
+                        "name": name,
+                    },
+                    actor="jitsi",
+                    at=now,
+                )
+        log.info("occupant_joined", session_id=str(session_id), known=known, fresh=fresh)
+        return fresh
+
+    async def occupant_left(self, body: Mapping[str, Any]) -> int:
+        room = _room_of(body.get("room_name"))
+        occupant_id, _ = _occupant(body)
+        return await self._close(room, occupant_id)
+
+    async def room_destroyed(self, body: Mapping[str, Any]) -> int:
+        return await self._close(_room_of(body.get("room_name")), None)
+
+    async def room_created(self, body: Mapping[str, Any]) -> None:
+        room = _room_of(body.get("room_name"))
+        async with self.pool.acquire() as conn:
+            session_id = await self._session_for(conn, room)
+        log.info("jitsi_room_created", session_id=str(session_id))
+
+    async def _close(self, room: str, occupant_id: str | None) -> int:
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            session_id = await self._session_for(conn, room)
+            closed = await store.close_presence(conn, session_id, occupant_id, now)
+            for occ in closed:
+                await core.append_event(
+                    conn,
+                    session_id,
+                    events.PRESENCE_LEFT,
+                    {
+                        "participant_id": str(occ.participant_id) if occ.participant_id else None,
+                        "occupant_id": occ.occupant_id,
+                    },
+                    actor="jitsi",
+                    at=now,
+                )
+        log.info("occupants_left", session_id=str(session_id), count=len(closed))
+        return len(closed)
+
+    @staticmethod
+    async def _session_for(conn: Conn, room: str) -> UUID:
+        session_id = await store.session_by_room(conn, room)
+        if session_id is None:
+            raise NotFound("no session uses this room", code="room_not_found")
+        return session_id
+
+    # --- identification (R11) ------------------------------------------------------------
+
+    async def identify(self, session_id: UUID, participant_id: UUID, by: Principal) -> None:
+        """The chair confirms a participant seen and heard in the call (R11); journaled."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+            ref = await store.get_participant(conn, session_id, participant_id)
+            if ref is None or ref.removed:
+                raise NotFound("no such participant in this session", code="participant_not_found")
+            if await store.journal_types(conn, session_id, ENDED):
+                raise Conflict("the session has ended", code="session_ended")
+            if participant_id in await store.identified(conn, session_id):
+                raise Conflict("this participant is already identified", code="already_identified")
+            in_call = {o.participant_id for o in await store.present(conn, session_id)}
+            if participant_id not in in_call:
+                raise Conflict(
+                    "R11: identify a participant only while they are in the call",
+                    code="not_present",
+                )
+            await core.append_event(
+                conn,
+                session_id,
+                events.PARTICIPANT_IDENTIFIED,
+                {"participant_id": str(participant_id), "confirmed_by": str(by.participant_id)},
+                actor=by.actor,
+                at=now,
+            )
+        log.info(
+            "participant_identified", session_id=str(session_id), participant_id=str(participant_id)
+        )
+
+    async def roll(self, session_id: UUID) -> dict[str, Any]:
+        """The chair's identification list: everyone with presence and identification, and the
+        occupants that match nobody (shown, never counted). No contact data."""
+        async with self.pool.acquire() as conn:
+            await core.get_session(conn, session_id)
+            people = await core.list_participants(conn, session_id)
+            in_call = await store.present(conn, session_id)
+            done = await store.identified(conn, session_id)
+        present_ids = {o.participant_id for o in in_call if o.participant_id}
+        return {
+            "participants": [
+                {
+                    "participant_id": str(p.participant.participant_id),
+                    "name": f"{p.participant.person.surname} {p.participant.person.given_name}",
+                    "role": p.participant.role,
+                    "present": p.participant.participant_id in present_ids,
+                    "identified": p.participant.participant_id in done,
+                }
+                for p in people
+            ],
+            "unknown_occupants": [
+                {"occupant_id": o.occupant_id, "name": o.name, "joined_at": o.joined_at.isoformat()}
+                for o in in_call
+                if o.participant_id is None
+            ],
+        }

@@ -1,0 +1,288 @@
+"""Jitsi tokens: issuing the JWT that Prosody's ``token`` authentication accepts, and rada's
+own verifier of the same rules (DESIGN "Jitsi facts").
+
+Prosody (``token_util.lib.lua`` with ``luajwtjitsi``) checks: header ``typ: JWT``; ``alg``
+exactly as configured (HS256 with the app secret, or RS256 with ``kid`` and a key fetched from
+``<asap_key_server>/<hex sha256(kid)>.pem``); the signature; ``iss`` among the accepted
+issuers; ``aud`` among the accepted audiences; ``room`` equal to the room or ``*``; ``sub``
+equal to the XMPP domain or ``*``; ``exp`` and ``nbf`` as numbers with no clock skew. The
+``context.user`` fields must be strings. :class:`TokenVerifier` enforces all of these and a
+few more that rada promises (``nbf`` present, ``context.features`` strings, affiliation known),
+so a token rada issues is a token Prosody accepts and nothing looser passes rada's own tests.
+
+This is an adapter (it imports ``jwt``); the claim rules themselves are plain data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from identity.errors import OutsideSessionWindow, TokenRefused
+from identity.settings import JitsiSettings
+from orchestrator.auth import Role
+
+ROOM_PREFIX = "rada-"
+OWNER_ROLES = frozenset({Role.CHAIR, Role.SECRETARY})
+AFFILIATIONS = frozenset({"owner", "member"})
+USER_STRING_FIELDS = ("id", "name", "email", "affiliation")
+FEATURES: Mapping[str, str] = {
+    # rada records and streams the call itself through Jibri's HTTP API; nobody starts a
+    # recording, stream, transcription or phone call from the Jitsi UI (R9: one recording).
+    "recording": "false",
+    "livestreaming": "false",
+    "transcription": "false",
+    "outbound-call": "false",
+    "sip-outbound-call": "false",
+    "file-upload": "false",
+}
+
+
+def new_room_name() -> str:
+    """An unguessable, lower-case room for one session: ``rada-`` + 128 random bits in hex."""
+    return ROOM_PREFIX + secrets.token_hex(16)
+
+
+def key_file_name(kid: str) -> str:
+    """Where Prosody looks for the RS256 public key of ``kid``, under ``asap_key_server``."""
+    return hashlib.sha256(kid.encode("utf-8")).hexdigest() + ".pem"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSubject:
+    """The participant a token names (contact data from the participant list only, R12)."""
+
+    participant_id: UUID
+    surname: str
+    given_name: str
+    email: str
+    role: Role
+
+    @property
+    def display_name(self) -> str:
+        """ "Прізвище Ім'я", as the chair calls the roll (R15)."""
+        return f"{self.surname} {self.given_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWindow:
+    """When a session's tokens may be issued and used."""
+
+    starts_at: datetime
+    planned_end: datetime
+
+    def bounds(self, settings: JitsiSettings) -> tuple[datetime, datetime]:
+        """``(opens, closes)``: from ``early_join`` before the start to ``end_margin`` after
+        the planned end."""
+        return (
+            self.starts_at - timedelta(seconds=settings.early_join),
+            self.planned_end + timedelta(seconds=settings.end_margin),
+        )
+
+
+def build_claims(
+    settings: JitsiSettings,
+    subject: TokenSubject,
+    room: str,
+    window: SessionWindow,
+    now: datetime,
+) -> dict[str, Any]:
+    """The claims of ``subject``'s token for ``room``; refused outside the session window."""
+    opens, closes = window.bounds(settings)
+    if not opens <= now < closes:
+        raise OutsideSessionWindow(
+            "a Jitsi token is issued only during the session's window",
+            opens=opens.isoformat(),
+            closes=closes.isoformat(),
+        )
+    issued = int(now.timestamp())
+    return {
+        "iss": settings.app_id,
+        "aud": settings.audience,
+        "sub": settings.xmpp_domain,
+        "room": room.lower(),
+        "iat": issued,
+        "nbf": issued - settings.not_before_leeway,
+        "exp": int(closes.timestamp()),
+        "context": {
+            "user": {
+                "id": str(subject.participant_id),
+                "name": subject.display_name,
+                "email": subject.email,
+                "affiliation": "owner" if subject.role in OWNER_ROLES else "member",
+            },
+            "features": dict(FEATURES),
+        },
+    }
+
+
+class TokenIssuer:
+    """Signs tokens with the configured algorithm and key."""
+
+    def __init__(self, settings: JitsiSettings, private_key: RSAPrivateKey | None = None) -> None:
+        self.settings = settings
+        self._private_key = private_key
+        if settings.algorithm == "RS256" and private_key is None:
+            if settings.private_key_path is None:
+                raise ValueError("RS256 needs a private key")
+            loaded = serialization.load_pem_private_key(
+                settings.private_key_path.read_bytes(), password=None
+            )
+            if not isinstance(loaded, RSAPrivateKey):
+                raise ValueError("RADA_JITSI_PRIVATE_KEY_PATH must hold an RSA private key")
+            self._private_key = loaded
+
+    @property
+    def _signing_key(self) -> str | RSAPrivateKey:
+        if self.settings.algorithm == "RS256":
+            assert self._private_key is not None
+            return self._private_key
+        return self.settings.app_secret
+
+    def public_key_pem(self) -> bytes | None:
+        """The RS256 public key as PEM (what rada serves to Prosody), else ``None``."""
+        if self._private_key is None:
+            return None
+        return self._private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def verifier(self) -> TokenVerifier:
+        """A verifier with the matching key (HS256 secret or this key's public half)."""
+        public = self.public_key_pem()
+        keys = {self.settings.kid: public} if public is not None else {}
+        return TokenVerifier(self.settings, public_keys=keys)
+
+    def issue(self, subject: TokenSubject, room: str, window: SessionWindow, now: datetime) -> str:
+        """The signed token (header ``typ: JWT``, the configured ``alg``, ``kid`` for RS256)."""
+        claims = build_claims(self.settings, subject, room, window, now)
+        return self.sign(claims)
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        """Sign ``claims`` as they are (tests use it to build altered tokens)."""
+        headers: dict[str, Any] = {"typ": "JWT"}
+        if self.settings.algorithm == "RS256":
+            headers["kid"] = self.settings.kid
+        return jwt.encode(
+            dict(claims), self._signing_key, algorithm=self.settings.algorithm, headers=headers
+        )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class TokenVerifier:
+    """Prosody's token rules, as rada enforces them on its own tokens."""
+
+    def __init__(
+        self, settings: JitsiSettings, public_keys: Mapping[str, bytes] | None = None
+    ) -> None:
+        self.settings = settings
+        self.public_keys = dict(public_keys or {})
+
+    def verify(self, token: str, *, room: str, now: datetime) -> dict[str, Any]:
+        """The claims of a valid token for ``room`` at ``now``; else :class:`TokenRefused`."""
+        header = self._header(token)
+        key = self._key(header)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[self.settings.algorithm],
+                options={
+                    "verify_signature": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                    "require": [],
+                },
+            )
+        except jwt.InvalidSignatureError:
+            raise TokenRefused("signature") from None
+        except jwt.PyJWTError:
+            raise TokenRefused("malformed") from None
+        self._check_claims(claims, room=room, now=now)
+        return claims
+
+    def _header(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenRefused("malformed") from None
+        if header.get("typ") != "JWT":
+            raise TokenRefused("typ")
+        if header.get("alg") != self.settings.algorithm:
+            raise TokenRefused("alg")
+        return header
+
+    def _key(self, header: Mapping[str, Any]) -> str | bytes:
+        if self.settings.algorithm == "HS256":
+            return self.settings.app_secret
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.public_keys:
+            raise TokenRefused("kid")
+        return self.public_keys[kid]
+
+    def _check_claims(self, claims: Mapping[str, Any], *, room: str, now: datetime) -> None:
+        s = self.settings
+        iss = claims.get("iss")
+        if not isinstance(iss, str) or iss not in s.accepted_issuers:
+            raise TokenRefused("iss")
+        aud = claims.get("aud")
+        if not isinstance(aud, str) or not (
+            aud in s.accepted_audiences or "*" in s.accepted_audiences
+        ):
+            raise TokenRefused("aud")
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or sub.lower() not in (s.xmpp_domain.lower(), "*"):
+            raise TokenRefused("sub")
+        room_claim = claims.get("room")
+        if not isinstance(room_claim, str) or room_claim not in (room.lower(), "*"):
+            raise TokenRefused("room")
+        at = int(now.timestamp())
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not _is_number(exp):
+            raise TokenRefused("exp")
+        if at >= exp:  # type: ignore[operator]
+            raise TokenRefused("expired")
+        if not _is_number(nbf):
+            raise TokenRefused("nbf")
+        if at < nbf:  # type: ignore[operator]
+            raise TokenRefused("not_yet_valid")
+        if "iat" in claims and not _is_number(claims["iat"]):
+            raise TokenRefused("iat")
+        self._check_context(claims.get("context"))
+
+    @staticmethod
+    def _check_context(context: object) -> None:
+        if not isinstance(context, dict):
+            raise TokenRefused("context")
+        user = context.get("user")
+        if not isinstance(user, dict):
+            raise TokenRefused("context.user")
+        for name in USER_STRING_FIELDS:
+            if not isinstance(user.get(name), str) or not user[name]:
+                raise TokenRefused(f"context.user.{name}")
+        if "avatar" in user and not isinstance(user["avatar"], str):
+            raise TokenRefused("context.user.avatar")
+        if user["affiliation"] not in AFFILIATIONS:
+            raise TokenRefused("context.user.affiliation")
+        features = context.get("features")
+        if not isinstance(features, dict) or not all(
+            isinstance(v, str) and v in ("true", "false") for v in features.values()
+        ):
+            raise TokenRefused("context.features")
