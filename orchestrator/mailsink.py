@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import logging
 import re
 import socket
 from email.message import Message
@@ -21,7 +22,7 @@ WAIT_SECONDS = 60
 def _text_of(message: Message) -> str:
     parts = []
     for part in message.walk():
-        if part.get_content_maintype() == "text":
+        if part.get_content_type() == "text/plain":  # not the .ics: it folds long lines
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
                 parts.append(raw.decode(part.get_content_charset() or "utf-8", "replace"))
@@ -37,7 +38,7 @@ class _Handler:
         found = JOIN.findall(_text_of(message))
         for rcpt in envelope.rcpt_tos:
             if found:
-                self.sink.received(str(rcpt).lower(), found[-1])
+                self.sink.received(str(rcpt).lower(), found[0])
         return "250 OK"
 
 
@@ -52,6 +53,7 @@ class MailSink:
         self._controller: Controller | None = None
 
     async def start(self) -> None:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every line
         self._loop = asyncio.get_running_loop()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -45,6 +45,7 @@ from orchestrator.mailsink import MailSink
 
 NOTICE = timedelta(hours=24, minutes=30)  # R3: announced at least 24 hours before the start
 STARTUP_SECONDS = 120
+EVENTS_PREFIX = "/api/v1/jitsi"  # identity's RADA_JITSI_EVENTS_PREFIX default
 WAIT_SECONDS = 60
 
 
@@ -141,7 +142,12 @@ class Player:
     # --- plumbing ------------------------------------------------------------------------
 
     def client_session(self) -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(self.base_url, timeout=aiohttp.ClientTimeout(total=120))
+        # unsafe=True: keep cookies from an IP address such as 127.0.0.1 (the private rada)
+        return aiohttp.ClientSession(
+            self.base_url,
+            timeout=aiohttp.ClientTimeout(total=120),
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+        )
 
     async def as_admin(self, method: str, path: str, **kw: Any) -> Any:
         assert self.admin is not None
@@ -474,9 +480,12 @@ class DeploymentPorts:
     the chair's identification endpoint. Media: no recorder is wired yet, so an outage is a
     break the chair declares with cause ``recording_lost``."""
 
-    def __init__(self, links: Mapping[str, str], event_secret: str) -> None:
+    def __init__(
+        self, links: Mapping[str, str], event_secret: str, events_prefix: str = "/api/v1/jitsi"
+    ) -> None:
         self.links = links  # e-mail → personal link token
         self.event_secret = event_secret
+        self.events_prefix = events_prefix
 
     async def sign_in(self, player: Player, who: Client) -> None:
         token = self.links.get(who.email)
@@ -503,8 +512,9 @@ class DeploymentPorts:
                 "joined_at": int(datetime.now(UTC).timestamp()),
             },
         }
-        async with who.http.post(
-            "/events/occupant/joined",
+        assert player.admin is not None  # Prosody is not signed in as anyone: a bare client
+        async with player.admin.post(
+            f"{self.events_prefix}/events/occupant/joined",
             json=body,
             headers={"Authorization": f"Bearer {self.event_secret}"},
         ) as r:
@@ -563,7 +573,7 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
                     "rada rehearse: --url needs --admin-token and --event-secret", file=sys.stderr
                 )
                 return 2
-            ports = DeploymentPorts(_links_from(args.links), args.event_secret)
+            ports = DeploymentPorts(_links_from(args.links), args.event_secret, args.events_prefix)
         player = Player(
             base_url,
             admin_token,
@@ -625,6 +635,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--admin-token", help="that rada's administrator key (with --url)")
     p.add_argument("--event-secret", help="that rada's Jitsi event_sync secret (with --url)")
     p.add_argument("--links", help="with --url: a JSON file {e-mail: personal link token}")
+    p.add_argument(
+        "--events-prefix",
+        default=EVENTS_PREFIX,
+        help="with --url: that rada's RADA_JITSI_EVENTS_PREFIX",
+    )
     p.add_argument("--out", help="where to write the protocol JSON (default: a new temp folder)")
 
 
