@@ -464,3 +464,16 @@ async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
         )
         for r in rows
     ]
+
+
+# --- conduct (issue 4) ------------------------------------------------------------------
+
+
+async def lock_session(conn: Conn, session_id: UUID) -> None:
+    """Take the session row's lock for this transaction (one writer per session, as in
+    :func:`append_event`), before reading the state an act is decided on."""
+    locked = await conn.fetchval(
+        "SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
+    )
+    if locked is None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
