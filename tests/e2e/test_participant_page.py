@@ -17,7 +17,9 @@ from identity.api import IDENTITY
 from identity.tokens import TokenIssuer
 from orchestrator import events
 from orchestrator import store as core
-from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, jitsi_test_settings
+from orchestrator.auth import Principal, Role
+from tests.conftest import make_council
+from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, convene, jitsi_test_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -117,26 +119,42 @@ async def _append(
 
 
 async def test_answer_buttons_only_when_this_deputy_is_called(
-    identity_client: TestClient[Any, Any], session_ids: SessionIds, clock: FakeClock, page: Any
+    identity_client: TestClient[Any, Any], clock: FakeClock, page: Any
 ) -> None:
-    """Buttons stay hidden while another deputy is called and appear when this one is (R15)."""
+    """Through conduct's real live state: buttons stay hidden while another deputy is called and
+    appear when this one is (R15). Deputies join the call and are identified, so quorum holds."""
     paths = {r.resource.canonical for r in identity_client.app.router.routes() if r.resource}
     if "/api/v1/sessions/{session_id}/ws" not in paths:  # pragma: no cover
         pytest.skip("needs conduct's live-state WebSocket (merged separately)")
-    clock.set(session_ids.starts_at)
-    me, other = session_ids.deputies[0], session_ids.deputies[1]
-    sid = session_ids.session_id
-    await open_as_deputy(identity_client, page, session_ids, me)
+    ids = await convene(identity_client, council_id=await make_council(identity_client, total=7))
+    clock.set(ids.starts_at)
+    sid = ids.session_id
+    service = identity_client.app[IDENTITY]
+    chair = Principal("participant", UUID(sid), UUID(ids.chair), Role.CHAIR)
+    hook = {"Authorization": "Bearer " + EVENT_SECRET}
+    for pid in [ids.secretary, *ids.deputies]:
+        body = {"room_name": ids.room, "occupant": {"id": pid, "name": "Х"}}
+        r = await identity_client.post(
+            "/api/v1/jitsi/events/occupant/joined", json=body, headers=hook
+        )
+        assert r.status == 200
+        await service.identify(UUID(sid), UUID(pid), chair)
+    me, other = ids.deputies[0], ids.deputies[1]
+    await open_as_deputy(identity_client, page, ids, me)
     vote = page.locator("#vote")
-    await _append(identity_client, sid, events.SESSION_OPENED, {"by": session_ids.chair}, clock)
-    await _append(identity_client, sid, events.ITEM_OPENED, {"item": 0}, clock)
+    await expect(page.locator("#phase")).to_have_text("Оголошено")  # the socket is attached
     order = [other, me]
-    await _append(identity_client, sid, events.VOTE_OPENED, {
-        "vote_id": "0", "item": 0, "amendment": None, "order": order, "absent": [],
-        "total_composition": 26, "mayor_taking_part": True, "required": 14}, clock)  # fmt: skip
-    await _append(identity_client, sid, events.DEPUTY_CALLED,
-                  {"vote_id": "0", "participant_id": other, "position": 0}, clock)  # fmt: skip
-    await expect(page.locator("#phase")).not_to_have_text("—")
+    for type_, payload in [
+        (events.RECORDING_STARTED, {"part": 0, "started_at": "2026-01-01T00:00:00.000000Z"}),
+        (events.SESSION_OPENED, {"by": ids.chair}),
+        (events.ITEM_OPENED, {"item": 0}),
+        (events.VOTE_OPENED, {"vote_id": "0", "item": 0, "amendment": None, "order": order,
+                              "absent": [], "total_composition": 7, "mayor_taking_part": True,
+                              "required": 4}),
+        (events.DEPUTY_CALLED, {"vote_id": "0", "participant_id": other, "position": 0}),
+    ]:  # fmt: skip
+        await _append(identity_client, sid, type_, payload, clock)
+    await expect(page.locator("#phase")).to_have_text("Голосування")
     assert await vote.is_hidden()
     await _append(identity_client, sid, events.DEPUTY_CALLED,
                   {"vote_id": "0", "participant_id": me, "position": 1}, clock)  # fmt: skip
@@ -220,8 +238,8 @@ async def test_chair_identifies_from_the_identification_page(
     token, _, _ = await identity_client.app[IDENTITY].issue_link(
         UUID(session_ids.session_id), UUID(session_ids.chair)
     )
-    await page.goto(str(identity_client.make_url(f"/join/{token}")))
-    await page.wait_for_url(f"**/sessions/{session_ids.session_id}/identify")
+    await page.goto(str(identity_client.make_url(f"/join/{token}")))  # lands on the console
+    await page.goto(str(identity_client.make_url(f"/sessions/{session_ids.session_id}/identify")))
     button = page.get_by_role("button", name="Підтвердити особу")
     await expect(button).to_have_count(1)
     await button.click()

@@ -17,10 +17,10 @@ from tests.fixtures.signin import Browser, FakeClock, SessionIds, SignIn
 async def test_link_signs_in_and_redirects_by_role(
     identity_client: TestClient[Any, Any], session_ids: SessionIds, sign_in: SignIn
 ) -> None:
-    """Each role lands on its page; /api/v1/me names the participant and gives a CSRF token."""
+    """Each role lands on its page (conduct's consoles for chair and secretary); /api/v1/me names the participant and gives a CSRF token."""
     cases = [
-        (session_ids.chair, f"/sessions/{session_ids.session_id}/identify", "chair"),
-        (session_ids.secretary, f"/sessions/{session_ids.session_id}/participant", "secretary"),
+        (session_ids.chair, f"/sessions/{session_ids.session_id}/chair", "chair"),
+        (session_ids.secretary, f"/sessions/{session_ids.session_id}/secretary", "secretary"),
         (session_ids.deputies[0], f"/sessions/{session_ids.session_id}/participant", "deputy"),
         (session_ids.guest, f"/sessions/{session_ids.session_id}/participant", "guest"),
     ]
