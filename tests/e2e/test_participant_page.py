@@ -161,6 +161,16 @@ async def test_answer_buttons_only_when_this_deputy_is_called(
     await vote.wait_for(state="visible")
     labels = await page.locator(".answer").all_text_contents()
     assert [label.strip() for label in labels] == ["За", "Проти", "Утримався"]
+    await page.get_by_role("button", name="За").click()
+    await expect(page.locator("#notice")).to_have_text("Ваш голос «за» зараховано.")
+    await expect(vote).to_be_hidden()  # answered: no longer called
+    rows = await service.pool.fetch(
+        "SELECT payload FROM journal WHERE session_id = $1 AND type = $2",
+        UUID(sid), events.BALLOT_RECORDED,
+    )  # fmt: skip
+    assert [dict(r["payload"]) for r in rows] == [
+        {"vote_id": "0", "participant_id": me, "answer": "for", "source": "deputy"}
+    ]
 
 
 def snapshot(ids: SessionIds, called: str | None, seq: int) -> str:
