@@ -33,6 +33,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer") from None
 
 
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
 @dataclass(frozen=True, slots=True)
 class JitsiSettings:
     """How rada talks to Jitsi Meet: the token it issues and the webhooks it accepts."""
@@ -64,6 +75,10 @@ class JitsiSettings:
     """Seconds before the planned start from which tokens are issued."""
     end_margin: int = 3 * 3600
     """Seconds after the planned end until which tokens are issued and valid."""
+    token_email: bool = True
+    """Put the official e-mail in ``context.user.email``. Prosody's presence_identity passes the
+    token's user fields to every occupant, so ``RADA_JITSI_TOKEN_EMAIL=false`` keeps addresses
+    out of the call (an empty string: Prosody only needs a string)."""
 
     @property
     def audience(self) -> str:
@@ -92,6 +107,7 @@ class JitsiSettings:
             not_before_leeway=_int(env, "RADA_JITSI_NBF_LEEWAY", 60),
             early_join=_int(env, "RADA_JITSI_EARLY_JOIN", 3600),
             end_margin=_int(env, "RADA_JITSI_END_MARGIN", 3 * 3600),
+            token_email=_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=True),
         )
         settings.validate()
         return settings

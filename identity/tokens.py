@@ -34,7 +34,8 @@ from orchestrator.auth import Role
 ROOM_PREFIX = "rada-"
 OWNER_ROLES = frozenset({Role.CHAIR, Role.SECRETARY})
 AFFILIATIONS = frozenset({"owner", "member"})
-USER_STRING_FIELDS = ("id", "name", "email", "affiliation")
+USER_STRING_FIELDS = ("id", "name", "affiliation")
+"""Non-empty strings; ``email`` must be a string too but may be empty (``RADA_JITSI_TOKEN_EMAIL``)."""
 FEATURES: Mapping[str, str] = {
     # rada records and streams the call itself through Jibri's HTTP API; nobody starts a
     # recording, stream, transcription or phone call from the Jitsi UI (R9: one recording).
@@ -117,7 +118,7 @@ def build_claims(
             "user": {
                 "id": str(subject.participant_id),
                 "name": subject.display_name,
-                "email": subject.email,
+                "email": subject.email if settings.token_email else "",
                 "affiliation": "owner" if subject.role in OWNER_ROLES else "member",
             },
             "features": dict(FEATURES),
@@ -277,6 +278,8 @@ class TokenVerifier:
         for name in USER_STRING_FIELDS:
             if not isinstance(user.get(name), str) or not user[name]:
                 raise TokenRefused(f"context.user.{name}")
+        if not isinstance(user.get("email"), str):
+            raise TokenRefused("context.user.email")
         if "avatar" in user and not isinstance(user["avatar"], str):
             raise TokenRefused("context.user.avatar")
         if user["affiliation"] not in AFFILIATIONS:

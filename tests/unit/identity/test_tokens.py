@@ -405,6 +405,16 @@ def test_settings_refuse_unsafe_configuration(env: dict[str, str], field: str) -
         hs_settings(**env)
 
 
+def test_email_can_be_kept_out_of_the_call() -> None:
+    """RADA_JITSI_TOKEN_EMAIL=false: the token carries an empty e-mail and still verifies."""
+    settings = hs_settings(RADA_JITSI_TOKEN_EMAIL="false")
+    issuer = TokenIssuer(settings)
+    claims = issuer.verifier().verify(issuer.issue(DEPUTY, ROOM, WINDOW, NOW), room=ROOM, now=NOW)
+    assert claims["context"]["user"]["email"] == ""
+    with pytest.raises(SettingsError, match="RADA_JITSI_TOKEN_EMAIL"):
+        hs_settings(RADA_JITSI_TOKEN_EMAIL="maybe")
+
+
 def test_secret_not_in_repr() -> None:
     """Secrets never appear in the settings' repr (logs)."""
     text = repr(hs_settings(RADA_JITSI_EVENT_SECRET="e" * 40))
