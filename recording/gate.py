@@ -72,6 +72,7 @@ class RtmpGate:
         self._log = log or structlog.get_logger(__name__)
         self._server: asyncio.Server | None = None
         self._active: asyncio.Task[None] | None = None
+        self._writers: list[asyncio.StreamWriter] = []
         self.port: int | None = None
         self.publisher: PublisherStats | None = None
 
@@ -102,9 +103,16 @@ class RtmpGate:
             self._server = None
 
     async def drop(self) -> None:
-        """Close the current publisher's connection (a stalled or finished stream)."""
+        """Close the current publisher's connection (a stalled or finished stream): both sockets
+        close, the relay ends, and ffmpeg reads the end of its input."""
         task = self._active
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        for writer in self._writers:
+            writer.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 2.0)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -119,8 +127,10 @@ class RtmpGate:
         stats = PublisherStats(peer=peer, connected_at=self._clock())
         self.publisher = stats
         upstream_writer: asyncio.StreamWriter | None = None
+        self._writers = [writer]
         try:
             up_reader, upstream_writer = await self._connect_upstream()
+            self._writers.append(upstream_writer)
             inspect = _Inspector(app=self._app, key=self._key, stats=stats, clock=self._clock)
             await _relay(reader, writer, up_reader, upstream_writer, inspect)
         except _Refused as refusal:
@@ -132,6 +142,7 @@ class RtmpGate:
                 if w is not None:
                     w.close()
             self._active = None
+            self._writers = []
             if stats.frames:
                 self._log.info(
                     "rtmp_publisher_gone", frames=stats.frames, media_bytes=stats.media_bytes

@@ -129,7 +129,10 @@ class Recorder:
         sink: RecorderSink,
         clock: Callable[[], datetime] = _utc_now,
         ffmpeg: str | None = None,
+        lost_since: datetime | None = None,
     ) -> None:
+        """``lost_since``: the journal already holds a ``recording_lost`` that no part has
+        resumed (a recorder taking over from another process)."""
         self.session_id = session_id
         self.key = key
         self.settings = settings
@@ -148,7 +151,7 @@ class Recorder:
         self._media_seen = False
         self._last_media = 0.0  # loop time
         self._last_media_wall: datetime | None = None
-        self._lost_since: datetime | None = None
+        self._lost_since = lost_since
         self._last_end: str | None = None
         self._rate: list[tuple[float, int]] = []
         self._outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -349,7 +352,7 @@ class Recorder:
             self.records[number] = closed
             recovered.append(closed)
             self._emit(ev.PART_CLOSED, closed.closed_payload())
-        if recovered:
+        if recovered and self._lost_since is None:
             last = recovered[-1]
             self._last_media_wall = last.started_at + timedelta(milliseconds=last.duration_ms)
             self._media_seen = True

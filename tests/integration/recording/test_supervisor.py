@@ -1,0 +1,161 @@
+"""The supervisor on a real PostgreSQL: one recorder per opened session across rada processes,
+events in the hash-chained journal, take-over when the recording process goes, archive at close."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from orchestrator import events as ev
+from orchestrator import store as journal_store
+from orchestrator.journal import verify_chain
+from recording import store
+from recording.service import RecordingSupervisor
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+from tests.integration.recording.conftest import FPS, PORTS, STALL, Publish
+
+NOW = datetime.now(UTC)
+MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
+
+
+async def open_session(pool: asyncpg.Pool) -> uuid.UUID:
+    """A convened session put in the opened state (as conduct's session_opened does)."""
+    council = journal_store.Council(uuid.uuid4(), "Коростишівська міська рада", 8, 26)
+    session_id = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await journal_store.insert_council(conn, council)
+        await journal_store.insert_session(
+            conn,
+            journal_store.SessionRow(
+                session_id, council.id, "Позачергова сесія", 1, NOW, NOW + timedelta(hours=1),
+                f"rada-{session_id.hex[:8]}", "convened", None,
+            ),
+        )  # fmt: skip
+        for type_, payload in (
+            (ev.SESSION_CONVENED, {"agenda": [{"title": "Про бюджет"}], "participants": []}),
+            (ev.SESSION_OPENED, {"by": "chair"}),
+            (ev.ITEM_OPENED, {"item": 0}),
+        ):
+            await journal_store.append_event(
+                conn, session_id, type_, payload, actor="chair", at=datetime.now(UTC)
+            )
+        await journal_store.set_session_status(conn, session_id, "opened")
+    return session_id
+
+
+async def close_session(pool: asyncpg.Pool, session_id: uuid.UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await journal_store.append_event(
+            conn, session_id, ev.SESSION_CLOSED, {"by": "chair"}, actor="chair",
+            at=datetime.now(UTC),
+        )  # fmt: skip
+        await journal_store.set_session_status(conn, session_id, "closed")
+
+
+async def journal_types(pool: asyncpg.Pool, session_id: uuid.UUID) -> list[str]:
+    async with pool.acquire() as conn:
+        return [e.type for e in await journal_store.load_events(conn, session_id)]
+
+
+async def wait_journal(
+    pool: asyncpg.Pool, session_id: uuid.UUID, type_: str, count: int = 1
+) -> None:
+    async with asyncio.timeout(20):
+        while (await journal_types(pool, session_id)).count(type_) < count:
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def make_supervisor(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> AsyncIterator[MakeSupervisor]:
+    """Supervisors standing for separate rada processes on one database and one disk."""
+    made: list[RecordingSupervisor] = []
+
+    async def make() -> RecordingSupervisor:
+        supervisor = RecordingSupervisor(
+            pool=pool,
+            database_url=database_url,
+            settings=RecordingSettings(
+                ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
+            ),
+            storage=LocalStorage(tmp_path / "recordings"),
+            clock=lambda: datetime.now(UTC),
+            poll_seconds=0.2,
+            instance=f"test-{len(made)}",
+        )
+        await supervisor.start()
+        made.append(supervisor)
+        return supervisor
+
+    yield make
+    for supervisor in made:
+        if supervisor._locks is not None and not supervisor._locks.is_closed():
+            await supervisor.stop()
+
+
+async def test_one_recorder_per_session_take_over_and_archive(
+    pool: asyncpg.Pool, make_supervisor: MakeSupervisor, publish: Publish
+) -> None:
+    """Two processes: exactly one claims the opened session (advisory lock) and journals its
+    recording; when it shuts down the other takes over with a new part; closing the session
+    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10)."""
+    first, second = await make_supervisor(), await make_supervisor()
+    session_id = await open_session(pool)
+    async with asyncio.timeout(10):
+        while session_id not in first.recorders and session_id not in second.recorders:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # several more polls: the other one must not claim it too
+    holder, other = (first, second) if session_id in first.recorders else (second, first)
+    assert session_id not in other.recorders
+
+    one = await publish(holder.recorders[session_id].ingest_url())
+    await wait_journal(pool, session_id, ev.RECORDING_STARTED)
+    await one.wait_frames(FPS)
+    async with pool.acquire() as conn:
+        async with asyncio.timeout(5):
+            while (
+                not (rows := await store.load_statuses(conn, session_id)) or not rows[0].receiving
+            ):
+                await asyncio.sleep(0.1)
+    assert rows[0].instance == holder.instance
+
+    await holder.stop()  # graceful shutdown of the recording process
+    await one.finish()
+    async with asyncio.timeout(10):
+        while session_id not in other.recorders:
+            await asyncio.sleep(0.05)
+    two = await publish(other.recorders[session_id].ingest_url())
+    await wait_journal(pool, session_id, ev.RECORDING_RESUMED)
+    await two.wait_frames(FPS)
+
+    await close_session(pool, session_id)
+    await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+    assert session_id not in other.recorders
+
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    assert verify_chain(journal) == []
+    recorded = [e.type for e in journal if e.actor == "recorder"]
+    assert recorded == [
+        ev.RECORDING_STARTED,
+        ev.PART_CLOSED,
+        ev.RECORDING_LOST,
+        ev.RECORDING_RESUMED,
+        ev.PART_CLOSED,
+        ev.ARCHIVE_READY,
+    ]
+    lost = next(e for e in journal if e.type == ev.RECORDING_LOST)
+    assert lost.payload["cause"] == "process"
+    ready = journal[-1].payload
+    assert ready["parts"] == 2
+    folder = other.storage.session_dir(session_id)
+    chapters = (folder / "chapters.vtt").read_text()
+    assert "Питання 1: Про бюджет" in chapters and "Закриття засідання" in chapters
