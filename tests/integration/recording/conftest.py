@@ -130,6 +130,17 @@ class RecordingSink:
 MakeRecorder = Callable[..., Awaitable[tuple[Recorder, RecordingSink]]]
 
 
+async def until(check: Callable[[], Awaitable[bool] | bool], limit: float = 20.0) -> None:
+    """Wait until ``check()`` holds, looking every 50 ms (for state in PostgreSQL or another
+    object that offers no event to wait on)."""
+    async with asyncio.timeout(limit):
+        while True:
+            result = check()
+            if await result if not isinstance(result, bool) else result:
+                return
+            await asyncio.sleep(0.05)
+
+
 @pytest.fixture
 async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
     """Start recorders on a test folder (stall 2 s, 1 s fragments); stopped at teardown."""

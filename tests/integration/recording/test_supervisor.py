@@ -19,7 +19,7 @@ from recording import store
 from recording.service import RecordingSupervisor
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
-from tests.integration.recording.conftest import FPS, PORTS, STALL, Publish
+from tests.integration.recording.conftest import FPS, PORTS, STALL, Publish, until
 
 NOW = datetime.now(UTC)
 MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
@@ -67,9 +67,10 @@ async def journal_types(pool: asyncpg.Pool, session_id: uuid.UUID) -> list[str]:
 async def wait_journal(
     pool: asyncpg.Pool, session_id: uuid.UUID, type_: str, count: int = 1
 ) -> None:
-    async with asyncio.timeout(20):
-        while (await journal_types(pool, session_id)).count(type_) < count:
-            await asyncio.sleep(0.1)
+    async def appended() -> bool:
+        return (await journal_types(pool, session_id)).count(type_) >= count
+
+    await until(appended)
 
 
 @pytest.fixture
@@ -109,9 +110,7 @@ async def test_one_recorder_per_session_take_over_and_archive(
     writes the archive and journals archive_ready, all in one valid hash chain (R9, R10)."""
     first, second = await make_supervisor(), await make_supervisor()
     session_id = await open_session(pool)
-    async with asyncio.timeout(10):
-        while session_id not in first.recorders and session_id not in second.recorders:
-            await asyncio.sleep(0.05)
+    await until(lambda: session_id in first.recorders or session_id in second.recorders)
     await asyncio.sleep(0.5)  # several more polls: the other one must not claim it too
     holder, other = (first, second) if session_id in first.recorders else (second, first)
     assert session_id not in other.recorders
@@ -119,19 +118,17 @@ async def test_one_recorder_per_session_take_over_and_archive(
     one = await publish(holder.recorders[session_id].ingest_url())
     await wait_journal(pool, session_id, ev.RECORDING_STARTED)
     await one.wait_frames(FPS)
-    async with pool.acquire() as conn:
-        async with asyncio.timeout(5):
-            while (
-                not (rows := await store.load_statuses(conn, session_id)) or not rows[0].receiving
-            ):
-                await asyncio.sleep(0.1)
-    assert rows[0].instance == holder.instance
+
+    async def reported_receiving() -> bool:
+        async with pool.acquire() as conn:
+            rows = await store.load_statuses(conn, session_id)
+        return bool(rows) and rows[0].receiving and rows[0].instance == holder.instance
+
+    await until(reported_receiving)
 
     await holder.stop()  # graceful shutdown of the recording process
     await one.finish()
-    async with asyncio.timeout(10):
-        while session_id not in other.recorders:
-            await asyncio.sleep(0.05)
+    await until(lambda: session_id in other.recorders)
     two = await publish(other.recorders[session_id].ingest_url())
     await wait_journal(pool, session_id, ev.RECORDING_RESUMED)
     await two.wait_frames(FPS)
