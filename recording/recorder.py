@@ -79,6 +79,7 @@ class RecorderStatus:
     parts: int
     bitrate_kbps: int | None
     publisher_frames: int
+    part_media_ms: int  # media recorded so far in the current part
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +275,7 @@ class Recorder:
             parts=len(self.records),
             bitrate_kbps=bitrate,
             publisher_frames=publisher.frames if publisher else 0,
+            part_media_ms=run.out_time_us // 1000 if run is not None else 0,
         )
 
     # --- events ------------------------------------------------------------------------------
