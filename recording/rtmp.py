@@ -119,14 +119,13 @@ class PublisherReader:
         csid = first & 0x3F
         if fmt == 3 and csid > 1:  # fast path: the next slice of a media message in progress
             known = self._streams.get(csid)
-            if known is not None and known.remaining and not known.keep and not known.extended:
-                if len(known.head) >= 2:
-                    body = min(self._chunk_size, known.remaining)
-                    if size < start + 1 + body:
-                        return start, None
-                    known.remaining -= body
-                    done = self._complete(known) if known.remaining == 0 else None
-                    return start + 1 + body, done
+            if known is not None and _skippable(known):
+                body = min(self._chunk_size, known.remaining)
+                if size < start + 1 + body:
+                    return start, None
+                known.remaining -= body
+                done = self._complete(known) if known.remaining == 0 else None
+                return start + 1 + body, done
         pos = start + 1
         if csid == 0:
             if size < start + 2:
@@ -199,6 +198,13 @@ class PublisherReader:
         if stream.type_id == MSG_VIDEO:
             return _video(stream.head, stream.length)
         return None
+
+
+def _skippable(stream: _ChunkStream) -> bool:
+    """A media message in progress whose first bytes are known: its next chunk is skipped."""
+    return (
+        bool(stream.remaining) and not stream.keep and not stream.extended and len(stream.head) >= 2
+    )
 
 
 def _video(head: bytes, size: int) -> Media:
