@@ -302,7 +302,7 @@ async def close_presence(
 async def present(conn: Conn, session_id: UUID) -> list[Occupant]:
     rows = await conn.fetch(
         """SELECT occupant_id, participant_id, name, joined_at FROM presence
-           WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at""",
+           WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at, id""",
         session_id,
     )
     return [
@@ -318,10 +318,10 @@ async def claim_notices(
 ) -> list[ClaimedNotice]:
     """Take up to ``limit`` queued notices (or ones whose sender died mid-lease)."""
     rows = await conn.fetch(
-        """UPDATE notices SET status = 'sending', claimed_at = $1
+        """UPDATE notices SET status = 'sending', claimed_at = $1::timestamptz
            WHERE id IN (
                SELECT id FROM notices
-               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1 - $2::interval)
+               WHERE status = 'queued' OR (status = 'sending' AND claimed_at < $1::timestamptz - $2::interval)
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
            RETURNING id, session_id, participant_id""",
         now,
