@@ -20,7 +20,7 @@ from orchestrator.http import json_response, operation
 from orchestrator.journal import format_time
 from recording import store
 from recording.jibri import JibriLogin, JibriPool
-from recording.service import JibriCall, RecordingSupervisor
+from recording.service import CallSource, JibriCall, RecordingSupervisor, SimulatedCall
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
 
@@ -118,19 +118,19 @@ def _supervisor_ctx(
     async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[RECORDING_SETTINGS]
         http = aiohttp.ClientSession() if settings.jibri_urls else None
-        jibri = None
+        source: CallSource | None = SimulatedCall() if settings.simulated_call else None
         if http is not None:
             login = JibriLogin(
                 settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
             )
-            jibri = JibriCall(JibriPool(http, settings.jibri_urls, login), _jitsi_base_url(app))
+            source = JibriCall(JibriPool(http, settings.jibri_urls, login), _jitsi_base_url(app))
         supervisor = RecordingSupervisor(
             pool=app[POOL],
             database_url=app[DATABASE_URL],
             settings=settings,
             storage=LocalStorage(recordings_root(app)),
             clock=app[CLOCK],
-            jibri=jibri,
+            source=source,
             poll_seconds=poll_seconds,
         )
         await supervisor.start()

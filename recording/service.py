@@ -13,9 +13,9 @@ LISTEN/NOTIFY) the supervisor reads the sessions in the ``opened`` state (conduc
 
 The recorder's events go to the journal through :class:`JournalSink` (actor ``recorder``).
 Conduct reacts to ``recording_lost`` by declaring the technical break (R9, R10); the two
-packages meet only through the journal. Jibri, if configured, is started for each recorded
-session and restarted while nothing is received (it quits by itself 30 s after the room
-empties).
+packages meet only through the journal. The call source (Jibri, or a simulated call on a
+machine without Jitsi) is started for each recorded session and restarted while nothing is
+received (Jibri quits by itself 30 s after the room empties).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import aiohttp
@@ -39,6 +39,7 @@ from orchestrator import store as journal_store
 from orchestrator.journal import format_time
 from recording import store
 from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
+from recording.ingest import ffmpeg_executable, simulated_call_args
 from recording.jibri import JibriHandle, JibriPool
 from recording.recorder import Recorder
 from recording.settings import RecordingSettings
@@ -68,12 +69,61 @@ class JournalSink:
             )
 
 
+class CallSource(Protocol):
+    """What pushes the conference to a session's ingest: Jibri, or a simulated call."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object: ...
+
+    async def stop(self, handle: object) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class JibriCall:
-    """Where Jibri joins: the Jitsi web base URL (``callUrlInfo.baseUrl``)."""
+    """Jibri streaming the Jitsi call (``callUrlInfo.baseUrl`` is Jitsi's web address)."""
 
     pool: JibriPool
     call_base_url: str
+    name: str = "jibri"
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object:
+        return await self.pool.start(
+            session_id=str(session_id),
+            call_base_url=self.call_base_url,
+            room=room,
+            stream_url=stream_url,
+        )
+
+    async def stop(self, handle: object) -> None:
+        assert isinstance(handle, JibriHandle)
+        await self.pool.stop(handle)
+
+
+class SimulatedCall:
+    """An ffmpeg test source pushed over RTMP exactly as Jibri pushes, for a machine without
+    Jitsi (DESIGN principle 5, ``RADA_RECORDING_SIMULATED_CALL=1``)."""
+
+    name = "simulated_call"
+
+    def __init__(self, ffmpeg: str | None = None, size: str = "640x360") -> None:
+        self.ffmpeg = ffmpeg or ffmpeg_executable()
+        self.size = size
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object:
+        return await asyncio.create_subprocess_exec(
+            *simulated_call_args(self.ffmpeg, stream_url, size=self.size),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    async def stop(self, handle: object) -> None:
+        assert isinstance(handle, asyncio.subprocess.Process)
+        if handle.returncode is None:
+            handle.terminate()
+        await handle.wait()
 
 
 class RecordingSupervisor:
@@ -87,7 +137,7 @@ class RecordingSupervisor:
         settings: RecordingSettings,
         storage: RecordingStorage,
         clock: Clock,
-        jibri: JibriCall | None = None,
+        source: CallSource | None = None,
         poll_seconds: float = 1.0,
         instance: str | None = None,
     ) -> None:
@@ -96,7 +146,7 @@ class RecordingSupervisor:
         self.settings = settings
         self.storage = storage
         self.clock = clock
-        self.jibri = jibri
+        self.source = source
         self.poll_seconds = poll_seconds
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.sink = JournalSink(pool, clock)
@@ -191,8 +241,8 @@ class RecordingSupervisor:
             return
         self.recorders[session_id] = recorder
         self._rooms[session_id] = room
-        if self.jibri is not None:
-            self._keepers[session_id] = asyncio.create_task(self._keep_jibri(session_id))
+        if self.source is not None:
+            self._keepers[session_id] = asyncio.create_task(self._keep_source(session_id))
 
     async def _release(self, session_id: UUID, *, closed: bool) -> None:
         recorder = self.recorders.pop(session_id)
@@ -214,36 +264,35 @@ class RecordingSupervisor:
             if not self._locks.is_closed():
                 await store.release(self._locks, session_id)
 
-    async def _keep_jibri(self, session_id: UUID) -> None:
-        """Start Jibri; restart it whenever nothing has been received for the retry period."""
-        assert self.jibri is not None
+    async def _keep_source(self, session_id: UUID) -> None:
+        """Start the call source; restart it whenever nothing has been received for the retry
+        period (Jibri quits by itself 30 s after the room empties)."""
+        assert self.source is not None
+        source = self.source
         loop = asyncio.get_running_loop()
         recorder = self.recorders[session_id]
-        handle: JibriHandle | None = None
+        handle: object | None = None
         started = -self.settings.jibri_retry_seconds
         try:
             while True:
                 quiet = not recorder.status().receiving
                 if quiet and loop.time() - started >= self.settings.jibri_retry_seconds:
                     if handle is not None:
-                        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                            await self.jibri.pool.stop(handle)
+                        with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
+                            await source.stop(handle)
                         handle = None
                     started = loop.time()
                     try:
-                        handle = await self.jibri.pool.start(
-                            session_id=str(session_id),
-                            call_base_url=self.jibri.call_base_url,
-                            room=self._rooms[session_id],
-                            stream_url=recorder.ingest_url(),
+                        handle = await source.start(
+                            session_id, self._rooms[session_id], recorder.ingest_url()
                         )
-                    except JibriUnavailable as exc:
-                        log.error("jibri_unavailable", session_id=str(session_id), errors=exc.extra)
+                    except (JibriUnavailable, OSError) as exc:
+                        log.error("call_source_failed", source=source.name, error=repr(exc))
                 await asyncio.sleep(1.0)
         finally:
             if handle is not None:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    await self.jibri.pool.stop(handle)
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
+                    await source.stop(handle)
 
     async def _save_statuses(self) -> None:
         if not self.recorders:

@@ -10,6 +10,7 @@
 ``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
 ``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order
 ``RADA_RECORDING_JIBRI_RETRY_SECONDS`` restart Jibri when nothing is received this long (30)
+``RADA_RECORDING_SIMULATED_CALL``      ``1``: no Jibri, push a test source instead (demo)
 ``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
 ``RADA_RECORDING_JIBRI_USERNAME``      ``callLoginParams.username``
 ``RADA_RECORDING_JIBRI_PASSWORD``      ``callLoginParams.password`` (secret)
@@ -39,6 +40,7 @@ class RecordingSettings:
     segment_seconds: float = 2.0
     jibri_urls: tuple[str, ...] = ()
     jibri_retry_seconds: float = 30.0
+    simulated_call: bool = False
     jibri_xmpp_domain: str = "recorder.meet.jitsi"
     jibri_username: str = "recorder"
     jibri_password: str = field(default="", repr=False)
@@ -62,10 +64,11 @@ class RecordingSettings:
             value = environ.get(PREFIX + name)
             return value.strip() if value is not None and value.strip() else None
 
-        if (enabled := get("ENABLED")) is not None:
-            if enabled.lower() not in ("0", "1", "true", "false", "yes", "no"):
-                raise SettingsError(f"{PREFIX}ENABLED must be 0 or 1, got {enabled!r}")
-            values["enabled"] = enabled.lower() in ("1", "true", "yes")
+        for name, attr in (("ENABLED", "enabled"), ("SIMULATED_CALL", "simulated_call")):
+            if (flag := get(name)) is not None:
+                if flag.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                    raise SettingsError(f"{PREFIX}{name} must be 0 or 1, got {flag!r}")
+                values[attr] = flag.lower() in ("1", "true", "yes")
         if (ports := get("PORTS")) is not None:
             values["ports"] = parse_ports(ports)
         for name, attr in (("HOST", "host"), ("PUBLIC_HOST", "public_host")):

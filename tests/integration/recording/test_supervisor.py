@@ -4,9 +4,8 @@ events in the hash-chained journal, take-over when the recording process goes, a
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -19,58 +18,18 @@ from recording import store
 from recording.service import RecordingSupervisor
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
-from tests.integration.recording.conftest import FPS, PORTS, STALL, Publish, until
+from tests.integration.recording.conftest import (
+    FPS,
+    PORTS,
+    STALL,
+    Publish,
+    close_session,
+    open_session,
+    until,
+    wait_journal,
+)
 
-NOW = datetime.now(UTC)
 MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
-
-
-async def open_session(pool: asyncpg.Pool) -> uuid.UUID:
-    """A convened session put in the opened state (as conduct's session_opened does)."""
-    council = journal_store.Council(uuid.uuid4(), "Коростишівська міська рада", 8, 26)
-    session_id = uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
-        await journal_store.insert_council(conn, council)
-        await journal_store.insert_session(
-            conn,
-            journal_store.SessionRow(
-                session_id, council.id, "Позачергова сесія", 1, NOW, NOW + timedelta(hours=1),
-                f"rada-{session_id.hex[:8]}", "convened", None,
-            ),
-        )  # fmt: skip
-        for type_, payload in (
-            (ev.SESSION_CONVENED, {"agenda": [{"title": "Про бюджет"}], "participants": []}),
-            (ev.SESSION_OPENED, {"by": "chair"}),
-            (ev.ITEM_OPENED, {"item": 0}),
-        ):
-            await journal_store.append_event(
-                conn, session_id, type_, payload, actor="chair", at=datetime.now(UTC)
-            )
-        await journal_store.set_session_status(conn, session_id, "opened")
-    return session_id
-
-
-async def close_session(pool: asyncpg.Pool, session_id: uuid.UUID) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await journal_store.append_event(
-            conn, session_id, ev.SESSION_CLOSED, {"by": "chair"}, actor="chair",
-            at=datetime.now(UTC),
-        )  # fmt: skip
-        await journal_store.set_session_status(conn, session_id, "closed")
-
-
-async def journal_types(pool: asyncpg.Pool, session_id: uuid.UUID) -> list[str]:
-    async with pool.acquire() as conn:
-        return [e.type for e in await journal_store.load_events(conn, session_id)]
-
-
-async def wait_journal(
-    pool: asyncpg.Pool, session_id: uuid.UUID, type_: str, count: int = 1
-) -> None:
-    async def appended() -> bool:
-        return (await journal_types(pool, session_id)).count(type_) >= count
-
-    await until(appended)
 
 
 @pytest.fixture
