@@ -41,6 +41,8 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".p7s": "application/pkcs7-signature",
 }
+# recording parts and the recorder's files are fixed by the manifest once the archive exists
+IMMUTABLE = frozenset({archive.PARTS, archive.RECORDER_FILES})
 STATIC = {"archive.js": "text/javascript; charset=utf-8"}
 SECURITY_HEADERS = {
     # nothing is loaded from outside the server (issue 6, item 6)
@@ -179,9 +181,13 @@ async def archive_file(request: web.Request) -> web.StreamResponse:
     segments = rel.split("/")
     if any(seg in ("", ".", "..") or seg.startswith(".") for seg in segments):
         raise NotFound("no such file in the archive", code="file_not_found")
-    folder = await svc.ensure_archive(session_id)
-    if folder is None:
-        raise NotFound("the archive exists once the session is closed", code="file_not_found")
+    folder = svc.folder(session_id)
+    if not (segments[0] in IMMUTABLE and folder.joinpath(*segments).is_file()):
+        # files built from the journal follow it (signatures, publication); media never change
+        built = await svc.ensure_archive(session_id)
+        if built is None:
+            raise NotFound("the archive exists once the session is closed", code="file_not_found")
+        folder = built
     path = folder.joinpath(*segments)
     if not path.is_file() or folder.resolve() not in path.resolve().parents:
         raise NotFound("no such file in the archive", code="file_not_found")
