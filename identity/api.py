@@ -5,7 +5,10 @@ event_sync webhooks, the chair's identification (R11), and the participant's pag
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import jinja2
 import structlog
 from aiohttp import web
 
@@ -24,6 +26,7 @@ from identity.service import IdentityService
 from identity.settings import JitsiSettings, SmtpSettings
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator import api as core_api
+from orchestrator import pages
 from orchestrator import validation as v
 from orchestrator.app import CLOCK, POOL, SETTINGS
 from orchestrator.auth import (
@@ -36,7 +39,7 @@ from orchestrator.auth import (
     require_admin,
     require_participant,
 )
-from orchestrator.errors import NotFound, Unauthorized
+from orchestrator.errors import Forbidden, NotFound, Unauthorized
 from orchestrator.http import json_response, match_uuid, operation, read_object
 
 log = structlog.get_logger(__name__)
@@ -52,11 +55,6 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("identity", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.StrictUndefined,
-)
 STATIC = Path(__file__).parent / "static"
 
 routes = web.RouteTableDef()
@@ -134,21 +132,28 @@ async def join(request: web.Request) -> web.Response:
     return response
 
 
+async def _require_signed_in(request: web.Request) -> Principal:
+    p = await principal(request)
+    if p.kind == "public":
+        raise Unauthorized("sign in through your personal link first")
+    if p.kind != "participant":
+        raise Forbidden("the administrator has no participant sign-in")
+    return p
+
+
 @routes.get("/api/v1/me")
 @operation("The signed-in participant and the CSRF token for their requests", tag="identity",
            auth="chair,secretary,deputy,guest")  # fmt: skip
 async def me(request: web.Request) -> web.Response:
-    p = await principal(request)
-    if p.kind != "participant":
-        raise Unauthorized("sign in through your personal link first")
+    await _require_signed_in(request)
     cookie = request.cookies.get(COOKIE, "")
     signin = await request.app[IDENTITY].signin(cookie)
     if signin is None:
         raise Unauthorized("sign in through your personal link first")
     return json_response(
         {
-            "session_id": str(p.session_id),
-            "participant_id": str(p.participant_id),
+            "session_id": str(signin.session_id),
+            "participant_id": str(signin.participant_id),
             "role": signin.role.value,
             "csrf_token": signin.csrf_token,
         },
@@ -160,9 +165,7 @@ async def me(request: web.Request) -> web.Response:
 @operation("End this browser's sign-in", tag="identity", auth="chair,secretary,deputy,guest",
            responses={204: "Signed out"})  # fmt: skip
 async def signout(request: web.Request) -> web.Response:
-    p = await principal(request)
-    if p.kind != "participant":
-        raise Unauthorized("you are not signed in")
+    await _require_signed_in(request)
     await request.app[IDENTITY].sign_out(request.cookies.get(COOKIE, ""))
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
@@ -327,22 +330,18 @@ async def presence(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request, template: str) -> web.Response:
+    """A page that carries no personal data: it reads everything through the API with the
+    sign-in cookie, so it may be served to anyone. It may frame and script the Jitsi domain."""
     session_id = match_uuid(request, "session_id")
-    domain = request.app[JITSI].domain
-    nonce = secrets.token_urlsafe(16)
-    html = TEMPLATES.get_template(template).render(
-        session_id=str(session_id), jitsi_domain=domain, nonce=nonce
+    jitsi = f"https://{request.app[JITSI].domain}"
+    response = pages.render(
+        request,
+        template,
+        {"session_id": str(session_id)},
+        csp_extra={"script-src": jitsi, "frame-src": jitsi},
     )
-    csp = (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}' https://{domain}; "
-        f"frame-src https://{domain}; connect-src 'self'; img-src 'self' data:; "
-        "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'"
-    )
-    return web.Response(
-        text=html,
-        content_type="text/html",
-        headers={"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", **NO_STORE},
-    )
+    response.headers.update(NO_STORE)
+    return response
 
 
 @routes.get("/sessions/{session_id}/participant")
@@ -362,8 +361,6 @@ async def identify_page(request: web.Request) -> web.Response:
 
 def _jitsi_from_env(app: web.Application) -> JitsiSettings:
     """``RADA_JITSI_*``; with no HS256 secret, one kept in the data folder (as the admin key)."""
-    import os
-
     env = dict(os.environ)
     if not env.get("RADA_JITSI_APP_SECRET") and env.get("RADA_JITSI_ALG", "HS256") == "HS256":
         path = app[SETTINGS].data_dir / "jitsi-app-secret"
@@ -398,16 +395,17 @@ def configure(
         app.router.add_static("/static/identity", STATIC)
 
         async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
-            import asyncio
-            import contextlib
-
             app[IDENTITY] = IdentityService(app[POOL], app[JITSI], app[ISSUER], clock=app[CLOCK])
             sender = NoticeSender(
                 app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SMTP]),
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task = asyncio.create_task(sender.run()) if send_notices else None
+            task = None
+            if send_notices and app[SMTP].configured:
+                task = asyncio.create_task(sender.run())
+            elif send_notices:
+                log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
             try:
                 yield
             finally:

@@ -75,6 +75,23 @@ def _as_uuid(text: str) -> UUID | None:
         return None
 
 
+async def _revoke(
+    conn: Conn, session_id: UUID, participant_id: UUID, reason: str, actor: str, now: datetime
+) -> bool:
+    """Revoke the current link (its sign-ins end with it) and journal it; False if none."""
+    if not await store.revoke_current_link(conn, session_id, participant_id, now, reason):
+        return False
+    await core.append_event(
+        conn,
+        session_id,
+        events.LINK_REVOKED,
+        {"participant_id": str(participant_id), "reason": reason},
+        actor=actor,
+        at=now,
+    )
+    return True
+
+
 class IdentityService:
     def __init__(
         self,
@@ -153,15 +170,7 @@ class IdentityService:
             if ref is None or ref.removed:
                 raise NotFound("no such participant in this session", code="participant_not_found")
             session = await core.get_session(conn, session_id)
-            if await store.revoke_current_link(conn, session_id, participant_id, now, "superseded"):
-                await core.append_event(
-                    conn,
-                    session_id,
-                    events.LINK_REVOKED,
-                    {"participant_id": str(participant_id), "reason": "superseded by a new link"},
-                    actor="rada",
-                    at=now,
-                )
+            await _revoke(conn, session_id, participant_id, "superseded by a new link", "rada", now)
             issued = links.issue(session.planned_end)
             stored = links.StoredLink(
                 issued.digest, session_id, participant_id, links.Purpose.JOIN, issued.expires_at
@@ -178,16 +187,8 @@ class IdentityService:
             await core.get_session(conn, session_id)
             if await store.get_participant(conn, session_id, participant_id) is None:
                 raise NotFound("no such participant in this session", code="participant_not_found")
-            if not await store.revoke_current_link(conn, session_id, participant_id, now, reason):
+            if not await _revoke(conn, session_id, participant_id, reason, by.actor, now):
                 raise Conflict("this participant has no current link", code="no_current_link")
-            await core.append_event(
-                conn,
-                session_id,
-                events.LINK_REVOKED,
-                {"participant_id": str(participant_id), "reason": reason},
-                actor=by.actor,
-                at=now,
-            )
         log.info("link_revoked", session_id=str(session_id), participant_id=str(participant_id))
 
     async def reissue(
@@ -214,15 +215,7 @@ class IdentityService:
                     raise NotFound(
                         f"no participant {pid} in this session", code="participant_not_found"
                     )
-                if await store.revoke_current_link(conn, session_id, pid, now, "reissued"):
-                    await core.append_event(
-                        conn,
-                        session_id,
-                        events.LINK_REVOKED,
-                        {"participant_id": str(pid), "reason": "reissued"},
-                        actor=by.actor,
-                        at=now,
-                    )
+                await _revoke(conn, session_id, pid, "reissued", by.actor, now)
                 await store.requeue_notice(conn, session_id, pid)
         log.info("links_reissued", session_id=str(session_id), count=len(targets))
         return len(targets)

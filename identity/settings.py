@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.errors import Invalid
+from orchestrator.settings import SettingsError
 
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
@@ -29,7 +29,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise Invalid(f"{name} must be an integer", field=name) from None
+        raise SettingsError(f"{name} must be an integer") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,29 +98,21 @@ class JitsiSettings:
     def validate(self) -> None:
         """Refuse settings Prosody would reject or that would make tokens forgeable."""
         if self.algorithm not in SUPPORTED_ALGORITHMS:
-            raise Invalid(
-                f"RADA_JITSI_ALG must be one of {', '.join(SUPPORTED_ALGORITHMS)}",
-                field="RADA_JITSI_ALG",
-            )
+            raise SettingsError(f"RADA_JITSI_ALG must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
         if not self.domain or not self.xmpp_domain or not self.app_id:
-            raise Invalid("RADA_JITSI_DOMAIN, _XMPP_DOMAIN and _APP_ID must be set")
+            raise SettingsError("RADA_JITSI_DOMAIN, _XMPP_DOMAIN and _APP_ID must be set")
         if self.app_id not in self.accepted_issuers:
-            raise Invalid(
-                "RADA_JITSI_APP_ID must be one of RADA_JITSI_ACCEPTED_ISSUERS",
-                field="RADA_JITSI_ACCEPTED_ISSUERS",
-            )
+            raise SettingsError("RADA_JITSI_APP_ID must be one of RADA_JITSI_ACCEPTED_ISSUERS")
         if self.algorithm == "HS256" and len(self.app_secret.encode()) < MIN_SECRET_BYTES:
-            raise Invalid(
-                f"RADA_JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes for HS256",
-                field="RADA_JITSI_APP_SECRET",
+            raise SettingsError(
+                f"RADA_JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes for HS256"
             )
         if self.algorithm == "RS256" and (not self.kid or self.private_key_path is None):
-            raise Invalid(
-                "RS256 needs RADA_JITSI_KID and RADA_JITSI_PRIVATE_KEY_PATH",
-                field="RADA_JITSI_KID",
+            raise SettingsError(
+                "RADA_JITSI_KID and RADA_JITSI_PRIVATE_KEY_PATH are needed for RS256"
             )
         if min(self.not_before_leeway, self.early_join, self.end_margin) < 0:
-            raise Invalid("RADA_JITSI_* durations must not be negative")
+            raise SettingsError("RADA_JITSI_* durations must not be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +130,9 @@ class SmtpSettings:
     max_attempts: int = 4
     backoff_seconds: float = 2.0
     """First retry delay; each next one doubles."""
+    configured: bool = True
+    """False when ``RADA_SMTP_HOST`` is unset: notices stay queued (visible as such) and no
+    sender runs, rather than mailing a relay nobody configured."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
@@ -148,9 +143,7 @@ class SmtpSettings:
         try:
             backoff = float(raw_backoff)
         except ValueError:
-            raise Invalid(
-                "RADA_SMTP_BACKOFF_SECONDS must be a number", field="RADA_SMTP_BACKOFF_SECONDS"
-            ) from None
+            raise SettingsError("RADA_SMTP_BACKOFF_SECONDS must be a number") from None
         settings = cls(
             host=env.get("RADA_SMTP_HOST", "localhost").strip(),
             port=_int(env, "RADA_SMTP_PORT", 465 if security == "tls" else 587),
@@ -161,16 +154,15 @@ class SmtpSettings:
             timeout=_int(env, "RADA_SMTP_TIMEOUT", 30),
             max_attempts=_int(env, "RADA_SMTP_MAX_ATTEMPTS", 4),
             backoff_seconds=backoff,
+            configured=bool(env.get("RADA_SMTP_HOST", "").strip()),
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         if self.security not in ("starttls", "tls", "none"):
-            raise Invalid(
-                "RADA_SMTP_SECURITY must be starttls, tls or none", field="RADA_SMTP_SECURITY"
-            )
+            raise SettingsError("RADA_SMTP_SECURITY must be starttls, tls or none")
         if not self.host or "@" not in self.sender:
-            raise Invalid("RADA_SMTP_HOST and an e-mail RADA_SMTP_SENDER must be set")
+            raise SettingsError("RADA_SMTP_HOST and an e-mail RADA_SMTP_SENDER must be set")
         if self.max_attempts < 1 or self.backoff_seconds < 0 or self.timeout < 1:
-            raise Invalid("RADA_SMTP_MAX_ATTEMPTS ≥ 1, _BACKOFF_SECONDS ≥ 0, _TIMEOUT ≥ 1")
+            raise SettingsError("RADA_SMTP_MAX_ATTEMPTS ≥ 1, _BACKOFF_SECONDS ≥ 0, _TIMEOUT ≥ 1")

@@ -302,7 +302,7 @@ async def close_presence(
 async def present(conn: Conn, session_id: UUID) -> list[Occupant]:
     rows = await conn.fetch(
         """SELECT occupant_id, participant_id, name, joined_at FROM presence
-           WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at""",
+           WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at, id""",
         session_id,
     )
     return [

@@ -80,6 +80,13 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
     return problem(status_of(exc), exc.title, exc.detail, exc.code, request, **extra)
 
 
+def route_of(request: web.Request) -> str:
+    """The matched route's pattern (``/join/{token}``), not the path: paths can carry secrets
+    such as a personal link, and logs never hold secrets."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else request.path
+
+
 @web.middleware
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id and logging context; domain errors → problem+json; the rest → a bare 500."""
@@ -89,7 +96,9 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         try:
             response = await handler(request)
         except DomainError as exc:
-            log.info("request_refused", path=request.path, code=exc.code, status=status_of(exc))
+            log.info(
+                "request_refused", path=route_of(request), code=exc.code, status=status_of(exc)
+            )
             return problem_for(exc, request)
         except web.HTTPException as exc:
             if exc.status < 400:
@@ -99,7 +108,7 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
             )
             return problem(exc.status, exc.reason, exc.text or exc.reason, code, request)
         except Exception:
-            log.exception("request_failed", path=request.path)
+            log.exception("request_failed", path=route_of(request))
             return problem(
                 500,
                 "Internal error",

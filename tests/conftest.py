@@ -25,7 +25,7 @@ from orchestrator import database
 from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
 
 # identity's participant sign-in through the real personal-link flow (sign_in, identity_client…)
-pytest_plugins = ["tests.fixtures.signin"]
+pytest_plugins = ["tests.fixtures.signin", "tests.fixtures.smtp"]
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 TEMPLATE = "rada_template"

@@ -1,7 +1,7 @@
 // The chair's identification list (R11): who is in the call, who is confirmed.
 (function () {
   "use strict";
-  var sessionId = document.body.dataset.sessionId;
+  var sessionId = document.getElementById("identify-page").dataset.sessionId;
   var ROLES = { chair: "головуючий", secretary: "секретар", deputy: "депутат", guest: "гість" };
   var me = null;
   function $(id) { return document.getElementById(id); }

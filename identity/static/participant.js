@@ -2,7 +2,7 @@
 // and the three answers when this deputy is called (R15, R16).
 (function () {
   "use strict";
-  var sessionId = document.body.dataset.sessionId;
+  var sessionId = document.getElementById("participant-page").dataset.sessionId;
   var PHASES = {
     announced: "Оголошено", opened: "Засідання відкрито", competent: "Засідання правомочне",
     item: "Розгляд питання", voting: "Голосування", "break": "Перерва",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +35,15 @@ def rada(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def fresh_env(tmp_path: Path) -> dict[str, str]:
+def fresh_env() -> Iterator[dict[str, str]]:
+    """A never-used data folder. Not under pytest's tmp_path: as root, the embedded server runs
+    as a `pgserver` user that must traverse the folder's parents, and every pytest run resets
+    /tmp/pytest-of-root to 0700."""
+    folder = tempfile.mkdtemp(prefix="radacli")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RADA_")}
-    env["RADA_DATA_DIR"] = str(tmp_path / "d")
-    return env
+    env["RADA_DATA_DIR"] = str(Path(folder) / "d")
+    yield env
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_help_explains_every_command(fresh_env: dict[str, str]) -> None:

@@ -2,71 +2,17 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from typing import Any
 
 import icalendar
-import pytest
-from aiosmtpd.controller import Controller
 
 from identity.mail import AgendaLine, Attachment, DeliveryStatus, Mailer, Notice
 from identity.settings import SmtpSettings
+from tests.fixtures.smtp import Inbox, free_port
 
 STARTS = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8
 DOCX = b"PK\x03\x04" + b"\x00\xff" * 300
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and can refuse recipients."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    transient_failures: int = 0
-    refuse: str | None = None
-    rcpt_calls: int = 0
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        self.rcpt_calls += 1
-        if self.refuse is not None:
-            return self.refuse
-        if self.transient_failures > 0:
-            self.transient_failures -= 1
-            return "451 4.3.0 Mailbox temporarily unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 def mailer(port: int, delays: list[float], attempts: int = 4) -> Mailer:

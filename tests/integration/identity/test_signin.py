@@ -207,3 +207,14 @@ async def test_removed_participant_cannot_sign_in(
     )
     assert r.status in (200, 204), await r.text()
     assert (await identity_client.get(f"/join/{token}", allow_redirects=False)).status == 401
+
+
+async def test_refused_link_is_not_logged(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds, capsys: Any
+) -> None:
+    """A refused link's token never reaches the logs (only the route pattern does)."""
+    token = links.issue(session_ids.starts_at).token
+    assert (await identity_client.get(f"/join/{token}", allow_redirects=False)).status == 401
+    out = capsys.readouterr()
+    assert "/join/{token}" in out.out + out.err
+    assert token not in out.out + out.err

@@ -1,0 +1,109 @@
+"""Recording settings, read once from ``RADA_RECORDING_*`` environment variables.
+
+=====================================  ==========================================================
+``RADA_RECORDING_PORTS``               RTMP ingest ports, ``19350-19359`` or ``19350,19352``
+``RADA_RECORDING_HOST``                address the ingest binds (default ``0.0.0.0``)
+``RADA_RECORDING_PUBLIC_HOST``         host Jibri uses to reach the ingest (``127.0.0.1``)
+``RADA_RECORDING_STALL_SECONDS``       no media for this long is a recording loss (default 5)
+``RADA_RECORDING_BITRATE_KBPS``        bitrate assumed for the free-disk check (default 4000)
+``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
+``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order
+``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
+``RADA_RECORDING_JIBRI_USERNAME``      ``callLoginParams.username``
+``RADA_RECORDING_JIBRI_PASSWORD``      ``callLoginParams.password`` (secret)
+=====================================  ==========================================================
+
+The data folder is given by the caller (the global settings own it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orchestrator.errors import Invalid
+
+PREFIX = "RADA_RECORDING_"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSettings:
+    ports: tuple[int, ...] = tuple(range(19350, 19360))
+    host: str = "0.0.0.0"  # noqa: S104 - Jibri runs on another host in production
+    public_host: str = "127.0.0.1"
+    stall_seconds: float = 5.0
+    bitrate_kbps: int = 4000
+    segment_seconds: float = 2.0
+    jibri_urls: tuple[str, ...] = ()
+    jibri_xmpp_domain: str = "recorder.meet.jitsi"
+    jibri_username: str = "recorder"
+    jibri_password: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.ports or any(not 0 < p < 65536 for p in self.ports):
+            raise Invalid("recording ports must be 1..65535", field=PREFIX + "PORTS")
+        if self.stall_seconds <= 0:
+            raise Invalid("stall seconds must be positive", field=PREFIX + "STALL_SECONDS")
+        if self.bitrate_kbps <= 0:
+            raise Invalid("bitrate must be positive", field=PREFIX + "BITRATE_KBPS")
+        if not 0.5 <= self.segment_seconds <= 10:
+            raise Invalid("segment seconds must be 0.5..10", field=PREFIX + "SEGMENT_SECONDS")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RecordingSettings:
+        """Read the ``RADA_RECORDING_*`` variables; unset ones keep their defaults."""
+        values: dict[str, object] = {}
+
+        def get(name: str) -> str | None:
+            value = environ.get(PREFIX + name)
+            return value.strip() if value is not None and value.strip() else None
+
+        if (ports := get("PORTS")) is not None:
+            values["ports"] = parse_ports(ports)
+        for name, attr in (("HOST", "host"), ("PUBLIC_HOST", "public_host")):
+            if (text := get(name)) is not None:
+                values[attr] = text
+        for name, attr, kind in (
+            ("STALL_SECONDS", "stall_seconds", float),
+            ("BITRATE_KBPS", "bitrate_kbps", int),
+            ("SEGMENT_SECONDS", "segment_seconds", float),
+        ):
+            if (text := get(name)) is not None:
+                try:
+                    values[attr] = kind(text)
+                except ValueError:
+                    raise Invalid(f"{PREFIX}{name} is not a number", field=PREFIX + name) from None
+        if (urls := get("JIBRI_URLS")) is not None:
+            values["jibri_urls"] = tuple(
+                u.strip().rstrip("/") for u in urls.split(",") if u.strip()
+            )
+        for name, attr in (
+            ("JIBRI_XMPP_DOMAIN", "jibri_xmpp_domain"),
+            ("JIBRI_USERNAME", "jibri_username"),
+            ("JIBRI_PASSWORD", "jibri_password"),
+        ):
+            if (text := get(name)) is not None:
+                values[attr] = text
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.bitrate_kbps * 1000 / 8
+
+
+def parse_ports(text: str) -> tuple[int, ...]:
+    """``"19350-19352"`` → (19350, 19351, 19352); ``"1935,1936"`` → (1935, 1936)."""
+    ports: list[int] = []
+    try:
+        for piece in text.split(","):
+            piece = piece.strip()
+            if "-" in piece:
+                low, high = (int(p) for p in piece.split("-", 1))
+                if high < low:
+                    raise ValueError(piece)
+                ports.extend(range(low, high + 1))
+            elif piece:
+                ports.append(int(piece))
+    except ValueError:
+        raise Invalid(f"bad port list {text!r}", field=PREFIX + "PORTS") from None
+    return tuple(dict.fromkeys(ports))

@@ -1,0 +1,1 @@
+"""Fakes of the services rada does not own, speaking their real protocols."""

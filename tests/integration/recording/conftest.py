@@ -1,0 +1,224 @@
+"""Real ffmpeg on both ends: a publisher pushing numbered frames over RTMP, the recorder under
+test, and checks that read the recorded files back with ffmpeg."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recording.ingest import ffmpeg_executable, file_publisher_args
+from recording.recorder import Recorder
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+
+STALL = 2.0
+FPS = 25
+SOURCE_SECONDS = 6
+PORTS = tuple(range(19450, 19470))
+DIGIT_BASE = 25  # frame n is drawn as two grey levels: 16 + 8·(n // 25) and 16 + 8·(n % 25)
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    return ffmpeg_executable()
+
+
+@pytest.fixture(scope="session")
+def numbered_source(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6 s FLV (160x120, 25 fps, a keyframe every second, AAC audio) whose frame n carries
+    its number in two grey levels (lossless x264, so it reads back exactly)."""
+    path = tmp_path_factory.mktemp("source") / "numbered.flv"
+    levels = f"geq=lum='if(lt(X,80),16+8*floor(N/{DIGIT_BASE}),16+8*mod(N,{DIGIT_BASE}))'"
+    video = (
+        f"color=c=black:s=160x120:r={FPS}:d={SOURCE_SECONDS},format=gray,{levels},format=yuv420p"
+    )
+    subprocess.run(
+        [
+            ffmpeg_exe, "-v", "error", "-y",
+            "-f", "lavfi", "-i", video,
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={SOURCE_SECONDS}",
+            "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", str(FPS),
+            "-c:a", "aac", "-b:a", "32k", "-f", "flv", str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+class MediaCheck:
+    """Read recorded files back with ffmpeg."""
+
+    def __init__(self, exe: str) -> None:
+        self.exe = exe
+
+    def decode_errors(self, path: Path) -> str:
+        """Decode every stream to null; return ffmpeg's error output (empty when clean)."""
+        result = subprocess.run(
+            [self.exe, "-v", "error", "-nostdin", "-i", str(path), "-f", "null", "-"],
+            capture_output=True,
+            check=False,
+        )
+        text = result.stderr.decode(errors="replace").strip()
+        return text or ("" if result.returncode == 0 else f"exit {result.returncode}")
+
+    def frame_numbers(self, path: Path) -> list[int]:
+        """The number drawn in each decoded video frame, in order."""
+        result = subprocess.run(
+            [
+                self.exe, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0",
+                "-fps_mode", "passthrough", "-vf", "scale=2:1:flags=area",
+                "-f", "rawvideo", "-pix_fmt", "gray", "-",
+            ],
+            capture_output=True,
+            check=True,
+        )  # fmt: skip
+        data = result.stdout
+        digit = [round((level - 16) / 8) for level in data]
+        return [digit[i] * DIGIT_BASE + digit[i + 1] for i in range(0, len(digit) - 1, 2)]
+
+    @staticmethod
+    def sha256(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def media(ffmpeg_exe: str) -> MediaCheck:
+    return MediaCheck(ffmpeg_exe)
+
+
+@dataclass
+class Seen:
+    at: float  # loop time when the sink received it
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class RecordingSink:
+    """Collects the recorder's events with the loop time they arrived."""
+
+    events: list[Seen] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def recording_event(
+        self, session_id: uuid.UUID, type: str, payload: dict[str, Any]
+    ) -> None:
+        self.events.append(Seen(asyncio.get_running_loop().time(), type, payload))
+        self.changed.set()
+
+    def of(self, type_: str) -> list[Seen]:
+        return [e for e in self.events if e.type == type_]
+
+    async def wait_for(self, type_: str, count: int = 1, limit: float = 20.0) -> Seen:
+        """The ``count``-th event of ``type_`` (waiting for it)."""
+        async with asyncio.timeout(limit):
+            while len(self.of(type_)) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        return self.of(type_)[count - 1]
+
+
+MakeRecorder = Callable[..., Awaitable[tuple[Recorder, RecordingSink]]]
+
+
+@pytest.fixture
+async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
+    """Start recorders on a test folder (stall 2 s, 1 s fragments); stopped at teardown."""
+    started: list[Recorder] = []
+
+    async def make(
+        session_id: uuid.UUID | None = None, key: str = "k3y-for-test", root: Path | None = None
+    ) -> tuple[Recorder, RecordingSink]:
+        sink = RecordingSink()
+        settings = RecordingSettings(
+            ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
+        )
+        recorder = Recorder(
+            session_id=session_id or uuid.uuid4(),
+            key=key,
+            settings=settings,
+            storage=LocalStorage(root or tmp_path / "recordings"),
+            sink=sink,
+        )
+        await recorder.start()
+        started.append(recorder)
+        return recorder, sink
+
+    yield make
+    for recorder in started:
+        if recorder.gate is not None and recorder.gate.port is not None:
+            with contextlib.suppress(Exception):
+                await recorder.stop()
+
+
+class Publisher:
+    """An ffmpeg pushing a file over RTMP, reporting how many frames it has sent."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.frames = 0
+        self.ended = False
+        self._progress = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            key, _, value = raw.decode().strip().partition("=")
+            if key == "frame" and value.isdigit():
+                self.frames = int(value)
+            elif key == "progress":
+                self.ended = value == "end"
+                self._progress.set()
+
+    async def wait_frames(self, frames: int, limit: float = 15.0) -> None:
+        async with asyncio.timeout(limit):
+            while self.frames < frames:
+                self._progress.clear()
+                await self._progress.wait()
+
+    async def finish(self, limit: float = 20.0) -> int:
+        async with asyncio.timeout(limit):
+            code = await self.process.wait()
+            await self._reader
+        return code
+
+    async def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        await self.finish()
+
+
+Publish = Callable[..., Awaitable[Publisher]]
+
+
+@pytest.fixture
+async def publish(ffmpeg_exe: str, numbered_source: Path) -> AsyncIterator[Publish]:
+    """Start publishers of the numbered source (``-re``); killed at teardown."""
+    running: list[Publisher] = []
+
+    async def start(url: str, source: Path | None = None) -> Publisher:
+        args = file_publisher_args(ffmpeg_exe, str(source or numbered_source), url, progress=True)
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        publisher = Publisher(process)
+        running.append(publisher)
+        return publisher
+
+    yield start
+    for publisher in running:
+        if publisher.process.returncode is None:
+            await publisher.kill()
