@@ -83,5 +83,87 @@
     setInterval(tick, 1000);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initPlayer(); initCountdowns(); });
+  // --- the live state of a session in progress (shared/live-state contract) ---------------
+  var PHASE = {
+    announced: "оголошено", opened: "відкрито, триває ідентифікація (R11)",
+    competent: "правомочне (R7)", item: "розгляд питання", voting: "поіменне голосування",
+    "break": "перерва", closed: "закрито", cancelled: "скасовано"
+  };
+  var STATUS = { pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто" };
+  var CAUSE = {
+    chair: "оголошена головуючим", recording_lost: "втрата запису (технічна перерва)",
+    quorum_lost: "втрата кворуму", storage: "несправність сховища запису"
+  };
+  var RECORDING = { idle: "не ведеться", receiving: "ведеться", lost: "втрачено" };
+
+  function initLive() {
+    var root = document.getElementById("live");
+    if (!root) return;
+    var sid = root.dataset.session;
+    function put(name, text) {
+      var node = root.querySelector('[data-live="' + name + '"]');
+      if (node && node.textContent !== text) node.textContent = text;
+    }
+    function render(state) {
+      var names = {};
+      (state.participants || []).forEach(function (p) { names[p.participant_id] = p.name; });
+      put("phase", PHASE[state.phase] || state.phase);
+      var q = state.quorum;
+      if (q) {
+        put("quorum", "присутні " + q.present_deputies + " з " + q.total_composition +
+            " (потрібно " + q.required + "), " + (q.holds ? "кворум є" : "кворуму немає"));
+      }
+      var agenda = state.agenda || [];
+      var current = agenda.filter(function (a) { return a.index === state.current_item; })[0];
+      put("item", current ? (current.index + 1) + ". " + current.title : "—");
+      agenda.forEach(function (a) {
+        var node = root.querySelector('[data-live-item="' + a.index + '"]');
+        if (node) node.textContent = STATUS[a.status] || a.status;
+      });
+      var v = state.current_vote;
+      if (v) {
+        var t = v.tally || {};
+        var called = v.called_participant_id ? (names[v.called_participant_id] || "") : "";
+        put("vote", (called ? "викликано: " + called + "; " : "") + "за — " + (t["for"] || 0) +
+            ", проти — " + (t.against || 0) + ", утримався — " + (t.abstain || 0) +
+            ", не голосував — " + (t.not_voted || 0) + ", відсутній — " + (t.absent || 0) +
+            "; потрібно " + v.required);
+      } else {
+        put("vote", "—");
+      }
+      var b = state["break"];
+      put("break", b ? (CAUSE[b.cause] || b.cause) + (b.reason ? ": " + b.reason : "") : "—");
+      var r = state.recording;
+      if (r) put("recording", (RECORDING[r.status] || r.status) + ", частин: " + r.parts);
+    }
+    function poll() {
+      fetch("/api/v1/sessions/" + sid + "/live", { headers: { Accept: "application/json" } })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (state) { if (state) render(state.state || state); })
+        .catch(function () {});
+    }
+    function connect() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      var ws;
+      try {
+        ws = new WebSocket(scheme + location.host + "/api/v1/sessions/" + sid + "/ws");
+      } catch (e) {
+        setTimeout(connect, 5000);
+        return;
+      }
+      ws.onmessage = function (message) {
+        var data = JSON.parse(message.data);
+        if (data.type === "snapshot") render(data.state);
+      };
+      ws.onclose = function () { poll(); setTimeout(connect, 5000); };
+    }
+    poll();
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initPlayer();
+    initCountdowns();
+    initLive();
+  });
 })();
