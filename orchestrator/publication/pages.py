@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import mimetypes
+import re
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -47,7 +48,7 @@ STATIC = {"archive.js": "text/javascript; charset=utf-8"}
 SECURITY_HEADERS = {
     # nothing is loaded from outside the server (issue 6, item 6)
     "Content-Security-Policy": (
-        "default-src 'self'; media-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
         "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -199,6 +200,34 @@ async def archive_file(request: web.Request) -> web.StreamResponse:
         headers={
             "Content-Type": content_type,
             "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+LIVE_FILE = re.compile(r"^(live\.m3u8|part-\d{4,}\.(mp4|m3u8))$")
+
+
+@routes.get("/archive/sessions/{session_id}/live/{name}")
+async def live_file(request: web.Request) -> web.StreamResponse:
+    """The recorder's live playlist and the parts it points into, while the session is live
+    (byte ranges; the playlist is never cached)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    name = request.match_info["name"]
+    if not LIVE_FILE.match(name):
+        raise NotFound("no such live file", code="file_not_found")
+    if phase(await svc.listed_session(session_id)) != "live":
+        raise NotFound("the session is not live; see its archive", code="file_not_found")
+    path = svc.media_root / str(session_id) / name
+    if not path.is_file():
+        raise NotFound("no such live file", code="file_not_found")
+    playlist = name.endswith(".m3u8")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "application/vnd.apple.mpegurl" if playlist else "video/mp4",
+            "Cache-Control": "no-cache" if playlist else "public, max-age=5",
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,60 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
     assert vote.offset.part_ms / 1000 <= current <= vote.offset.part_ms / 1000 + 1.5
 
 
+def live_media(folder: Path, started_at: datetime) -> None:
+    """What the recorder writes while live: byte-range fMP4 HLS parts (8 s, then 2 s after a
+    technical break) and ``live.m3u8`` joining them with a discontinuity."""
+    from recording import hls
+
+    folder.mkdir(parents=True, exist_ok=True)
+    timelines = []
+    for number, seconds in ((1, 8), (2, 2)):
+        name = f"part-{number:04d}"
+        subprocess.run(
+            [
+                ffmpeg_path(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=160x90:rate=10",
+                "-t",
+                str(seconds),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "10",
+                "-f",
+                "hls",
+                "-hls_time",
+                "1",
+                "-hls_list_size",
+                "0",
+                "-hls_segment_type",
+                "fmp4",
+                "-hls_flags",
+                "single_file+independent_segments",
+                "-hls_playlist_type",
+                "event",
+                "-hls_segment_filename",
+                str(folder / f"{name}.mp4"),
+                str(folder / f"{name}.m3u8"),
+            ],
+            check=True,
+            timeout=120,
+        )
+        part = hls.parse((folder / f"{name}.m3u8").read_text())
+        timelines.append(hls.PartTimeline(started_at + timedelta(minutes=number), part))
+    (folder / "live.m3u8").write_text(hls.render(timelines, final=False))
+
+
 def live_state(played: PlayedSession) -> dict[str, Any]:
     """A snapshot as conduct sends it (shared/live-state.md): the first vote, third deputy called."""
     order = [pid for pid in played.expected["0"]["answers"]]
@@ -224,6 +278,7 @@ async def test_live_session_page_follows_the_live_state(
     played = play_session(seats=7, items=2, absentees=1, step=timedelta(seconds=2))
     opened_at = next(e.seq for e in played.events if e.type == "vote_opened")
     await seed(pool, played, events=played.events[:opened_at], status="opened")
+    live_media(settings.data_dir / "media" / str(played.session_id), played.events[0].at)
     state = live_state(played)
 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
@@ -247,7 +302,9 @@ async def test_live_session_page_follows_the_live_state(
     called = played.name(state["current_vote"]["called_participant_id"])
     async with TestServer(app) as srv, async_playwright() as pw:
         base = str(srv.make_url("")).rstrip("/")
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM))
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--autoplay-policy=no-user-gesture-required"]
+        )
         try:
             page = await browser.new_page()
             requested: list[str] = []
@@ -261,6 +318,15 @@ async def test_live_session_page_follows_the_live_state(
             vote = await page.text_content("[data-live=vote]")
             item = await page.text_content('[data-live-item="0"]')
             quorum = await page.text_content("[data-live=quorum]")
+            # the live broadcast plays through the bundled player (Media Source Extensions),
+            # joining at the last three segments: across the break into part 2
+            await page.wait_for_function(
+                "() => { const v = document.getElementById('live-player');"
+                " return v.buffered.length === 1 && v.buffered.end(0) - v.buffered.start(0) > 2.5"
+                " && v.currentTime > v.buffered.start(0) + 1.2; }",
+                timeout=20000,
+            )
+            live_src = await page.evaluate("() => document.getElementById('live-player').src")
             await page.screenshot(path=ARTIFACTS / "archive-session-live.png", full_page=True)
         finally:
             await browser.close()
@@ -269,5 +335,6 @@ async def test_live_session_page_follows_the_live_state(
     assert "за — 1, проти — 1" in vote
     assert item == "голосування"
     assert quorum == "присутні 6 з 7 (потрібно 4), кворум є"
+    assert live_src.startswith("blob:")  # Media Source Extensions, not the native player
     assert requested
     assert all(u.startswith(base) or u.startswith("ws://127.0.0.1") for u in requested)
