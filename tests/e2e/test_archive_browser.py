@@ -35,6 +35,20 @@ pytestmark = [
 ]
 
 
+def encode(seconds: float, rate: int, *output: str) -> None:
+    """A test-pattern H.264 clip of ``seconds`` (keyframe every second) into ``output``."""
+    subprocess.run(
+        [
+            *(ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", f"testsrc2=size=160x90:rate={rate}", "-t", f"{seconds:.3f}"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(rate)),
+            *output,
+        ],
+        check=True,
+        timeout=120,
+    )
+
+
 def mp4_writer(folder: Path) -> Any:
     """A part writer that encodes a real H.264 MP4 of the part's duration with ffmpeg."""
     (folder / "parts").mkdir(parents=True, exist_ok=True)
@@ -42,34 +56,7 @@ def mp4_writer(folder: Path) -> Any:
     def write(part: int, duration_ms: int) -> PartFile:
         name = f"part-{part:04d}.mp4"
         target = folder / "parts" / name
-        subprocess.run(
-            [
-                ffmpeg_path(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=160x90:rate=5",
-                "-t",
-                f"{duration_ms / 1000:.3f}",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                "-g",
-                "5",
-                "-movflags",
-                "+faststart",
-                str(target),
-            ],
-            check=True,
-            timeout=120,
-        )
+        encode(duration_ms / 1000, 5, "-movflags", "+faststart", str(target))
         data = target.read_bytes()
         return PartFile(name, len(data), hashlib.sha256(data).hexdigest())
 
@@ -169,45 +156,12 @@ def live_media(folder: Path, started_at: datetime) -> None:
     timelines = []
     for number, seconds in ((1, 8), (2, 2)):
         name = f"part-{number:04d}"
-        subprocess.run(
-            [
-                ffmpeg_path(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=160x90:rate=10",
-                "-t",
-                str(seconds),
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                "-g",
-                "10",
-                "-f",
-                "hls",
-                "-hls_time",
-                "1",
-                "-hls_list_size",
-                "0",
-                "-hls_segment_type",
-                "fmp4",
-                "-hls_flags",
-                "single_file+independent_segments",
-                "-hls_playlist_type",
-                "event",
-                "-hls_segment_filename",
-                str(folder / f"{name}.mp4"),
-                str(folder / f"{name}.m3u8"),
-            ],
-            check=True,
-            timeout=120,
+        encode(
+            seconds,
+            10,
+            *("-f", "hls", "-hls_time", "1", "-hls_list_size", "0", "-hls_playlist_type", "event"),
+            *("-hls_segment_type", "fmp4", "-hls_flags", "single_file+independent_segments"),
+            *("-hls_segment_filename", str(folder / f"{name}.mp4"), str(folder / f"{name}.m3u8")),
         )
         part = hls.parse((folder / f"{name}.m3u8").read_text())
         timelines.append(hls.PartTimeline(started_at + timedelta(minutes=number), part))
