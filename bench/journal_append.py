@@ -94,7 +94,7 @@ async def run_plain(
                 for sid in mine:
                     async with conn.transaction():
                         await conn.execute(
-                            f"INSERT INTO {table} VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                            f"INSERT INTO {table} VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",  # noqa: S608
                             sid,
                             seq,
                             datetime.now(UTC),

@@ -41,8 +41,9 @@ def rada_version() -> str:
 def _extensions() -> list[Setup]:
     """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
     from identity import api as identity_api
+    from orchestrator import conduct_api
 
-    return [identity_api.setup]
+    return [identity_api.setup, conduct_api.setup]
 
 
 def create_app(

@@ -146,7 +146,9 @@ def _check_lines(settings: Settings) -> list[str]:
 
 def _registrations() -> list[Register]:
     """Subcommands other packages add (demo, rehearse, verify)."""
-    return []
+    from orchestrator import rehearsal
+
+    return [rehearsal.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -382,16 +382,10 @@ async def append_event(
 ) -> journal.Event:
     """Append one event. Call inside a transaction: the session row is locked until commit, so
     appends to one session are serialised; the (session, seq) key forbids a fork regardless."""
-    # One round trip locks the session row (appends to one session queue here) and reads the head
-    # from the journal's primary-key index; a second inserts and notifies listeners (live state).
-    head = await conn.fetchrow(
-        """SELECT s.id, j.seq, j.hash FROM sessions s
-           LEFT JOIN LATERAL (SELECT seq, hash FROM journal WHERE session_id = s.id
-                              ORDER BY seq DESC LIMIT 1) j ON true
-           WHERE s.id = $1 FOR NO KEY UPDATE OF s""",
-        session_id,
-    )
-    if head is None:
+    # One round trip locks the session row (appends to one session queue here) and then reads
+    # the head (see journal_lock_head); a second inserts and notifies listeners (live state).
+    head = await conn.fetchrow("SELECT * FROM journal_lock_head($1)", session_id)
+    if head is None or not head["present"]:
         raise NotFound(f"no session {session_id}", code="session_not_found")
     seq, prev = (head["seq"], head["hash"]) if head["seq"] is not None else (0, journal.GENESIS)
     event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
@@ -470,3 +464,16 @@ async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
         )
         for r in rows
     ]
+
+
+# --- conduct (issue 4) ------------------------------------------------------------------
+
+
+async def lock_session(conn: Conn, session_id: UUID) -> None:
+    """Take the session row's lock for this transaction (one writer per session, as in
+    :func:`append_event`), before reading the state an act is decided on."""
+    locked = await conn.fetchval(
+        "SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
+    )
+    if locked is None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")

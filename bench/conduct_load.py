@@ -1,0 +1,355 @@
+"""Roll-call load: N concurrent sessions of 40 deputies against ONE rada process.
+
+    python bench/conduct_load.py [--sessions 10 100 500] [--deputies 40]
+
+For each N: a fresh database, one server process (``tests/e2e/header_auth_server.py``: rada's
+app with participants signed in by header, so the bench measures conduct, not e-mail), N
+councils of ``deputies`` seats (the secretary among them) plus the mayor, each session opened,
+everyone present and identified, the recording on, one roll-call vote open. Every participant
+holds a WebSocket (the consoles: chair, secretary, each deputy's page), all in this client
+process. Each session then answers its whole roll call, one deputy after another (a closed
+loop per session, N loops at once). Measured per answer: from sending the POST to the moment
+*every* console of that session holds a snapshot at or after the answer's journal seq.
+
+Prints answers/second and p50/p99 of that latency per N, and the ratio to N's first value.
+Uses RADA_DATABASE_URL if set (a superuser URL: databases are created), else an embedded
+PostgreSQL in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestrator import database, store  # noqa: E402
+from orchestrator import events as ev  # noqa: E402
+from tests.conftest import ADMIN  # noqa: E402
+from tests.e2e.processes import Server  # noqa: E402
+
+SEQ = re.compile(r'"seq": (\d+)')
+SETUP_CONCURRENCY = 16
+SURNAMES = [
+    "Ґудзь",
+    "Єрмоленко",
+    "Іваненко",
+    "Їжакевич",
+    "Д'яченко",
+    "Петренко-Лисенко",
+    "Коваль",
+    "Бондар",
+    "Шевчук",
+    "Мʼясоїд",
+    "Ярош",
+    "Антоненко",
+    "Юрченко",
+    "Щербак",
+]
+
+
+@dataclass
+class Session:
+    sid: str
+    chair: str
+    order: list[str] = field(default_factory=list)
+    clients: list[Client] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Client:
+    """One console: remembers when it first saw each journal position."""
+
+    seen: int = 0
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+
+    def first_at_or_after(self, seq: int) -> float | None:
+        for s, t in self.arrivals:
+            if s >= seq:
+                return t
+        return None
+
+
+def _suffix(i: int) -> str:
+    letters = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+    return "Ко" + letters[i % 33] + letters[(i // 33) % 33]
+
+
+def roster(deputies: int) -> list[dict[str, str]]:
+    rows = [
+        {
+            "surname": "Мер",
+            "given_name": "Олег",
+            "patronymic": "",
+            "role": "mayor",
+            "email": "mayor@bench.test",
+            "phone": "+380500000000",
+        }
+    ]
+    for i in range(deputies):
+        rows.append(
+            {
+                "surname": SURNAMES[i % len(SURNAMES)] + "-" + _suffix(i),
+                "given_name": "Іван",
+                "patronymic": "",
+                "role": "secretary" if i == 0 else "deputy",
+                "email": f"d{i}@bench.test",
+                "phone": f"+3805000{i:05d}",
+            }
+        )
+    return rows
+
+
+async def make_session(http: aiohttp.ClientSession, n: int, deputies: int) -> tuple[str, dict]:
+    r = await http.post(
+        "/api/v1/councils",
+        headers=ADMIN,
+        json={"name": f"Рада {n}", "convocation": 8, "total_composition": deputies},
+    )
+    council = (await r.json())["id"]
+    r = await http.put(f"/api/v1/councils/{council}/roster", headers=ADMIN, json=roster(deputies))
+    assert r.status == 200, await r.text()
+    starts = (datetime.now(UTC) + timedelta(hours=48)).isoformat()
+    r = await http.post(
+        f"/api/v1/councils/{council}/sessions",
+        headers=ADMIN,
+        json={
+            "title": "Навантажувальна сесія",
+            "number": 1,
+            "starts_at": starts,
+            "agenda": [{"title": "Бюджет", "category": "urgent_budget"}],
+        },
+    )
+    assert r.status == 201, await r.text()
+    sid = (await r.json())["id"]
+    r = await http.post(f"/api/v1/sessions/{sid}/announce", headers=ADMIN)
+    assert r.status == 200, await r.text()
+    view = await (await http.get(f"/api/v1/sessions/{sid}")).json()
+    return sid, view
+
+
+async def prepare(
+    http: aiohttp.ClientSession, pool: asyncpg.Pool, n: int, deputies: int
+) -> Session:
+    sid, view = await make_session(http, n, deputies)
+    chair = view["chair_participant_id"]
+    as_chair = {"X-Test-As": chair}
+    r = await http.post(f"/api/v1/sessions/{sid}/open", headers=as_chair, json={})
+    assert r.status == 201, await r.text()
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():  # what identity and the recorder append
+        await store.append_event(
+            conn,
+            uuid.UUID(sid),
+            ev.RECORDING_STARTED,
+            {"part": 1, "started_at": "x"},
+            actor="system",
+            at=now,
+        )
+        for p in view["participants"]:
+            pid = p["participant_id"]
+            await store.append_event(
+                conn,
+                uuid.UUID(sid),
+                ev.PRESENCE_JOINED,
+                {"participant_id": pid, "occupant_id": pid, "name": "x"},
+                actor="system",
+                at=now,
+            )
+            await store.append_event(
+                conn,
+                uuid.UUID(sid),
+                ev.PARTICIPANT_IDENTIFIED,
+                {"participant_id": pid, "confirmed_by": chair},
+                actor=f"participant:{chair}",
+                at=now,
+            )
+    r = await http.post(f"/api/v1/sessions/{sid}/items/0/open", headers=as_chair, json={})
+    assert r.status == 201, await r.text()
+    r = await http.post(f"/api/v1/sessions/{sid}/votes", headers=as_chair, json={})
+    assert r.status == 201, await r.text()
+    order = (await r.json())["state"]["current_vote"]["order"]
+    return Session(sid, chair, order)
+
+
+async def console(http: aiohttp.ClientSession, session: Session, ready: asyncio.Event) -> None:
+    client = Client()
+    session.clients.append(client)
+    async with http.ws_connect(f"/api/v1/sessions/{session.sid}/ws", max_msg_size=0) as ws:
+        ready.set()
+        async for msg in ws:
+            now = time.perf_counter()
+            match = SEQ.search(msg.data, 0, 40)  # '{"type": "snapshot", "seq": N, ...'
+            if match:
+                seq = int(match[1])
+                if seq > client.seen:
+                    client.seen = seq
+                    client.arrivals.append((seq, now))
+                    session.changed.set()
+
+
+async def roll_call(http: aiohttp.ClientSession, session: Session, latencies: list[float]) -> int:
+    answered = 0
+    for pid in session.order:
+        t0 = time.perf_counter()
+        r = await http.post(
+            f"/api/v1/sessions/{session.sid}/votes/0/ballots",
+            headers={"X-Test-As": pid},
+            json={"participant_id": pid, "answer": "for"},
+        )
+        if r.status != 201:
+            raise RuntimeError(await r.text())
+        seq = int(SEQ.search(await r.text())[1])  # type: ignore[index]
+        while any(c.seen < seq for c in session.clients):
+            session.changed.clear()
+            await session.changed.wait()
+        latencies.append(max(c.first_at_or_after(seq) or t0 for c in session.clients) - t0)
+        answered += 1
+    return answered
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
+    name = f"bench_conduct_{n}_{uuid.uuid4().hex[:6]}"
+    url = await database.ensure_database(base_uri, name)
+    conn = await asyncpg.connect(url)
+    await database.migrate(conn)
+    await conn.close()
+    folder = Path(tempfile.mkdtemp(prefix="radabench"))
+    profile = os.environ.get("BENCH_PROFILE")  # a path: write the server's cProfile there
+    server = Server(
+        url,
+        folder,
+        env={"RADA_DATABASE_POOL_MAX": "20"},
+        python_args=["-m", "cProfile", "-o", profile] if profile else [],
+    )
+    await server.start()
+    assert server.process is not None
+    proc = server.process
+    port = server.port
+    pool = await database.create_pool(url, database.DatabaseSettings(url=url, pool_max=8))
+    conn_limit = aiohttp.TCPConnector(limit=0)
+    try:
+        async with aiohttp.ClientSession(
+            f"http://127.0.0.1:{port}",
+            connector=conn_limit,
+            timeout=aiohttp.ClientTimeout(total=600),
+        ) as http:
+            gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+            async def one(i: int) -> Session:
+                async with gate:
+                    return await prepare(http, pool, i, deputies)
+
+            t_setup = time.perf_counter()
+            sessions = await asyncio.gather(*(one(i) for i in range(n)))
+            consoles: list[asyncio.Task[None]] = []
+            for s in sessions:
+                for _ in range(len(s.order)):
+                    ready = asyncio.Event()
+                    consoles.append(asyncio.create_task(console(http, s, ready)))
+                    await ready.wait()
+            for s in sessions:  # every console has its first snapshot
+                while any(c.seen == 0 for c in s.clients):
+                    s.changed.clear()
+                    await s.changed.wait()
+            setup_s = time.perf_counter() - t_setup
+            latencies: list[float] = []
+            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+            server_cpu0 = _cpu_of(proc.pid)
+            t0 = time.perf_counter()
+            answers = sum(await asyncio.gather(*(roll_call(http, s, latencies) for s in sessions)))
+            elapsed = time.perf_counter() - t0
+            cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+            server_cpu = _cpu_of(proc.pid) - server_cpu0
+            for task in consoles:
+                task.cancel()
+            await asyncio.gather(*consoles, return_exceptions=True)
+    finally:
+        await pool.close()
+        server.stop()
+    latencies.sort()
+    return {
+        "n": n,
+        "consoles": sum(len(s.order) for s in sessions),
+        "answers": answers,
+        "answers_per_s": answers / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "setup_s": setup_s,
+        "server_cpu_s": server_cpu,
+        "elapsed_s": elapsed,
+        "client_cpu_s": cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime,
+    }
+
+
+async def main(ns: list[int], deputies: int) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    given = os.environ.get("RADA_DATABASE_URL")
+    server = None
+    if given:
+        base = given
+    else:
+        server = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="radapg")) / "pg")
+        base = await asyncio.to_thread(server.start)
+    rows = []
+    try:
+        for n in ns:
+            needed = n * (deputies + 1) + 200
+            if needed > hard:
+                print(
+                    f"N={n}: needs about {needed} sockets in each process, the limit is "
+                    f"{hard} (RLIMIT_NOFILE): skipped",
+                    flush=True,
+                )
+                continue
+            row = await run(base, n, deputies)
+            rows.append(row)
+            print(f"N={n}: {row}", flush=True)
+    finally:
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+    if rows:
+        first = rows[0]
+        print(
+            f"\n{'N':>5} {'consoles':>9} {'answers':>8} {'answers/s':>10} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'p99 ratio':>9}"
+        )
+        for r in rows:
+            print(
+                f"{r['n']:>5} {r['consoles']:>9} {r['answers']:>8} {r['answers_per_s']:>10.1f} "
+                f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['p99_ms'] / first['p99_ms']:>9.2f}"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 100, 500])
+    parser.add_argument("--deputies", type=int, default=40)
+    args = parser.parse_args()
+    asyncio.run(main(args.sessions, args.deputies))

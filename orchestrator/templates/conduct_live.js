@@ -1,0 +1,117 @@
+"use strict";
+// The live state (contract: /api/v1/sessions/{id}/ws sends {"type":"snapshot","seq","state"}).
+const SID = document.body.dataset.session;
+const ME = document.body.dataset.me;
+const PHASE_UK = {convened: "скликано", announced: "оголошено", opened: "відкрито",
+  competent: "правомочна", item: "розгляд питання", voting: "поіменне голосування",
+  "break": "перерва", closed: "закрито", cancelled: "скасовано"};
+const ANSWER_UK = {"for": "за", against: "проти", abstain: "утримався", none: "не голосував"};
+const CAUSE_UK = {chair: "оголосив головуючий", recording_lost: "втрачено запис",
+  quorum_lost: "втрачено кворум", storage: "збій сховища"};
+const ROLE_UK = {chair: "головуючий", secretary: "секретар", deputy: "депутат", guest: "гість"};
+let live = null, lastSeq = -1, discussionTimer = null;
+
+function el(tag, attrs, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+  }
+  for (const kid of kids) node.append(kid instanceof Node ? kid : document.createTextNode(kid));
+  return node;
+}
+function nameOf(pid) {
+  const p = live && live.participants.find(x => x.participant_id === pid);
+  return p ? p.name : pid;
+}
+function fill(id, ...kids) { const n = document.getElementById(id); if (n) n.replaceChildren(...kids); }
+
+let csrf = null;
+async function post(url, body) {
+  // identity's sign-in: state changes carry the sign-in's CSRF token (GET /api/v1/me)
+  if (csrf === null) {
+    const me = await fetch("/api/v1/me", {credentials: "same-origin"});
+    csrf = me.ok ? (await me.json()).csrf_token : "";
+  }
+  return fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: JSON.stringify(body || {}),
+  });
+}
+
+async function act(path, body) {
+  fill("problem");
+  const r = await post(`/api/v1/sessions/${SID}${path}`, body);
+  if (!r.ok) {
+    let detail = r.statusText;
+    try { detail = (await r.json()).detail; } catch (e) { /* not JSON */ }
+    fill("problem", `Відмовлено: ${detail}`);
+    return null;
+  }
+  return r.json();
+}
+
+function renderCommon(s) {
+  const phase = document.getElementById("phase");
+  phase.textContent = PHASE_UK[s.phase] || s.phase;
+  phase.className = "phase " + s.phase;
+  const q = s.quorum;
+  fill("quorum", el("span", {class: q.holds ? "ok" : "warn"},
+    `Кворум: ${q.present_deputies} з ${q.total_composition} (потрібно ${q.required}) — ` +
+    (q.holds ? "є" : "НЕМАЄ")));
+  fill("break", s["break"] ? el("span", {class: "warn"},
+    `Перерва з ${s["break"].since}: ${CAUSE_UK[s["break"].cause] || s["break"].cause}. ` +
+    (s["break"].reason || "")) : "");
+  const rec = {idle: "не ведеться", receiving: "ведеться", lost: "ВТРАЧЕНО"}[s.recording.status];
+  fill("recording", el("span", {class: s.recording.status === "lost" ? "warn" : ""},
+    `Запис: ${rec}, частин: ${s.recording.parts}`));
+  fill("agenda", ...s.agenda.map(i => el("li", {class: i.index === s.current_item ? "called" : ""},
+    `${i.index + 1}. ${i.title} (${i.category_uk}) — ` +
+    ({pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто"}[i.status]))));
+  renderDiscussion(s);
+  renderVote(s);
+}
+
+function renderDiscussion(s) {
+  clearInterval(discussionTimer);
+  const d = s.discussion;
+  if (!d) { fill("discussion", ""); return; }
+  const end = Date.parse(d.started_at) + d.seconds * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    fill("discussion", el("span", {class: left ? "big" : "big warn"},
+      `${d.scope === "speaker" ? "Виступ" : "Обговорення"}: ${Math.floor(left / 60)}:` +
+      String(left % 60).padStart(2, "0")));
+  };
+  tick();
+  discussionTimer = setInterval(tick, 1000);
+}
+
+function renderVote(s) {
+  const v = s.current_vote;
+  if (!v) { fill("vote", "Голосування не відбувається."); return; }
+  const t = v.tally;
+  const rows = v.order.map((pid, i) => el("tr", {class: pid === v.called_participant_id ? "called" : ""},
+    el("td", {}, String(i + 1)), el("td", {}, nameOf(pid)),
+    el("td", {}, v.answers[pid] ? ANSWER_UK[v.answers[pid]] : (pid === v.called_participant_id ? "викликано" : ""))));
+  fill("vote",
+    el("p", {}, `Голосування ${v.amendment === null ? "за проєкт у цілому" : "за поправку " + (v.amendment + 1)}` +
+      ` (питання ${v.item + 1}); потрібно «за»: ${v.required}`),
+    el("p", {class: "big"}, v.called_participant_id ? `Викликано: ${nameOf(v.called_participant_id)}` : "Ніхто не викликаний"),
+    el("p", {}, `За: ${t["for"]}, проти: ${t.against}, утрималися: ${t.abstain}, ` +
+      `не голосували: ${t.not_voted}, відсутні: ${t.absent}`),
+    el("table", {}, el("tr", {}, el("th", {}, "№"), el("th", {}, "Депутат"), el("th", {}, "Відповідь")), ...rows));
+}
+
+function connect(render) {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${proto}://${location.host}/api/v1/sessions/${SID}/ws`);
+  ws.onopen = () => fill("link", "наживо");
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    if (msg.type !== "snapshot" || msg.seq <= lastSeq) return;  // two sends can cross
+    lastSeq = msg.seq; live = msg.state;
+    renderCommon(live); render(live);
+  };
+  ws.onclose = () => { fill("link", "перепідключення…"); setTimeout(() => connect(render), 1000); };
+}

@@ -1,0 +1,68 @@
+"""rada's app exactly as ``rada serve`` builds it, except that participants sign in with an
+``X-Test-As: <participant_id>`` header instead of identity's personal link (for the process
+tests and ``bench/conduct_load.py`` while they must not depend on e-mail delivery).
+
+Run: ``python -m tests.e2e.header_auth_server`` with the usual ``RADA_*`` variables.
+Never deploy this: anyone could act as anyone.
+"""
+
+from __future__ import annotations
+
+import sys
+from uuid import UUID
+
+from aiohttp import web
+
+from orchestrator.app import POOL, create_app
+from orchestrator.auth import AUTHENTICATOR, PUBLIC, Principal, Role, admin_only_authenticator
+from orchestrator.cli import ensure_admin_token
+from orchestrator.logconfig import configure_logging
+from orchestrator.settings import Settings
+
+HEADER = "X-Test-As"
+
+
+def build(settings: Settings) -> web.Application:
+    app = create_app(settings)
+    known: dict[str, Principal] = {}
+
+    async def authenticate(request: web.Request) -> Principal:
+        raw = request.headers.get(HEADER)
+        if not raw:
+            return await admin_only_authenticator(request)
+        found = known.get(raw)
+        if found is None:
+            try:
+                pid = UUID(raw)
+            except ValueError:
+                return PUBLIC
+            async with request.app[POOL].acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT session_id, role FROM participants WHERE participant_id = $1", pid
+                )
+            if row is None:
+                return PUBLIC
+            found = Principal("participant", row["session_id"], pid, Role(row["role"]))
+            known[raw] = found
+        return found
+
+    app[AUTHENTICATOR] = authenticate
+    return app
+
+
+def main() -> int:
+    settings, _ = ensure_admin_token(Settings.from_env())
+    configure_logging(settings.log, stream=sys.stderr)
+    print(f"serving on {settings.http.host}:{settings.http.port}", flush=True)
+    web.run_app(
+        build(settings),
+        host=settings.http.host,
+        port=settings.http.port,
+        print=None,
+        access_log=None,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

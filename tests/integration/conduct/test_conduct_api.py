@@ -1,0 +1,235 @@
+"""Conducting a session over HTTP against real PostgreSQL (R7, R9–R17)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from orchestrator import events as ev
+from orchestrator.auth import Principal
+from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
+
+
+@pytest.fixture
+async def world(
+    client: TestClient[Any, Any], pool: asyncpg.Pool, people: dict[str, Principal]
+) -> World:
+    w = await make_world(client, pool, people)
+    await w.act("/open", "Коваленко")
+    await w.journal(ev.RECORDING_STARTED, {"part": 1, "started_at": "2026-11-23T10:00:00Z"})
+    await w.join_and_identify(*VOTERS)
+    return w
+
+
+async def voting(world: World) -> str:
+    await world.act("/items/0/open", "Коваленко")
+    body = await world.act("/votes", "Коваленко", {"amendment": None})
+    vote_id: str = body["state"]["current_vote"]["vote_id"]
+    return vote_id
+
+
+async def answer(
+    world: World, vote_id: str, surname: str, value: str = "for", by: str | None = None
+) -> Any:
+    return await world.post(
+        f"/votes/{vote_id}/ballots",
+        by or surname,
+        {"participant_id": world.pids[surname], "answer": value},
+    )
+
+
+async def test_whole_session_over_http(world: World) -> None:
+    """Open, amendment first, roll call in Ukrainian order, count, close: all journaled."""
+    await world.act("/items/0/open", "Коваленко")
+    await world.act("/discussion", "Коваленко", {"scope": "item", "seconds": 300})
+    await world.act(
+        "/amendments",
+        "Єрмоленко",
+        {"text": "Збільшити на 10 тис. грн", "by_participant_id": world.pids["Ґудзь"]},
+    )
+    opened = await world.act("/votes", "Коваленко", {"amendment": 0})
+    vote = opened["state"]["current_vote"]
+    assert vote["vote_id"] == "0.a0"
+    assert vote["order"] == [world.pids[s] for s in ORDER]
+    for s in ORDER:
+        r = await answer(world, "0.a0", s, "against")
+        assert r.status == 201, await r.text()
+    await world.act("/votes/0.a0/close", "Коваленко")
+    await world.act("/votes", "Коваленко", {"amendment": None})
+    for i, s in enumerate(ORDER):
+        if s == "Їжакевич":
+            await world.act("/votes/0/skip", "Коваленко")
+            continue
+        by = "Єрмоленко" if i % 2 else None  # the secretary enters some spoken answers
+        r = await answer(world, "0", s, "for" if i < 5 else "abstain", by=by)
+        assert r.status == 201, await r.text()
+    closed = await world.act("/votes/0/close", "Коваленко")
+    result = closed["events"][-1]["payload"]
+    assert result == {
+        "vote_id": "0",
+        "for": 4,
+        "against": 0,
+        "abstain": 2,
+        "not_voted": 1,
+        "absent": 0,
+        "required": 5,
+        "adopted": False,
+    }  # (7 + mayor) // 2 + 1
+    await world.act("/items/0/close", "Коваленко")
+    await world.act("/close", "Коваленко")
+    types = await world.journal_types()
+    assert types.count(ev.BALLOT_RECORDED) == 13
+    assert types.count(ev.DEPUTY_CALLED) == 14
+    assert types[-1] == ev.SESSION_CLOSED
+    session = await (await world.client.get(f"/api/v1/sessions/{world.session_id}")).json()
+    assert session["status"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("case", "surname", "by", "status", "code"),
+    [
+        ("out of turn", "Д'яченко", None, 409, "not_your_turn"),
+        ("for someone else", "Ґудзь", "Д'яченко", 403, "not_your_ballot"),
+        ("the public", "Ґудзь", "nobody", 401, "unauthorized"),
+    ],
+)
+async def test_bad_ballots_leave_journal_unchanged(
+    world: World, case: str, surname: str, by: str | None, status: int, code: str
+) -> None:
+    """Refused answers are problem+json and append nothing."""
+    vote_id = await voting(world)
+    before = (await world.live())["seq"]
+    if by == "nobody":
+        r = await world.client.post(
+            f"/api/v1/sessions/{world.session_id}/votes/{vote_id}/ballots",
+            json={"participant_id": world.pids[surname], "answer": "for"},
+        )
+    else:
+        r = await answer(world, vote_id, surname, by=by)
+    assert r.status == status, case
+    assert r.content_type == "application/problem+json"
+    assert (await r.json())["code"] == code
+    assert (await world.live())["seq"] == before
+
+
+async def test_answer_twice_after_close_and_unidentified(world: World) -> None:
+    """Twice, from an unidentified deputy, after the vote closed: all refused."""
+    vote_id = await voting(world)
+    assert (await answer(world, vote_id, "Ґудзь")).status == 201
+    r = await answer(world, vote_id, "Ґудзь")
+    assert (r.status, (await r.json())["code"]) == (409, "already_answered")
+    await world.journal(
+        ev.PRESENCE_LEFT, {"participant_id": world.pids["Д'яченко"], "occupant_id": "occ-Д'яченко"}
+    )
+    await world.journal(
+        ev.PRESENCE_JOINED,
+        {"participant_id": world.pids["Д'яченко"], "occupant_id": "occ-2", "name": "x"},
+    )
+    r = await answer(world, vote_id, "Д'яченко")
+    assert (r.status, (await r.json())["code"]) == (409, "not_identified")
+    await world.act(f"/votes/{vote_id}/skip", "Коваленко")
+    for s in ORDER[2:]:
+        assert (await answer(world, vote_id, s)).status == 201
+    await world.act(f"/votes/{vote_id}/close", "Коваленко")
+    r = await answer(world, vote_id, "Д'яченко")
+    assert (r.status, (await r.json())["code"]) == (409, "vote_closed")
+
+
+async def test_ten_clients_same_turn_exactly_one_recorded(world: World) -> None:
+    """Ten simultaneous answers for the called deputy: one 201, nine refusals, one ballot."""
+    vote_id = await voting(world)
+    answers = ["for", "against", "abstain"] * 4
+    results = await asyncio.gather(
+        *[
+            answer(world, vote_id, "Ґудзь", answers[i], by="Єрмоленко" if i % 2 else None)
+            for i in range(10)
+        ]
+    )
+    statuses = sorted(r.status for r in results)
+    assert statuses == [201] + [409] * 9
+    types = await world.journal_types()
+    assert types.count(ev.BALLOT_RECORDED) == 1
+    live = (await world.live())["state"]
+    assert live["current_vote"]["called_participant_id"] == world.pids["Д'яченко"]
+
+
+async def test_recording_lost_declares_break_and_resume(world: World) -> None:
+    """The recorder's recording_lost puts the session in a technical break at once (R9, R10);
+    the roll call resumes from the first voter not answered; answers given stand."""
+    vote_id = await voting(world)
+    assert (await answer(world, vote_id, "Ґудзь")).status == 201
+    await world.journal(
+        ev.RECORDING_LOST, {"part": 1, "cause": "stall", "last_media_at": "2026-11-23T10:05:00Z"}
+    )
+    body = await world.live_until(lambda s: s["phase"] == "break")
+    assert body["state"]["break"]["cause"] == "recording_lost"
+    r = await answer(world, vote_id, "Д'яченко")
+    assert (r.status, (await r.json())["code"]) == (409, "break_in_progress")
+    r = await world.post("/breaks/end", "Коваленко")
+    assert (r.status, (await r.json())["code"]) == (409, "recording_not_receiving")
+    await world.journal(ev.RECORDING_RESUMED, {"part": 2, "started_at": "2026-11-23T10:07:00Z"})
+    resumed = await world.act("/breaks/end", "Коваленко")
+    vote = resumed["state"]["current_vote"]
+    assert vote["called_participant_id"] == world.pids["Д'яченко"]
+    assert vote["answers"] == {world.pids["Ґудзь"]: "for"}
+    types = await world.journal_types()
+    assert types.count(ev.BREAK_DECLARED) == 1
+
+
+async def test_quorum_loss_during_vote_breaks(world: World) -> None:
+    """Presence dropping below quorum during a vote declares a break (R7)."""
+    vote_id = await voting(world)
+    for s in ["Іваненко", "Їжакевич", "Д'яченко"]:  # 6 deputies → 3: quorum is 4
+        await world.journal(
+            ev.PRESENCE_LEFT, {"participant_id": world.pids[s], "occupant_id": f"occ-{s}"}
+        )
+    body = await world.live_until(lambda s: s["phase"] == "break")
+    assert body["state"]["break"]["cause"] == "quorum_lost"
+    assert body["state"]["quorum"]["holds"] is False
+    r = await answer(world, vote_id, "Ґудзь")
+    assert r.status == 409
+
+
+async def test_websocket_sees_every_commit(world: World) -> None:
+    """The WebSocket sends the snapshot on connect and after each append."""
+    vote_id = await voting(world)
+    async with world.client.ws_connect(f"/api/v1/sessions/{world.session_id}/ws") as ws:
+        first = await ws.receive_json()
+        assert first["type"] == "snapshot"
+        assert first["state"]["current_vote"]["vote_id"] == vote_id
+        r = await answer(world, vote_id, "Ґудзь")
+        assert r.status == 201
+        seq = (await r.json())["seq"]
+        while True:
+            msg = await ws.receive_json()
+            if msg["seq"] >= seq:
+                break
+        assert msg["state"]["current_vote"]["answers"] == {world.pids["Ґудзь"]: "for"}
+
+
+async def test_conflict_names_phase(world: World) -> None:
+    """A wrong-state act is a 409 whose detail names the current phase."""
+    r = await world.post("/votes", "Коваленко", {"amendment": None})
+    problem = await r.json()
+    assert r.status == 409
+    assert "'opened'" in problem["detail"]
+    assert problem["phase"] == "opened"
+
+
+async def test_consoles_render_in_ukrainian(world: World) -> None:
+    """The chair's and secretary's consoles need their role; the public view is open."""
+    base = f"/sessions/{world.session_id}"
+    r = await world.client.get(base + "/chair", headers=world.as_("Коваленко"))
+    assert r.status == 200
+    assert "Пульт головуючого" in await r.text()
+    r = await world.client.get(base + "/chair", headers=world.as_("Ґудзь"))
+    assert r.status == 403
+    r = await world.client.get(base + "/secretary", headers=world.as_("Єрмоленко"))
+    assert "Пульт секретаря" in await r.text()
+    r = await world.client.get(base + "/watch")
+    assert r.status == 200
+    assert "Пряма трансляція" in await r.text()
