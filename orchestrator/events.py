@@ -108,13 +108,15 @@ RECORDING_STARTED: Final = "recording_started"
 """{part, started_at}"""
 
 RECORDING_LOST: Final = "recording_lost"
-"""{part, cause: stall|storage|process, last_media_at}"""
+"""{part, cause: stall|storage|process, last_media_at}  (part: the last part, 0 if none yet; a
+recorder that cannot start at all, e.g. too little free disk, journals part 0)"""
 
 RECORDING_RESUMED: Final = "recording_resumed"
 """{part, started_at}"""
 
 PART_CLOSED: Final = "part_closed"
-"""{part, file, started_at, duration_ms, size, sha256}"""
+"""{part, file, started_at, duration_ms, size, sha256, recovered: bool}  (recovered: closed by a
+later recorder after the recording process died; the file was cut to its last complete fragment)"""
 
 JIBRI_STATUS: Final = "jibri_status"
 """{status: ON|OFF, failure_reason|null, jibri}"""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,11 @@ from recording.rtmp import Command, Media, PublisherReader, RtmpProtocolError, j
 
 READ_SIZE = 256 * 1024
 UPSTREAM_HOST = "127.0.0.1"
+# Once a publisher is accepted, the kernel wakes the relay only when about this much of the
+# stream is waiting (SO_RCVLOWAT, re-tuned every second from the measured rate): a few large
+# reads and writes instead of one per RTMP message, far from the stall threshold.
+BATCH_SECONDS = 0.05
+BATCH_MAX = 32 * 1024
 
 
 @dataclass(slots=True)
@@ -72,6 +78,7 @@ class RtmpGate:
         self._log = log or structlog.get_logger(__name__)
         self._server: asyncio.Server | None = None
         self._active: asyncio.Task[None] | None = None
+        self._writers: list[asyncio.StreamWriter] = []
         self.port: int | None = None
         self.publisher: PublisherStats | None = None
 
@@ -102,9 +109,16 @@ class RtmpGate:
             self._server = None
 
     async def drop(self) -> None:
-        """Close the current publisher's connection (a stalled or finished stream)."""
+        """Close the current publisher's connection (a stalled or finished stream): both sockets
+        close, the relay ends, and ffmpeg reads the end of its input."""
         task = self._active
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        for writer in self._writers:
+            writer.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 2.0)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -119,8 +133,10 @@ class RtmpGate:
         stats = PublisherStats(peer=peer, connected_at=self._clock())
         self.publisher = stats
         upstream_writer: asyncio.StreamWriter | None = None
+        self._writers = [writer]
         try:
             up_reader, upstream_writer = await self._connect_upstream()
+            self._writers.append(upstream_writer)
             inspect = _Inspector(app=self._app, key=self._key, stats=stats, clock=self._clock)
             await _relay(reader, writer, up_reader, upstream_writer, inspect)
         except _Refused as refusal:
@@ -132,6 +148,7 @@ class RtmpGate:
                 if w is not None:
                     w.close()
             self._active = None
+            self._writers = []
             if stats.frames:
                 self._log.info(
                     "rtmp_publisher_gone", frames=stats.frames, media_bytes=stats.media_bytes
@@ -164,6 +181,10 @@ class _Inspector:
         self._reader = PublisherReader()
         self._seen_app: str | None = None
 
+    @property
+    def accepted(self) -> bool:
+        return self._stats.verified
+
     def __call__(self, data: bytes) -> None:
         messages = self._reader.feed(data)
         stats = self._stats
@@ -187,21 +208,48 @@ class _Inspector:
                     stats.frames += 1
 
 
+class _Batching:
+    """Adapts the client socket's receive low-water mark to the stream's rate."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._socket = writer.get_extra_info("socket")
+        self._loop = asyncio.get_running_loop()
+        self._since = self._loop.time()
+        self._bytes = 0
+        self._lowat = 1
+
+    def count(self, size: int) -> None:
+        self._bytes += size
+        now = self._loop.time()
+        if now - self._since < 1.0:
+            return
+        rate = self._bytes / (now - self._since)
+        target = max(1, min(BATCH_MAX, int(rate * BATCH_SECONDS)))
+        if target != self._lowat and self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, target)
+                self._lowat = target
+        self._since, self._bytes = now, 0
+
+
 async def _relay(
     client_reader: asyncio.StreamReader,
     client_writer: asyncio.StreamWriter,
     up_reader: asyncio.StreamReader,
     up_writer: asyncio.StreamWriter,
-    inspect: Callable[[bytes], None],
+    inspect: _Inspector,
 ) -> None:
     """Copy bytes both ways until either side ends; ``inspect`` sees (and may refuse) each
     client buffer before it is forwarded."""
 
     async def client_to_upstream() -> None:
+        batching = _Batching(client_writer)
         while data := await client_reader.read(READ_SIZE):
             inspect(data)
             up_writer.write(data)
             await up_writer.drain()
+            if inspect.accepted:
+                batching.count(len(data))
         # The publisher is gone: let ffmpeg read everything already relayed, then end.
         with contextlib.suppress(OSError):
             up_writer.write_eof()

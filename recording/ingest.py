@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from pathlib import Path
 import ffmpeg  # ffmpeg-python: argument building only
 import structlog
 
+from recording.binary import ffmpeg_path
+
 STATS_PERIOD = 0.25
 STORAGE_ERRORS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
 
@@ -33,13 +34,8 @@ log = structlog.get_logger(__name__)
 
 
 def ffmpeg_executable() -> str:
-    """ffmpeg from PATH, else the static binary of imageio-ffmpeg."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+    """The ffmpeg rada runs (``RADA_FFMPEG``, PATH, or imageio-ffmpeg's binary)."""
+    return ffmpeg_path()
 
 
 def _compile(stream: object, exe: str) -> list[str]:

@@ -79,6 +79,7 @@ class RecorderStatus:
     parts: int
     bitrate_kbps: int | None
     publisher_frames: int
+    part_media_ms: int  # media recorded so far in the current part
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,10 @@ class Recorder:
         sink: RecorderSink,
         clock: Callable[[], datetime] = _utc_now,
         ffmpeg: str | None = None,
+        lost_since: datetime | None = None,
     ) -> None:
+        """``lost_since``: the journal already holds a ``recording_lost`` that no part has
+        resumed (a recorder taking over from another process)."""
         self.session_id = session_id
         self.key = key
         self.settings = settings
@@ -148,7 +152,7 @@ class Recorder:
         self._media_seen = False
         self._last_media = 0.0  # loop time
         self._last_media_wall: datetime | None = None
-        self._lost_since: datetime | None = None
+        self._lost_since = lost_since
         self._last_end: str | None = None
         self._rate: list[tuple[float, int]] = []
         self._outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -271,6 +275,7 @@ class Recorder:
             parts=len(self.records),
             bitrate_kbps=bitrate,
             publisher_frames=publisher.frames if publisher else 0,
+            part_media_ms=run.out_time_us // 1000 if run is not None else 0,
         )
 
     # --- events ------------------------------------------------------------------------------
@@ -349,7 +354,7 @@ class Recorder:
             self.records[number] = closed
             recovered.append(closed)
             self._emit(ev.PART_CLOSED, closed.closed_payload())
-        if recovered:
+        if recovered and self._lost_since is None:
             last = recovered[-1]
             self._last_media_wall = last.started_at + timedelta(milliseconds=last.duration_ms)
             self._media_seen = True

@@ -97,35 +97,49 @@ class PublisherReader:
             self._handshake_left -= skip
             if self._handshake_left:
                 return out
+        offset = 0  # consume by offset and compact once: no copy of the buffer per chunk
         while True:
-            consumed, message = self._next_chunk()
-            if consumed == 0:
+            end, message = self._next_chunk(offset)
+            if end == offset:
                 break
-            del self._buffer[:consumed]
+            offset = end
             if message is not None:
                 out.append(message)
+        del self._buffer[:offset]
         return out
 
-    def _next_chunk(self) -> tuple[int, Command | Media | None]:
+    def _next_chunk(self, start: int) -> tuple[int, Command | Media | None]:
+        """Read the chunk at ``start``; return where it ends (``start`` if incomplete)."""
         buf = self._buffer
-        if not buf:
-            return 0, None
-        fmt = buf[0] >> 6
-        csid = buf[0] & 0x3F
-        pos = 1
+        size = len(buf)
+        if size <= start:
+            return start, None
+        first = buf[start]
+        fmt = first >> 6
+        csid = first & 0x3F
+        if fmt == 3 and csid > 1:  # fast path: the next slice of a media message in progress
+            known = self._streams.get(csid)
+            if known is not None and _skippable(known):
+                body = min(self._chunk_size, known.remaining)
+                if size < start + 1 + body:
+                    return start, None
+                known.remaining -= body
+                done = self._complete(known) if known.remaining == 0 else None
+                return start + 1 + body, done
+        pos = start + 1
         if csid == 0:
-            if len(buf) < 2:
-                return 0, None
-            csid = buf[1] + 64
-            pos = 2
+            if size < start + 2:
+                return start, None
+            csid = buf[start + 1] + 64
+            pos = start + 2
         elif csid == 1:
-            if len(buf) < 3:
-                return 0, None
-            csid = buf[1] + buf[2] * 256 + 64
-            pos = 3
+            if size < start + 3:
+                return start, None
+            csid = buf[start + 1] + buf[start + 2] * 256 + 64
+            pos = start + 3
         header_size = (11, 7, 3, 0)[fmt]
-        if len(buf) < pos + header_size:
-            return 0, None
+        if size < pos + header_size:
+            return start, None
         stream = self._streams.get(csid)
         if stream is None:
             if fmt != 0:
@@ -145,8 +159,8 @@ class PublisherReader:
         pos += header_size + (4 if extended else 0)
         starting = stream.remaining == 0
         body = min(self._chunk_size, length if starting else stream.remaining)
-        if len(buf) < pos + body:
-            return 0, None
+        if size < pos + body:
+            return start, None
         # The whole chunk is here: commit the header to the chunk stream's state.
         self._streams[csid] = stream
         stream.timestamp_field, stream.extended = timestamp_field, extended
@@ -158,11 +172,10 @@ class PublisherReader:
                 raise RtmpProtocolError(f"command message of {length} bytes")
             stream.payload = bytearray()
             stream.head = b""
-        data = bytes(buf[pos : pos + body])
         if stream.keep:
-            stream.payload += data
+            stream.payload += buf[pos : pos + body]
         elif len(stream.head) < 2:
-            stream.head = (stream.head + data)[:2]
+            stream.head = (stream.head + buf[pos : pos + min(body, 2)])[:2]
         stream.remaining -= body
         message = self._complete(stream) if stream.remaining == 0 else None
         return pos + body, message
@@ -185,6 +198,13 @@ class PublisherReader:
         if stream.type_id == MSG_VIDEO:
             return _video(stream.head, stream.length)
         return None
+
+
+def _skippable(stream: _ChunkStream) -> bool:
+    """A media message in progress whose first bytes are known: its next chunk is skipped."""
+    return (
+        bool(stream.remaining) and not stream.keep and not stream.extended and len(stream.head) >= 2
+    )
 
 
 def _video(head: bytes, size: int) -> Media:

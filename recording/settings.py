@@ -1,6 +1,7 @@
 """Recording settings, read once from ``RADA_RECORDING_*`` environment variables.
 
 =====================================  ==========================================================
+``RADA_RECORDING_ENABLED``             ``0`` turns the recorder supervisor off (default ``1``)
 ``RADA_RECORDING_PORTS``               RTMP ingest ports, ``19350-19359`` or ``19350,19352``
 ``RADA_RECORDING_HOST``                address the ingest binds (default ``0.0.0.0``)
 ``RADA_RECORDING_PUBLIC_HOST``         host Jibri uses to reach the ingest (``127.0.0.1``)
@@ -8,6 +9,8 @@
 ``RADA_RECORDING_BITRATE_KBPS``        bitrate assumed for the free-disk check (default 4000)
 ``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
 ``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order
+``RADA_RECORDING_JIBRI_RETRY_SECONDS`` restart Jibri when nothing is received this long (30)
+``RADA_RECORDING_SIMULATED_CALL``      ``1``: no Jibri, push a test source instead (demo)
 ``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
 ``RADA_RECORDING_JIBRI_USERNAME``      ``callLoginParams.username``
 ``RADA_RECORDING_JIBRI_PASSWORD``      ``callLoginParams.password`` (secret)
@@ -21,13 +24,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from orchestrator.errors import Invalid
+from orchestrator.settings import SettingsError
 
 PREFIX = "RADA_RECORDING_"
 
 
 @dataclass(frozen=True, slots=True)
 class RecordingSettings:
+    enabled: bool = True
     ports: tuple[int, ...] = tuple(range(19350, 19360))
     host: str = "0.0.0.0"  # noqa: S104 - Jibri runs on another host in production
     public_host: str = "127.0.0.1"
@@ -35,19 +39,21 @@ class RecordingSettings:
     bitrate_kbps: int = 4000
     segment_seconds: float = 2.0
     jibri_urls: tuple[str, ...] = ()
+    jibri_retry_seconds: float = 30.0
+    simulated_call: bool = False
     jibri_xmpp_domain: str = "recorder.meet.jitsi"
     jibri_username: str = "recorder"
     jibri_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not self.ports or any(not 0 < p < 65536 for p in self.ports):
-            raise Invalid("recording ports must be 1..65535", field=PREFIX + "PORTS")
+            raise SettingsError(f"{PREFIX}PORTS must be ports 1..65535")
         if self.stall_seconds <= 0:
-            raise Invalid("stall seconds must be positive", field=PREFIX + "STALL_SECONDS")
+            raise SettingsError(f"{PREFIX}STALL_SECONDS must be positive")
         if self.bitrate_kbps <= 0:
-            raise Invalid("bitrate must be positive", field=PREFIX + "BITRATE_KBPS")
+            raise SettingsError(f"{PREFIX}BITRATE_KBPS must be positive")
         if not 0.5 <= self.segment_seconds <= 10:
-            raise Invalid("segment seconds must be 0.5..10", field=PREFIX + "SEGMENT_SECONDS")
+            raise SettingsError(f"{PREFIX}SEGMENT_SECONDS must be 0.5..10")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RecordingSettings:
@@ -58,6 +64,11 @@ class RecordingSettings:
             value = environ.get(PREFIX + name)
             return value.strip() if value is not None and value.strip() else None
 
+        for name, attr in (("ENABLED", "enabled"), ("SIMULATED_CALL", "simulated_call")):
+            if (flag := get(name)) is not None:
+                if flag.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                    raise SettingsError(f"{PREFIX}{name} must be 0 or 1, got {flag!r}")
+                values[attr] = flag.lower() in ("1", "true", "yes")
         if (ports := get("PORTS")) is not None:
             values["ports"] = parse_ports(ports)
         for name, attr in (("HOST", "host"), ("PUBLIC_HOST", "public_host")):
@@ -67,12 +78,13 @@ class RecordingSettings:
             ("STALL_SECONDS", "stall_seconds", float),
             ("BITRATE_KBPS", "bitrate_kbps", int),
             ("SEGMENT_SECONDS", "segment_seconds", float),
+            ("JIBRI_RETRY_SECONDS", "jibri_retry_seconds", float),
         ):
             if (text := get(name)) is not None:
                 try:
                     values[attr] = kind(text)
                 except ValueError:
-                    raise Invalid(f"{PREFIX}{name} is not a number", field=PREFIX + name) from None
+                    raise SettingsError(f"{PREFIX}{name} is not a number") from None
         if (urls := get("JIBRI_URLS")) is not None:
             values["jibri_urls"] = tuple(
                 u.strip().rstrip("/") for u in urls.split(",") if u.strip()
@@ -105,5 +117,5 @@ def parse_ports(text: str) -> tuple[int, ...]:
             elif piece:
                 ports.append(int(piece))
     except ValueError:
-        raise Invalid(f"bad port list {text!r}", field=PREFIX + "PORTS") from None
+        raise SettingsError(f"{PREFIX}PORTS: bad port list {text!r}") from None
     return tuple(dict.fromkeys(ports))

@@ -10,11 +10,15 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
+from orchestrator import events as ev
+from orchestrator import store as journal_store
 from recording.ingest import ffmpeg_executable, file_publisher_args
 from recording.recorder import Recorder
 from recording.settings import RecordingSettings
@@ -130,6 +134,17 @@ class RecordingSink:
 MakeRecorder = Callable[..., Awaitable[tuple[Recorder, RecordingSink]]]
 
 
+async def until(check: Callable[[], Awaitable[bool] | bool], limit: float = 20.0) -> None:
+    """Wait until ``check()`` holds, looking every 50 ms (for state in PostgreSQL or another
+    object that offers no event to wait on)."""
+    async with asyncio.timeout(limit):
+        while True:
+            result = check()
+            if await result if not isinstance(result, bool) else result:
+                return
+            await asyncio.sleep(0.05)
+
+
 @pytest.fixture
 async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
     """Start recorders on a test folder (stall 2 s, 1 s fragments); stopped at teardown."""
@@ -222,3 +237,55 @@ async def publish(ffmpeg_exe: str, numbered_source: Path) -> AsyncIterator[Publi
     for publisher in running:
         if publisher.process.returncode is None:
             await publisher.kill()
+
+
+# --- sessions in PostgreSQL (for the supervisor and the API) -------------------------------
+
+
+async def open_session(pool: asyncpg.Pool) -> uuid.UUID:
+    """A convened session put in the opened state (as conduct's session_opened does)."""
+    council = journal_store.Council(uuid.uuid4(), "Коростишівська міська рада", 8, 26)
+    session_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await journal_store.insert_council(conn, council)
+        await journal_store.insert_session(
+            conn,
+            journal_store.SessionRow(
+                session_id, council.id, "Позачергова сесія", 1, now, now + timedelta(hours=1),
+                f"rada-{session_id.hex[:8]}", "convened", None,
+            ),
+        )  # fmt: skip
+        for type_, payload in (
+            (ev.SESSION_CONVENED, {"agenda": [{"title": "Про бюджет"}], "participants": []}),
+            (ev.SESSION_OPENED, {"by": "chair"}),
+            (ev.ITEM_OPENED, {"item": 0}),
+        ):
+            await journal_store.append_event(
+                conn, session_id, type_, payload, actor="chair", at=datetime.now(UTC)
+            )
+        await journal_store.set_session_status(conn, session_id, "opened")
+    return session_id
+
+
+async def close_session(pool: asyncpg.Pool, session_id: uuid.UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await journal_store.append_event(
+            conn, session_id, ev.SESSION_CLOSED, {"by": "chair"}, actor="chair",
+            at=datetime.now(UTC),
+        )  # fmt: skip
+        await journal_store.set_session_status(conn, session_id, "closed")
+
+
+async def journal_types(pool: asyncpg.Pool, session_id: uuid.UUID) -> list[str]:
+    async with pool.acquire() as conn:
+        return [e.type for e in await journal_store.load_events(conn, session_id)]
+
+
+async def wait_journal(
+    pool: asyncpg.Pool, session_id: uuid.UUID, type_: str, count: int = 1
+) -> None:
+    async def appended() -> bool:
+        return (await journal_types(pool, session_id)).count(type_) >= count
+
+    await until(appended)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.errors import Invalid
+from orchestrator.settings import SettingsError
 from recording.manifest import build
 from recording.parts import Box, PartRecord, next_part_number, playable_length, walk_boxes
 from recording.settings import RecordingSettings, parse_ports
@@ -118,7 +118,7 @@ def test_settings_from_environment() -> None:
 )
 def test_bad_settings_are_refused(environ: dict[str, str]) -> None:
     """Invalid values stop start-up with the variable named."""
-    with pytest.raises(Invalid):
+    with pytest.raises(SettingsError):
         RecordingSettings.from_env(environ)
 
 

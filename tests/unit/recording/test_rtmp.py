@@ -144,3 +144,18 @@ def test_judge(commands: list[Command], allowed: bool | None, reason: str) -> No
     """Only connect to app "live" followed by publish of the session's key is allowed."""
     verdict = judge(commands, app="live", key="k3y", previous_app=None)
     assert (verdict.allowed, verdict.reason) == (allowed, reason)
+
+
+def test_interleaved_continuation_chunks() -> None:
+    """A long video message in 128-byte chunks with an audio message between its chunks (RTMP
+    interleaves chunk streams) gives both messages, whole."""
+    video = message(6, 9, b"\x27\x01" + bytes(1000))
+    first_chunk_end = 12 + 128
+    audio = message(7, 8, b"\xaf\x01" + bytes(60))
+    data = HANDSHAKE + message(3, 20, CONNECT) + video[:first_chunk_end] + audio
+    data += video[first_chunk_end:]
+    out = PublisherReader().feed(data)
+    assert [(m.kind, m.size) for m in out if isinstance(m, Media)] == [
+        ("audio", 62),
+        ("video", 1002),
+    ]

@@ -1,0 +1,219 @@
+"""Recorder cost and archive latency, against a bare ``ffmpeg -c copy`` of the same stream.
+
+    python bench/recording_cpu.py [--minutes 1] [--long-minutes 60] [--size 1280x720]
+
+1. CPU seconds per recorded minute, in real time (``-re``): the whole recorder (its ffmpeg,
+   plus this Python process: the RTMP gate relaying and parsing every chunk, the incremental
+   SHA-256, the watchdog, the live playlist) next to a bare ``ffmpeg -listen 1 -i rtmp://…
+   -c copy`` to a fragmented MP4 receiving the same push. Prints both and the ratio.
+2. Close-to-``archive_ready`` time of that live 1-minute recording (closed while media flows).
+3. The same for a ``--long-minutes`` recording pushed faster than real time (no ``-re``; the
+   clip is looped with ``-stream_loop``, stream copy), closed while media still flows.
+
+The pushed stream is a 10 s clip encoded once (testsrc + sine, libx264 veryfast ~2.5 Mbit/s +
+AAC, 2 s GOP: what Jibri sends), looped. ffmpeg CPU is read from /proc/<pid>/stat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recording.ingest import baseline_copy_args, ffmpeg_executable
+from recording.recorder import Recorder
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+
+TICKS = os.sysconf("SC_CLK_TCK")
+CLIP_SECONDS = 10
+PORT = 19590
+
+
+def proc_cpu(pid: int | None) -> float | None:
+    """utime + stime of a live process, in seconds."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class CpuSampler:
+    """Keeps the last CPU reading of whatever pid ``current()`` names (sampled every 0.1 s)."""
+
+    def __init__(self, current: Any) -> None:
+        self.current = current
+        self.seen: dict[int, float] = {}
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            pid = self.current()
+            cpu = proc_cpu(pid)
+            if pid is not None and cpu is not None:
+                self.seen[pid] = cpu
+            await asyncio.sleep(0.1)
+
+    async def total(self) -> float:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        return sum(self.seen.values())
+
+
+class NullSink:
+    async def recording_event(
+        self, session_id: uuid.UUID, type: str, payload: dict[str, Any]
+    ) -> None:
+        if type in ("part_closed", "archive_ready", "recording_lost"):
+            print(f"    {type}: {payload}", flush=True)
+
+
+async def run(*args: str, quiet: bool = True) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL if quiet else None,
+    )
+
+
+async def make_clip(exe: str, folder: Path, size: str) -> Path:
+    clip = folder / "clip.flv"
+    process = await run(
+        exe, "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:d={CLIP_SECONDS}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={CLIP_SECONDS}",
+        "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2500k", "-maxrate", "2500k",
+        "-bufsize", "5000k", "-g", "50", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-f", "flv", str(clip),
+        quiet=False,
+    )  # fmt: skip
+    assert await process.wait() == 0
+    return clip
+
+
+def push_args(exe: str, clip: Path, url: str, seconds: float, realtime: bool) -> list[str]:
+    loops = int(seconds // CLIP_SECONDS) + 1
+    pace = ["-re"] if realtime else []
+    return [
+        exe, "-v", "error", *pace, "-stream_loop", str(loops), "-i", str(clip),
+        "-t", f"{seconds:g}", "-c", "copy", "-f", "flv", url,
+    ]  # fmt: skip
+
+
+async def baseline(exe: str, clip: Path, folder: Path, seconds: float) -> tuple[float, float]:
+    """CPU seconds of a bare ffmpeg -c copy receiving ``seconds`` of the stream, and of this
+    process meanwhile (the bench's own sampling: subtracted from the recorder's Python CPU)."""
+    python_before = time.process_time()
+    port = PORT + 1
+    receiver = await run(
+        *baseline_copy_args(exe, listen_port=port, output=str(folder / "bare.mp4"))
+    )
+    sampler = CpuSampler(lambda: receiver.pid)
+    await asyncio.sleep(0.5)
+    pusher = await run(*push_args(exe, clip, f"rtmp://127.0.0.1:{port}/live/bench", seconds, True))
+    await pusher.wait()
+    cpu = await sampler.total()
+    await receiver.wait()
+    return cpu, time.process_time() - python_before
+
+
+async def recorder_run(
+    exe: str, clip: Path, folder: Path, seconds: float, *, realtime: bool, close_at_ms: int
+) -> tuple[float, float, float, Recorder]:
+    """Push ``seconds`` of the stream; close once the recorder holds ``close_at_ms`` of media
+    (the push goes on: a close under load). Returns (ffmpeg CPU, Python CPU, close seconds,
+    recorder)."""
+    settings = RecordingSettings(ports=(PORT,), host="127.0.0.1", stall_seconds=5)
+    recorder = Recorder(
+        session_id=uuid.uuid4(),
+        key="bench-key-0123456789",
+        settings=settings,
+        storage=LocalStorage(folder),
+        sink=NullSink(),
+        ffmpeg=exe,
+    )
+    await recorder.start()
+    sampler = CpuSampler(lambda: recorder.ingest_pid)
+    python_before = time.process_time()
+    pusher = await run(*push_args(exe, clip, recorder.ingest_url(), seconds, realtime))
+    started = time.monotonic()
+    while recorder.status().part_media_ms < close_at_ms:
+        if pusher.returncode is not None:
+            print("    (the push ended before the close: not a close under load)")
+            break
+        await asyncio.sleep(0.5)
+    pushed = time.monotonic() - started
+    closing = time.perf_counter()
+    await recorder.close([])
+    close_seconds = time.perf_counter() - closing
+    python_cpu = time.process_time() - python_before
+    ffmpeg_cpu = await sampler.total()
+    if pusher.returncode is None:
+        pusher.kill()
+    await pusher.wait()
+    print(f"    pushed for {pushed:.1f} s wall")
+    return ffmpeg_cpu, python_cpu, close_seconds, recorder
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument("--long-minutes", type=float, default=60.0)
+    parser.add_argument("--size", default="1280x720")
+    options = parser.parse_args()
+    exe = ffmpeg_executable()
+    with tempfile.TemporaryDirectory(prefix="radabench") as tmp:
+        folder = Path(tmp)
+        clip = await make_clip(exe, folder, options.size)
+        seconds = options.minutes * 60
+
+        print(f"1. {options.minutes:g} min in real time, {options.size}")
+        bare, bench_python = await baseline(exe, clip, folder, seconds)
+        ffmpeg_cpu, python_cpu, close_1, recorder = await recorder_run(
+            exe,
+            clip,
+            folder / "short",
+            seconds + 20,
+            realtime=True,
+            close_at_ms=int(seconds * 1000),
+        )
+        minutes = sum(p.duration_ms for p in recorder.records.values()) / 60000
+        python_cpu = max(0.0, python_cpu - bench_python * minutes / options.minutes)
+        whole = ffmpeg_cpu + python_cpu
+        print(f"   bare ffmpeg -c copy : {bare / options.minutes:.3f} CPU s per minute")
+        print(
+            f"   recorder            : {whole / minutes:.3f} CPU s per minute "
+            f"(ffmpeg {ffmpeg_cpu / minutes:.3f} + rada {python_cpu / minutes:.3f})"
+        )
+        print(f"   ratio recorder/bare : {whole / minutes / (bare / options.minutes):.2f}")
+        print(f"2. close to archive_ready, {minutes:.1f} min recording: {close_1:.3f} s")
+
+        long_seconds = options.long_minutes * 60
+        print(f"3. {options.long_minutes:g} min pushed faster than real time")
+        _, _, close_60, recorder = await recorder_run(
+            exe,
+            clip,
+            folder / "long",
+            long_seconds + 120,
+            realtime=False,
+            close_at_ms=int(long_seconds * 1000),
+        )
+        minutes = sum(p.duration_ms for p in recorder.records.values()) / 60000
+        size = sum(p.size for p in recorder.records.values()) / 1e9
+        print(f"   close to archive_ready, {minutes:.1f} min ({size:.2f} GB): {close_60:.3f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

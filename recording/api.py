@@ -1,0 +1,161 @@
+"""Recording's HTTP side and wiring: the recorder supervisor's cleanup context, the recorder's
+state, and the recording files (live HLS during the session, the archive after it)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+from aiohttp import web
+
+from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
+from orchestrator.errors import Invalid, NotFound
+from orchestrator.http import json_response, operation
+from orchestrator.journal import format_time
+from recording import store
+from recording.jibri import JibriLogin, JibriPool
+from recording.service import CallSource, JibriCall, RecordingSupervisor, SimulatedCall
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+
+RECORDING_SETTINGS: web.AppKey[RecordingSettings] = web.AppKey(
+    "recording_settings", RecordingSettings
+)
+SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
+    "recording_supervisor", RecordingSupervisor
+)
+
+PUBLIC_FILE = re.compile(
+    r"^(part-\d{4,}\.mp4|live\.m3u8|index\.m3u8|chapters\.vtt|manifest\.json)$"
+)
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".json": "application/json",
+}
+
+routes = web.RouteTableDef()
+
+
+def recordings_root(app: web.Application) -> Path:
+    return Path(app[SETTINGS].data_dir) / "recordings"
+
+
+def _session_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["session_id"])
+    except ValueError:
+        raise Invalid("not a session id", field="session_id") from None
+
+
+def _time(at: datetime | None) -> str | None:
+    return format_time(at) if at is not None else None
+
+
+@routes.get("/api/v1/sessions/{session_id}/recording")
+@operation("The recorder's state for a session (receiving or lost since, parts)", tag="recording")
+async def recording_status(request: web.Request) -> web.Response:
+    session_id = _session_id(request)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.load_statuses(conn, session_id)
+    if not rows:
+        raise NotFound("this session has no recorder", code="recording_not_found")
+    row = rows[0]
+    body: dict[str, Any] = {
+        "session_id": str(session_id),
+        "receiving": row.receiving,
+        "lost_since": _time(row.lost_since),
+        "part": row.part,
+        "parts": row.parts,
+        "bitrate_kbps": row.bitrate_kbps,
+        "updated_at": _time(row.updated_at),
+        "live_playlist": f"/recordings/{session_id}/live.m3u8",
+    }
+    return json_response(body)
+
+
+@routes.get("/recordings/{session_id}/{name}")
+async def recording_file(request: web.Request) -> web.StreamResponse:
+    """Parts (with byte ranges), playlists, chapters and the manifest: all public (R9, R20)."""
+    session_id = _session_id(request)
+    name = request.match_info["name"]
+    if not PUBLIC_FILE.match(name):
+        raise NotFound("no such recording file", code="recording_file_not_found")
+    path = recordings_root(request.app) / str(session_id) / name
+    if not path.is_file():
+        raise NotFound("no such recording file", code="recording_file_not_found")
+    headers = {"Content-Type": CONTENT_TYPES[path.suffix]}
+    if name == "live.m3u8":
+        headers["Cache-Control"] = "no-cache"
+    return web.FileResponse(path, headers=headers)
+
+
+def configure(
+    settings: RecordingSettings | None = None, *, poll_seconds: float = 1.0
+) -> Callable[[web.Application], None]:
+    """A ``setup`` with explicit settings (tests); ``setup`` itself reads the environment."""
+
+    def setup_with(app: web.Application) -> None:
+        recording = settings or getattr(app[SETTINGS], "recording", None)
+        app[RECORDING_SETTINGS] = recording or RecordingSettings.from_env(os.environ)
+        app.add_routes(routes)
+        if app[RECORDING_SETTINGS].enabled:
+            app.cleanup_ctx.append(_supervisor_ctx(poll_seconds))
+
+    return setup_with
+
+
+def _supervisor_ctx(
+    poll_seconds: float,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[RECORDING_SETTINGS]
+        http = aiohttp.ClientSession() if settings.jibri_urls else None
+        source: CallSource | None = SimulatedCall() if settings.simulated_call else None
+        if http is not None:
+            login = JibriLogin(
+                settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
+            )
+            source = JibriCall(JibriPool(http, settings.jibri_urls, login), _jitsi_base_url(app))
+        supervisor = RecordingSupervisor(
+            pool=app[POOL],
+            database_url=app[DATABASE_URL],
+            settings=settings,
+            storage=LocalStorage(recordings_root(app)),
+            clock=app[CLOCK],
+            source=source,
+            poll_seconds=poll_seconds,
+        )
+        await supervisor.start()
+        app[SUPERVISOR] = supervisor
+        try:
+            yield
+        finally:
+            await supervisor.stop()  # before the pool closes: parts close cleanly
+            if http is not None:
+                await http.close()
+
+    return recording_ctx
+
+
+def _jitsi_base_url(app: web.Application) -> str:
+    """Jitsi's web address, from identity's settings when identity is wired."""
+    try:
+        from identity.api import JITSI
+    except ImportError:  # pragma: no cover - identity is part of rada
+        return os.environ.get("RADA_JITSI_DOMAIN", "")
+    jitsi = app.get(JITSI)
+    domain = jitsi.domain if jitsi is not None else os.environ.get("RADA_JITSI_DOMAIN", "")
+    return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"
+
+
+def setup(app: web.Application) -> None:
+    """Wire recording from ``RADA_RECORDING_*``."""
+    configure()(app)

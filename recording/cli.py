@@ -1,0 +1,64 @@
+"""Recording's lines in ``rada check``: its settings, disk headroom, and each recorder's state."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from datetime import UTC, datetime
+
+import asyncpg
+
+from orchestrator import database
+from orchestrator.settings import Settings
+from recording import store
+from recording.settings import RecordingSettings
+
+
+def check_lines(settings: Settings) -> list[str]:
+    """What ``rada check`` prints about recording (never raises: it is a diagnostic)."""
+    try:
+        recording = RecordingSettings.from_env(os.environ)
+    except ValueError as exc:
+        return [f"recording: FAILED: {exc}"]
+    root = settings.data_dir / "recordings"
+    root.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(root).free
+    hours = free / recording.bytes_per_second / 3600
+    ports = recording.ports
+    lines = [
+        f"recording: {'enabled' if recording.enabled else 'DISABLED'}, RTMP ports "
+        f"{ports[0]}-{ports[-1]} ({len(ports)}), stall {recording.stall_seconds:g} s, "
+        f"{free / 1024**3:.1f} GiB free = {hours:.1f} h at {recording.bitrate_kbps} kbps",
+        "jibri: "
+        + (", ".join(recording.jibri_urls) or "none configured (streams pushed directly)"),
+    ]
+    try:
+        rows = asyncio.run(_statuses(settings))
+    except (OSError, asyncpg.PostgresError, database.SchemaError) as exc:
+        return [*lines, f"recorders: unknown ({exc})"]
+    now = datetime.now(UTC)
+    for row in rows:
+        state = "receiving" if row.receiving else "NOT receiving"
+        if row.lost_since is not None:
+            state = f"lost since {row.lost_since.isoformat(timespec='seconds')}"
+        age = (now - row.updated_at).total_seconds()
+        lines.append(
+            f"recorder {row.session_id}: {state}, part {row.part or '-'}, {row.parts} closed, "
+            f"{row.bitrate_kbps or 0} kbps, port {row.ingest_port}, by {row.instance}, "
+            f"reported {age:.0f} s ago"
+        )
+    if not rows:
+        lines.append("recorders: none running")
+    return lines
+
+
+async def _statuses(settings: Settings) -> list[store.StatusRow]:
+    async with database.open_database(settings.database, settings.data_dir) as url:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            if await conn.fetchval("SELECT to_regclass('recording_status') IS NULL"):
+                return []
+            return await store.load_statuses(conn)
+        finally:
+            await conn.close()

@@ -1,0 +1,83 @@
+"""Recording wired into the app: the supervisor under ``cleanup_ctx`` recording a simulated call,
+the recorder's state over the API, and the public files (live HLS, parts with byte ranges,
+the archive)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from orchestrator import events as ev
+from orchestrator.app import POOL, create_app
+from recording.api import configure
+from recording.settings import RecordingSettings
+from tests.conftest import make_settings
+from tests.integration.recording.conftest import (
+    PORTS,
+    close_session,
+    open_session,
+    until,
+    wait_journal,
+)
+
+
+@pytest.fixture
+async def recording_client(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The app with only recording wired, a simulated call as the conference."""
+    settings = RecordingSettings(
+        ports=PORTS, host="127.0.0.1", stall_seconds=2, segment_seconds=1, simulated_call=True
+    )
+    app = create_app(
+        make_settings(database_url, tmp_path / "data"),
+        extensions=[configure(settings, poll_seconds=0.2)],
+    )
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+async def test_status_and_files_of_a_recorded_session(
+    recording_client: TestClient[Any, Any],
+) -> None:
+    """An opened session is recorded from the simulated call; its state and live playlist are
+    public, parts are served with byte ranges, non-public files are not; closing it yields the
+    archive playlist and manifest."""
+    client = recording_client
+    pool: asyncpg.Pool = client.app[POOL]
+    r = await client.get("/api/v1/sessions/not-a-uuid/recording")
+    assert (r.status, r.content_type) == (422, "application/problem+json")
+    r = await client.get(f"/api/v1/sessions/{uuid.uuid4()}/recording")
+    assert (r.status, r.content_type) == (404, "application/problem+json")
+
+    session_id = await open_session(pool)
+    await wait_journal(pool, session_id, ev.RECORDING_STARTED)
+
+    async def receiving() -> bool:
+        r = await client.get(f"/api/v1/sessions/{session_id}/recording")
+        return r.status == 200 and (await r.json())["receiving"]
+
+    await until(receiving)
+
+    async def live_has_a_segment() -> bool:
+        r = await client.get(f"/recordings/{session_id}/live.m3u8")
+        return r.status == 200 and "#EXT-X-PROGRAM-DATE-TIME" in await r.text()
+
+    await until(live_has_a_segment)
+    r = await client.get(f"/recordings/{session_id}/part-0001.mp4", headers={"Range": "bytes=0-7"})
+    assert r.status == 206 and (await r.read())[4:8] == b"ftyp"
+    for name in ("part-0001.json", "part-0001.m3u8", "..%2Fmanifest.json"):
+        assert (await client.get(f"/recordings/{session_id}/{name}")).status == 404
+
+    await close_session(pool, session_id)
+    await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+    archive = await (await client.get(f"/recordings/{session_id}/index.m3u8")).text()
+    assert archive.rstrip().endswith("#EXT-X-ENDLIST")
+    manifest = await (await client.get(f"/recordings/{session_id}/manifest.json")).json()
+    assert [p["file"] for p in manifest["parts"]] == ["part-0001.mp4"]

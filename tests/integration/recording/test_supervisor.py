@@ -1,0 +1,117 @@
+"""The supervisor on a real PostgreSQL: one recorder per opened session across rada processes,
+events in the hash-chained journal, take-over when the recording process goes, archive at close."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from orchestrator import events as ev
+from orchestrator import store as journal_store
+from orchestrator.journal import verify_chain
+from recording import store
+from recording.service import RecordingSupervisor
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+from tests.integration.recording.conftest import (
+    FPS,
+    PORTS,
+    STALL,
+    Publish,
+    close_session,
+    open_session,
+    until,
+    wait_journal,
+)
+
+MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
+
+
+@pytest.fixture
+async def make_supervisor(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> AsyncIterator[MakeSupervisor]:
+    """Supervisors standing for separate rada processes on one database and one disk."""
+    made: list[RecordingSupervisor] = []
+
+    async def make() -> RecordingSupervisor:
+        supervisor = RecordingSupervisor(
+            pool=pool,
+            database_url=database_url,
+            settings=RecordingSettings(
+                ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
+            ),
+            storage=LocalStorage(tmp_path / "recordings"),
+            clock=lambda: datetime.now(UTC),
+            poll_seconds=0.2,
+            instance=f"test-{len(made)}",
+        )
+        await supervisor.start()
+        made.append(supervisor)
+        return supervisor
+
+    yield make
+    for supervisor in made:
+        if supervisor._locks is not None and not supervisor._locks.is_closed():
+            await supervisor.stop()
+
+
+async def test_one_recorder_per_session_take_over_and_archive(
+    pool: asyncpg.Pool, make_supervisor: MakeSupervisor, publish: Publish
+) -> None:
+    """Two processes: exactly one claims the opened session (advisory lock) and journals its
+    recording; when it shuts down the other takes over with a new part; closing the session
+    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10)."""
+    first, second = await make_supervisor(), await make_supervisor()
+    session_id = await open_session(pool)
+    await until(lambda: session_id in first.recorders or session_id in second.recorders)
+    await asyncio.sleep(0.5)  # several more polls: the other one must not claim it too
+    holder, other = (first, second) if session_id in first.recorders else (second, first)
+    assert session_id not in other.recorders
+
+    one = await publish(holder.recorders[session_id].ingest_url())
+    await wait_journal(pool, session_id, ev.RECORDING_STARTED)
+    await one.wait_frames(FPS)
+
+    async def reported_receiving() -> bool:
+        async with pool.acquire() as conn:
+            rows = await store.load_statuses(conn, session_id)
+        return bool(rows) and rows[0].receiving and rows[0].instance == holder.instance
+
+    await until(reported_receiving)
+
+    await holder.stop()  # graceful shutdown of the recording process
+    await one.finish()
+    await until(lambda: session_id in other.recorders)
+    two = await publish(other.recorders[session_id].ingest_url())
+    await wait_journal(pool, session_id, ev.RECORDING_RESUMED)
+    await two.wait_frames(FPS)
+
+    await close_session(pool, session_id)
+    await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+    assert session_id not in other.recorders
+
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    assert verify_chain(journal) == []
+    recorded = [e.type for e in journal if e.actor == "recorder"]
+    assert recorded == [
+        ev.RECORDING_STARTED,
+        ev.PART_CLOSED,
+        ev.RECORDING_LOST,
+        ev.RECORDING_RESUMED,
+        ev.PART_CLOSED,
+        ev.ARCHIVE_READY,
+    ]
+    lost = next(e for e in journal if e.type == ev.RECORDING_LOST)
+    assert lost.payload["cause"] == "process"
+    ready = journal[-1].payload
+    assert ready["parts"] == 2
+    folder = other.storage.session_dir(session_id)
+    chapters = (folder / "chapters.vtt").read_text()
+    assert "Питання 1: Про бюджет" in chapters and "Закриття засідання" in chapters
