@@ -23,7 +23,9 @@ import asyncio
 import os
 import re
 import resource
+import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,8 +43,36 @@ sys.path.insert(0, str(ROOT))
 
 from orchestrator import database, store  # noqa: E402
 from orchestrator import events as ev  # noqa: E402
-from tests.conftest import ADMIN  # noqa: E402
-from tests.e2e.processes import Server  # noqa: E402
+from orchestrator.rehearsal import LocalService  # noqa: E402
+
+ADMIN_TOKEN = secrets.token_urlsafe(24)
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class BenchServer(LocalService):
+    """``bench/conduct_server.py`` (rada + header sign-in) instead of ``rada serve``."""
+
+    def spawn(self) -> None:
+        env = {
+            **os.environ,
+            "RADA_DATA_DIR": str(self.data_dir),
+            "RADA_PORT": str(self.port),
+            "RADA_ADMIN_TOKEN": self.admin_token,
+            "RADA_LOG_LEVEL": "warning",
+            **self.env,
+        }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        profile = os.environ.get("BENCH_PROFILE")  # a path: write the server's cProfile there
+        prefix = ["-m", "cProfile", "-o", profile] if profile else []
+        with (self.data_dir / "server.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, *prefix, str(ROOT / "bench" / "conduct_server.py")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+
 
 SEQ = re.compile(r'"seq": (\d+)')
 SETUP_CONCURRENCY = 16
@@ -238,12 +268,14 @@ async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
     await database.migrate(conn)
     await conn.close()
     folder = Path(tempfile.mkdtemp(prefix="radabench"))
-    profile = os.environ.get("BENCH_PROFILE")  # a path: write the server's cProfile there
-    server = Server(
-        url,
+    server = BenchServer(
         folder,
-        env={"RADA_DATABASE_POOL_MAX": "20"},
-        python_args=["-m", "cProfile", "-o", profile] if profile else [],
+        env={
+            "RADA_DATABASE_URL": url,
+            "RADA_DATABASE_POOL_MAX": "20",
+            "RADA_RECORDING_REQUIRED": "true",
+        },
+        admin_token=ADMIN_TOKEN,
     )
     await server.start()
     assert server.process is not None
