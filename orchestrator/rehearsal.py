@@ -327,12 +327,17 @@ class Player:
         )
 
     async def _protocol(self) -> Path:
-        events = await self.as_admin("GET", f"{self._base}/journal")
+        """The protocol package's protocol if this rada has it, else the minimal one."""
+        assert self.admin is not None
+        async with self.admin.get(f"{self._base}/protocol") as r:
+            body = await r.json(content_type=None)
+            built = r.status == 200
+        if not built:
+            body = minimal_protocol(await self.as_admin("GET", f"{self._base}/journal"))
+            self.log("протокол: мінімальний (пакет протоколу не встановлено)")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"protocol-{self.session_id}.json"
-        path.write_text(
-            json.dumps(minimal_protocol(events), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
 
