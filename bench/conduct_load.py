@@ -261,11 +261,13 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
+async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, Any]:
     name = f"bench_conduct_{n}_{uuid.uuid4().hex[:6]}"
     url = await database.ensure_database(base_uri, name)
     conn = await asyncpg.connect(url)
     await database.migrate(conn)
+    if not durable:  # comparison only: acknowledged answers could be lost in a crash
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     await conn.close()
     folder = Path(tempfile.mkdtemp(prefix="radabench"))
     server = BenchServer(
@@ -337,7 +339,7 @@ async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
     }
 
 
-async def main(ns: list[int], deputies: int) -> None:
+async def main(ns: list[int], deputies: int, durable: bool) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     given = os.environ.get("RADA_DATABASE_URL")
@@ -358,7 +360,7 @@ async def main(ns: list[int], deputies: int) -> None:
                     flush=True,
                 )
                 continue
-            row = await run(base, n, deputies)
+            row = await run(base, n, deputies, durable)
             rows.append(row)
             print(f"N={n}: {row}", flush=True)
     finally:
@@ -383,5 +385,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--deputies", type=int, default=40)
+    parser.add_argument(
+        "--no-sync-commit",
+        action="store_true",
+        help="for comparison only: synchronous_commit=off (not crash safe)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.sessions, args.deputies))
+    asyncio.run(main(args.sessions, args.deputies, not args.no_sync_commit))
