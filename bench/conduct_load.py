@@ -24,6 +24,7 @@ import os
 import re
 import resource
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -324,6 +325,7 @@ async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, 
     finally:
         await pool.close()
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     latencies.sort()
     return {
         "n": n,
@@ -366,6 +368,7 @@ async def main(ns: list[int], deputies: int, durable: bool) -> None:
     finally:
         if server is not None:
             await asyncio.to_thread(server.stop)
+            shutil.rmtree(server.folder.parent, ignore_errors=True)
     if rows:
         first = rows[0]
         print(
