@@ -2,10 +2,11 @@
 
     python bench/journal_append.py [--events 100000] [--sessions 1000] [--workers 8]
 
-Both sides insert the same rows (one transaction per event, ``workers`` connections in parallel,
+All sides insert the same rows (one transaction per event, ``workers`` connections in parallel,
 sessions spread over workers). The journal side also locks the session row, computes the
 sha256 chain and updates the head — what every real act costs. Prints events/second for each
-and the ratio. Uses RADA_DATABASE_URL if set, else a temporary embedded PostgreSQL.
+and the ratios; the keyed baseline has the journal's primary key, so its ratio isolates what the
+chain itself costs (row lock, head read, hashing, NOTIFY). Uses RADA_DATABASE_URL if set, else a temporary embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ async def setup(url: str, sessions: int) -> list[uuid.UUID]:
             "VALUES ($1, $2, 'b', $3, now(), now() + interval '1 hour', $4)",
             [(sid, council, n + 1, f"room-{sid}") for n, sid in enumerate(ids)],
         )
-        await conn.execute("""CREATE TABLE IF NOT EXISTS bench_plain (
-            session_id uuid, seq integer, at timestamptz, actor text, type text, payload jsonb,
-            prev_hash text, hash text)""")
-        await conn.execute("TRUNCATE bench_plain")
+        for table, key in (("bench_plain", ""), ("bench_keyed", ", PRIMARY KEY (session_id, seq)")):
+            await conn.execute(f"""CREATE TABLE IF NOT EXISTS {table} (
+                session_id uuid, seq integer, at timestamptz, actor text, type text,
+                payload jsonb, prev_hash text, hash text{key})""")
+            await conn.execute(f"TRUNCATE {table}")
         return ids
     finally:
         await conn.close()
@@ -84,7 +86,7 @@ async def run_journal(
 
 
 async def run_plain(
-    pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int, workers: int
+    pool: asyncpg.Pool, ids: list[uuid.UUID], per_session: int, workers: int, table: str
 ) -> float:
     async def worker(mine: list[uuid.UUID]) -> None:
         async with pool.acquire() as conn:
@@ -92,7 +94,7 @@ async def run_plain(
                 for sid in mine:
                     async with conn.transaction():
                         await conn.execute(
-                            "INSERT INTO bench_plain VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                            f"INSERT INTO {table} VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",  # noqa: S608
                             sid,
                             seq,
                             datetime.now(UTC),
@@ -118,7 +120,8 @@ async def main(events: int, sessions: int, workers: int) -> None:
         ids = await setup(url, sessions)
         pool = await database.create_pool(url, DatabaseSettings(url=url, pool_max=workers))
         try:
-            plain = await run_plain(pool, ids, per_session, workers)
+            plain = await run_plain(pool, ids, per_session, workers, "bench_plain")
+            keyed = await run_plain(pool, ids, per_session, workers, "bench_keyed")
             chained = await run_journal(pool, ids, per_session, workers)
             async with pool.acquire() as conn:
                 sample = await store.load_events(conn, ids[0])
@@ -129,8 +132,10 @@ async def main(events: int, sessions: int, workers: int) -> None:
     assert not verify_chain(sample), "the benchmark's own chain does not verify"
     print(f"events: {total} across {sessions} sessions, {workers} connections")
     print(f"plain INSERT baseline: {total / plain:10.0f} events/s ({plain:.1f} s)")
+    print(f"INSERT with the same primary key: {total / keyed:10.0f} events/s ({keyed:.1f} s)")
     print(f"journal append:        {total / chained:10.0f} events/s ({chained:.1f} s)")
     print(f"ratio journal/plain:   {plain / chained:10.2f}")
+    print(f"ratio journal/keyed:   {keyed / chained:10.2f}")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,9 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         try:
             response = await handler(request)
         except DomainError as exc:
-            log.info("request_refused", path=route_of(request), code=exc.code, status=status_of(exc))
+            log.info(
+                "request_refused", path=route_of(request), code=exc.code, status=status_of(exc)
+            )
             return problem_for(exc, request)
         except web.HTTPException as exc:
             if exc.status < 400:

@@ -23,11 +23,13 @@ ENV: web.AppKey[jinja2.Environment] = web.AppKey("jinja", jinja2.Environment)
 
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([
-            jinja2.PackageLoader("orchestrator", "templates"),
-            jinja2.PackageLoader("identity", "templates") if _has("identity") else _empty(),
-            jinja2.PackageLoader("recording", "templates") if _has("recording") else _empty(),
-        ]),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader("orchestrator", "templates"),
+                jinja2.PackageLoader("identity", "templates") if _has("identity") else _empty(),
+                jinja2.PackageLoader("recording", "templates") if _has("recording") else _empty(),
+            ]
+        ),
         autoescape=jinja2.select_autoescape(("html", "xml")),
         undefined=jinja2.StrictUndefined,
     )

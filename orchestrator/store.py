@@ -382,21 +382,18 @@ async def append_event(
 ) -> journal.Event:
     """Append one event. Call inside a transaction: the session row is locked until commit, so
     appends to one session are serialised; the (session, seq) key forbids a fork regardless."""
-    # The session row lock serialises appends to one session; the head comes from the journal's
-    # primary-key index (no UPDATE per event, which bloated the sessions table).
-    locked = await conn.fetchval(
-        "SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
-    )
-    if locked is None:
+    # One round trip locks the session row (appends to one session queue here) and then reads
+    # the head (see journal_lock_head); a second inserts and notifies listeners (live state).
+    head = await conn.fetchrow("SELECT * FROM journal_lock_head($1)", session_id)
+    if head is None or not head["present"]:
         raise NotFound(f"no session {session_id}", code="session_not_found")
-    head = await conn.fetchrow(
-        "SELECT seq, hash FROM journal WHERE session_id = $1 ORDER BY seq DESC LIMIT 1", session_id
-    )
-    seq, prev = (head["seq"], head["hash"]) if head else (0, journal.GENESIS)
+    seq, prev = (head["seq"], head["hash"]) if head["seq"] is not None else (0, journal.GENESIS)
     event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
     await conn.execute(
-        """INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+        """WITH appended AS (
+               INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq)
+           SELECT pg_notify($9, $10) FROM appended""",
         session_id,
         event.seq,
         event.at,
@@ -405,8 +402,9 @@ async def append_event(
         event.payload,
         event.prev_hash,
         event.hash,
+        NOTIFY_CHANNEL,
+        f"{session_id}:{event.seq}",
     )
-    await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, f"{session_id}:{event.seq}")
     return event
 
 

@@ -104,3 +104,17 @@ CREATE TABLE notices (
     sent_at        timestamptz,
     CONSTRAINT notices_once UNIQUE (session_id, participant_id, kind)
 );
+
+-- Lock a session's journal for appending and read its head, in one round trip. A volatile
+-- plpgsql function takes a fresh snapshot per statement (READ COMMITTED), so the head is read
+-- after the lock is granted and always sees the previous writer's committed event.
+CREATE FUNCTION journal_lock_head(sid uuid, OUT present boolean, OUT seq integer, OUT hash text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM 1 FROM sessions WHERE id = sid FOR NO KEY UPDATE;
+    present := FOUND;
+    IF present THEN
+        SELECT j.seq, j.hash INTO seq, hash FROM journal j
+        WHERE j.session_id = sid ORDER BY j.seq DESC LIMIT 1;
+    END IF;
+END $$;

@@ -1,0 +1,125 @@
+"""JSON endpoints of the protocol: read it, finalise, sign (with an optional ``.p7s``), publish.
+
+``setup(app)`` installs the :class:`PublicationService`, these routes and the public pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from orchestrator import journal
+from orchestrator.auth import Role, require_participant
+from orchestrator.http import json_response, match_uuid, operation, read_object
+from orchestrator.protocol_render import to_dict
+from orchestrator.publication import pages
+from orchestrator.publication.service import (
+    PublicationService,
+    parse_signature,
+    publication_json,
+)
+
+routes = web.RouteTableDef()
+PUBLICATION: web.AppKey[PublicationService] = web.AppKey("publication", PublicationService)
+
+SIGNERS = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY)
+
+
+def setup(app: web.Application) -> None:
+    """Wire the protocol API and the public archive (call after the database context)."""
+    app.cleanup_ctx.append(_service_ctx)
+    app.add_routes(routes)
+    pages.setup(app)
+
+
+async def _service_ctx(app: web.Application) -> AsyncIterator[None]:
+    from orchestrator.app import CLOCK, POOL, SETTINGS
+
+    data_dir = app[SETTINGS].data_dir
+    app[PUBLICATION] = PublicationService(
+        app[POOL],
+        archive_root=data_dir / "archive",
+        media_root=data_dir / "media",
+        clock=app[CLOCK],
+    )
+    yield
+
+
+def service(request: web.Request) -> PublicationService:
+    return request.app[PUBLICATION]
+
+
+def _event(e: journal.Event) -> dict[str, Any]:
+    return e.to_public()
+
+
+@routes.get("/api/v1/sessions/{session_id}/protocol")
+@operation("The protocol as folded from the journal, with its signing status", tag="protocol")
+async def get_protocol(request: web.Request) -> web.Response:
+    svc = service(request)
+    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    return json_response(
+        {
+            "protocol": to_dict(snap.protocol),
+            "publication": publication_json(snap.publication, svc.clock()),
+        }
+    )
+
+
+@routes.get("/api/v1/sessions/{session_id}/protocol/status")
+@operation("The 24-hour clock (R18) and the signatures (R19)", tag="protocol")
+async def get_status(request: web.Request) -> web.Response:
+    svc = service(request)
+    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    return json_response(publication_json(snap.publication, svc.clock()))
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/finalise")
+@operation(
+    "The secretary finalises the protocol (R17): its SHA-256 is journaled",
+    tag="protocol",
+    auth="secretary",
+    responses={201: "protocol_finalised event", 409: "session open or already finalised"},
+)
+async def finalise(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, (Role.SECRETARY,))
+    return json_response(_event(await service(request).finalise(session_id, who)), status=201)
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/signatures")
+@operation(
+    "Sign the finalised protocol: the chair, or a member who voted (R19)",
+    tag="protocol",
+    auth="chair,secretary,deputy",
+    body={
+        "type": "object",
+        "required": ["protocol_sha256"],
+        "properties": {
+            "protocol_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "p7s": {"type": "string", "description": "detached .p7s made outside rada, base64"},
+        },
+    },
+    responses={201: "protocol_signed event", 403: "did not vote", 409: "not finalised"},
+)
+async def sign(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, SIGNERS)
+    digest, p7s = parse_signature(dict(await read_object(request)))
+    event = await service(request).sign(session_id, who, digest, p7s)
+    return json_response(_event(event), status=201)
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/publish")
+@operation(
+    "Publish the signed protocol (R18, R20); marked late after 24 hours",
+    tag="protocol",
+    auth="chair,secretary",
+    responses={201: "protocol_published event", 409: "not signed by the chair"},
+)
+async def publish(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, (Role.CHAIR, Role.SECRETARY))
+    return json_response(_event(await service(request).publish(session_id, who)), status=201)
