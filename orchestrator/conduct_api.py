@@ -92,7 +92,9 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     sid = await _sid(request)
     hub = request.app[LIVE]
     await request.app[CONDUCT].state(sid)  # 404 before the upgrade if there is no such session
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    # compress=False: every console gets the same frame; deflating it once per client would
+    # cost more CPU than the bytes it saves
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096, compress=False)
     await ws.prepare(request)
     try:
         await hub.attach(sid, ws)
