@@ -23,7 +23,10 @@ import asyncio
 import os
 import re
 import resource
+import secrets
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,8 +44,36 @@ sys.path.insert(0, str(ROOT))
 
 from orchestrator import database, store  # noqa: E402
 from orchestrator import events as ev  # noqa: E402
-from tests.conftest import ADMIN  # noqa: E402
-from tests.e2e.processes import Server  # noqa: E402
+from orchestrator.rehearsal import LocalService  # noqa: E402
+
+ADMIN_TOKEN = secrets.token_urlsafe(24)
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class BenchServer(LocalService):
+    """``bench/conduct_server.py`` (rada + header sign-in) instead of ``rada serve``."""
+
+    def spawn(self) -> None:
+        env = {
+            **os.environ,
+            "RADA_DATA_DIR": str(self.data_dir),
+            "RADA_PORT": str(self.port),
+            "RADA_ADMIN_TOKEN": self.admin_token,
+            "RADA_LOG_LEVEL": "warning",
+            **self.env,
+        }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        profile = os.environ.get("BENCH_PROFILE")  # a path: write the server's cProfile there
+        prefix = ["-m", "cProfile", "-o", profile] if profile else []
+        with (self.data_dir / "server.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, *prefix, str(ROOT / "bench" / "conduct_server.py")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+
 
 SEQ = re.compile(r'"seq": (\d+)')
 SETUP_CONCURRENCY = 16
@@ -231,19 +262,23 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
+async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, Any]:
     name = f"bench_conduct_{n}_{uuid.uuid4().hex[:6]}"
     url = await database.ensure_database(base_uri, name)
     conn = await asyncpg.connect(url)
     await database.migrate(conn)
+    if not durable:  # comparison only: acknowledged answers could be lost in a crash
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     await conn.close()
     folder = Path(tempfile.mkdtemp(prefix="radabench"))
-    profile = os.environ.get("BENCH_PROFILE")  # a path: write the server's cProfile there
-    server = Server(
-        url,
+    server = BenchServer(
         folder,
-        env={"RADA_DATABASE_POOL_MAX": "20"},
-        python_args=["-m", "cProfile", "-o", profile] if profile else [],
+        env={
+            "RADA_DATABASE_URL": url,
+            "RADA_DATABASE_POOL_MAX": "20",
+            "RADA_RECORDING_REQUIRED": "true",
+        },
+        admin_token=ADMIN_TOKEN,
     )
     await server.start()
     assert server.process is not None
@@ -290,6 +325,7 @@ async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
     finally:
         await pool.close()
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     latencies.sort()
     return {
         "n": n,
@@ -305,7 +341,7 @@ async def run(base_uri: str, n: int, deputies: int) -> dict[str, Any]:
     }
 
 
-async def main(ns: list[int], deputies: int) -> None:
+async def main(ns: list[int], deputies: int, durable: bool) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     given = os.environ.get("RADA_DATABASE_URL")
@@ -326,12 +362,13 @@ async def main(ns: list[int], deputies: int) -> None:
                     flush=True,
                 )
                 continue
-            row = await run(base, n, deputies)
+            row = await run(base, n, deputies, durable)
             rows.append(row)
             print(f"N={n}: {row}", flush=True)
     finally:
         if server is not None:
             await asyncio.to_thread(server.stop)
+            shutil.rmtree(server.folder.parent, ignore_errors=True)
     if rows:
         first = rows[0]
         print(
@@ -351,5 +388,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--deputies", type=int, default=40)
+    parser.add_argument(
+        "--no-sync-commit",
+        action="store_true",
+        help="for comparison only: synchronous_commit=off (not crash safe)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.sessions, args.deputies))
+    asyncio.run(main(args.sessions, args.deputies, not args.no_sync_commit))

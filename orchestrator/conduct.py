@@ -337,12 +337,9 @@ def decide_open_vote(
     people = state.active_participants()
     voters = [p for p in people if p.kind in VOTER_KINDS and p.taking_part]
     order = roll_call_order(p.voter() for p in voters)
-    absent = [
-        pid
-        for pid in roll_call_order(
-            p.voter() for p in people if p.kind in DEPUTY_KINDS and not p.taking_part
-        )
-    ]
+    absent = roll_call_order(
+        p.voter() for p in people if p.kind in DEPUTY_KINDS and not p.taking_part
+    )
     mayor = any(p.kind == "mayor" for p in voters)
     payload = {
         "vote_id": vote_id,

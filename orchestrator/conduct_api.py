@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from uuid import UUID
 
-import jinja2
 from aiohttp import WSMsgType, web
 
-from orchestrator.auth import Principal, Role, principal, require_participant
+from orchestrator import pages
+from orchestrator.auth import Principal, Role, require_participant
 from orchestrator.conduct import Policy
 from orchestrator.conduct_service import ConductService, Outcome
 from orchestrator.errors import Invalid
@@ -31,7 +31,6 @@ from orchestrator.settings import SettingsError
 
 CONDUCT: web.AppKey[ConductService] = web.AppKey("conduct_service", ConductService)
 LIVE: web.AppKey[LiveHub] = web.AppKey("live_hub", LiveHub)
-PAGES: web.AppKey[jinja2.Environment] = web.AppKey("conduct_pages", jinja2.Environment)
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/sessions/{session_id}"
@@ -93,7 +92,9 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     sid = await _sid(request)
     hub = request.app[LIVE]
     await request.app[CONDUCT].state(sid)  # 404 before the upgrade if there is no such session
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    # compress=False: every console gets the same frame; deflating it once per client would
+    # cost more CPU than the bytes it saves
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096, compress=False)
     await ws.prepare(request)
     try:
         await hub.attach(sid, ws)
@@ -316,41 +317,31 @@ async def close_session(request: web.Request) -> web.Response:
 # --- consoles (Ukrainian pages) ------------------------------------------------------------
 
 
-async def _page(request: web.Request, template: str, who: Principal | None) -> web.Response:
+async def _page(request: web.Request, template: str) -> web.Response:
     sid = await _sid(request)
     state = await request.app[CONDUCT].state(sid)
-    html = (
-        request.app[PAGES]
-        .get_template(template)
-        .render(
-            session_id=str(sid),
-            title=state.title,
-            number=state.number,
-            me=None if who is None or who.participant_id is None else str(who.participant_id),
-        )
-    )
-    return web.Response(text=html, content_type="text/html", charset="utf-8")
+    context = {"session_id": str(sid), "title": state.title, "number": state.number}
+    return pages.render(request, template, context)
 
 
 @routes.get("/sessions/{session_id}/chair", name="chair_console")
 @operation("Chair console (Ukrainian page)", tag="pages", auth="chair")
 async def chair_console(request: web.Request) -> web.Response:
-    _, who = await _who(request, CHAIR)
-    return await _page(request, "conduct_chair.html", who)
+    await _who(request, CHAIR)
+    return await _page(request, "conduct_chair.html")
 
 
 @routes.get("/sessions/{session_id}/secretary", name="secretary_console")
 @operation("Secretary console (Ukrainian page)", tag="pages", auth="secretary")
 async def secretary_console(request: web.Request) -> web.Response:
-    _, who = await _who(request, {Role.SECRETARY})
-    return await _page(request, "conduct_secretary.html", who)
+    await _who(request, {Role.SECRETARY})
+    return await _page(request, "conduct_secretary.html")
 
 
 @routes.get("/sessions/{session_id}/watch", name="public_view")
 @operation("Public live view (Ukrainian page)", tag="pages")
 async def public_view(request: web.Request) -> web.Response:
-    await principal(request)
-    return await _page(request, "conduct_public.html", None)
+    return await _page(request, "conduct_public.html")
 
 
 # --- wiring -----------------------------------------------------------------------------------
@@ -361,10 +352,6 @@ def setup(app: web.Application) -> None:
     from orchestrator.app import CLOCK, DATABASE_URL, POOL
 
     policy = policy_from_env()
-    app[PAGES] = jinja2.Environment(
-        loader=jinja2.PackageLoader("orchestrator", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-    )
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)

@@ -174,9 +174,9 @@ class Player:
         async with self.client_session() as admin:
             self.admin = admin
             try:
-                await self._convene()
-                await self._sign_in()
-                await self._open()
+                await self.convene()
+                await self.sign_in()
+                await self.open_session()
                 for index in range(len(self.scenario.session["agenda"])):
                     await self._breaks(index)
                     await self._item(index)
@@ -185,16 +185,19 @@ class Player:
                 self.log("засідання закрито")
                 return await self._protocol()
             finally:
-                for c in self.clients.values():
-                    if c.task is not None:
-                        c.task.cancel()
-                    await c.http.close()
+                await self.close_clients()
+
+    async def close_clients(self) -> None:
+        for c in self.clients.values():
+            if c.task is not None:
+                c.task.cancel()
+            await c.http.close()
 
     @property
     def _base(self) -> str:
         return f"/api/v1/sessions/{self.session_id}"
 
-    async def _convene(self) -> None:
+    async def convene(self) -> None:
         s = self.scenario
         council = await self.as_admin("POST", "/api/v1/councils", json=s.council)
         members = [p.roster_row() for p in s.roster if p.role != "guest"]
@@ -219,7 +222,7 @@ class Player:
         self.room = journal[0]["payload"]["room"]
         self.log(f"скликано й оголошено засідання {self.session_id}")
 
-    async def _sign_in(self) -> None:
+    async def sign_in(self) -> None:
         for p in await self.as_admin("GET", f"{self._base}/contacts"):
             email = str(p["email"]).lower()
             if email in self.scenario.attend:
@@ -232,7 +235,7 @@ class Player:
             await c.watch(self.session_id)
         self.log(f"увійшли й стежать за засіданням: {len(self.clients)} учасників")
 
-    async def _open(self) -> None:
+    async def open_session(self) -> None:
         chair = self.by_role("chair")
         await chair.post(f"{self._base}/open")
         await self.ports.recording_start(self)
@@ -324,12 +327,17 @@ class Player:
         )
 
     async def _protocol(self) -> Path:
-        events = await self.as_admin("GET", f"{self._base}/journal")
+        """The protocol package's protocol if this rada has it, else the minimal one."""
+        assert self.admin is not None
+        async with self.admin.get(f"{self._base}/protocol") as r:
+            body = await r.json(content_type=None)
+            built = r.status == 200
+        if not built:
+            body = minimal_protocol(await self.as_admin("GET", f"{self._base}/journal"))
+            self.log("протокол: мінімальний (пакет протоколу не встановлено)")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"protocol-{self.session_id}.json"
-        path.write_text(
-            json.dumps(minimal_protocol(events), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
 

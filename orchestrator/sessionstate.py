@@ -116,6 +116,7 @@ class VoteState:
     interruptions: int = 0
     closed: bool = False
     adopted: bool | None = None
+    result: Tally | None = None  # the final count, kept once the vote is closed
 
     def clone(self) -> VoteState:
         if self.closed:
@@ -135,6 +136,8 @@ class VoteState:
         return None
 
     def tally(self) -> Tally:
+        if self.result is not None:
+            return self.result
         return count(
             self.order, self.answers, self.absent, self.total_composition, self.mayor_taking_part
         )
@@ -424,6 +427,7 @@ def _vote_closed(s: SessionState, e: Event) -> None:
     vote.closed = True
     vote.called = None
     vote.adopted = bool(e.payload.get("adopted"))
+    vote.result = vote.tally()
     if s.current_vote is vote:
         s.current_vote = None
     s.agenda[vote.item].status = "open"

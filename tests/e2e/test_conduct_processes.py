@@ -1,55 +1,163 @@
-"""Two real rada processes on one database, and a kill -9 in the middle of a roll call."""
+"""Two real `rada serve` processes on one database, and a kill -9 in the middle of a roll call.
+
+Participants sign in for real: identity mails personal links to a local SMTP sink, presence
+comes by Prosody's webhook, the chair identifies; only the recorder is stood in for, by
+appending its ``recording_started`` to the journal as the recording package does.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import shutil
+import signal
+import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import aiohttp
 import asyncpg
 import pytest
 
 from orchestrator import events as ev
-from orchestrator.auth import Principal
-from tests.e2e.processes import Server
-from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
+from orchestrator import store
+from orchestrator.mailsink import MailSink
+from orchestrator.rehearsal import Client, LocalService, Player, SinkPorts
+from orchestrator.scenario import parse
 
 pytestmark = pytest.mark.slow
 
+PEOPLE = [
+    ("Коваленко", "mayor"),
+    ("Єрмоленко", "secretary"),
+    ("Ґудзь", "deputy"),
+    ("Іваненко", "deputy"),
+    ("Їжакевич", "deputy"),
+    ("Дʼяченко", "deputy"),
+    ("Петренко-Лисенко", "deputy"),
+]
+# R15, the mayor taking part:
+ORDER = ["Ґудзь", "Дʼяченко", "Єрмоленко", "Іваненко", "Їжакевич", "Коваленко", "Петренко-Лисенко"]
+
+
+def email(surname: str) -> str:
+    return f"{PEOPLE.index(next(p for p in PEOPLE if p[0] == surname))}@rada.test"
+
+
+SCENARIO = {
+    "council": {"name": "Тестова міська рада", "convocation": 8, "total_composition": 6},
+    "roster": [
+        {
+            "surname": s,
+            "given_name": "Іван",
+            "patronymic": "",
+            "role": r,
+            "email": email(s),
+            "phone": f"+38050000000{i}",
+        }
+        for i, (s, r) in enumerate(PEOPLE)
+    ],
+    "session": {
+        "title": "Засідання",
+        "number": 1,
+        "agenda": [{"title": "Бюджет", "category": "urgent_budget", "secret_ballot": False}],
+    },
+    "attend": [email(s) for s, _ in PEOPLE],
+}
+
+
+class RecorderByJournal(SinkPorts):
+    """Real sign-in and presence; the recorder's report appended as the recorder would."""
+
+    def __init__(self, sink: MailSink, secret: str, pool: asyncpg.Pool) -> None:
+        super().__init__(sink, secret)
+        self.pool = pool
+
+    async def recording_start(self, player: Player) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await store.append_event(
+                conn,
+                UUID(player.session_id),
+                ev.RECORDING_STARTED,
+                {"part": 1, "started_at": "x"},
+                actor="recorder",
+                at=datetime.now(UTC),
+            )
+
 
 @pytest.fixture
-async def servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
-    started = [Server(database_url, tmp_path), Server(database_url, tmp_path)]
+async def deployment(
+    database_url: str, pool: asyncpg.Pool
+) -> AsyncIterator[tuple[list[LocalService], Player]]:
+    """Two `rada serve` on the test database; the session convened, everyone signed in on the
+    first, the session open and competent, the first item's roll call open."""
+    folder = Path(tempfile.mkdtemp(prefix="radaproc"))
+    sink = MailSink()
+    await sink.start()
+    secret, token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    env = {
+        "RADA_DATABASE_URL": database_url,
+        "RADA_RECORDING_REQUIRED": "true",
+        "RADA_SMTP_HOST": "127.0.0.1",
+        "RADA_SMTP_PORT": str(sink.port),
+        "RADA_SMTP_SECURITY": "none",
+        "RADA_SMTP_SENDER": "rada@rada.test",
+        "RADA_SMTP_BACKOFF_SECONDS": "0.2",
+        "RADA_JITSI_EVENT_SECRET": secret,
+    }
+    services = [LocalService(folder / name, env=env, admin_token=token) for name in "ab"]
+    player: Player | None = None
     try:
-        for s in started:
+        for s in services:
             await s.start()
-        yield started
+        player = Player(
+            services[0].url,
+            token,
+            parse(SCENARIO),
+            RecorderByJournal(sink, secret, pool),
+            folder,
+            log=lambda line: None,
+        )
+        player.admin = player.client_session()
+        await player.convene()
+        await player.sign_in()
+        await player.open_session()
+        chair = player.by_role("chair")
+        await chair.post(f"/api/v1/sessions/{player.session_id}/items/0/open")
+        await chair.post(f"/api/v1/sessions/{player.session_id}/votes", {"amendment": None})
+        yield services, player
     finally:
-        for s in started:
-            s.stop()
+        if player is not None:
+            await player.close_clients()
+            if player.admin is not None:
+                await player.admin.close()
+        for s in services:
+            await asyncio.to_thread(s.stop)
+        await sink.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-async def world_on(server: Server, http: aiohttp.ClientSession, pool: asyncpg.Pool) -> World:
-    people: dict[str, Principal] = {}  # the server resolves X-Test-As itself
-    w = await make_world(http, pool, people)  # type: ignore[arg-type]
-    await w.act("/open", "Коваленко")
-    await w.journal(ev.RECORDING_STARTED, {"part": 1, "started_at": "2026-11-23T10:00:00Z"})
-    await w.join_and_identify(*VOTERS)
-    await w.act("/items/0/open", "Коваленко")
-    await w.act("/votes", "Коваленко", {"amendment": None})
-    return w
+def client(player: Player, surname: str) -> Client:
+    return player.clients[email(surname)]
 
 
-def on(world: World, http: aiohttp.ClientSession) -> World:
-    """The same session, driven through another process."""
-    return World(http, world.pool, world.session_id, world.pids, world.roles)  # type: ignore[arg-type]
+def elsewhere(who: Client, url: str) -> aiohttp.ClientSession:
+    """The same browser sign-in (cookie), talking to another process."""
+    return aiohttp.ClientSession(url, cookie_jar=who.http.cookie_jar)
 
 
-async def answer(world: World, surname: str, value: str = "for") -> Any:
-    return await world.post(
-        "/votes/0/ballots", surname, {"participant_id": world.pids[surname], "answer": value}
+async def answer(
+    http: aiohttp.ClientSession, who: Client, player: Player, origin: str, value: str = "for"
+) -> aiohttp.ClientResponse:
+    headers = {**who.headers, "Origin": origin}
+    return await http.post(
+        f"/api/v1/sessions/{player.session_id}/votes/0/ballots",
+        json={"participant_id": who.participant_id, "answer": value},
+        headers=headers,
     )
 
 
@@ -61,71 +169,78 @@ async def next_snapshot(ws: aiohttp.ClientWebSocketResponse, seq: int) -> dict[s
 
 
 async def test_two_processes_show_the_same_live_state(
-    servers: list[Server], pool: asyncpg.Pool
+    deployment: tuple[list[LocalService], Player],
 ) -> None:
-    """An answer on process A reaches a WebSocket on process B (LISTEN/NOTIFY), and back."""
-    a, b = servers
-    async with aiohttp.ClientSession(a.url) as http_a, aiohttp.ClientSession(b.url) as http_b:
-        world_a = await world_on(a, http_a, pool)
-        world_b = on(world_a, http_b)
-        path = f"/api/v1/sessions/{world_a.session_id}/ws"
-        async with http_b.ws_connect(path) as ws_b, http_a.ws_connect(path) as ws_a:
-            await ws_b.receive_json(timeout=30)
-            await ws_a.receive_json(timeout=30)
-            r = await answer(world_a, ORDER[0])
-            assert r.status == 201, await r.text()
-            seq = (await r.json())["seq"]
-            seen = await next_snapshot(ws_b, seq)
-            assert seen["state"]["current_vote"]["answers"] == {world_a.pids[ORDER[0]]: "for"}
-            r = await answer(world_b, ORDER[1], "against")
-            assert r.status == 201, await r.text()
-            seen = await next_snapshot(ws_a, (await r.json())["seq"])
-            vote = seen["state"]["current_vote"]
-            assert vote["answers"][world_a.pids[ORDER[1]]] == "against"
-            assert vote["called_participant_id"] == world_a.pids[ORDER[2]]
-        assert (await world_a.live())["state"] == (await world_b.live())["state"]
+    """A deputy answering on process A reaches a console on B (LISTEN/NOTIFY), and back."""
+    (a, b), player = deployment
+    first, second = client(player, ORDER[0]), client(player, ORDER[1])
+    path = f"/api/v1/sessions/{player.session_id}/ws"
+    async with (
+        aiohttp.ClientSession(b.url) as watcher,
+        elsewhere(second, b.url) as on_b,
+        watcher.ws_connect(path) as ws_b,
+    ):
+        await ws_b.receive_json(timeout=30)
+        r = await answer(first.http, first, player, a.url)
+        assert r.status == 201, await r.text()
+        seen = await next_snapshot(ws_b, (await r.json())["seq"])
+        assert seen["state"]["current_vote"]["answers"] == {first.participant_id: "for"}
+        r = await answer(on_b, second, player, b.url, "against")
+        assert r.status == 201, await r.text()
+        seq = (await r.json())["seq"]
+    chair = player.by_role("chair")  # the chair's console is connected to process A
+    state = await chair.console.until(lambda s: True, seen=seq)
+    vote = state["current_vote"]
+    assert vote["answers"][second.participant_id] == "against"
+    assert vote["called_participant_id"] == client(player, ORDER[2]).participant_id
 
 
 async def test_kill_9_mid_roll_call_loses_and_doubles_nothing(
-    servers: list[Server], pool: asyncpg.Pool
+    deployment: tuple[list[LocalService], Player],
+    pool: asyncpg.Pool,
 ) -> None:
-    """kill -9 while answers arrive; after restart: same state, same next voter, each voter
-    answered at most once, the chain intact."""
-    a, _ = servers
+    """kill -9 while an answer is in flight; after restart: same state, same next voter, each
+    voter answered at most once, the chain intact; an acknowledged answer is never lost."""
+    (a, _), player = deployment
+    for s in ORDER[:3]:
+        r = await answer(client(player, s).http, client(player, s), player, a.url)
+        assert r.status == 201, await r.text()
     async with aiohttp.ClientSession(a.url) as http:
-        world = await world_on(a, http, pool)
-        for s in ORDER[:3]:
-            assert (await answer(world, s)).status == 201
-        before = (await world.live())["state"]
-        # an answer in flight when the process dies: it either committed or it did not
-        in_flight = asyncio.create_task(answer(world, ORDER[3]))
-        await asyncio.sleep(0.005)
-        a.kill()
-        try:
-            acknowledged = (await in_flight).status == 201
-        except aiohttp.ClientError:
-            acknowledged = False
+        before = await (await http.get(f"/api/v1/sessions/{player.session_id}/live")).json()
+    fourth = client(player, ORDER[3])
+    in_flight = asyncio.create_task(answer(fourth.http, fourth, player, a.url))
+    await asyncio.sleep(0.005)
+    assert a.process is not None
+    os.kill(a.process.pid, signal.SIGKILL)
+    await asyncio.to_thread(a.process.wait)
+    try:
+        acknowledged = (await in_flight).status == 201
+    except aiohttp.ClientError:
+        acknowledged = False
     await a.start()
     async with aiohttp.ClientSession(a.url) as http:
-        world = on(world, http)
-        after = (await world.live())["state"]
-        answered = after["current_vote"]["answers"]
+        after = await (await http.get(f"/api/v1/sessions/{player.session_id}/live")).json()
+        answered = after["state"]["current_vote"]["answers"]
         if acknowledged:
-            assert world.pids[ORDER[3]] in answered  # acknowledged means committed
-        expected_next = ORDER[4] if world.pids[ORDER[3]] in answered else ORDER[3]
-        assert after["current_vote"]["called_participant_id"] == world.pids[expected_next]
+            assert fourth.participant_id in answered  # 201 only after commit
+        expected = ORDER[4] if fourth.participant_id in answered else ORDER[3]
+        called = after["state"]["current_vote"]["called_participant_id"]
+        assert called == client(player, expected).participant_id
         for s in ORDER[:3]:
-            assert answered[world.pids[s]] == before["current_vote"]["answers"][world.pids[s]]
-        # the client retries the answer it is unsure of: it never doubles
-        retry = await answer(world, ORDER[3])
+            pid = client(player, s).participant_id
+            assert answered[pid] == before["state"]["current_vote"]["answers"][pid]
+        retry = await answer(fourth.http, fourth, player, a.url)  # unsure: the client retries
         assert retry.status in (201, 409)
         for s in ORDER[4:]:
-            r = await answer(world, s)
+            r = await answer(client(player, s).http, client(player, s), player, a.url)
             assert r.status == 201, await r.text()
-        closed = await world.act("/votes/0/close", "Коваленко")
+        closed = await player.by_role("chair").post(
+            f"/api/v1/sessions/{player.session_id}/votes/0/close"
+        )
         assert closed["events"][-1]["payload"]["for"] == len(ORDER)
-        r = await http.get(f"/api/v1/sessions/{world.session_id}/journal/verify")
-        assert r.status == 200, await r.text()
+        r = await http.get(f"/api/v1/sessions/{player.session_id}/journal/verify")
         assert (await r.json())["ok"] is True
-    types = await world.journal_types()
-    assert types.count(ev.BALLOT_RECORDED) == len(ORDER)
+    async with pool.acquire() as conn:
+        events = await store.load_events(conn, UUID(player.session_id))
+    ballots = [e.payload["participant_id"] for e in events if e.type == ev.BALLOT_RECORDED]
+    assert sorted(ballots) == sorted(client(player, s).participant_id for s in ORDER)

@@ -93,7 +93,7 @@ class World:
         body: dict[str, Any] = await r.json()
         return body
 
-    async def live_until(self, check: Any, attempts: int = 200) -> dict[str, Any]:
+    async def live_until(self, check: Any, attempts: int = 600) -> dict[str, Any]:
         """Poll the live state until ``check(state)`` (NOTIFY is asynchronous)."""
         for _ in range(attempts):
             body = await self.live()

@@ -1,15 +1,18 @@
 """rada's app exactly as ``rada serve`` builds it, except that participants sign in with an
-``X-Test-As: <participant_id>`` header instead of identity's personal link (for the process
-tests and ``bench/conduct_load.py`` while they must not depend on e-mail delivery).
+``X-Test-As: <participant_id>`` header instead of identity's personal link, so that
+``bench/conduct_load.py`` measures conduct and not the delivery of 20,000 e-mails.
 
-Run: ``python -m tests.e2e.header_auth_server`` with the usual ``RADA_*`` variables.
+Run: ``python bench/conduct_server.py`` with the usual ``RADA_*`` variables.
 Never deploy this: anyone could act as anyone.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from uuid import UUID
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 

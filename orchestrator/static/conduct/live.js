@@ -1,7 +1,7 @@
 "use strict";
 // The live state (contract: /api/v1/sessions/{id}/ws sends {"type":"snapshot","seq","state"}).
-const SID = document.body.dataset.session;
-const ME = document.body.dataset.me;
+const ROOT = document.getElementById("conduct");
+const SID = ROOT.dataset.session;
 const PHASE_UK = {convened: "скликано", announced: "оголошено", opened: "відкрито",
   competent: "правомочна", item: "розгляд питання", voting: "поіменне голосування",
   "break": "перерва", closed: "закрито", cancelled: "скасовано"};
