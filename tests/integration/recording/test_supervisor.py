@@ -15,9 +15,11 @@ from orchestrator import events as ev
 from orchestrator import store as journal_store
 from orchestrator.journal import verify_chain
 from recording import store
+from recording.cli import check_lines
 from recording.service import RecordingSupervisor
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
+from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
     FPS,
     PORTS,
@@ -62,11 +64,16 @@ async def make_supervisor(
 
 
 async def test_one_recorder_per_session_take_over_and_archive(
-    pool: asyncpg.Pool, make_supervisor: MakeSupervisor, publish: Publish
+    pool: asyncpg.Pool,
+    make_supervisor: MakeSupervisor,
+    publish: Publish,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     """Two processes: exactly one claims the opened session (advisory lock) and journals its
     recording; when it shuts down the other takes over with a new part; closing the session
-    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10)."""
+    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10); rada
+    check shows the recorder."""
     first, second = await make_supervisor(), await make_supervisor()
     session_id = await open_session(pool)
     await until(lambda: session_id in first.recorders or session_id in second.recorders)
@@ -84,6 +91,9 @@ async def test_one_recorder_per_session_take_over_and_archive(
         return bool(rows) and rows[0].receiving and rows[0].instance == holder.instance
 
     await until(reported_receiving)
+    lines = await asyncio.to_thread(check_lines, make_settings(database_url, tmp_path / "data"))
+    (line,) = [x for x in lines if str(session_id) in x]
+    assert ": receiving, part 1" in line and holder.instance in line
 
     await holder.stop()  # graceful shutdown of the recording process
     await one.finish()
