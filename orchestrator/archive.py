@@ -9,6 +9,8 @@ Layout, relative to the session's archive folder (``<archive root>/<session_id>/
                               {"session_id", "parts": [{part, file, started_at, duration_ms,
                               size, sha256}]}   (a bare list of entries is read too)
     parts/<name>              each recording part, named by the basename of its ``file``
+    recording/<name>          the recorder's other archive files listed in the manifest's
+                              ``files`` (its HLS playlist, its own chapters), as it wrote them
     chapters.vtt              WebVTT chapters (items, votes, breaks) on the parts' joint timeline
     chapters/part-NNNN.vtt    the same chapters per part, timed from that part's start
     protocol.json             ``protocol_render.to_json``; its SHA-256 is what
@@ -42,6 +44,7 @@ from orchestrator.protocol import Protocol, build
 JOURNAL = "journal.json"
 MANIFEST = "manifest.json"
 PARTS = "parts"
+RECORDER_FILES = "recording"
 CHAPTERS = "chapters.vtt"
 PART_CHAPTERS = "chapters/part-{:04d}.vtt"
 PROTOCOL_JSON = "protocol.json"
@@ -75,6 +78,16 @@ def manifest_entries(data: Any) -> list[Mapping[str, Any]]:
     if not isinstance(data, list):
         raise ValueError("manifest.json holds neither a list nor an object with 'parts'")
     return [e for e in data if isinstance(e, Mapping)]
+
+
+def manifest_files(data: Any) -> list[Mapping[str, Any]]:
+    """The recorder's own archive files listed in a manifest (``files``), if any."""
+    files = data.get("files", []) if isinstance(data, Mapping) else []
+    return [e for e in files if isinstance(e, Mapping)] if isinstance(files, list) else []
+
+
+def recorder_file_path(file: str) -> str:
+    return f"{RECORDER_FILES}/{part_name(file)}"
 
 
 def journal_bytes(events: Iterable[Event]) -> bytes:
@@ -159,9 +172,14 @@ def write_archive(
     if media_dir is not None and (media_dir / MANIFEST).is_file():
         manifest = media_dir / MANIFEST
         _place(manifest, dest / MANIFEST)
-        for entry in manifest_entries(json.loads(manifest.read_bytes())):
+        listed = json.loads(manifest.read_bytes())
+        for entry in manifest_entries(listed):
             file = str(entry["file"])
             _place(_media_file(media_dir, file), dest / PARTS / part_name(file))
+        for entry in manifest_files(listed):
+            source = media_dir / str(entry["file"])
+            if source.is_file():
+                _place(source, dest / recorder_file_path(str(entry["file"])))
     for item in rendered.protocol.items:
         for d in item.documents:
             content = (documents or {}).get(d.document_id)

@@ -565,12 +565,18 @@ def to_pdf(p: Protocol) -> bytes:
             pdf.ln(6)
             pdf.set_font("SSP", "", 9)
             for row in rows:
+                if pdf.will_page_break(5):
+                    pdf.add_page()
+                # text() and rect() are far cheaper than cell() for thousands of roll-call rows
+                x, y = pdf.l_margin, pdf.get_y()
                 for text, w in zip(row, widths, strict=True):
                     key = (text, w)
                     if key not in fitted:
                         fitted[key] = _fit(pdf, text, w)
-                    pdf.cell(w, 5, fitted[key], border=1)
-                pdf.ln(5)
+                    pdf.rect(x, y, w, 5)
+                    pdf.text(x + 1, y + 3.6, fitted[key])
+                    x += w
+                pdf.set_y(y + 5)
     return bytes(pdf.output())
 
 

@@ -9,7 +9,8 @@ folder first. Checks, each difference named on its own line:
    ``archive_ready.parts``;
 3. every manifest entry against the journal's ``part_closed`` for the same part (file, start,
    duration, size, hash), and no part only on one side;
-4. every part file under ``parts/``: present, its size and SHA-256 as the manifest says;
+4. every part file under ``parts/`` and every recorder file under ``recording/``: present, its
+   size and SHA-256 as the manifest says;
 5. ``protocol.json`` (if present): its seal is the journal's last session event, and its SHA-256
    is what the last ``protocol_finalised`` names;
 6. attached documents and uploaded signatures that are present: their SHA-256 as journaled.
@@ -124,14 +125,18 @@ def check_recording(folder: Path, events: Sequence[Event]) -> list[Difference]:
             for key in _PART_FIELDS:
                 if journaled.get(key) != entry.get(key):
                     out.append(Difference(where, f"{key} differs between manifest and journal"))
-        out.extend(_check_file(folder, entry))
+        rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+        out.extend(_check_file(folder, rel, entry))
+    for entry in archive.manifest_files(json.loads(raw)):
+        rel = archive.recorder_file_path(str(entry.get("file", "")))
+        out.extend(_check_file(folder, rel, entry))
     for number in sorted(set(closed) - listed):
         out.append(Difference(f"part {number}", "in the journal but not in the manifest"))
     return out
 
 
-def _check_file(folder: Path, entry: Mapping[str, Any]) -> list[Difference]:
-    rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+def _check_file(folder: Path, rel: str, entry: Mapping[str, Any]) -> list[Difference]:
+    """A file the manifest lists: present, its size and SHA-256 as listed."""
     path = folder / rel
     if not path.is_file():
         return [Difference(rel, "missing")]
@@ -223,8 +228,12 @@ def download(base: str, folder: Path) -> None:
     _fetch(base, archive.JOURNAL, folder / archive.JOURNAL, required=True)
     _fetch(base, archive.PROTOCOL_JSON, folder / archive.PROTOCOL_JSON, required=False)
     if _fetch(base, archive.MANIFEST, folder / archive.MANIFEST, required=False):
-        for entry in archive.manifest_entries(_load_json(folder / archive.MANIFEST)):
+        listed = _load_json(folder / archive.MANIFEST)
+        for entry in archive.manifest_entries(listed):
             rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+            _fetch(base, rel, folder / rel, required=False)
+        for entry in archive.manifest_files(listed):
+            rel = archive.recorder_file_path(str(entry.get("file", "")))
             _fetch(base, rel, folder / rel, required=False)
 
 

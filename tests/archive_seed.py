@@ -88,4 +88,6 @@ def write_media(media_root: Path, played: PlayedSession) -> Path:
     (folder / "manifest.json").write_bytes(played.manifest)
     for name, data in played.part_contents.items():
         (folder / "parts" / name).write_bytes(data)
+    for name, data in played.recorder_files.items():
+        (folder / name).write_bytes(data)
     return folder

@@ -105,9 +105,20 @@ PartWriter = Callable[[int, int], PartFile]
 """(part number, duration in ms) -> the file the recorder wrote."""
 
 
-def manifest_bytes(session_id: UUID, entries: list[dict[str, Any]]) -> bytes:
-    """The manifest as the recorder writes it: {session_id, parts: [entry]}."""
-    body = {"session_id": str(session_id), "parts": entries}
+def manifest_bytes(
+    session_id: UUID, entries: list[dict[str, Any]], files: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The manifest as the recorder writes it: {session_id, parts: [entry], files: [entry]}
+    (``files``: the recorder's own archive files, e.g. its playlist, with size and SHA-256)."""
+    body = {
+        "format": "rada-recording-manifest/1",
+        "session_id": str(session_id),
+        "parts": entries,
+        "files": [
+            {"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted((files or {}).items())
+        ],
+    }
     return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
 
 
@@ -155,6 +166,7 @@ class PlayedSession:
     manifest: bytes = b""
     part_contents: dict[str, bytes] = field(default_factory=dict)
     part_files: list[PartFile] = field(default_factory=list)
+    recorder_files: dict[str, bytes] = field(default_factory=dict)
 
     def name(self, pid: str) -> str:
         p = self.people[pid]
@@ -183,6 +195,7 @@ def play_session(
     part_writer: PartWriter | None = None,
     seed: int = 7,
     council_name: str = "Коростишівська міська рада",
+    recorder_files: Mapping[str, bytes] | None = None,
 ) -> PlayedSession:
     """Play one remote plenary session into a sealed journal."""
     rng = random.Random(seed)
@@ -477,7 +490,8 @@ def play_session(
 
     b.add(ev.SESSION_CLOSED, {"by": chair}, actor=chair_actor)
     close_part(b.now + timedelta(seconds=2))
-    played.manifest = manifest_bytes(session_id, entries)
+    played.recorder_files = dict(recorder_files or {})
+    played.manifest = manifest_bytes(session_id, entries, played.recorder_files)
     total_ms = sum(int(e["duration_ms"]) for e in entries)
     b.add(
         ev.ARCHIVE_READY,

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -27,24 +28,36 @@ PUBLICATION: web.AppKey[PublicationService] = web.AppKey("publication", Publicat
 SIGNERS = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY)
 
 
+def configure(
+    *, archive_root: Path | None = None, media_root: Path | None = None
+) -> Callable[[web.Application], None]:
+    """A ``setup`` with the archive folder and the recorder's media folder (defaults
+    ``RADA_DATA_DIR/archive`` and ``RADA_DATA_DIR/media``; the recorder's ``LocalStorage`` root
+    must be the media folder: it writes ``<media>/<session_id>/manifest.json`` and the parts)."""
+
+    def setup_with(app: web.Application) -> None:
+        async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+            from orchestrator.app import CLOCK, POOL, SETTINGS  # app.py imports this module
+
+            data_dir = app[SETTINGS].data_dir
+            app[PUBLICATION] = PublicationService(
+                app[POOL],
+                archive_root=archive_root or data_dir / "archive",
+                media_root=media_root or data_dir / "media",
+                clock=app[CLOCK],
+            )
+            yield
+
+        app.cleanup_ctx.append(service_ctx)
+        app.add_routes(routes)
+        pages.setup(app)
+
+    return setup_with
+
+
 def setup(app: web.Application) -> None:
-    """Wire the protocol API and the public archive (call after the database context)."""
-    app.cleanup_ctx.append(_service_ctx)
-    app.add_routes(routes)
-    pages.setup(app)
-
-
-async def _service_ctx(app: web.Application) -> AsyncIterator[None]:
-    from orchestrator.app import CLOCK, POOL, SETTINGS
-
-    data_dir = app[SETTINGS].data_dir
-    app[PUBLICATION] = PublicationService(
-        app[POOL],
-        archive_root=data_dir / "archive",
-        media_root=data_dir / "media",
-        clock=app[CLOCK],
-    )
-    yield
+    """Wire the protocol API and the public archive with the default folders."""
+    configure()(app)
 
 
 def service(request: web.Request) -> PublicationService:

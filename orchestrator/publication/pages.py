@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import mimetypes
+import re
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -41,11 +42,13 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".p7s": "application/pkcs7-signature",
 }
+# recording parts and the recorder's files are fixed by the manifest once the archive exists
+IMMUTABLE = frozenset({archive.PARTS, archive.RECORDER_FILES})
 STATIC = {"archive.js": "text/javascript; charset=utf-8"}
 SECURITY_HEADERS = {
     # nothing is loaded from outside the server (issue 6, item 6)
     "Content-Security-Policy": (
-        "default-src 'self'; media-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
         "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -179,9 +182,13 @@ async def archive_file(request: web.Request) -> web.StreamResponse:
     segments = rel.split("/")
     if any(seg in ("", ".", "..") or seg.startswith(".") for seg in segments):
         raise NotFound("no such file in the archive", code="file_not_found")
-    folder = await svc.ensure_archive(session_id)
-    if folder is None:
-        raise NotFound("the archive exists once the session is closed", code="file_not_found")
+    folder = svc.folder(session_id)
+    if not (segments[0] in IMMUTABLE and folder.joinpath(*segments).is_file()):
+        # files built from the journal follow it (signatures, publication); media never change
+        built = await svc.ensure_archive(session_id)
+        if built is None:
+            raise NotFound("the archive exists once the session is closed", code="file_not_found")
+        folder = built
     path = folder.joinpath(*segments)
     if not path.is_file() or folder.resolve() not in path.resolve().parents:
         raise NotFound("no such file in the archive", code="file_not_found")
@@ -193,6 +200,34 @@ async def archive_file(request: web.Request) -> web.StreamResponse:
         headers={
             "Content-Type": content_type,
             "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+LIVE_FILE = re.compile(r"^(live\.m3u8|part-\d{4,}\.(mp4|m3u8))$")
+
+
+@routes.get("/archive/sessions/{session_id}/live/{name}")
+async def live_file(request: web.Request) -> web.StreamResponse:
+    """The recorder's live playlist and the parts it points into, while the session is live
+    (byte ranges; the playlist is never cached)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    name = request.match_info["name"]
+    if not LIVE_FILE.match(name):
+        raise NotFound("no such live file", code="file_not_found")
+    if phase(await svc.listed_session(session_id)) != "live":
+        raise NotFound("the session is not live; see its archive", code="file_not_found")
+    path = svc.media_root / str(session_id) / name
+    if not path.is_file():
+        raise NotFound("no such live file", code="file_not_found")
+    playlist = name.endswith(".m3u8")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "application/vnd.apple.mpegurl" if playlist else "video/mp4",
+            "Cache-Control": "no-cache" if playlist else "public, max-age=5",
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -22,6 +22,7 @@ from icalendar import Calendar
 from orchestrator import verify
 from orchestrator.app import create_app
 from orchestrator.journal import parse_time
+from orchestrator.openapi import documented_routes
 from orchestrator.publication import api as publication_api
 from orchestrator.settings import Settings
 from tests.archive_seed import seed, write_media
@@ -350,3 +351,13 @@ async def test_open_session_has_no_archive_files(
     assert (
         "Триває" in await (await archive_client.get(f"/archive/sessions/{other.session_id}")).text()
     )
+
+
+async def test_protocol_routes_are_in_the_openapi_document(archive_client: Client) -> None:
+    """Every protocol endpoint is documented and served in /api/v1/openapi.json."""
+    routes = documented_routes(archive_client.app)
+    protocol = [(m, p, note) for m, p, note in routes if "/protocol" in p]
+    assert len(protocol) == 5
+    assert all(note is not None for _, _, note in protocol)
+    doc = await (await archive_client.get("/api/v1/openapi.json")).json()
+    assert "/api/v1/sessions/{session_id}/protocol/signatures" in doc["paths"]

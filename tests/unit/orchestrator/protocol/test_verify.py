@@ -11,23 +11,24 @@ import pytest
 from orchestrator import archive, verify
 from orchestrator import events as ev
 from orchestrator.protocol_render import protocol_sha256
+from tests.archive_seed import write_media
 from tests.journal_builder import JournalBuilder, play_session
+
+RECORDER_FILES = {
+    "index.m3u8": b'#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-MAP:URI="part-0001.mp4"\n',
+    "chapters.vtt": b"WEBVTT\n",
+}
 
 
 @pytest.fixture
 def played():
-    return play_session(items=2)
+    return play_session(items=2, recorder_files=RECORDER_FILES)
 
 
 @pytest.fixture
 def media(tmp_path, played):
     """The recorder's media folder: manifest.json and parts/ as it writes them."""
-    folder = tmp_path / "media"
-    (folder / "parts").mkdir(parents=True)
-    (folder / "manifest.json").write_bytes(played.manifest)
-    for name, data in played.part_contents.items():
-        (folder / "parts" / name).write_bytes(data)
-    return folder
+    return write_media(tmp_path / "media", played)
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ def test_archive_has_the_documented_layout(folder):
         "chapters.vtt",
         "chapters/part-0001.vtt",
         "chapters/part-0002.vtt",
+        "recording/index.m3u8",
+        "recording/chapters.vtt",
         "protocol.json",
         "protocol.html",
         "protocol.pdf",
@@ -80,6 +83,14 @@ def test_one_byte_of_one_part_changed_fails_naming_the_part(folder, capsys):
     ]
     assert verify.main(["verify", str(folder)]) == 1
     assert "parts/part-0002.mp4" in capsys.readouterr().out
+
+
+def test_changed_recorder_file_is_named(folder):
+    """The recorder's playlist is pinned by the manifest's files list."""
+    _flip(folder / "recording" / "index.m3u8", at=3)
+    assert verify.verify_archive(folder) == [
+        verify.Difference("recording/index.m3u8", "SHA-256 differs from the manifest")
+    ]
 
 
 def test_one_journal_event_changed_fails_naming_the_event(folder):
