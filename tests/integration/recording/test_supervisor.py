@@ -125,3 +125,31 @@ async def test_one_recorder_per_session_take_over_and_archive(
     folder = other.storage.session_dir(session_id)
     chapters = (folder / "chapters.vtt").read_text()
     assert "Питання 1: Про бюджет" in chapters and "Закриття засідання" in chapters
+
+
+async def test_too_little_disk_refuses_once_as_a_storage_loss(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    """Free disk below the session's planned length × bitrate: no recorder starts, and the
+    journal says so once (recording_lost, cause storage, part 0), so conduct holds the break."""
+    supervisor = RecordingSupervisor(
+        pool=pool,
+        database_url=database_url,
+        settings=RecordingSettings(ports=PORTS, host="127.0.0.1", bitrate_kbps=10**12),
+        storage=LocalStorage(tmp_path / "recordings"),
+        clock=lambda: datetime.now(UTC),
+        poll_seconds=0.1,
+    )
+    await supervisor.start()
+    try:
+        session_id = await open_session(pool)
+        await wait_journal(pool, session_id, ev.RECORDING_LOST)
+        await supervisor.poll()
+        await supervisor.poll()
+    finally:
+        await supervisor.stop()
+    assert session_id not in supervisor.recorders
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    lost = [e.payload for e in journal if e.type == ev.RECORDING_LOST]
+    assert lost == [{"part": 0, "cause": "storage", "last_media_at": lost[0]["last_media_at"]}]
