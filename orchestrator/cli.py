@@ -141,7 +141,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check_lines(settings: Settings) -> list[str]:
     """Lines other packages add to ``rada check`` (Jitsi settings, recorder state)."""
-    return []
+    from recording.cli import check_lines
+
+    return check_lines(settings)
 
 
 def _registrations() -> list[Register]:

@@ -45,7 +45,7 @@ routes = web.RouteTableDef()
 
 
 def recordings_root(app: web.Application) -> Path:
-    return Path(app[SETTINGS].data_dir) / "recordings"
+    return Path(app[SETTINGS].data_dir) / "media"  # publication reads the manifest here
 
 
 def _session_id(request: web.Request) -> UUID:

@@ -21,7 +21,7 @@ def check_lines(settings: Settings) -> list[str]:
         recording = RecordingSettings.from_env(os.environ)
     except ValueError as exc:
         return [f"recording: FAILED: {exc}"]
-    root = settings.data_dir / "recordings"
+    root = settings.data_dir / "media"
     root.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(root).free
     hours = free / recording.bytes_per_second / 3600

@@ -144,6 +144,17 @@ def with_tail(playlist: MediaPlaylist, *, file_size: int, total_ms: int) -> Medi
     )
 
 
+def within(playlist: MediaPlaylist, file_size: int) -> MediaPlaylist:
+    """Only the segments the file really holds (a failed write leaves the playlist ahead of
+    the file: ffmpeg's HLS muxer does not stop on write errors)."""
+    kept = tuple(
+        s for s in playlist.segments if s.byterange is None or s.byterange.end <= file_size
+    )
+    if len(kept) == len(playlist.segments):
+        return playlist
+    return MediaPlaylist(playlist.map_uri, playlist.map_range, kept, playlist.ended)
+
+
 def program_date_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -105,6 +105,8 @@ class _Run:
     publisher: PublisherStats | None = None
     end: str | None = None  # stall | closed | storage | process | eof
     playlist_mtime: float = 0.0
+    grown_size: int = 0  # file size when it last grew…
+    grown_at_us: int = 0  # …and the media time then
 
 
 def _utc_now() -> datetime:
@@ -433,6 +435,8 @@ class Recorder:
                     break
                 if self._closing.is_set():
                     run.end = "closed"
+                elif self._writes_lost(run):
+                    run.end = "storage"
                 elif run.media and loop.time() - self._last_media >= self.settings.stall_seconds:
                     run.end = "stall"
                 if run.end is not None:
@@ -445,6 +449,22 @@ class Recorder:
         finally:
             closing.cancel()
             await asyncio.gather(exited, closing, return_exceptions=True)
+
+    def _writes_lost(self, run: _Run) -> bool:
+        """ffmpeg's HLS muxer ignores failed writes (a full disk leaves it running with exit
+        status 0), so check the file: it must hold every byte its playlist lists, and it must
+        grow while media arrives."""
+        if run.hasher is None:
+            return False
+        size = run.hasher.size
+        if size > run.grown_size:
+            run.grown_size, run.grown_at_us = size, run.out_time_us
+        playlist = self._playlists.get(run.number)
+        listed = playlist.segments[-1].byterange if playlist and playlist.segments else None
+        if listed is not None and listed.end > size:
+            return True
+        limit_us = int((3 * self.settings.segment_seconds + 2) * 1_000_000)
+        return run.out_time_us - run.grown_at_us > limit_us
 
     async def _begin_part(self, run: _Run) -> None:
         publisher = self.gate.publisher if self.gate else None
@@ -479,26 +499,26 @@ class Recorder:
             await self._begin_part(run)
         if run.record is None:
             await self._discard_empty(run.number)
-            if run.end == "storage":
-                self.log.error("recording_storage_failed", errors=list(run.process.errors))
-            return
-        self.log.info("part_ended", part=run.number, end=run.end, exit_code=code)
-        try:
-            await self._close_part(run)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                raise
-            run.end = self._last_end = "storage"
-        if run.end == "storage" and self._lost_since is None:
-            self._declare_lost("storage")
+        else:
+            self.log.info("part_ended", part=run.number, end=run.end, exit_code=code)
+            try:
+                await self._close_part(run)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                    raise
+                run.end = self._last_end = "storage"
+        if run.end == "storage":
+            self.log.error("recording_storage_failed", errors=list(run.process.errors))
+            if self._lost_since is None:  # a full disk is a loss at once, media or not
+                self._declare_lost("storage")
 
     async def _close_part(self, run: _Run) -> None:
         assert run.record is not None and run.hasher is not None
         size, digest = await run.hasher.finish()
-        playlist = await self._read_playlist(run.number)
+        playlist = hls.within(await self._read_playlist(run.number), size)
         self._playlists[run.number] = playlist
-        duration_ms = playlist.duration_ms or run.out_time_us // 1000
-        closed = run.record.close(duration_ms=duration_ms, size=size, sha256=digest)
+        # The duration is what the archive can play: the segments the file holds.
+        closed = run.record.close(duration_ms=playlist.duration_ms, size=size, sha256=digest)
         if run.publisher is not None:
             closed = replace(closed, frames_received=run.publisher.frames)
         self.records[run.number] = closed

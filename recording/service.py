@@ -49,6 +49,7 @@ ACTOR = "recorder"
 OPENED = "opened"
 CLOSED = "closed"
 MIN_SECONDS = 600  # disk check for a session already past its planned end
+RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +154,8 @@ class RecordingSupervisor:
         self.recorders: dict[UUID, Recorder] = {}
         self._rooms: dict[UUID, str] = {}
         self._keepers: dict[UUID, asyncio.Task[None]] = {}
+        self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
+        self._refused: set[UUID] = set()  # sessions whose refusal is already journaled
         self._locks: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -184,8 +187,8 @@ class RecordingSupervisor:
         while True:
             try:
                 await self.poll()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.error("recording_poll_failed", error=repr(exc))
+            except Exception:
+                log.exception("recording_poll_failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -196,8 +199,9 @@ class RecordingSupervisor:
             assert self._locks is not None
             async with self.pool.acquire() as conn:
                 opened = {s.id: s for s in await store.sessions_in(conn, (OPENED,))}
+            now = asyncio.get_running_loop().time()
             for session_id, session in opened.items():
-                if session_id not in self.recorders:
+                if session_id not in self.recorders and self._retry_at.get(session_id, 0) <= now:
                     await self._claim(session_id, session.room, session.planned_end)
             for session_id in [s for s in self.recorders if s not in opened]:
                 async with self.pool.acquire() as conn:
@@ -225,20 +229,26 @@ class RecordingSupervisor:
         taken = frozenset(r.gate.port for r in self.recorders.values() if r.gate and r.gate.port)
         try:
             await recorder.start(expected_seconds=remaining, taken_ports=taken)
-        except (StorageInsufficient, NoIngestPort) as exc:
-            # No recording is possible: journal it as a loss so conduct holds the break (R9).
+        except (StorageInsufficient, NoIngestPort, OSError) as exc:
+            # No recording is possible: journal it once as a loss so conduct holds the break
+            # (R9), and try again later (space may be freed, a port released).
             await store.release(self._locks, session_id)
-            log.error("recorder_not_started", session_id=str(session_id), error=exc.detail)
-            await self.sink.recording_event(
-                session_id,
-                ev.RECORDING_LOST,
-                {
-                    "part": 0,
-                    "cause": "storage" if isinstance(exc, StorageInsufficient) else "process",
-                    "last_media_at": format_time(self.clock()),
-                },
-            )
+            self._retry_at[session_id] = asyncio.get_running_loop().time() + RETRY_SECONDS
+            log.error("recorder_not_started", session_id=str(session_id), error=repr(exc))
+            if session_id not in self._refused and lost_since is None:
+                self._refused.add(session_id)
+                await self.sink.recording_event(
+                    session_id,
+                    ev.RECORDING_LOST,
+                    {
+                        "part": 0,
+                        "cause": "storage" if isinstance(exc, StorageInsufficient) else "process",
+                        "last_media_at": format_time(self.clock()),
+                    },
+                )
             return
+        self._retry_at.pop(session_id, None)
+        self._refused.discard(session_id)
         self.recorders[session_id] = recorder
         self._rooms[session_id] = room
         if self.source is not None:

@@ -116,8 +116,9 @@ class GrowingFileHasher:
         except FileNotFoundError:
             return
         with handle:
+            end = os.fstat(handle.fileno()).st_size  # only what is written now (not a device)
             handle.seek(self.size)
-            while chunk := handle.read(CHUNK):
+            while self.size < end and (chunk := handle.read(min(CHUNK, end - self.size))):
                 self._hash.update(chunk)
                 self.size += len(chunk)
 

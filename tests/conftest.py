@@ -27,6 +27,10 @@ from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
 # identity's participant sign-in through the real personal-link flow (sign_in, identity_client…)
 pytest_plugins = ["tests.fixtures.signin", "tests.fixtures.smtp"]
 
+# Apps built by tests run no recorder supervisor unless a test wires one (tests/integration/
+# recording configure it explicitly); otherwise every opened session would start ffmpeg.
+os.environ.setdefault("RADA_RECORDING_ENABLED", "0")
+
 ADMIN_TOKEN = "test-admin-token-0123456789"
 TEMPLATE = "rada_template"
 

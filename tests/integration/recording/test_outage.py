@@ -22,6 +22,7 @@ from tests.integration.recording.conftest import (
     MakeRecorder,
     MediaCheck,
     Publish,
+    until,
 )
 
 
@@ -120,3 +121,30 @@ async def test_hung_publisher_is_detected_by_progress_not_by_exit(
     assert media.frame_numbers(part1) == list(range(archive.parts[0].frames_received or 0))
     assert closed.payload["sha256"] == media.sha256(part1)
     assert [p.part for p in archive.parts] == [1, 2]
+
+
+async def test_full_disk_is_a_loss_with_cause_storage(
+    make_recorder: MakeRecorder, publish: Publish, media: MediaCheck
+) -> None:
+    """ffmpeg failing to write the part (ENOSPC: the part file is /dev/full) is journaled as
+    recording_lost with cause storage; with space back, the next stream resumes (R9, R10)."""
+    recorder, sink = await make_recorder()
+    await until(
+        lambda: recorder.ingest_pid is not None
+    )  # part 1's ffmpeg listens: its number is set
+    (recorder.directory / "part-0001.mp4").symlink_to("/dev/full")
+    doomed = await publish(recorder.ingest_url())
+    lost = await sink.wait_for(ev.RECORDING_LOST)
+    assert lost.payload["cause"] == "storage"
+    closed = await sink.wait_for(ev.PART_CLOSED)
+    assert (closed.payload["size"], closed.payload["duration_ms"]) == (0, 0)  # nothing was kept
+    await doomed.kill()
+
+    (recorder.directory / "part-0001.mp4").unlink(missing_ok=True)
+    healthy = await publish(recorder.ingest_url())
+    resumed = await sink.wait_for(ev.RECORDING_RESUMED)
+    await healthy.wait_frames(FPS)
+    archive = await recorder.close([])
+    part = archive.directory / archive.parts[-1].file
+    assert archive.parts[-1].part == resumed.payload["part"]
+    assert media.decode_errors(part) == ""

@@ -15,9 +15,11 @@ from orchestrator import events as ev
 from orchestrator import store as journal_store
 from orchestrator.journal import verify_chain
 from recording import store
+from recording.cli import check_lines
 from recording.service import RecordingSupervisor
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
+from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
     FPS,
     PORTS,
@@ -62,11 +64,16 @@ async def make_supervisor(
 
 
 async def test_one_recorder_per_session_take_over_and_archive(
-    pool: asyncpg.Pool, make_supervisor: MakeSupervisor, publish: Publish
+    pool: asyncpg.Pool,
+    make_supervisor: MakeSupervisor,
+    publish: Publish,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     """Two processes: exactly one claims the opened session (advisory lock) and journals its
     recording; when it shuts down the other takes over with a new part; closing the session
-    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10)."""
+    writes the archive and journals archive_ready, all in one valid hash chain (R9, R10); rada
+    check shows the recorder."""
     first, second = await make_supervisor(), await make_supervisor()
     session_id = await open_session(pool)
     await until(lambda: session_id in first.recorders or session_id in second.recorders)
@@ -84,6 +91,9 @@ async def test_one_recorder_per_session_take_over_and_archive(
         return bool(rows) and rows[0].receiving and rows[0].instance == holder.instance
 
     await until(reported_receiving)
+    lines = await asyncio.to_thread(check_lines, make_settings(database_url, tmp_path / "data"))
+    (line,) = [x for x in lines if str(session_id) in x]
+    assert ": receiving, part 1" in line and holder.instance in line
 
     await holder.stop()  # graceful shutdown of the recording process
     await one.finish()
@@ -115,3 +125,31 @@ async def test_one_recorder_per_session_take_over_and_archive(
     folder = other.storage.session_dir(session_id)
     chapters = (folder / "chapters.vtt").read_text()
     assert "Питання 1: Про бюджет" in chapters and "Закриття засідання" in chapters
+
+
+async def test_too_little_disk_refuses_once_as_a_storage_loss(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    """Free disk below the session's planned length × bitrate: no recorder starts, and the
+    journal says so once (recording_lost, cause storage, part 0), so conduct holds the break."""
+    supervisor = RecordingSupervisor(
+        pool=pool,
+        database_url=database_url,
+        settings=RecordingSettings(ports=PORTS, host="127.0.0.1", bitrate_kbps=10**12),
+        storage=LocalStorage(tmp_path / "recordings"),
+        clock=lambda: datetime.now(UTC),
+        poll_seconds=0.1,
+    )
+    await supervisor.start()
+    try:
+        session_id = await open_session(pool)
+        await wait_journal(pool, session_id, ev.RECORDING_LOST)
+        await supervisor.poll()
+        await supervisor.poll()
+    finally:
+        await supervisor.stop()
+    assert session_id not in supervisor.recorders
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    lost = [e.payload for e in journal if e.type == ev.RECORDING_LOST]
+    assert lost == [{"part": 0, "cause": "storage", "last_media_at": lost[0]["last_media_at"]}]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from recording.hls import ByteRange, MediaPlaylist, PartTimeline, Segment, parse, render, with_tail
+from recording.hls import (
+    ByteRange,
+    MediaPlaylist,
+    PartTimeline,
+    Segment,
+    parse,
+    render,
+    with_tail,
+    within,
+)
 
 PART1 = """#EXTM3U
 #EXT-X-VERSION:7
@@ -98,3 +107,11 @@ def test_tail_of_a_crashed_part() -> None:
         1.2, "part-0001.mp4", ByteRange(30_000 - 24_599, 24_599)
     )
     assert with_tail(playlist, file_size=24_599, total_ms=4_700) == playlist
+
+
+def test_within_drops_segments_the_file_does_not_hold() -> None:
+    """After failed writes the playlist lists bytes the file lacks: they are not archived."""
+    playlist = parse(PART1)
+    assert within(playlist, 24_599) == playlist
+    assert [s.byterange for s in within(playlist, 24_598).segments] == [ByteRange(14245, 1354)]
+    assert within(playlist, 0).segments == ()
