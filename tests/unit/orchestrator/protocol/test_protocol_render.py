@@ -65,7 +65,7 @@ def test_json_carries_roll_call_totals_and_seal(played, proto):
     vote = doc["agenda"][0]["vote"]
     assert len(vote["roll_call"]) == 25 + 2  # mayor + 24 present deputies, then 2 absent
     assert vote["totals"]["not_voted"] == 1
-    assert doc["agenda"][1]["amendments"][0]["vote"]["vote_id"] == "1.a1"
+    assert doc["agenda"][1]["amendments"][0]["vote"]["vote_id"] == "1.a0"
     assert [p["part"] for p in doc["recording"]["parts"]] == [1, 2]
     assert doc["breaks"][0]["cause"] == "recording_lost"
 
@@ -136,7 +136,7 @@ def test_chapters_cover_items_votes_and_breaks_in_time_order(proto):
         "item-3",
         "vote-0",
         "vote-1",
-        "vote-1.a1",
+        "vote-1.a0",
         "vote-2",
         "break-1",
     } <= set(ids)
