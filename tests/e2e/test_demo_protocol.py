@@ -11,12 +11,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from orchestrator import opendata, protocol_render
 from orchestrator.journal import event_from_public, verify_chain
 from orchestrator.protocol import build
 from tests.e2e.test_rehearse_cli import folder, rada
+from tests.protocol_checks import assert_formats_agree, pdf_text
 
 pytestmark = pytest.mark.slow
 __all__ = ["folder"]  # the fixture, used by name
@@ -47,18 +47,8 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
     assert p.breaks[0].declared_by == p.chair.name
 
     html = unescape(protocol_render.to_html(p))  # Д'яченко is written Д&#39;яченко
-    pdf = "\n".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(protocol_render.to_pdf(p))).pages
-    )
     doc = json.loads(protocol_render.to_json(p))
     assert doc["seal"]["hash"] == p.seal
-    assert p.seal in html
-    assert p.seal in pdf.replace("\n", "")
-    for v in p.votes:
-        assert v.outcome_uk in html
-        assert v.outcome_uk in pdf
-        for r in v.rows:
-            assert r.name in html
-            assert r.name in pdf.replace("\n", " ")
+    assert_formats_agree(p, html, pdf_text(protocol_render.to_pdf(p)))
     motions = list(csv.DictReader(io.StringIO(opendata.files(p)["motions.csv"].decode())))
     assert [int(m["votingFor"]) for m in motions] == [v.tally.for_ for v in p.votes]
