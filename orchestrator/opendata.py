@@ -105,7 +105,7 @@ def motions(p: Protocol) -> list[dict[str, Any]]:
                 "totalComposition": v.total_composition,
                 "voteId": v.vote_id,
                 "itemNumber": item.number,
-                "amendment": v.amendment,
+                "amendment": None if v.amendment is None else v.amendment + 1,
                 "category": item.category,
                 "recordingOffsetMs": None if v.offset is None else v.offset.ms,
             }

@@ -209,11 +209,16 @@ class Remark:
 
 @dataclass(frozen=True, slots=True)
 class Amendment:
-    number: int
+    index: int  # 0-based within its item, as in the journal's vote id "<item>.a<index>"
     text: str
     by: str | None
     proposed_at: datetime
     vote: Vote | None
+
+    @property
+    def number(self) -> int:
+        """As people count: the first amendment is 1."""
+        return self.index + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,10 +480,11 @@ class _Fold:
     def name(self, participant_id: Any) -> str | None:
         if participant_id is None:
             return None
-        draft = self.people.get(str(participant_id))
+        key = str(participant_id).removeprefix("participant:")  # ids or journal actors
+        draft = self.people.get(key)
         if draft:
             return draft.person.name
-        return ACTOR_UK.get(str(participant_id), str(participant_id))
+        return ACTOR_UK.get(key, key)
 
     def apply(self, e: Event) -> None:
         p = e.payload
@@ -732,7 +738,7 @@ class _Fold:
             main = next((v for v in own if v.amendment is None), None)
             amendments = tuple(
                 Amendment(
-                    number=k,
+                    index=k,
                     text=text,
                     by=by,
                     proposed_at=at,

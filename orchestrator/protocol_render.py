@@ -84,7 +84,7 @@ def offset_text(o: Offset | None) -> str:
 def vote_title(p: Protocol, v: Vote) -> str:
     item = p.items[v.item]
     if v.amendment is not None:
-        return f"Поправка {v.amendment} до питання {item.number} «{item.title}»"
+        return f"Поправка {v.amendment + 1} до питання {item.number} «{item.title}»"
     return f"Питання {item.number} «{item.title}»"
 
 
@@ -235,6 +235,7 @@ def to_dict(p: Protocol) -> dict[str, Any]:
                 ],
                 "amendments": [
                     {
+                        "index": a.index,
                         "number": a.number,
                         "text": a.text,
                         "by": a.by,

@@ -460,9 +460,9 @@ def play_session(
                 {
                     "cause": "recording_lost",
                     "reason": "запис трансляції перервався",
-                    "by": "system",
+                    "by": chair_actor,  # conduct names the actor: "participant:<id>"
                 },
-                actor="recorder",
+                actor=chair_actor,
                 after=timedelta(seconds=1),
             )
             part_no += 1
@@ -478,13 +478,13 @@ def play_session(
                 ev.AMENDMENT_PROPOSED,
                 {
                     "item": 1,
-                    "amendment": 1,
+                    "amendment": 0,  # 0-based, as conduct journals it
                     "by_participant_id": present[2]["participant_id"],
                     "text": "Збільшити видатки на ремонт покрівлі на 150 000 грн.",
                 },
                 actor=f"participant:{secretary}",
             )
-            roll_call("1.a1", 1, 1, adopt=True, skip=None)
+            roll_call("1.a0", 1, 0, adopt=True, skip=None)
         roll_call(str(i), i, None, adopt=(i % 3 != 2), skip=skipped if i == 0 else None)
         b.add(ev.ITEM_CLOSED, {"item": i}, actor=chair_actor)
 

@@ -136,7 +136,8 @@ def test_amendment_has_text_author_and_its_own_vote(played, proto):
     a = item.amendments[0]
     assert "150 000" in a.text
     assert a.vote is not None
-    assert a.vote.vote_id == "1.a1"
+    assert a.vote.vote_id == "1.a0"
+    assert a.number == 1  # the journal counts from 0, people from 1
     assert a.vote.outcome_uk.startswith("Поправку")
 
 
@@ -161,6 +162,7 @@ def test_break_has_cause_times_and_duration(proto):
     assert len(proto.breaks) == 1
     b = proto.breaks[0]
     assert b.cause == "recording_lost"
+    assert b.declared_by == "Войтенко Іван Михайлович"  # from the actor "participant:<id>"
     assert b.cause_uk.startswith("втрата запису")
     assert b.ended_at is not None
     assert b.duration_ms == int((b.ended_at - b.started_at).total_seconds() * 1000)
