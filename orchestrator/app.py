@@ -42,9 +42,10 @@ def _extensions() -> list[Setup]:
     """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
     from identity import api as identity_api
     from orchestrator import conduct_api
+    from orchestrator.publication import api as publication_api
     from recording import api as recording_api
 
-    return [identity_api.setup, conduct_api.setup, recording_api.setup]
+    return [identity_api.setup, conduct_api.setup, recording_api.setup, publication_api.setup]
 
 
 def create_app(

@@ -58,7 +58,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.port is not None:
         settings = _with_http(settings, port=args.port)
     settings, token_file = ensure_admin_token(settings)
-    app = create_app(settings, migrate=not args.no_migrate)
+    try:
+        app = create_app(settings, migrate=not args.no_migrate)
+    except SettingsError as exc:
+        print(f"rada: configuration error: {exc}", file=sys.stderr)
+        return 2
     url = f"http://{settings.http.host}:{settings.http.port}"
     print(f"rada is starting on {url} (data in {settings.data_dir})", flush=True)
     if token_file:
@@ -148,9 +152,9 @@ def _check_lines(settings: Settings) -> list[str]:
 
 def _registrations() -> list[Register]:
     """Subcommands other packages add (demo, rehearse, verify)."""
-    from orchestrator import rehearsal
+    from orchestrator import rehearsal, verify
 
-    return [rehearsal.register]
+    return [rehearsal.register, verify.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -177,9 +177,7 @@ class ConductService:
             log.info(item.type, session_id=str(session_id), seq=event.seq, actor=item.actor)
         return out
 
-    async def _reactions(
-        self, conn: Conn, session_id: UUID, work: SessionState
-    ) -> list[Event]:
+    async def _reactions(self, conn: Conn, session_id: UUID, work: SessionState) -> list[Event]:
         out: list[Event] = []
         for _ in range(MAX_REACTIONS):
             reactions = conduct.react(work)

@@ -31,7 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,93 +327,15 @@ class Player:
         )
 
     async def _protocol(self) -> Path:
-        """The protocol package's protocol if this rada has it, else the minimal one."""
-        assert self.admin is not None
-        async with self.admin.get(f"{self._base}/protocol") as r:
-            body = await r.json(content_type=None)
-            built = r.status == 200
-        if not built:
-            body = minimal_protocol(await self.as_admin("GET", f"{self._base}/journal"))
-            self.log("протокол: мінімальний (пакет протоколу не встановлено)")
+        """The protocol JSON as the service publishes it (folded from the journal alone)."""
+        body = (await self.as_admin("GET", f"{self._base}/protocol"))["protocol"]
+        events = await self.as_admin("GET", f"{self._base}/journal")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"protocol-{self.session_id}.json"
         path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
+        journal = self.out_dir / f"journal-{self.session_id}.json"
+        journal.write_text(json.dumps(events, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
-
-
-def minimal_protocol(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Until the protocol package is merged: every vote (call order, answers with their source,
-    tally, outcome, interruptions) and every break, with the whole journal and its last hash."""
-    names: dict[str, str] = {}
-    votes: dict[str, dict[str, Any]] = {}
-    breaks: list[dict[str, Any]] = []
-    head: dict[str, Any] = {}
-    for e in events:
-        p, kind = e["payload"], e["type"]
-        if kind == "session_convened":
-            head = {
-                "title": p["title"],
-                "number": p["number"],
-                "council": p["council"],
-                "agenda": p["agenda"],
-            }
-            for person in p["participants"]:
-                names[person["participant_id"]] = " ".join(
-                    x for x in (person["surname"], person["given_name"], person["patronymic"]) if x
-                )
-        elif kind == "vote_opened":
-            votes[p["vote_id"]] = {
-                "vote_id": p["vote_id"],
-                "item": p["item"],
-                "amendment": p["amendment"],
-                "opened_at": e["at"],
-                "required": p["required"],
-                "mayor_taking_part": p["mayor_taking_part"],
-                "call_order": [{"participant_id": x, "name": names.get(x, x)} for x in p["order"]],
-                "absent": [{"participant_id": x, "name": names.get(x, x)} for x in p["absent"]],
-                "answers": [],
-                "interrupted_by_breaks": 0,
-            }
-        elif kind in ("ballot_recorded", "deputy_skipped"):
-            votes[p["vote_id"]]["answers"].append(
-                {
-                    "participant_id": p["participant_id"],
-                    "name": names.get(p["participant_id"]),
-                    "answer": p.get("answer", "none"),
-                    "source": p.get("source", "chair"),
-                    "at": e["at"],
-                }
-            )
-        elif kind == "vote_closed":
-            votes[p["vote_id"]]["result"] = {k: v for k, v in p.items() if k != "vote_id"}
-        elif kind == "break_declared":
-            open_votes = [v for v in votes.values() if "result" not in v]
-            for v in open_votes:
-                v["interrupted_by_breaks"] += 1
-            breaks.append(
-                {
-                    "cause": p["cause"],
-                    "reason": p.get("reason", ""),
-                    "by": p["by"],
-                    "since": e["at"],
-                    "until": None,
-                    "ended_by": None,
-                }
-            )
-        elif kind == "break_ended" and breaks:
-            breaks[-1].update(until=e["at"], ended_by=p.get("by"))
-    return {
-        "note": "minimal protocol written by the rehearsal runner "
-        "(the protocol package is not installed)",
-        **head,
-        "votes": list(votes.values()),
-        "breaks": breaks,
-        "journal_last_hash": events[-1]["hash"] if events else None,
-        "journal": list(events),
-    }
-
-
-# --- running it from the command line --------------------------------------------------------
 
 
 def _free_port() -> int:

@@ -29,7 +29,10 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     found = re.search(r"^protocol: (.+)$", done.stdout, re.MULTILINE)
     assert found, done.stdout
-    journal = json.loads(Path(found[1]).read_text(encoding="utf-8"))["journal"]
+    printed = Path(found[1])
+    journal = json.loads(
+        printed.with_name(printed.name.replace("protocol-", "journal-")).read_text(encoding="utf-8")
+    )
     events = [event_from_public(e) for e in journal]
     assert verify_chain(events) == []
 
@@ -49,6 +52,7 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
     html = unescape(protocol_render.to_html(p))  # Д'яченко is written Д&#39;яченко
     doc = json.loads(protocol_render.to_json(p))
     assert doc["seal"]["hash"] == p.seal
+    assert json.loads(printed.read_text(encoding="utf-8")) == doc  # what demo printed is the fold
     assert_formats_agree(p, html, pdf_text(protocol_render.to_pdf(p)))
     motions = list(csv.DictReader(io.StringIO(opendata.files(p)["motions.csv"].decode())))
     assert [int(m["votingFor"]) for m in motions] == [v.tally.for_ for v in p.votes]

@@ -43,19 +43,14 @@ def rada(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def summary(document: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[str]]:
-    """Votes (id, adopted) and break causes from the protocol package's protocol
-    (``{"protocol": {"items": …}}``) or, where that package is not wired, the minimal one."""
-    if "protocol" in document:
-        protocol = document["protocol"]
-        votes = []
-        for item in protocol["items"]:
-            for amendment in item["amendments"]:
-                votes.append((amendment["vote"]["vote_id"], amendment["vote"]["adopted"]))
-            votes.append((item["vote"]["vote_id"], item["vote"]["adopted"]))
-        return votes, [b["cause"] for b in protocol["breaks"]]
-    minimal = [(v["vote_id"], v["result"]["adopted"]) for v in document["votes"]]
-    return minimal, [b["cause"] for b in document["breaks"]]
+def summary(protocol: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[str]]:
+    """Votes (id, adopted), amendments first, and break causes from the protocol document."""
+    votes = []
+    for item in protocol["agenda"]:
+        for amendment in item["amendments"]:
+            votes.append((amendment["vote"]["vote_id"], amendment["vote"]["adopted"]))
+        votes.append((item["vote"]["vote_id"], item["vote"]["adopted"]))
+    return votes, [b["cause"] for b in protocol["breaks"]]
 
 
 def test_demo_prints_a_protocol_path(folder: Path) -> None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator import conduct_api
+from orchestrator.publication import api as publication_api
 from orchestrator.auth import Principal
 from orchestrator.settings import Settings
 from tests.integration.conduct.world import install_test_auth
@@ -26,7 +27,7 @@ def app(settings: Settings, people: dict[str, Principal]) -> web.Application:
     """The app with conduct wired and the test sign-in."""
     from orchestrator.app import create_app
 
-    app = create_app(settings, extensions=[conduct_api.setup])
+    app = create_app(settings, extensions=[conduct_api.setup, publication_api.setup])
     install_test_auth(app, people)
     return app
 

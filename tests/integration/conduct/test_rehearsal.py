@@ -23,6 +23,14 @@ from tests.integration.conduct.world import AS
 pytestmark = pytest.mark.slow
 
 
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    from orchestrator.journal import format_time
+
+    return format_time(datetime.now(UTC))
+
+
 class JournalPorts:
     """Sign-in by test header; presence, identification and media through the journal, as
     identity and the recorder append them."""
@@ -68,16 +76,18 @@ class JournalPorts:
 
     async def recording_start(self, player: Player) -> None:
         self.part += 1
-        await self._append(player, ev.RECORDING_STARTED, {"part": self.part, "started_at": "x"})
+        await self._append(player, ev.RECORDING_STARTED, {"part": self.part, "started_at": _now()})
 
     async def outage(self, player: Player, seconds: float) -> None:
         await self._append(
-            player, ev.RECORDING_LOST, {"part": self.part, "cause": "stall", "last_media_at": "x"}
+            player,
+            ev.RECORDING_LOST,
+            {"part": self.part, "cause": "stall", "last_media_at": _now()},
         )
         await player.by_role("chair").console.until(lambda s: s["phase"] == "break")
         await asyncio.sleep(seconds)
         self.part += 1
-        await self._append(player, ev.RECORDING_RESUMED, {"part": self.part, "started_at": "x"})
+        await self._append(player, ev.RECORDING_RESUMED, {"part": self.part, "started_at": _now()})
 
 
 def player(
@@ -107,23 +117,27 @@ async def test_demo_plays_to_a_protocol(
     items, a skipped deputy; the protocol JSON shows order, answers, tallies and the break."""
     path = await player(client, pool, people, demo(), tmp_path).play()
     protocol = json.loads(path.read_text(encoding="utf-8"))
-    assert [v["vote_id"] for v in protocol["votes"]] == ["0.a0", "0", "1"]
-    first = protocol["votes"][0]
-    names = [c["name"] for c in first["call_order"]]
-    assert names[:4] == [
+    votes = [
+        vote
+        for item in protocol["agenda"]
+        for vote in [*(a["vote"] for a in item["amendments"]), item["vote"]]
+    ]
+    assert [v["vote_id"] for v in votes] == ["0.a0", "0", "1"]
+    first = votes[0]
+    called = [r for r in first["roll_call"] if r["answer"] != "absent"]
+    assert [r["name"] for r in called[:4]] == [
         "Андрієнко Ольга Миколаївна",
         "Бондар Роман Іванович",
         "Гнатюк Світлана Богданівна",
         "Ґудзь Богдан Ігорович",
     ]
-    assert len(first["answers"]) == len(first["call_order"]) == 21  # 20 deputies + the mayor
-    assert len(first["absent"]) == 6
-    last = protocol["votes"][2]
-    assert [a["answer"] for a in last["answers"]].count("none") == 1
-    assert last["result"]["not_voted"] == 1
+    assert len(called) == 21  # 20 deputies + the mayor
+    assert first["totals"]["absent"] == 6
+    last = votes[2]
+    assert last["totals"]["not_voted"] == 1
     assert [b["cause"] for b in protocol["breaks"]] == ["recording_lost"]
-    assert protocol["breaks"][0]["until"] is not None
-    assert all("result" in v for v in protocol["votes"])
+    assert protocol["breaks"][0]["ended_at"] is not None
+    assert all(isinstance(v["adopted"], bool) for v in votes)
 
 
 def _secret_ballot(raw: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from orchestrator.errors import Invalid
-from orchestrator.rehearsal import minimal_protocol
 from orchestrator.scenario import demo, parse
 
 
@@ -48,74 +47,3 @@ def test_malformed_scenarios_name_the_field(change: Any, field: str) -> None:
     with pytest.raises(Invalid) as err:
         parse(raw)
     assert err.value.field == field
-
-
-def test_minimal_protocol_projects_votes_and_breaks() -> None:
-    """The stand-in protocol lists each vote's order, answers, result and the breaks."""
-
-    def e(seq: int, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return {"seq": seq, "at": f"t{seq}", "type": type_, "payload": payload, "hash": f"h{seq}"}
-
-    people = [
-        {"participant_id": p, "surname": p.upper(), "given_name": "", "patronymic": ""}
-        for p in ("a", "b")
-    ]
-    events = [
-        e(
-            1,
-            "session_convened",
-            {"title": "T", "number": 1, "council": {}, "agenda": [], "participants": people},
-        ),
-        e(
-            2,
-            "vote_opened",
-            {
-                "vote_id": "0",
-                "item": 0,
-                "amendment": None,
-                "order": ["a", "b"],
-                "absent": [],
-                "required": 2,
-                "mayor_taking_part": False,
-            },
-        ),
-        e(
-            3,
-            "ballot_recorded",
-            {"vote_id": "0", "participant_id": "a", "answer": "for", "source": "deputy"},
-        ),
-        e(4, "break_declared", {"cause": "recording_lost", "reason": "", "by": "system"}),
-        e(5, "break_ended", {"by": "participant:x"}),
-        e(6, "deputy_skipped", {"vote_id": "0", "participant_id": "b"}),
-        e(
-            7,
-            "vote_closed",
-            {
-                "vote_id": "0",
-                "for": 1,
-                "against": 0,
-                "abstain": 0,
-                "not_voted": 1,
-                "absent": 0,
-                "required": 2,
-                "adopted": False,
-            },
-        ),
-    ]
-    protocol = minimal_protocol(events)
-    vote = protocol["votes"][0]
-    assert [a["answer"] for a in vote["answers"]] == ["for", "none"]
-    assert vote["call_order"][0]["name"] == "A"
-    assert vote["interrupted_by_breaks"] == 1
-    assert vote["result"]["adopted"] is False
-    assert protocol["breaks"] == [
-        {
-            "cause": "recording_lost",
-            "reason": "",
-            "by": "system",
-            "since": "t4",
-            "until": "t5",
-            "ended_by": "participant:x",
-        }
-    ]
-    assert protocol["journal_last_hash"] == "h7"
