@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator import conduct_api
-from orchestrator.publication import api as publication_api
 from orchestrator.auth import Principal
+from orchestrator.publication import api as publication_api
 from orchestrator.settings import Settings
 from tests.integration.conduct.world import install_test_auth
 
