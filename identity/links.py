@@ -22,8 +22,10 @@ from enum import StrEnum
 from uuid import UUID
 
 TOKEN_BYTES = 32  # 256 bits
-EXPIRY_GRACE = timedelta(hours=12)
-"""How long after the planned end a link still works (sessions run late; the secretary stays)."""
+EXPIRY_GRACE = timedelta(hours=48)
+"""How long after the planned end a link still works: the session may overrun its plan (it may
+be planned for at most 24 hours), and the protocol is finalised, signed and confirmed through the
+same sign-in within 24 hours of the end (R18, R19)."""
 
 
 class Purpose(StrEnum):

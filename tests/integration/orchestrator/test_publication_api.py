@@ -58,8 +58,8 @@ async def archive_client(
 ) -> Client:
     """The running app with the played session stored and its recording in the media folder;
     the clock an hour after the session's last event."""
-    # links last until planned_end + 12 h (identity); keep them valid past the 24-hour clock
-    await seed(pool, played, planned_end=played.events[-1].at + timedelta(days=2))
+    # the session ends as planned; links stay valid through the 24-hour signing clock (R18)
+    await seed(pool, played, planned_end=played.events[-1].at)
     write_media(settings.data_dir / "media", played)
     clock.set(played.events[-1].at + timedelta(hours=1))
     return identity_client
