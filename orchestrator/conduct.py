@@ -461,7 +461,7 @@ def decide_close_vote(state: SessionState, actor: Actor, vote_id: object) -> lis
     t = vote.tally()
     payload = {
         "vote_id": vote.vote_id,
-        **t.to_public(),
+        **t.as_dict(),
         "required": t.required,
         "adopted": t.adopted,
     }

@@ -27,14 +27,6 @@ from orchestrator.journal import format_time
 from orchestrator.protocol import KYIV, Protocol, Vote
 from orchestrator.protocol_render import vote_title
 
-RESULT: dict[str, str] = {
-    "for": "За",
-    "against": "Проти",
-    "abstain": "Утримався",
-    "none": "Не голосував",
-    "absent": "Відсутній",
-}
-
 MOTION_FIELDS = (
     "uid",
     "date",
@@ -124,7 +116,7 @@ def votings(p: Protocol) -> list[dict[str, Any]]:
                     "voterId": r.member_id or r.participant_id,
                     "voterName": r.name,
                     "motionTitle": title,
-                    "result": RESULT[r.answer],
+                    "result": r.result.uk,
                     "position": r.position,
                     "source": r.source,
                 }

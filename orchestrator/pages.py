@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 
 from orchestrator.categories import category_uk
+from orchestrator.tally import spoken_answers_uk
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -34,6 +35,7 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["category_uk"] = category_uk
+    env.globals["spoken_answers"] = spoken_answers_uk()
     return env
 
 

@@ -34,6 +34,8 @@ from orchestrator import events as ev
 from orchestrator.categories import category_uk
 from orchestrator.errors import Conflict
 from orchestrator.journal import Event, parse_time
+from orchestrator.quorum import DEPUTY_KINDS, Quorum, required_for_quorum
+from orchestrator.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
 
 KYIV = ZoneInfo("Europe/Kyiv")
 PLACE = "дистанційно"
@@ -47,13 +49,6 @@ ROLE_UK: Mapping[str, str] = {
     "secretary": "секретар ради",
     "guest": "запрошена особа",
 }
-ANSWER_UK: Mapping[str, str] = {
-    "for": "за",
-    "against": "проти",
-    "abstain": "утримався",
-    "none": "не голосував",
-    "absent": "відсутній",
-}
 SOURCE_UK: Mapping[str, str] = {
     "deputy": "особисто",
     "secretary": "усно, вніс секретар",
@@ -64,7 +59,6 @@ BREAK_CAUSE_UK: Mapping[str, str] = {
     "quorum_lost": "втрата кворуму",
     "storage": "несправність сховища запису",
 }
-VOTING_KINDS = frozenset({"deputy", "secretary"})  # R7: the secretary is a deputy
 ACTOR_UK: Mapping[str, str] = {
     "system": "автоматично (rada)",
     "recorder": "автоматично (запис)",
@@ -93,7 +87,7 @@ class Person:
 
     @property
     def is_deputy(self) -> bool:
-        return self.kind in VOTING_KINDS
+        return self.kind in DEPUTY_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,16 +99,6 @@ class Participation:
     identified_at: datetime | None
     confirmed_by: str | None  # the confirming person's name
     removed: str | None  # the reason, if taken off the list
-
-
-@dataclass(frozen=True, slots=True)
-class Quorum:
-    """R7: more than half of the council's total composition, counted in deputies."""
-
-    present_deputies: int
-    total_composition: int
-    required: int
-    holds: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,41 +121,16 @@ class RollCallRow:
     at: datetime | None
 
     @property
+    def result(self) -> Result:
+        return result_of(self.answer)
+
+    @property
     def answer_uk(self) -> str:
-        return ANSWER_UK[self.answer]
+        return self.result.uk_in_text
 
     @property
     def source_uk(self) -> str:
         return SOURCE_UK.get(self.source or "", "")
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    for_: int
-    against: int
-    abstain: int
-    not_voted: int
-    absent: int
-
-    @staticmethod
-    def of(rows: Iterable[RollCallRow]) -> Tally:
-        answers = [r.answer for r in rows]
-        return Tally(
-            answers.count("for"),
-            answers.count("against"),
-            answers.count("abstain"),
-            answers.count("none"),
-            answers.count("absent"),
-        )
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "for": self.for_,
-            "against": self.against,
-            "abstain": self.abstain,
-            "not_voted": self.not_voted,
-            "absent": self.absent,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +145,7 @@ class Vote:
     mayor_taking_part: bool
     quorum: Quorum
     rows: tuple[RollCallRow, ...]
-    tally: Tally  # counted from the rows
+    tally: Tally  # counted from the rows against ``required``
     adopted: bool | None  # as the journal's vote_closed states it; None while open
     offset: Offset | None
     discrepancies: tuple[str, ...]  # where vote_closed disagrees with the counted rows
@@ -450,11 +409,6 @@ def _time(value: Any) -> datetime | None:
     return parse_time(value) if isinstance(value, str) and value else None
 
 
-def quorum_required(total_composition: int) -> int:
-    """R7: more than half of the total composition."""
-    return total_composition // 2 + 1
-
-
 class _Fold:
     """Accumulates the session's events; :meth:`result` freezes them into a Protocol."""
 
@@ -654,10 +608,11 @@ class _Fold:
             rows.append(self._row(position, pid, answer, source, at))
         for position, pid in enumerate(d.absent, start=len(d.order) + 1):
             rows.append(self._row(position, pid, "absent", None, None))
-        tally = Tally.of(rows)
+        tally = tally_of((r.result for r in rows), d.required)
         present = sum(1 for pid in d.order if self._is_deputy(pid))
         total = d.total_composition
-        quorum = Quorum(present, total, quorum_required(total), present >= quorum_required(total))
+        required = required_for_quorum(total)
+        quorum = Quorum(present, total, required, present >= required)
         discrepancies: list[str] = []
         adopted: bool | None = None
         if d.closed is not None:
@@ -668,7 +623,7 @@ class _Fold:
                     discrepancies.append(
                         f"{key}: журнал vote_closed = {stated}, пораховано поіменно = {counted}"
                     )
-            if adopted != (tally.for_ >= d.required):
+            if adopted != tally.adopted:
                 discrepancies.append(
                     f"результат: журнал adopted = {adopted}, за {tally.for_} з потрібних "
                     f"{d.required}"
@@ -703,7 +658,7 @@ class _Fold:
             participant_id=pid,
             member_id=draft.person.member_id if draft else None,
             name=draft.person.name if draft else pid,
-            answer=answer if answer in ANSWER_UK else "none",
+            answer=answer if answer in ROLL_CALL_ANSWERS else "none",
             source=source,
             at=at,
         )
@@ -769,7 +724,8 @@ class _Fold:
         if self.competent is not None:
             present = int(self.competent.get("present_deputies", 0))
             total_q = int(self.competent.get("total_composition", total))
-            required = int(self.competent.get("quorum", quorum_required(total_q)))
+            stated = self.competent.get("quorum")
+            required = required_for_quorum(total_q) if stated is None else int(stated)
             quorum = Quorum(present, total_q, required, present >= required)
         chair = self.people.get(str(c.get("chair_participant_id")))
         secretary = self.people.get(str(c.get("secretary_participant_id")))

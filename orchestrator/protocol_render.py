@@ -26,13 +26,13 @@ import jinja2
 
 from orchestrator.journal import format_time
 from orchestrator.protocol import (
-    ANSWER_UK,
     KYIV,
     Offset,
     Protocol,
-    Quorum,
     Vote,
 )
+from orchestrator.quorum import Quorum
+from orchestrator.tally import Result
 
 MONTHS_GENITIVE = (
     "січня",
@@ -99,11 +99,7 @@ def quorum_text(q: Quorum | None) -> str:
 
 
 def tally_text(v: Vote) -> str:
-    t = v.tally
-    return (
-        f"за — {t.for_}, проти — {t.against}, утримався — {t.abstain}, "
-        f"не голосував — {t.not_voted}, відсутній — {t.absent}"
-    )
+    return ", ".join(f"{Result(key).uk_in_text} — {n}" for key, n in v.tally.as_dict().items())
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -323,7 +319,7 @@ def environment() -> jinja2.Environment:
         offset_text=offset_text,
         quorum_text=quorum_text,
     )
-    env.globals.update(vote_title=vote_title, tally_text=tally_text, answers_uk=ANSWER_UK)
+    env.globals.update(vote_title=vote_title, tally_text=tally_text)
     return env
 
 

@@ -553,7 +553,7 @@ def _vote_public(vote: VoteState) -> dict[str, Any]:
         "called_participant_id": vote.called,
         "position": vote.called_position,
         "answers": {pid: a.value for pid, a in vote.answers.items()},
-        "tally": vote.tally().to_public(),
+        "tally": vote.tally().as_dict(),
         "required": vote.required,
     }
 
@@ -608,7 +608,7 @@ def snapshot(state: SessionState) -> dict[str, Any]:
                 "item": v.item,
                 "amendment": v.amendment,
                 "adopted": v.adopted,
-                **v.tally().to_public(),
+                **v.tally().as_dict(),
                 "required": v.required,
             }
             for v in state.votes.values()

@@ -7,6 +7,8 @@ counts, when the mayor takes part (R13): the base is ``total_composition + 1`` t
 
 Every participant entitled to vote gets a named result, in the national open-data wording
 ("Поіменні результати голосування депутатів"): За, Проти, Утримався, Не голосував, Відсутній.
+:data:`RESULT_UK` is rada's one table of those names: the protocol, the open data and the
+consoles all print them from here.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class Result(StrEnum):
     def uk(self) -> str:
         return RESULT_UK[self]
 
+    @property
+    def uk_in_text(self) -> str:
+        """The name inside a sentence or a table cell, in lower case, as the protocol prints it."""
+        return RESULT_UK[self].lower()
+
 
 RESULT_UK: Mapping[Result, str] = {
     Result.FOR: "За",
@@ -58,6 +65,25 @@ _RESULT_OF_ANSWER: Mapping[Answer, Result] = {
     Answer.ABSTAIN: Result.ABSTAIN,
     Answer.NONE: Result.NOT_VOTED,
 }
+
+ABSENT = "absent"
+"""The protocol's roll-call word for a voter not taking part (next to the :class:`Answer` values)."""
+
+ROLL_CALL_ANSWERS = frozenset({*Answer, ABSENT})
+"""What a protocol roll-call row may say: an :class:`Answer` value or :data:`ABSENT`."""
+
+
+def spoken_answers_uk() -> list[tuple[Answer, str]]:
+    """The answers a voter can give (R16) with their Ukrainian names, in the order of the
+    buttons on the deputy's page and the secretary's console."""
+    return [(a, _RESULT_OF_ANSWER[a].uk) for a in Answer if a in SPOKEN_ANSWERS]
+
+
+def result_of(answer: str) -> Result:
+    """The named result of a roll-call word: an :class:`Answer` value or :data:`ABSENT`."""
+    if answer == ABSENT:
+        return Result.ABSENT
+    return _RESULT_OF_ANSWER[Answer(answer)]
 
 
 def required_majority(total_composition: int, mayor_taking_part: bool) -> int:
@@ -81,7 +107,8 @@ class Tally:
     def adopted(self) -> bool:
         return self.for_ >= self.required
 
-    def to_public(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int]:
+        """The five counts under the keys of ``vote_closed``, the public state and the protocol."""
         return {
             "for": self.for_,
             "against": self.against,
@@ -112,8 +139,16 @@ def count(
     stray = set(answers) - set(order)
     if stray:
         raise Invalid(f"answers from voters not in the roll call: {sorted(stray)}")
+    return tally_of(
+        (result for _pid, result in named_results(order, answers, absent)),
+        required_majority(total_composition, mayor_taking_part),
+    )
+
+
+def tally_of(results: Iterable[Result], required: int) -> Tally:
+    """Count named results against the majority ``required`` (R13)."""
     counts = dict.fromkeys(Result, 0)
-    for _pid, result in named_results(order, answers, absent):
+    for result in results:
         counts[result] += 1
     return Tally(
         for_=counts[Result.FOR],
@@ -121,5 +156,5 @@ def count(
         abstain=counts[Result.ABSTAIN],
         not_voted=counts[Result.NOT_VOTED],
         absent=counts[Result.ABSENT],
-        required=required_majority(total_composition, mayor_taking_part),
+        required=required,
     )

@@ -8,7 +8,11 @@
     item: "Розгляд питання", voting: "Голосування", "break": "Перерва",
     closed: "Засідання закрито", cancelled: "Засідання скасовано"
   };
-  var ANSWERS = { "for": "за", against: "проти", abstain: "утримався" };
+  // The answers' names come from the buttons, which the server prints from one table (tally.py).
+  var ANSWERS = {};
+  document.querySelectorAll("button[data-answer]").forEach(function (b) {
+    ANSWERS[b.dataset.answer] = b.textContent.trim().toLowerCase();
+  });
   var me = null;
   var state = null;
 

@@ -16,8 +16,8 @@ from orchestrator.protocol import (
     build,
     locate,
     publication,
-    quorum_required,
 )
+from orchestrator.quorum import required_for_quorum as quorum_required
 from tests.journal_builder import JournalBuilder, play_session
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
