@@ -10,6 +10,7 @@ import asyncpg
 
 from identity.links import Purpose, StoredLink
 from orchestrator import events
+from orchestrator import store as core
 from orchestrator.auth import Role
 from orchestrator.database import Conn
 
@@ -397,9 +398,10 @@ async def deliveries(conn: Conn, session_id: UUID) -> list[Delivery]:
                   n.last_error, n.queued_at, n.sent_at
            FROM notices n JOIN participants p
              ON p.session_id = n.session_id AND p.participant_id = n.participant_id
-           WHERE n.session_id = $1 ORDER BY p.surname, p.given_name""",
+           WHERE n.session_id = $1 ORDER BY n.participant_id""",
         session_id,
     )
+    rows = core.by_name(rows)
     return [
         Delivery(
             r["participant_id"],

@@ -105,15 +105,20 @@ class Voter:
 VoterKey = tuple[tuple[tuple[int, ...], ...], ...]
 
 
+def name_key(surname: str, given_name: str, patronymic: str = "") -> VoterKey:
+    """Surname, given name, patronymic compared level by level: the one order of people's
+    names in rada, for the roll call and for every list of people it prints."""
+    names = (
+        collation_levels(surname),
+        collation_levels(given_name),
+        collation_levels(patronymic),
+    )
+    return tuple(tuple(levels[level] for levels in names) for level in range(3))
+
+
 def voter_key(voter: Voter) -> tuple[VoterKey, str]:
     """Surname, given name, patronymic compared level by level, then the stable id."""
-    names = (
-        collation_levels(voter.surname),
-        collation_levels(voter.given_name),
-        collation_levels(voter.patronymic),
-    )
-    by_level = tuple(tuple(levels[level] for levels in names) for level in range(3))
-    return by_level, voter.participant_id
+    return name_key(voter.surname, voter.given_name, voter.patronymic), voter.participant_id
 
 
 def roll_call_order(voters: Iterable[Voter]) -> list[str]:

@@ -14,6 +14,7 @@ from orchestrator import journal
 from orchestrator.convening import Participant, Person
 from orchestrator.database import Conn
 from orchestrator.errors import Conflict, NotFound
+from orchestrator.rollcall import name_key
 from orchestrator.roster import MemberRow
 
 NOTIFY_CHANNEL = "rada_journal"
@@ -124,12 +125,20 @@ def _member(r: asyncpg.Record) -> Member:
     )
 
 
+def by_name(rows: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
+    """Rows holding ``surname``, ``given_name`` (and ``patronymic``) in the Ukrainian order of
+    names (``rollcall.name_key``, R15): a database collation does not know where Ґ, Є, І, Ї go."""
+    return sorted(
+        rows, key=lambda r: name_key(r["surname"], r["given_name"], r.get("patronymic") or "")
+    )
+
+
 async def list_members(conn: Conn, council_id: UUID) -> list[Member]:
     rows = await conn.fetch(
-        "SELECT * FROM members WHERE council_id = $1 AND active ORDER BY surname, given_name",
+        "SELECT * FROM members WHERE council_id = $1 AND active ORDER BY id",
         council_id,
     )
-    return [_member(r) for r in rows]
+    return [_member(r) for r in by_name(rows)]
 
 
 async def replace_roster(
@@ -306,11 +315,11 @@ async def list_participants(
 ) -> list[StoredParticipant]:
     rows = await conn.fetch(
         "SELECT * FROM participants WHERE session_id = $1 AND (NOT removed OR $2)"
-        " ORDER BY surname, given_name",
+        " ORDER BY participant_id",
         session_id,
         include_removed,
     )
-    return [_participant(r) for r in rows]
+    return [_participant(r) for r in by_name(rows)]
 
 
 async def remove_participant(conn: Conn, session_id: UUID, pid: UUID) -> Participant:
