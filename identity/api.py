@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -35,14 +34,18 @@ from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
 from orchestrator.auth import (
     AUTHENTICATOR,
     PUBLIC,
+    SIGN_IN_FIRST,
     Principal,
     Role,
     admin_only_authenticator,
+    bearer_matches,
     principal,
     require_admin,
+    require_kind,
     require_participant,
+    same_secret,
 )
-from orchestrator.errors import Forbidden, NotFound, Unauthorized
+from orchestrator.errors import NotFound
 from orchestrator.http import json_response, match_uuid, operation, read_object
 from orchestrator.store import NOTIFY_CHANNEL
 
@@ -79,7 +82,7 @@ def check_csrf(request: web.Request, expected: str) -> None:
     """A state change made with the sign-in cookie must carry the sign-in's CSRF token and
     come from rada's own origin (Origin, else Referer)."""
     given = request.headers.get(CSRF_HEADER, "")
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not same_secret(given, expected):
         raise CsrfRefused(f"send the {CSRF_HEADER} header of your sign-in")
     source = request.headers.get("Origin") or request.headers.get("Referer") or ""
     allowed = {
@@ -143,12 +146,9 @@ async def join(request: web.Request) -> web.Response:
 
 
 async def _require_signed_in(request: web.Request) -> Principal:
-    p = await principal(request)
-    if p.kind == "public":
-        raise Unauthorized("sign in through your personal link first")
-    if p.kind != "participant":
-        raise Forbidden("the administrator has no participant sign-in")
-    return p
+    return await require_kind(
+        request, "participant", SIGN_IN_FIRST, "the administrator has no participant sign-in"
+    )
 
 
 @routes.get("/api/v1/me")
@@ -270,13 +270,7 @@ async def public_key(request: web.Request) -> web.Response:
 
 
 def _check_event_secret(request: web.Request) -> None:
-    expected = request.app[JITSI].event_secret
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if (
-        not expected
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(given.strip().encode(), expected.encode())
-    ):
+    if not bearer_matches(request, request.app[JITSI].event_secret):
         raise EventSecretRefused("the event_sync bearer secret is missing or wrong")
 
 

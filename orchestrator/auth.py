@@ -54,13 +54,23 @@ ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token", str)
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
+SIGN_IN_FIRST = "sign in through your personal link first"
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """A presented secret against the configured one, in constant time; an empty configured
+    secret matches nothing."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_matches(request: web.Request, expected: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <expected>``."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token) and same_secret(token.strip(), expected)
+
+
 def bearer_is_admin(request: web.Request) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return False
-    expected = request.app[ADMIN_TOKEN]
-    return bool(expected) and hmac.compare_digest(token.strip().encode(), expected.encode())
+    return bearer_matches(request, request.app[ADMIN_TOKEN])
 
 
 async def admin_only_authenticator(request: web.Request) -> Principal:
@@ -82,24 +92,34 @@ async def principal(request: web.Request) -> Principal:
     return found
 
 
-async def require_admin(request: web.Request) -> Principal:
+async def require_kind(request: web.Request, kind: str, unknown: str, other: str) -> Principal:
+    """A caller of ``kind`` (admin|participant): the public gets 401 ``unknown``, a caller of
+    another kind 403 ``other``."""
     p = await principal(request)
     if p.kind == "public":
-        raise Unauthorized("this action needs the administrator's bearer key")
-    if p.kind != "admin":
-        raise Forbidden("only the administrator may do this")
+        raise Unauthorized(unknown)
+    if p.kind != kind:
+        raise Forbidden(other)
     return p
+
+
+async def require_admin(request: web.Request) -> Principal:
+    return await require_kind(
+        request,
+        "admin",
+        "this action needs the administrator's bearer key",
+        "only the administrator may do this",
+    )
 
 
 async def require_participant(
     request: web.Request, session_id: UUID, roles: Collection[Role]
 ) -> Principal:
     """A participant of ``session_id`` in one of ``roles``; the admin is not a participant."""
-    p = await principal(request)
-    if p.kind == "public":
-        raise Unauthorized("sign in through your personal link first")
-    if p.kind != "participant" or p.session_id != session_id:
-        raise Forbidden("you are not a participant of this session")
+    stranger = "you are not a participant of this session"
+    p = await require_kind(request, "participant", SIGN_IN_FIRST, stranger)
+    if p.session_id != session_id:
+        raise Forbidden(stranger)
     if p.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise Forbidden(f"this action is for: {allowed}")
