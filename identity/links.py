@@ -64,7 +64,8 @@ class LinkState(StrEnum):
 
 
 def digest(token: str) -> bytes:
-    """The SHA-256 of a presented token, the only form rada stores."""
+    """The SHA-256 of a presented secret (a personal link's token, a sign-in cookie), the only
+    form rada stores."""
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 

@@ -4,7 +4,6 @@ Jitsi tokens, presence from Prosody's webhooks and the chair's identification (R
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,10 +43,6 @@ class SignInResult:
     participant_id: UUID
     role: Role
     expires_at: datetime
-
-
-def cookie_digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8")).digest()
 
 
 def _room_of(raw: object) -> str:
@@ -137,7 +132,7 @@ class IdentityService:
             cookie = secrets.token_urlsafe(32)
             csrf = secrets.token_urlsafe(32)
             async with conn.transaction():
-                await store.replace_signin(conn, cookie_digest(cookie), stored, csrf, now)
+                await store.replace_signin(conn, links.digest(cookie), stored, csrf, now)
                 await store.mark_link_used(conn, stored.digest, now)
         log.info(
             "signed_in",
@@ -151,11 +146,11 @@ class IdentityService:
 
     async def signin(self, cookie: str) -> store.SignIn | None:
         async with self.pool.acquire() as conn:
-            return await store.get_signin(conn, cookie_digest(cookie), self.clock())
+            return await store.get_signin(conn, links.digest(cookie), self.clock())
 
     async def sign_out(self, cookie: str) -> None:
         async with self.pool.acquire() as conn:
-            await store.delete_signin(conn, cookie_digest(cookie))
+            await store.delete_signin(conn, links.digest(cookie))
 
     # --- links ---------------------------------------------------------------------------
 
