@@ -17,21 +17,15 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
 import icalendar
 import structlog
 
 from identity.settings import SmtpSettings
+from orchestrator.kyivtime import KYIV, day_uk
 
 log = structlog.get_logger(__name__)
-
-KYIV = ZoneInfo("Europe/Kyiv")
-MONTHS = (
-    "січня", "лютого", "березня", "квітня", "травня", "червня",
-    "липня", "серпня", "вересня", "жовтня", "листопада", "грудня",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +81,7 @@ class Delivery:
 def local_time(at: datetime) -> str:
     """ "23 листопада 2026 р. о 10:00 (за київським часом)"."""
     local = at.astimezone(KYIV)
-    day = f"{local.day} {MONTHS[local.month - 1]} {local.year} р."
-    return f"{day} о {local:%H:%M} (за київським часом)"
+    return f"{day_uk(local)} р. о {local:%H:%M} (за київським часом)"
 
 
 def body_text(notice: Notice) -> str:

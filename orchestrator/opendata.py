@@ -24,7 +24,8 @@ import json
 from typing import Any
 
 from orchestrator.journal import format_time
-from orchestrator.protocol import KYIV, Protocol, Vote
+from orchestrator.kyivtime import KYIV
+from orchestrator.protocol import Protocol, Vote
 from orchestrator.protocol_render import vote_title
 
 MOTION_FIELDS = (

@@ -28,16 +28,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from orchestrator import events as ev
 from orchestrator.categories import category_uk
 from orchestrator.errors import Conflict
 from orchestrator.journal import Event, parse_time
+from orchestrator.kyivtime import KYIV
 from orchestrator.quorum import DEPUTY_KINDS, Quorum, required_for_quorum
 from orchestrator.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
 
-KYIV = ZoneInfo("Europe/Kyiv")
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
 

@@ -25,29 +25,14 @@ from typing import Any
 import jinja2
 
 from orchestrator.journal import format_time
+from orchestrator.kyivtime import KYIV, day_uk
 from orchestrator.protocol import (
-    KYIV,
     Offset,
     Protocol,
     Vote,
 )
 from orchestrator.quorum import Quorum
 from orchestrator.tally import Result
-
-MONTHS_GENITIVE = (
-    "січня",
-    "лютого",
-    "березня",
-    "квітня",
-    "травня",
-    "червня",
-    "липня",
-    "серпня",
-    "вересня",
-    "жовтня",
-    "листопада",
-    "грудня",
-)
 
 # --- formatting shared by HTML, PDF and VTT -----------------------------------------------
 
@@ -63,7 +48,7 @@ def kyiv_clock(at: datetime | None) -> str:
 
 def long_date(p: Protocol) -> str:
     d = p.date
-    return "—" if d is None else f"{d.day} {MONTHS_GENITIVE[d.month - 1]} {d.year} року"
+    return "—" if d is None else f"{day_uk(d)} року"
 
 
 def hms(ms: int | None) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
@@ -21,10 +20,10 @@ from orchestrator.auth import Principal
 from orchestrator.categories import category_uk
 from orchestrator.database import Conn
 from orchestrator.errors import Conflict, Invalid, NotFound
+from orchestrator.kyivtime import KYIV
 
 log = structlog.get_logger(__name__)
 
-KYIV = ZoneInfo("Europe/Kyiv")
 Clock = Callable[[], datetime]
 
 
