@@ -13,6 +13,7 @@ from typing import Any
 
 from orchestrator import validation as v
 from orchestrator.errors import Invalid
+from orchestrator.quorum import DEPUTY_KINDS
 
 COLUMNS = ("surname", "given_name", "patronymic", "role", "email", "phone")
 KINDS = ("mayor", "deputy", "secretary")
@@ -30,7 +31,11 @@ class MemberRow:
 
     @property
     def is_deputy(self) -> bool:
-        return self.kind in ("deputy", "secretary")
+        return self.kind in DEPUTY_KINDS
+
+    def columns(self) -> tuple[str, str, str, str, str, str]:
+        """The fields in their declared order, as the ``members`` table takes them."""
+        return (self.surname, self.given_name, self.patronymic, self.kind, self.email, self.phone)
 
 
 def parse_row(raw: Mapping[str, Any]) -> MemberRow:

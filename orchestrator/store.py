@@ -159,12 +159,7 @@ async def replace_roster(
                        email, phone) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
                 new_id,
                 council_id,
-                row.surname,
-                row.given_name,
-                row.patronymic,
-                row.kind,
-                row.email,
-                row.phone,
+                *row.columns(),
             )
             keep.append(new_id)
             added += 1
@@ -173,12 +168,7 @@ async def replace_roster(
                 """UPDATE members SET surname=$2, given_name=$3, patronymic=$4, kind=$5, email=$6,
                        phone=$7, active=true, updated_at=now() WHERE id = $1""",
                 member_id,
-                row.surname,
-                row.given_name,
-                row.patronymic,
-                row.kind,
-                row.email,
-                row.phone,
+                *row.columns(),
             )
             keep.append(member_id)
             updated += 1
