@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.settings import SettingsError
+from orchestrator.settings import SettingsError, env_bool
 
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
@@ -31,17 +31,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer") from None
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes"):
-        return True
-    if raw in ("0", "false", "no"):
-        return False
-    raise SettingsError(f"{name} must be true or false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +96,7 @@ class JitsiSettings:
             not_before_leeway=_int(env, "RADA_JITSI_NBF_LEEWAY", 60),
             early_join=_int(env, "RADA_JITSI_EARLY_JOIN", 3600),
             end_margin=_int(env, "RADA_JITSI_END_MARGIN", 3 * 3600),
-            token_email=_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=True),
+            token_email=env_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=True),
         )
         settings.validate()
         return settings

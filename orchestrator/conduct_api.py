@@ -4,15 +4,13 @@ Parse, authorise, call :class:`ConductService`, serialise; nothing else. Every a
 ``201`` with the events it appended and the live state, only after the transaction committed.
 Refusals are domain errors, turned into problem+json by the foundation's middleware.
 
-Settings: ``RADA_RECORDING_REQUIRED`` (default ``true``): items, votes, answers and resumption
-need the recorder to be receiving (R9). ``false`` only where no recorder is configured
-(a rehearsal without media); a *lost* recording blocks them regardless.
+Settings: :class:`orchestrator.settings.ConductSettings` (``RADA_RECORDING_REQUIRED``), read once
+at start-up with the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from uuid import UUID
@@ -27,7 +25,6 @@ from orchestrator.errors import Invalid
 from orchestrator.http import json_response, match_int, match_uuid, operation, read_object
 from orchestrator.live import LiveHub
 from orchestrator.sessionstate import snapshot
-from orchestrator.settings import SettingsError
 
 CONDUCT: web.AppKey[ConductService] = web.AppKey("conduct_service", ConductService)
 LIVE: web.AppKey[LiveHub] = web.AppKey("live_hub", LiveHub)
@@ -44,14 +41,6 @@ LISTEN_READY_SECONDS = 30
 
 def _body(props: Mapping[str, Any], required: list[str]) -> dict[str, Any]:
     return {JSON: {"schema": {"type": "object", "required": required, "properties": props}}}
-
-
-def policy_from_env(env: Mapping[str, str] | None = None) -> Policy:
-    env = os.environ if env is None else env
-    raw = (env.get("RADA_RECORDING_REQUIRED") or "true").strip().lower()
-    if raw not in ("true", "false", "1", "0", "yes", "no"):
-        raise SettingsError(f"RADA_RECORDING_REQUIRED must be true or false, got {raw!r}")
-    return Policy(recording_required=raw in ("true", "1", "yes"))
 
 
 def _answer(outcome: Outcome) -> web.Response:
@@ -349,9 +338,9 @@ async def public_view(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Routes, the conduct service and the live hub (after the foundation's database context)."""
-    from orchestrator.app import CLOCK, DATABASE_URL, POOL
+    from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
 
-    policy = policy_from_env()
+    policy = Policy(recording_required=app[SETTINGS].conduct.recording_required)
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)

@@ -30,6 +30,18 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     return value
 
 
+def env_bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``, any case); unset or empty: ``default``."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(name) or default
     if value not in choices:
@@ -65,11 +77,21 @@ class LogSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ConductSettings:
+    """``RADA_RECORDING_REQUIRED`` (default true): items, votes, answers and resumption need the
+    recorder to be *receiving* (R9). False only where no recorder is configured (a rehearsal
+    without media); a *lost* recording blocks them regardless."""
+
+    recording_required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    conduct: ConductSettings = field(default_factory=ConductSettings)
     admin_token: str = field(default="", repr=False)
 
     @classmethod
@@ -102,6 +124,9 @@ class Settings:
             log=LogSettings(
                 format=_choice(env, "RADA_LOG_FORMAT", "auto", ("auto", "json", "console")),
                 level=_choice(env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+            ),
+            conduct=ConductSettings(
+                recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True)
             ),
             admin_token=admin_token,
         )
