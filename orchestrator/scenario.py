@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import Invalid
+from orchestrator.roster import KINDS
+from orchestrator.tally import Answer
 
-ROLES = frozenset({"mayor", "deputy", "secretary", "guest"})
-ANSWERS = frozenset({"for", "against", "abstain", "none"})
+ROLES = frozenset({*KINDS, "guest"})
+ANSWERS = frozenset(a.value for a in Answer)
 BREAK_CAUSES = frozenset({"recording_lost", "chair"})
 MAX_BREAK_SECONDS = 600
 
