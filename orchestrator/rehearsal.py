@@ -183,6 +183,7 @@ class Player:
                 await self._breaks(len(self.scenario.session["agenda"]))
                 await self.by_role("chair").post(f"{self._base}/close")
                 self.log("засідання закрито")
+                await self._publish()
                 return await self._protocol()
             finally:
                 await self.close_clients()
@@ -325,6 +326,32 @@ class Player:
             f"питання {item + 1}, {what}: {'ПРИЙНЯТО' if result['adopted'] else 'не прийнято'}"
             f" (за {result['for']}, потрібно {result['required']})"
         )
+
+    async def _publish(self) -> None:
+        """R17–R20: the secretary finalises, the chair signs, the secretary publishes; then the
+        public archive is opened once, as a citizen would, which writes the archive folder."""
+        secretary = self.by_role("secretary")
+        for _ in range(60):  # the recorder seals the recording's archive within seconds of close
+            try:
+                finalised = await secretary.post(f"{self._base}/protocol/finalise")
+                break
+            except Refused as exc:
+                if exc.problem.get("code") != "recording_not_archived":
+                    raise
+                await asyncio.sleep(0.5)
+        else:
+            raise Refused("finalise", 409, {"detail": "the recording's archive was never sealed"})
+        digest = finalised["payload"]["protocol_sha256"]
+        await self.by_role("chair").post(
+            f"{self._base}/protocol/signatures", {"protocol_sha256": digest}
+        )
+        published = await self.by_role("secretary").post(f"{self._base}/protocol/publish")
+        late = " (із запізненням)" if published["payload"].get("late") else ""
+        self.log(f"протокол підписано й оприлюднено{late}: sha256 {digest[:16]}…")
+        assert self.admin is not None
+        async with self.admin.get(f"/archive/sessions/{self.session_id}") as r:
+            if r.status >= 400:
+                raise Refused("GET the archive page", r.status, {"detail": await r.text()})
 
     async def _protocol(self) -> Path:
         """The protocol JSON as the service publishes it (folded from the journal alone)."""
@@ -514,6 +541,8 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
         )
         path = await player.play()
         print(f"protocol: {path}")
+        if service is not None:
+            print(f"archive: {service.data_dir / 'archive' / player.session_id}")
         return 0
     except Refused as exc:
         print(f"rada rehearse: refused by the service: {exc}", file=sys.stderr)
