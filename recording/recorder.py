@@ -220,6 +220,14 @@ class Recorder:
         self.log.info("archive_ready", parts=archive.manifest.parts, sha256=archive.manifest.sha256)
         return archive
 
+    async def finalize(self, entries: Sequence[chapters.JournalEntry] = ()) -> Archive:
+        """The session closed while no recorder ran (its rada process had died): close the
+        parts it left, then write the archive. No ingest is opened."""
+        self.directory = self.storage.session_dir(self.session_id)
+        self._tasks.append(asyncio.create_task(self._deliver()))
+        await self._recover()
+        return await self.close(entries)
+
     async def stop(self) -> None:
         """rada is shutting down while the session stays open: close the current part; if media
         was flowing, that is a loss (cause ``process``) until another recorder takes over."""

@@ -8,11 +8,27 @@ import os
 import signal
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from orchestrator import events as ev
-from tests.integration.recording.conftest import FPS, MakeRecorder, MediaCheck, Publish
+from orchestrator import store as journal_store
+from recording.service import RecordingSupervisor
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+from tests.integration.recording.conftest import (
+    FPS,
+    PORTS,
+    MakeRecorder,
+    MediaCheck,
+    Publish,
+    close_session,
+    open_session,
+    wait_journal,
+)
 
 RUNNER = Path(__file__).with_name("recorder_process.py")
 
@@ -75,3 +91,55 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     assert [p.part for p in archive.parts] == [1, 2]
     assert media.decode_errors(archive.directory / "part-0002.mp4") == ""
     assert archive.parts[0].sha256 == media.sha256(part1)
+
+
+async def test_session_closed_while_its_recorder_was_dead_still_gets_its_archive(
+    publish: Publish, media: MediaCheck, tmp_path: Path, pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The recording process dies, the session is closed meanwhile: the next supervisor closes
+    the crashed part as recovered and writes the archive (archive_ready) without an ingest."""
+    session_id = await open_session(pool)
+    root = tmp_path / "recordings"
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", "19471",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    assert runner.stdout is not None
+    try:
+        url = (await _next_line(runner.stdout, "ready"))["url"]
+        first = await publish(url)
+        started = await _next_line(runner.stdout, ev.RECORDING_STARTED)
+        async with pool.acquire() as conn, conn.transaction():  # what its sink had journaled
+            await journal_store.append_event(
+                conn, session_id, ev.RECORDING_STARTED, started["payload"], actor="recorder",
+                at=datetime.now(UTC),
+            )  # fmt: skip
+        await first.wait_frames(2 * FPS)
+    finally:
+        os.killpg(runner.pid, signal.SIGKILL)
+        await runner.wait()
+    await first.finish()
+    await close_session(pool, session_id)
+
+    supervisor = RecordingSupervisor(
+        pool=pool,
+        database_url=database_url,
+        settings=RecordingSettings(ports=PORTS, host="127.0.0.1"),
+        storage=LocalStorage(root),
+        clock=lambda: datetime.now(UTC),
+        poll_seconds=0.2,
+    )
+    await supervisor.start()
+    try:
+        await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+    finally:
+        await supervisor.stop()
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    closed = next(e.payload for e in journal if e.type == ev.PART_CLOSED)
+    part = root / str(session_id) / "part-0001.mp4"
+    assert closed["recovered"] is True and closed["sha256"] == media.sha256(part)
+    manifest = json.loads((root / str(session_id) / "manifest.json").read_text())
+    assert [p["sha256"] for p in manifest["parts"]] == [closed["sha256"]]
