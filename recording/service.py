@@ -223,28 +223,17 @@ class RecordingSupervisor:
             if session_id in self.recorders or not await store.try_claim(self._locks, session_id):
                 continue
             try:
+                recorder, _ = await self._recorder(session_id)
                 async with self.pool.acquire() as conn:
-                    key = await store.stream_key(conn, session_id)
-                    lost_since = await store.recording_lost_since(conn, session_id)
                     entries = await journal_store.load_events(conn, session_id)
-                recorder = Recorder(
-                    session_id=session_id,
-                    key=key,
-                    settings=self.settings,
-                    storage=self.storage,
-                    sink=self.sink,
-                    clock=self.clock,
-                    lost_since=lost_since,
-                )
                 await recorder.finalize(entries)
                 log.info("orphan_archive_written", session_id=str(session_id))
             finally:
                 await store.release(self._locks, session_id)
 
-    async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
-        assert self._locks is not None
-        if not await store.try_claim(self._locks, session_id):
-            return  # another rada process records it
+    async def _recorder(self, session_id: UUID) -> tuple[Recorder, datetime | None]:
+        """A recorder for the session with its stream key, knowing whether the journal's last
+        word on the recording is a loss."""
         async with self.pool.acquire() as conn:
             key = await store.stream_key(conn, session_id)
             lost_since = await store.recording_lost_since(conn, session_id)
@@ -257,6 +246,13 @@ class RecordingSupervisor:
             clock=self.clock,
             lost_since=lost_since,
         )
+        return recorder, lost_since
+
+    async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
+        assert self._locks is not None
+        if not await store.try_claim(self._locks, session_id):
+            return  # another rada process records it
+        recorder, lost_since = await self._recorder(session_id)
         remaining = max((planned_end - self.clock()).total_seconds(), MIN_SECONDS)
         taken = frozenset(r.gate.port for r in self.recorders.values() if r.gate and r.gate.port)
         try:

@@ -42,6 +42,16 @@ async def _next_line(stream: asyncio.StreamReader, type_: str) -> dict[str, Any]
     raise AssertionError(f"the recorder process ended before {type_}")
 
 
+async def start_runner(root: Path, session_id: uuid.UUID, port: int) -> asyncio.subprocess.Process:
+    """The recorder in its own process group (SIGKILLed with its ffmpeg by ``killpg``)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+
+
 async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new_part_follows(
     make_recorder: MakeRecorder, publish: Publish, media: MediaCheck, tmp_path: Path
 ) -> None:
@@ -50,12 +60,7 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     reports the loss, and records the next stream as part 2 (R9)."""
     session_id = uuid.uuid4()
     root = tmp_path / "recordings"
-    runner = await asyncio.create_subprocess_exec(
-        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", "19470",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    runner = await start_runner(root, session_id, 19470)
     assert runner.stdout is not None
     try:
         url = (await _next_line(runner.stdout, "ready"))["url"]
@@ -100,12 +105,7 @@ async def test_session_closed_while_its_recorder_was_dead_still_gets_its_archive
     the crashed part as recovered and writes the archive (archive_ready) without an ingest."""
     session_id = await open_session(pool)
     root = tmp_path / "recordings"
-    runner = await asyncio.create_subprocess_exec(
-        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", "19471",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    runner = await start_runner(root, session_id, 19471)
     assert runner.stdout is not None
     try:
         url = (await _next_line(runner.stdout, "ready"))["url"]
