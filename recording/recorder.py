@@ -506,7 +506,8 @@ class Recorder:
             run.end = "storage"
         elif run.end is None:
             run.end = "process" if code < 0 else "eof"
-        self._last_end = run.end
+        if run.media or run.end == "storage":  # an idle listener timing out says nothing
+            self._last_end = run.end
         if run.media and run.record is None:
             await self._begin_part(run)
         if run.record is None:
