@@ -38,7 +38,6 @@ def configure(
     def setup_with(app: web.Application) -> None:
         async def service_ctx(app: web.Application) -> AsyncIterator[None]:
             from orchestrator.app import CLOCK, POOL, SETTINGS  # app.py imports this module
-
             from recording.api import RECORDING_SETTINGS
 
             data_dir = app[SETTINGS].data_dir
