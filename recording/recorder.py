@@ -468,7 +468,8 @@ class Recorder:
         except FileNotFoundError:
             size = 0
         now = asyncio.get_running_loop().time()
-        if size > run.grown_size or not run.grown_at:
+        # the growth clock starts with media: an idle listener may have waited long for a publisher
+        if size > run.grown_size or not run.grown_at or not run.media:
             run.grown_size, run.grown_at = size, now
         playlist = self._playlists.get(run.number)  # read before the size: never ahead by a race
         listed = playlist.segments[-1].byterange if playlist and playlist.segments else None
