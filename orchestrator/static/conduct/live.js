@@ -80,7 +80,7 @@ function renderCommon(s) {
     `Кворум: ${q.present_deputies} з ${q.total_composition} (потрібно ${q.required}) — ` +
     (q.holds ? "є" : "НЕМАЄ")));
   fill("break", s["break"] ? el("span", {class: "warn"},
-    `Перерва з ${s["break"].since}: ${CAUSE_UK[s["break"].cause] || s["break"].cause}. ` +
+    `Перерва з ${kyiv(s["break"].since)}: ${CAUSE_UK[s["break"].cause] || s["break"].cause}. ` +
     (s["break"].reason || "")) : "");
   fill("recording", el("span", {class: s.recording.status === "lost" ? "warn" : ""},
     `${recordingWords(s.recording.status, s.recording.since)}; частин: ${s.recording.parts}`));
