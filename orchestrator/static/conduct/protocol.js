@@ -7,7 +7,7 @@
 // minute; the one-line summary (#protocol-summary, polite) changes only when the state does.
 const PROTOCOL_ROLE = document.getElementById("protocol-panel").dataset.role;  // chair|secretary
 const SIGNER_UK = {chair: "головуючий", member: "член ради"};
-const protocol = {status: null, seq: -1, endsAt: null, clock: null, actsKey: null};
+const protocol = {status: null, seq: -1, endsAt: null, clock: null, actsKey: null, asked: 0, shown: 0};
 
 function hoursMinutes(seconds) {
   const minutes = Math.floor(Math.abs(seconds) / 60);
@@ -110,9 +110,12 @@ function renderProtocol(st) {
 }
 
 async function readProtocolStatus() {
+  const asked = ++protocol.asked;
   const r = await fetch(`/api/v1/sessions/${SID}/protocol/status`, {credentials: "same-origin"});
   if (!r.ok) return;
   const st = await r.json();
+  if (asked < protocol.shown) return;  // an older answer that arrived late
+  protocol.shown = asked;
   // the server's clock counts: remaining_seconds as of now, whatever this computer's clock says
   protocol.endsAt = st.remaining_seconds === null ? null : Date.now() + st.remaining_seconds * 1000;
   protocol.status = st;
