@@ -59,12 +59,15 @@ async function post(url, body) {
   });
 }
 
+// Ukrainian words for refusals a console expects, by the problem's stable code (else its detail)
+const PROBLEM_UK = {};
+
 async function act(path, body) {
   fill("problem");
   const r = await post(`/api/v1/sessions/${SID}${path}`, body);
   if (!r.ok) {
     let detail = r.statusText;
-    try { detail = (await r.json()).detail; } catch (e) { /* not JSON */ }
+    try { const problem = await r.json(); detail = PROBLEM_UK[problem.code] || problem.detail; } catch (e) { /* not JSON */ }
     fill("problem", `Відмовлено: ${detail}`);
     return null;
   }

@@ -7,6 +7,17 @@
 // minute; the one-line summary (#protocol-summary, polite) changes only when the state does.
 const PROTOCOL_ROLE = document.getElementById("protocol-panel").dataset.role;  // chair|secretary
 const SIGNER_UK = {chair: "головуючий", member: "член ради"};
+Object.assign(PROBLEM_UK, {
+  recording_not_archived: "Запис ще не запечатано в архів, а він є частиною протоколу (R9): спробуйте за кілька секунд.",
+  session_not_closed: "Засідання ще не закрито.",
+  already_finalised: "Цей протокол уже завершено.",
+  not_finalised: "Секретар ще не завершив протокол.",
+  protocol_changed: "Протокол змінився після завершення: оновіть сторінку й перечитайте його.",
+  already_signed: "Ви вже підписали цей протокол.",
+  did_not_vote: "Підписують головуючий і члени ради, які голосували (R19).",
+  chair_not_signed: "Головуючий ще не підписав протокол (R19).",
+  already_published: "Протокол уже оприлюднено.",
+});
 const protocol = {status: null, seq: -1, endsAt: null, clock: null, actsKey: null, asked: 0, shown: 0};
 
 function hoursMinutes(seconds) {
