@@ -15,6 +15,8 @@ async function identify(pid) {
 }
 
 connect((s) => {
+  recorderOnSnapshot(s);
+  protocolOnSnapshot(s);
   fill("people", el("tr", {}, el("th", {}, "Учасник"), el("th", {}, "Роль"), el("th", {}, "У зв’язку"), el("th", {}, "Особу підтверджено")),
     ...s.participants.map(p => el("tr", {},
       el("td", {}, p.name), el("td", {}, ROLE_UK[p.role] || p.role),
