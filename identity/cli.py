@@ -12,9 +12,9 @@ def check_lines(settings: Settings) -> list[str]:
     """What ``rada check`` prints about Jitsi and e-mail (never raises, never prints secrets)."""
     env = dict(os.environ)
     generated = settings.data_dir / "jitsi-app-secret"
-    secret_state = "set"
+    app_key_state = "set"
     if not env.get("RADA_JITSI_APP_SECRET"):
-        secret_state = (
+        app_key_state = (
             "generated into the data folder" if generated.exists() else "generated on serve"
         )
         env["RADA_JITSI_APP_SECRET"] = "x" * 32  # only to validate the rest of the settings
@@ -24,7 +24,7 @@ def check_lines(settings: Settings) -> list[str]:
         return [f"jitsi: FAILED: {exc}"]
     lines = [
         f"jitsi: https://{jitsi.domain} (XMPP {jitsi.xmpp_domain}), tokens {jitsi.algorithm} "
-        f"iss={jitsi.app_id} aud={jitsi.accepted_audiences[0]}, app secret {secret_state}",
+        f"iss={jitsi.app_id} aud={jitsi.accepted_audiences[0]}, app secret {app_key_state}",
         "jitsi presence webhooks: "
         + (
             f"accepted at {jitsi.events_prefix}/events/…"
