@@ -153,6 +153,13 @@ async def open_console(
     return page
 
 
+async def keep_screenshot(page: Any, name: str) -> None:
+    """Screenshots are kept as test artifacts for a person to look at."""
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    await page.screenshot(path=str(folder / name), full_page=True)
+
+
 async def live(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:
     r = await client.get(f"/api/v1/sessions/{ids.session_id}/live")
     state: dict[str, Any] = (await r.json())["state"]
@@ -176,6 +183,7 @@ async def test_secretary_enters_the_called_deputys_answer(
     after = await live(identity_client, voting)
     assert after["current_vote"]["answers"] == {called: "for"}
     assert page.errors == []
+    await keep_screenshot(page, "console-secretary.png")
 
 
 async def test_chair_console_shows_quorum_and_skips(
@@ -190,6 +198,7 @@ async def test_chair_console_shows_quorum_and_skips(
     state = await live(identity_client, voting)
     assert list(state["current_vote"]["answers"].values()) == ["none"]
     assert page.errors == []
+    await keep_screenshot(page, "console-chair.png")
 
 
 async def protocol_status(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:

@@ -88,7 +88,7 @@ function renderCommon(s) {
   fill("recording", el("span", {class: s.recording.status === "lost" ? "warn" : ""},
     `${recordingWords(s.recording.status, s.recording.since)}; частин: ${s.recording.parts}`));
   fill("agenda", ...s.agenda.map(i => el("li", {class: i.index === s.current_item ? "called" : ""},
-    `${i.index + 1}. ${i.title} (${i.category_uk}) — ` +
+    `${i.title} (${i.category_uk}) — ` +
     ({pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто"}[i.status]))));
   renderDiscussion(s);
   renderVote(s);
