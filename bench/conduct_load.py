@@ -2,7 +2,7 @@
 
     python bench/conduct_load.py [--sessions 10 100 500] [--deputies 40]
 
-For each N: a fresh database, one server process (``tests/e2e/header_auth_server.py``: rada's
+For each N: a fresh database, one server process (``bench/conduct_server.py``: rada's
 app with participants signed in by header, so the bench measures conduct, not e-mail), N
 councils of ``deputies`` seats (the secretary among them) plus the mayor, each session opened,
 everyone present and identified, the recording on, one roll-call vote open. Every participant
@@ -343,7 +343,12 @@ async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, 
 
 async def main(ns: list[int], deputies: int, durable: bool) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    wanted = max(ns) * (deputies + 1) + 1000
+    try:  # root (or CAP_SYS_RESOURCE) may raise the hard limit; the server inherits it
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(hard, wanted), max(hard, wanted)))
+        hard = max(hard, wanted)
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     given = os.environ.get("RADA_DATABASE_URL")
     server = None
     if given:

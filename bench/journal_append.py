@@ -55,11 +55,11 @@ async def setup(url: str, sessions: int) -> list[uuid.UUID]:
         await conn.close()
 
 
+# A remark (R19) of a typical length: ballots would hit the one-answer-per-voter index.
 PAYLOAD = {
-    "vote_id": "3",
-    "participant_id": str(uuid.UUID(int=1)),
-    "answer": "for",
-    "source": "deputy",
+    "item": 3,
+    "by_participant_id": str(uuid.UUID(int=1)),
+    "text": "Пропоную доповнити проєкт рішення пунктом про звіт виконавчого комітету.",
 }
 
 
@@ -74,7 +74,7 @@ async def run_journal(
                         await store.append_event(
                             conn,
                             sid,
-                            "ballot_recorded",
+                            "remark_recorded",
                             PAYLOAD,
                             actor="bench",
                             at=datetime.now(UTC),
@@ -99,7 +99,7 @@ async def run_plain(
                             seq,
                             datetime.now(UTC),
                             "bench",
-                            "ballot_recorded",
+                            "remark_recorded",
                             PAYLOAD,
                             "",
                             "",

@@ -10,6 +10,7 @@ import shutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -145,9 +146,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check_lines(settings: Settings) -> list[str]:
     """Lines other packages add to ``rada check`` (Jitsi settings, recorder state)."""
-    from recording.cli import check_lines
+    from identity.cli import check_lines as identity_lines
+    from recording.cli import check_lines as recording_lines
 
-    return check_lines(settings)
+    return [*identity_lines(settings), *recording_lines(settings)]
 
 
 def _registrations() -> list[Register]:
@@ -202,7 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"rada: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log, stream=sys.stderr if args.command != "serve" else None)
+    log_settings = settings.log
+    if args.command != "serve" and "RADA_LOG_LEVEL" not in os.environ:
+        # a one-shot command prints its findings; its logs are only for trouble
+        log_settings = replace(log_settings, level="warning")
+    configure_logging(log_settings, stream=sys.stderr if args.command != "serve" else None)
     result: int = args.func(args, settings)
     return result
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -183,6 +184,7 @@ class Player:
                 await self._breaks(len(self.scenario.session["agenda"]))
                 await self.by_role("chair").post(f"{self._base}/close")
                 self.log("засідання закрито")
+                await self._publish()
                 return await self._protocol()
             finally:
                 await self.close_clients()
@@ -325,6 +327,32 @@ class Player:
             f"питання {item + 1}, {what}: {'ПРИЙНЯТО' if result['adopted'] else 'не прийнято'}"
             f" (за {result['for']}, потрібно {result['required']})"
         )
+
+    async def _publish(self) -> None:
+        """R17–R20: the secretary finalises, the chair signs, the secretary publishes; then the
+        public archive is opened once, as a citizen would, which writes the archive folder."""
+        secretary = self.by_role("secretary")
+        for _ in range(60):  # the recorder seals the recording's archive within seconds of close
+            try:
+                finalised = await secretary.post(f"{self._base}/protocol/finalise")
+                break
+            except Refused as exc:
+                if exc.problem.get("code") != "recording_not_archived":
+                    raise
+                await asyncio.sleep(0.5)
+        else:
+            raise Refused("finalise", 409, {"detail": "the recording's archive was never sealed"})
+        digest = finalised["payload"]["protocol_sha256"]
+        await self.by_role("chair").post(
+            f"{self._base}/protocol/signatures", {"protocol_sha256": digest}
+        )
+        published = await self.by_role("secretary").post(f"{self._base}/protocol/publish")
+        late = " (із запізненням)" if published["payload"].get("late") else ""
+        self.log(f"протокол підписано й оприлюднено{late}: sha256 {digest[:16]}…")
+        assert self.admin is not None
+        async with self.admin.get(f"/archive/sessions/{self.session_id}") as r:
+            if r.status >= 400:
+                raise Refused("GET the archive page", r.status, {"detail": await r.text()})
 
     async def _protocol(self) -> Path:
         """The protocol JSON as the service publishes it (folded from the journal alone)."""
@@ -486,7 +514,12 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
             service = LocalService(
                 out_dir / "data",
                 env={
-                    "RADA_RECORDING_REQUIRED": "false",
+                    "RADA_RECORDING_ENABLED": "1",
+                    "RADA_RECORDING_SIMULATED_CALL": "1",
+                    "RADA_RECORDING_STALL_SECONDS": "2",
+                    "RADA_RECORDING_JIBRI_RETRY_SECONDS": "3",
+                    "RADA_RECORDING_HOST": "127.0.0.1",
+                    "RADA_RECORDING_PORTS": ",".join(str(_free_port()) for _ in range(2)),
                     "RADA_SMTP_HOST": "127.0.0.1",
                     "RADA_SMTP_PORT": str(sink.port),
                     "RADA_SMTP_SECURITY": "none",
@@ -496,7 +529,7 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
             print(f"starting a private rada in {service.data_dir}", flush=True)
             await service.start()
             base_url, admin_token = service.url, service.admin_token
-            ports: Ports = SinkPorts(sink, secret)
+            ports: Ports = SimulatedCallPorts(sink, secret, service)
         else:
             if not admin_token or not args.event_secret:
                 print(
@@ -514,6 +547,8 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
         )
         path = await player.play()
         print(f"protocol: {path}")
+        if service is not None:
+            print(f"archive: {service.data_dir / 'archive' / player.session_id}")
         return 0
     except Refused as exc:
         print(f"rada rehearse: refused by the service: {exc}", file=sys.stderr)
@@ -545,6 +580,43 @@ class SinkPorts(DeploymentPorts):
     async def sign_in(self, player: Player, who: Client) -> None:
         self.links = await self.sink.links(who.email)
         await super().sign_in(player, who)
+
+
+class SimulatedCallPorts(SinkPorts):
+    """A private rada that records a simulated call (``RADA_RECORDING_SIMULATED_CALL=1``: an
+    ffmpeg test source pushed over RTMP to the session's ingest, as Jibri pushes). An outage is
+    real: the publisher is killed, the recorder's watchdog reports ``recording_lost`` and rada
+    declares the technical break itself (R10); the source is started again and the break can
+    end only once the recording is received again (R9)."""
+
+    def __init__(self, sink: MailSink, event_secret: str, service: LocalService) -> None:
+        super().__init__(sink, event_secret)
+        self.service = service
+
+    async def recording_start(self, player: Player) -> None:
+        await player.by_role("chair").console.until(
+            lambda s: s["recording"]["status"] == "receiving"
+        )
+        player.log("запис трансляції триває")
+
+    async def outage(self, player: Player, seconds: float) -> None:
+        import psutil
+
+        assert self.service.process is not None
+        rada = psutil.Process(self.service.process.pid)
+        killed = 0
+        for child in rada.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "testsrc" in " ".join(child.cmdline()):
+                    child.kill()  # SIGKILL: the call's stream dies mid-flight
+                    killed += 1
+        if not killed:
+            raise Refused("kill the simulated call", 0, {"detail": "no publisher was running"})
+        chair = player.by_role("chair")
+        state = await chair.console.until(lambda s: s["phase"] == "break")
+        player.log(f"трансляцію втрачено; rada оголосила перерву ({state['break']['cause']})")
+        await asyncio.sleep(seconds)
+        await chair.console.until(lambda s: s["recording"]["status"] == "receiving")
 
 
 def cmd_rehearse(args: argparse.Namespace, settings: object) -> int:

@@ -246,6 +246,8 @@ async def _relay(
         batching = _Batching(client_writer)
         while data := await client_reader.read(READ_SIZE):
             inspect(data)
+            if up_writer.is_closing():  # dropped, or ffmpeg went away
+                raise ConnectionResetError("the ffmpeg side is closed")
             up_writer.write(data)
             await up_writer.drain()
             if inspect.accepted:
@@ -256,6 +258,8 @@ async def _relay(
 
     async def upstream_to_client() -> None:
         while data := await up_reader.read(READ_SIZE):
+            if client_writer.is_closing():
+                raise ConnectionResetError("the publisher side is closed")
             client_writer.write(data)
             await client_writer.drain()
 

@@ -28,6 +28,9 @@ import structlog
 from recording.binary import ffmpeg_path
 
 STATS_PERIOD = 0.25
+# An idle listener gives up after this long and the recorder starts a fresh one: a listener
+# orphaned by a killed rada process (nothing connected to it) does not linger.
+LISTEN_SECONDS = 30
 STORAGE_ERRORS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
 
 log = structlog.get_logger(__name__)
@@ -49,7 +52,9 @@ def recorder_args(
 
     Relative file names: the process runs in the session's folder, so the playlist names the
     part file without a directory."""
-    source = ffmpeg.input(f"rtmp://127.0.0.1:{listen_port}/live/{key}", f="flv", listen=1)
+    source = ffmpeg.input(
+        f"rtmp://127.0.0.1:{listen_port}/live/{key}", f="flv", listen=1, timeout=LISTEN_SECONDS
+    )
     out = ffmpeg.output(
         source,
         playlist,

@@ -106,7 +106,8 @@ class _Run:
     end: str | None = None  # stall | closed | storage | process | eof
     playlist_mtime: float = 0.0
     grown_size: int = 0  # file size when it last grew…
-    grown_at_us: int = 0  # …and the media time then
+    grown_at: float = 0.0  # …and the loop time then
+    behind: int = 0  # ticks in a row with the playlist listing bytes the file lacks
 
 
 def _utc_now() -> datetime:
@@ -219,6 +220,14 @@ class Recorder:
         await self._drain()
         self.log.info("archive_ready", parts=archive.manifest.parts, sha256=archive.manifest.sha256)
         return archive
+
+    async def finalize(self, entries: Sequence[chapters.JournalEntry] = ()) -> Archive:
+        """The session closed while no recorder ran (its rada process had died): close the
+        parts it left, then write the archive. No ingest is opened."""
+        self.directory = self.storage.session_dir(self.session_id)
+        self._tasks.append(asyncio.create_task(self._deliver()))
+        await self._recover()
+        return await self.close(entries)
 
     async def stop(self) -> None:
         """rada is shutting down while the session stays open: close the current part; if media
@@ -453,18 +462,22 @@ class Recorder:
     def _writes_lost(self, run: _Run) -> bool:
         """ffmpeg's HLS muxer ignores failed writes (a full disk leaves it running with exit
         status 0), so check the file: it must hold every byte its playlist lists, and it must
-        grow while media arrives."""
-        if run.hasher is None:
-            return False
-        size = run.hasher.size
-        if size > run.grown_size:
-            run.grown_size, run.grown_at_us = size, run.out_time_us
-        playlist = self._playlists.get(run.number)
+        grow while media arrives (within three segments and two seconds of wall time)."""
+        try:
+            size = (self.directory / parts.media_name(run.number)).stat().st_size
+        except FileNotFoundError:
+            size = 0
+        now = asyncio.get_running_loop().time()
+        # the growth clock starts with media: an idle listener may have waited long for a publisher
+        if size > run.grown_size or not run.grown_at or not run.media:
+            run.grown_size, run.grown_at = size, now
+        playlist = self._playlists.get(run.number)  # read before the size: never ahead by a race
         listed = playlist.segments[-1].byterange if playlist and playlist.segments else None
-        if listed is not None and listed.end > size:
+        run.behind = run.behind + 1 if listed is not None and listed.end > size else 0
+        if run.behind >= 2:  # on two ticks in a row: not a write still on its way
             return True
-        limit_us = int((3 * self.settings.segment_seconds + 2) * 1_000_000)
-        return run.out_time_us - run.grown_at_us > limit_us
+        limit = 3 * self.settings.segment_seconds + 2
+        return self._last_media > run.grown_at and now - run.grown_at > limit
 
     async def _begin_part(self, run: _Run) -> None:
         publisher = self.gate.publisher if self.gate else None
@@ -494,7 +507,8 @@ class Recorder:
             run.end = "storage"
         elif run.end is None:
             run.end = "process" if code < 0 else "eof"
-        self._last_end = run.end
+        if run.media or run.end == "storage":  # an idle listener timing out says nothing
+            self._last_end = run.end
         if run.media and run.record is None:
             await self._begin_part(run)
         if run.record is None:

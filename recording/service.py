@@ -50,6 +50,7 @@ OPENED = "opened"
 CLOSED = "closed"
 MIN_SECONDS = 600  # disk check for a session already past its planned end
 RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
+SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
 
 log = structlog.get_logger(__name__)
 
@@ -156,6 +157,7 @@ class RecordingSupervisor:
         self._keepers: dict[UUID, asyncio.Task[None]] = {}
         self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
         self._refused: set[UUID] = set()  # sessions whose refusal is already journaled
+        self._next_sweep = 0.0
         self._locks: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -208,11 +210,30 @@ class RecordingSupervisor:
                     status = await store.session_status(conn, session_id)
                 await self._release(session_id, closed=status == CLOSED)
             await self._save_statuses()
+            if now >= self._next_sweep:
+                self._next_sweep = now + SWEEP_SECONDS
+                await self._archive_orphans()
 
-    async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
+    async def _archive_orphans(self) -> None:
+        """Write the archive of sessions that closed while their recorder's process was dead."""
         assert self._locks is not None
-        if not await store.try_claim(self._locks, session_id):
-            return  # another rada process records it
+        async with self.pool.acquire() as conn:
+            orphans = await store.unarchived_closed(conn)
+        for session_id in orphans:
+            if session_id in self.recorders or not await store.try_claim(self._locks, session_id):
+                continue
+            try:
+                recorder, _ = await self._recorder(session_id)
+                async with self.pool.acquire() as conn:
+                    entries = await journal_store.load_events(conn, session_id)
+                await recorder.finalize(entries)
+                log.info("orphan_archive_written", session_id=str(session_id))
+            finally:
+                await store.release(self._locks, session_id)
+
+    async def _recorder(self, session_id: UUID) -> tuple[Recorder, datetime | None]:
+        """A recorder for the session with its stream key, knowing whether the journal's last
+        word on the recording is a loss."""
         async with self.pool.acquire() as conn:
             key = await store.stream_key(conn, session_id)
             lost_since = await store.recording_lost_since(conn, session_id)
@@ -225,6 +246,13 @@ class RecordingSupervisor:
             clock=self.clock,
             lost_since=lost_since,
         )
+        return recorder, lost_since
+
+    async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
+        assert self._locks is not None
+        if not await store.try_claim(self._locks, session_id):
+            return  # another rada process records it
+        recorder, lost_since = await self._recorder(session_id)
         remaining = max((planned_end - self.clock()).total_seconds(), MIN_SECONDS)
         taken = frozenset(r.gate.port for r in self.recorders.values() if r.gate and r.gate.port)
         try:

@@ -77,6 +77,19 @@ async def archive_ready(conn: Conn, session_id: UUID) -> bool:
     )
 
 
+async def unarchived_closed(conn: Conn) -> list[UUID]:
+    """Closed sessions that were recorded but have no ``archive_ready`` (their recorder's
+    process died before the close)."""
+    rows = await conn.fetch(
+        """SELECT s.id FROM sessions s WHERE s.status = 'closed'
+             AND EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id AND j.type = ANY($1))
+             AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id AND j.type = $2)""",
+        [events.RECORDING_STARTED, events.RECORDING_RESUMED, events.PART_CLOSED],
+        events.ARCHIVE_READY,
+    )
+    return [r["id"] for r in rows]
+
+
 RECORDING_STATES = (events.RECORDING_STARTED, events.RECORDING_RESUMED, events.RECORDING_LOST)
 
 

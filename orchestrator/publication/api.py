@@ -38,13 +38,16 @@ def configure(
     def setup_with(app: web.Application) -> None:
         async def service_ctx(app: web.Application) -> AsyncIterator[None]:
             from orchestrator.app import CLOCK, POOL, SETTINGS  # app.py imports this module
+            from recording.api import RECORDING_SETTINGS
 
             data_dir = app[SETTINGS].data_dir
+            recorder = app.get(RECORDING_SETTINGS)
             app[PUBLICATION] = PublicationService(
                 app[POOL],
                 archive_root=archive_root or data_dir / "archive",
                 media_root=media_root or data_dir / "media",
                 clock=app[CLOCK],
+                recorded=recorder is not None and recorder.enabled,
             )
             yield
 

@@ -101,8 +101,12 @@ class PublicationService:
         archive_root: Path,
         media_root: Path,
         clock: Clock = utc_now,
+        recorded: bool = False,
     ) -> None:
         self.pool = pool
+        # With a recorder wired, the recording's manifest (archive_ready) is part of the
+        # protocol (R9): it cannot be finalised before the recorder has sealed the archive.
+        self.recorded = recorded
         self.archive_root = archive_root
         self.media_root = media_root
         self.clock = clock
@@ -154,6 +158,12 @@ class PublicationService:
             self._require_closed(snap)
             if snap.publication.published_at is not None:
                 raise Conflict("the protocol is already published", code="already_published")
+            if self.recorded and not any(e.type == ev.ARCHIVE_READY for e in snap.events):
+                raise Conflict(
+                    "R9: the recording is part of the protocol and its archive is not sealed yet; "
+                    "try again in a few seconds",
+                    code="recording_not_archived",
+                )
             digest = protocol_sha256(snap.protocol)
             if snap.publication.protocol_sha256 == digest:
                 raise Conflict(

@@ -103,3 +103,20 @@ def test_serve_answers_healthz_then_stops_on_sigterm(fresh_env: dict[str, str]) 
     assert '"level": "error"' not in out, out  # background workers ran cleanly too
     pid_file = Path(fresh_env["RADA_DATA_DIR"], "postgres", "postmaster.pid")
     assert not pid_file.exists()
+
+
+def test_check_reports_jitsi_and_mail_settings(fresh_env: dict[str, str]) -> None:
+    """`rada check` names the Jitsi domain and token issuer it will use, says presence webhooks
+    are refused without a secret, and never prints a secret."""
+    env = {
+        **fresh_env,
+        "RADA_JITSI_DOMAIN": "meet.rada.test",
+        "RADA_JITSI_APP_ID": "misto",
+        "RADA_JITSI_APP_SECRET": "s3cr3t-" * 6,
+        "RADA_SMTP_HOST": "smtp.rada.test",
+    }
+    out = rada("check", env=env)
+    assert "https://meet.rada.test" in out.stdout and "iss=misto" in out.stdout
+    assert "RADA_JITSI_EVENT_SECRET" in out.stdout
+    assert "e-mail: smtp.rada.test:587" in out.stdout
+    assert "s3cr3t" not in out.stdout + out.stderr

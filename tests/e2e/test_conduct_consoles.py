@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import hashlib
+import re
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from identity.api import IDENTITY
-from orchestrator import conduct_api, store
 from orchestrator import events as ev
-from orchestrator.settings import Settings
+from orchestrator import store
+from orchestrator.journal import format_time, parse_time
+from recording import store as recording_store
+from recording.service import ACTOR as RECORDER
 from tests.conftest import make_council
 from tests.fixtures.signin import FakeClock, SessionIds, SignIn, convene
 
@@ -30,14 +34,32 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def identity_app(
-    settings: Settings, clock: FakeClock, identity_setup: Callable[[web.Application], None]
-) -> web.Application:
-    """identity's test app with conduct wired too (the consoles are conduct's)."""
-    from orchestrator.app import create_app
+KYIV = ZoneInfo("Europe/Kyiv")
+P7S = b"\x30\x82\x01\x00" + b"detached CMS signature made outside rada" * 4
 
-    return create_app(settings, clock=clock, extensions=[identity_setup, conduct_api.setup])
+
+def recorder_row(
+    sid: UUID, now: datetime, *, lost_since: datetime | None = None
+) -> recording_store.StatusRow:
+    """The row the recorder supervisor saves every poll: receiving at 2450 kbit/s in part 1,
+    or (``lost_since``) no media since then."""
+    return recording_store.StatusRow(
+        session_id=sid,
+        instance="test-recorder",
+        ingest_port=19350,
+        receiving=lost_since is None,
+        lost_since=lost_since,
+        part=1,
+        parts=1,
+        bitrate_kbps=2450 if lost_since is None else None,
+        updated_at=now,
+    )
+
+
+def kyiv(at: str, with_date: bool = False) -> str:
+    """A journal time as the consoles show it (Kyiv), like the protocol does."""
+    local = parse_time(at).astimezone(KYIV)
+    return local.strftime("%d.%m.%Y %H:%M:%S" if with_date else "%H:%M:%S")
 
 
 @pytest.fixture
@@ -59,6 +81,7 @@ async def voting(
         await store.append_event(
             conn, sid, ev.RECORDING_STARTED, {"part": 1}, actor="recorder", at=now
         )
+        await recording_store.save_status(conn, recorder_row(sid, now))
         for pid in people:
             await store.append_event(
                 conn,
@@ -79,6 +102,21 @@ async def voting(
     for path, body in ((base + "/items/0/open", {}), (base + "/votes", {"amendment": None})):
         r = await chair.post(path, json=body)
         assert r.status == 201, await r.text()
+    return ids
+
+
+@pytest.fixture
+async def closed(
+    identity_client: TestClient[Any, Any], sign_in: SignIn, clock: FakeClock
+) -> SessionIds:
+    """A session the chair opened and closed (its links last through the 24-hour clock);
+    the clock then an hour and a half past the end."""
+    ids = await convene(identity_client)
+    chair = await sign_in(ids.session_id, ids.chair)
+    for act in ("/open", "/close"):
+        r = await chair.post(f"/api/v1/sessions/{ids.session_id}{act}", json={})
+        assert r.status == 201, await r.text()
+    clock.advance(hours=1, minutes=30)
     return ids
 
 
@@ -108,10 +146,18 @@ async def open_console(
             else None
         ),
     )
+    page.on("dialog", lambda dialog: dialog.accept())  # the consoles confirm() legal acts
     await page.goto(str(client.make_url(f"/join/{token}")))
     await page.wait_for_url(f"**/sessions/{ids.session_id}/{page_name}")
     page.errors = errors
     return page
+
+
+async def keep_screenshot(page: Any, name: str) -> None:
+    """Screenshots are kept as test artifacts for a person to look at."""
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    await page.screenshot(path=str(folder / name), full_page=True)
 
 
 async def live(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:
@@ -137,6 +183,7 @@ async def test_secretary_enters_the_called_deputys_answer(
     after = await live(identity_client, voting)
     assert after["current_vote"]["answers"] == {called: "for"}
     assert page.errors == []
+    await keep_screenshot(page, "console-secretary.png")
 
 
 async def test_chair_console_shows_quorum_and_skips(
@@ -150,4 +197,101 @@ async def test_chair_console_shows_quorum_and_skips(
     await page.locator("#vote td", has_text="не голосував").wait_for()
     state = await live(identity_client, voting)
     assert list(state["current_vote"]["answers"].values()) == ["none"]
+    assert page.errors == []
+    await keep_screenshot(page, "console-chair.png")
+
+
+async def protocol_status(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:
+    r = await client.get(f"/api/v1/sessions/{ids.session_id}/protocol/status")
+    assert r.status == 200, await r.text()
+    status: dict[str, Any] = await r.json()
+    return status
+
+
+async def shown(pages: Sequence[Any], selector: str, text: str | re.Pattern[str]) -> None:
+    """Wait until every page's ``selector`` shows ``text`` (Playwright's own wait)."""
+    for page in pages:
+        await page.locator(selector).filter(has_text=text).wait_for()
+
+
+async def test_protocol_clock_finalise_sign_publish_on_the_consoles(
+    identity_client: TestClient[Any, Any], closed: SessionIds, browser: Any, clock: FakeClock
+) -> None:
+    """R18, R19: after close both consoles show the 24-hour deadline and the countdown; the
+    secretary finalises, the chair sees it, signs with a .p7s, and a publication after the
+    deadline is shown as late on both."""
+    status = await protocol_status(identity_client, closed)
+    secretary = await open_console(identity_client, browser, closed, closed.secretary, "secretary")
+    chair = await open_console(identity_client, browser, closed, closed.chair, "chair")
+    both = (secretary, chair)
+    await shown(both, "#protocol-deadline", kyiv(status["deadline"], with_date=True))
+    await shown(both, "#protocol-clock", re.compile(r"^Залишилося: 22 год \d\d хв$"))
+    await shown(both, "#protocol-summary", "ще не завершено")
+    assert await chair.get_by_role("button", name="Завершити протокол").count() == 0
+
+    await secretary.get_by_role("button", name="Завершити протокол").click()
+    # the chair's console follows through the live state
+    await shown(both, "#protocol-summary", "очікує підпису головуючого")
+    finalised = await protocol_status(identity_client, closed)
+    assert finalised["finalised_at"] is not None
+    await shown([chair], "#protocol-state", finalised["protocol_sha256"])
+    assert await secretary.get_by_role("button", name="Підписати протокол").count() == 0
+
+    await chair.set_input_files(
+        "#protocol-p7s",
+        files=[{"name": "protocol.p7s", "mimeType": "application/pkcs7-signature", "buffer": P7S}],
+    )
+    await chair.get_by_role("button", name="Підписати протокол").click()
+    await shown(both, "#protocol-summary", "очікує оприлюднення")
+    await shown(both, "#protocol-signatures", "(головуючий)")
+    signed = await protocol_status(identity_client, closed)
+    assert signed["chair_signed"] is True
+    assert signed["signatures"][0]["signature_sha256"] == hashlib.sha256(P7S).hexdigest()
+
+    clock.advance(hours=23)  # 24.5 hours after the end: publishing now is late (R18)
+    await chair.get_by_role("button", name="Оприлюднити протокол").click()
+    await shown(both, "#protocol-summary", "із запізненням")
+    await shown(both, "#protocol-clock", "Відлік завершено")
+    published = await protocol_status(identity_client, closed)
+    assert published["late"] is True
+    assert await chair.get_by_role("button", name="Оприлюднити протокол").count() == 0
+    assert secretary.errors == [] and chair.errors == []
+
+
+async def recorder_text(client: TestClient[Any, Any], ids: SessionIds) -> str:
+    """What the chair's console must say, built from the recorder's status endpoint."""
+    r = await client.get(f"/api/v1/sessions/{ids.session_id}/recording")
+    assert r.status == 200, await r.text()
+    rec = await r.json()
+    if rec["receiving"]:
+        return f"Запис: триває; {rec['bitrate_kbps']} кбіт/с; частин: {rec['parts']}"
+    return f"Запис втрачено о {kyiv(rec['lost_since'])}; частин: {rec['parts']}"
+
+
+async def test_chair_console_shows_the_recorders_state(
+    identity_client: TestClient[Any, Any], voting: SessionIds, browser: Any, pool: asyncpg.Pool
+) -> None:
+    """Issue 5 item 7: the chair's console shows what the recorder reports (receiving, bitrate,
+    parts), and after a stall «Запис втрачено о …» as the recorder journals and reports it."""
+    page = await open_console(identity_client, browser, voting, voting.chair, "chair")
+    receiving = await recorder_text(identity_client, voting)
+    assert "2450 кбіт/с" in receiving
+    await shown([page], "#recorder", receiving)
+
+    lost_at = datetime.now(UTC).replace(microsecond=0)
+    sid = UUID(voting.session_id)
+    async with pool.acquire() as conn, conn.transaction():  # the recorder's stall watchdog
+        await recording_store.save_status(conn, recorder_row(sid, lost_at, lost_since=lost_at))
+        await store.append_event(
+            conn,
+            sid,
+            ev.RECORDING_LOST,
+            {"part": 1, "cause": "stall", "last_media_at": format_time(lost_at)},
+            actor=RECORDER,
+            at=lost_at,
+        )
+    lost = await recorder_text(identity_client, voting)
+    assert lost.startswith("Запис втрачено о ")
+    await shown([page], "#recorder", lost)
+    await page.locator("#recorder .warn").wait_for()
     assert page.errors == []

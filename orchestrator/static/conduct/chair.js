@@ -14,7 +14,22 @@ async function identify(pid) {
   if (!r.ok) { try { fill("problem", `Відмовлено: ${(await r.json()).detail}`); } catch (e) { fill("problem", r.statusText); } }
 }
 
+// Only the acts the session's phase allows are offered (the server refuses the rest anyway).
+function showSessionActs(phase) {
+  const before = ["convened", "announced"].includes(phase);
+  const over = ["closed", "cancelled"].includes(phase);
+  const show = (id, on) => { document.getElementById(id).hidden = !on; };
+  show("open", before);
+  show("competent", phase === "opened");
+  show("pause", !before && !over && phase !== "break");
+  show("resume", phase === "break");
+  show("close", !before && !over);
+}
+
 connect((s) => {
+  showSessionActs(s.phase);
+  recorderOnSnapshot(s);
+  protocolOnSnapshot(s);
   fill("people", el("tr", {}, el("th", {}, "Учасник"), el("th", {}, "Роль"), el("th", {}, "У зв’язку"), el("th", {}, "Особу підтверджено")),
     ...s.participants.map(p => el("tr", {},
       el("td", {}, p.name), el("td", {}, ROLE_UK[p.role] || p.role),

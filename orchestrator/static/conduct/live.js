@@ -25,6 +25,26 @@ function nameOf(pid) {
 }
 function fill(id, ...kids) { const n = document.getElementById(id); if (n) n.replaceChildren(...kids); }
 
+// Times as a Ukrainian reader sees them: Kyiv local time, like the protocol (20.11.2026 10:00:00).
+const KYIV_PARTS = new Intl.DateTimeFormat("uk-UA", {timeZone: "Europe/Kyiv", hourCycle: "h23",
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"});
+function kyiv(iso, withDate) {
+  if (!iso) return "—";
+  const part = {};
+  for (const p of KYIV_PARTS.formatToParts(new Date(iso))) part[p.type] = p.value;
+  const time = `${part.hour}:${part.minute}:${part.second}`;
+  return withDate ? `${part.day}.${part.month}.${part.year} ${time}` : time;
+}
+
+// The recorder's words, shared by every console (the chair's adds the recorder's own figures).
+function recordingWords(status, since) {
+  if (status === "receiving") return "Запис: триває";
+  if (status === "lost") return since ? `Запис втрачено о ${kyiv(since)}` : "Запис втрачено";
+  if (status === "waiting") return "Запис: очікує сигнал";
+  if (status === "finished") return "Запис завершено";
+  return "Запис: не ведеться";
+}
+
 let csrf = null;
 async function post(url, body) {
   // identity's sign-in: state changes carry the sign-in's CSRF token (GET /api/v1/me)
@@ -39,12 +59,15 @@ async function post(url, body) {
   });
 }
 
+// Ukrainian words for refusals a console expects, by the problem's stable code (else its detail)
+const PROBLEM_UK = {};
+
 async function act(path, body) {
   fill("problem");
   const r = await post(`/api/v1/sessions/${SID}${path}`, body);
   if (!r.ok) {
     let detail = r.statusText;
-    try { detail = (await r.json()).detail; } catch (e) { /* not JSON */ }
+    try { const problem = await r.json(); detail = PROBLEM_UK[problem.code] || problem.detail; } catch (e) { /* not JSON */ }
     fill("problem", `Відмовлено: ${detail}`);
     return null;
   }
@@ -60,13 +83,12 @@ function renderCommon(s) {
     `Кворум: ${q.present_deputies} з ${q.total_composition} (потрібно ${q.required}) — ` +
     (q.holds ? "є" : "НЕМАЄ")));
   fill("break", s["break"] ? el("span", {class: "warn"},
-    `Перерва з ${s["break"].since}: ${CAUSE_UK[s["break"].cause] || s["break"].cause}. ` +
+    `Перерва з ${kyiv(s["break"].since)}: ${CAUSE_UK[s["break"].cause] || s["break"].cause}. ` +
     (s["break"].reason || "")) : "");
-  const rec = {idle: "не ведеться", receiving: "ведеться", lost: "ВТРАЧЕНО"}[s.recording.status];
   fill("recording", el("span", {class: s.recording.status === "lost" ? "warn" : ""},
-    `Запис: ${rec}, частин: ${s.recording.parts}`));
+    `${recordingWords(s.recording.status, s.recording.since)}; частин: ${s.recording.parts}`));
   fill("agenda", ...s.agenda.map(i => el("li", {class: i.index === s.current_item ? "called" : ""},
-    `${i.index + 1}. ${i.title} (${i.category_uk}) — ` +
+    `${i.title} (${i.category_uk}) — ` +
     ({pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто"}[i.status]))));
   renderDiscussion(s);
   renderVote(s);

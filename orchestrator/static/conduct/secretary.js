@@ -2,6 +2,7 @@
 document.getElementById("remark").onclick = () => { const text = prompt("Зауваження:"); if (text) act("/remarks", {text}); };
 document.getElementById("amend").onclick = () => { const text = prompt("Текст поправки:"); if (text) act("/amendments", {text}); };
 connect((s) => {
+  protocolOnSnapshot(s);
   const v = s.current_vote;
   if (!v || !v.called_participant_id) { fill("called", "—"); fill("answer-acts"); return; }
   const pid = v.called_participant_id;

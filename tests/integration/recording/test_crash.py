@@ -8,11 +8,27 @@ import os
 import signal
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from orchestrator import events as ev
-from tests.integration.recording.conftest import FPS, MakeRecorder, MediaCheck, Publish
+from orchestrator import store as journal_store
+from recording.service import RecordingSupervisor
+from recording.settings import RecordingSettings
+from recording.storage import LocalStorage
+from tests.integration.recording.conftest import (
+    FPS,
+    PORTS,
+    MakeRecorder,
+    MediaCheck,
+    Publish,
+    close_session,
+    open_session,
+    wait_journal,
+)
 
 RUNNER = Path(__file__).with_name("recorder_process.py")
 
@@ -26,6 +42,16 @@ async def _next_line(stream: asyncio.StreamReader, type_: str) -> dict[str, Any]
     raise AssertionError(f"the recorder process ended before {type_}")
 
 
+async def start_runner(root: Path, session_id: uuid.UUID, port: int) -> asyncio.subprocess.Process:
+    """The recorder in its own process group (SIGKILLed with its ffmpeg by ``killpg``)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+
+
 async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new_part_follows(
     make_recorder: MakeRecorder, publish: Publish, media: MediaCheck, tmp_path: Path
 ) -> None:
@@ -34,12 +60,7 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     reports the loss, and records the next stream as part 2 (R9)."""
     session_id = uuid.uuid4()
     root = tmp_path / "recordings"
-    runner = await asyncio.create_subprocess_exec(
-        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", "19470",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    runner = await start_runner(root, session_id, 19470)
     assert runner.stdout is not None
     try:
         url = (await _next_line(runner.stdout, "ready"))["url"]
@@ -75,3 +96,50 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     assert [p.part for p in archive.parts] == [1, 2]
     assert media.decode_errors(archive.directory / "part-0002.mp4") == ""
     assert archive.parts[0].sha256 == media.sha256(part1)
+
+
+async def test_session_closed_while_its_recorder_was_dead_still_gets_its_archive(
+    publish: Publish, media: MediaCheck, tmp_path: Path, pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The recording process dies, the session is closed meanwhile: the next supervisor closes
+    the crashed part as recovered and writes the archive (archive_ready) without an ingest."""
+    session_id = await open_session(pool)
+    root = tmp_path / "recordings"
+    runner = await start_runner(root, session_id, 19471)
+    assert runner.stdout is not None
+    try:
+        url = (await _next_line(runner.stdout, "ready"))["url"]
+        first = await publish(url)
+        started = await _next_line(runner.stdout, ev.RECORDING_STARTED)
+        async with pool.acquire() as conn, conn.transaction():  # what its sink had journaled
+            await journal_store.append_event(
+                conn, session_id, ev.RECORDING_STARTED, started["payload"], actor="recorder",
+                at=datetime.now(UTC),
+            )  # fmt: skip
+        await first.wait_frames(2 * FPS)
+    finally:
+        os.killpg(runner.pid, signal.SIGKILL)
+        await runner.wait()
+    await first.finish()
+    await close_session(pool, session_id)
+
+    supervisor = RecordingSupervisor(
+        pool=pool,
+        database_url=database_url,
+        settings=RecordingSettings(ports=PORTS, host="127.0.0.1"),
+        storage=LocalStorage(root),
+        clock=lambda: datetime.now(UTC),
+        poll_seconds=0.2,
+    )
+    await supervisor.start()
+    try:
+        await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+    finally:
+        await supervisor.stop()
+    async with pool.acquire() as conn:
+        journal = await journal_store.load_events(conn, session_id)
+    closed = next(e.payload for e in journal if e.type == ev.PART_CLOSED)
+    part = root / str(session_id) / "part-0001.mp4"
+    assert closed["recovered"] is True and closed["sha256"] == media.sha256(part)
+    manifest = json.loads((root / str(session_id) / "manifest.json").read_text())
+    assert [p["sha256"] for p in manifest["parts"]] == [closed["sha256"]]

@@ -1,0 +1,61 @@
+"use strict";
+// The recorder's state on the chair's console (issue 5 item 7): receiving or lost since …,
+// current bitrate, part count. The journal's word (the live snapshot's `recording`) is shown
+// until the recorder's own status (GET /api/v1/sessions/{id}/recording) has been read; that is
+// re-read when the live state changes and every few seconds while the session runs, never more
+// often than once per RECORDER_GAP_MS.
+const RECORDER_GAP_MS = 3000, RECORDER_EVERY_MS = 5000;
+const RUNNING = new Set(["opened", "competent", "item", "voting", "break"]);
+const recorder = {data: null, missing: false, last: 0, timer: null, busy: false};
+
+function recorderWanted(s) {
+  return RUNNING.has(s.phase) && s.recording.status !== "idle";
+}
+
+async function readRecorder() {
+  recorder.busy = true;
+  recorder.last = Date.now();
+  try {
+    const r = await fetch(`/api/v1/sessions/${SID}/recording`, {credentials: "same-origin"});
+    if (r.ok) { recorder.data = await r.json(); recorder.missing = false; }
+    else if (r.status === 404) { recorder.data = null; recorder.missing = true; }
+  } catch (e) { /* offline: keep the last reading; the link indicator says so */ }
+  recorder.busy = false;
+  if (live) renderRecorder(live);
+}
+
+function refreshRecorder() {
+  if (recorder.busy || recorder.timer !== null) return;
+  const wait = recorder.last + RECORDER_GAP_MS - Date.now();
+  if (wait <= 0) { readRecorder(); return; }
+  recorder.timer = setTimeout(() => { recorder.timer = null; readRecorder(); }, wait);
+}
+
+function renderRecorder(s) {
+  const rec = s.recording;
+  const d = recorderWanted(s) ? recorder.data : null;
+  let status = rec.status, since = rec.since, parts = rec.parts, extra = [];
+  if (!RUNNING.has(s.phase) && rec.status !== "idle") status = "finished";
+  if (d) {
+    status = d.receiving ? "receiving" : (d.lost_since ? "lost" : "waiting");
+    since = d.lost_since;
+    parts = d.parts;
+    if (d.receiving && d.bitrate_kbps !== null) extra.push(`${d.bitrate_kbps} кбіт/с`);
+  } else if (recorderWanted(s) && recorder.missing) {
+    extra.push("рекордер не звітує");
+  }
+  const text = [recordingWords(status, since), ...extra, `частин: ${parts}`].join("; ");
+  const kids = [el("span", {class: status === "lost" ? "warn" : (status === "receiving" ? "ok" : "")}, text)];
+  if (d && d.updated_at) kids.push(el("small", {class: "muted"}, ` (дані рекордера на ${kyiv(d.updated_at)})`));
+  fill("recorder", ...kids);
+  // announced politely only when the words change (not with every bitrate reading)
+  const said = document.getElementById("recorder-said"), words = recordingWords(status, since);
+  if (said.textContent !== words) said.textContent = words;
+}
+
+function recorderOnSnapshot(s) {
+  renderRecorder(s);
+  if (recorderWanted(s)) refreshRecorder();
+}
+
+setInterval(() => { if (live && recorderWanted(live)) refreshRecorder(); }, RECORDER_EVERY_MS);
