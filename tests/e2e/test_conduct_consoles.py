@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -9,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -19,6 +19,7 @@ from identity.api import IDENTITY
 from orchestrator import events as ev
 from orchestrator import store
 from orchestrator.journal import format_time, parse_time
+from orchestrator.kyivtime import KYIV
 from recording import store as recording_store
 from recording.service import ACTOR as RECORDER
 from tests.conftest import make_council
@@ -34,7 +35,7 @@ pytestmark = [
 ]
 
 
-KYIV = ZoneInfo("Europe/Kyiv")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 P7S = b"\x30\x82\x01\x00" + b"detached CMS signature made outside rada" * 4
 
 
@@ -155,9 +156,8 @@ async def open_console(
 
 async def keep_screenshot(page: Any, name: str) -> None:
     """Screenshots are kept as test artifacts for a person to look at."""
-    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
-    folder.mkdir(exist_ok=True)
-    await page.screenshot(path=str(folder / name), full_page=True)
+    await asyncio.to_thread(ARTIFACTS.mkdir, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 async def live(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:
