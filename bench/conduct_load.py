@@ -60,6 +60,9 @@ class BenchServer(LocalService):
             "RADA_PORT": str(self.port),
             "RADA_ADMIN_TOKEN": self.admin_token,
             "RADA_LOG_LEVEL": "warning",
+            # the bench drives media state through the journal as the recorder would; a real
+            # recorder with no stream would (rightly) declare a technical break
+            "RADA_RECORDING_ENABLED": "0",
             **self.env,
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
