@@ -24,6 +24,7 @@ from aiohttp import web
 from recording.ingest import ffmpeg_executable, simulated_call_args
 
 API = "/jibri/api/v1.0"
+STOP_GRACE_SECONDS = 5.0
 
 
 class FakeJibri:
@@ -131,7 +132,12 @@ class FakeJibri:
         process = self.process
         if process is not None and process.returncode is None:
             process.terminate()  # Jibri stops its ffmpeg: the stream ends cleanly
-            await process.wait()
+            try:  # ...and, like Jibri, kills an ffmpeg stuck in a blocked write
+                await asyncio.wait_for(asyncio.shield(process.wait()), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
             self.process = None
             self._changed()
         self.process = None

@@ -101,6 +101,7 @@ async def test_busy_is_journaled_once_and_unhealthy_restarts(wired: Wired) -> No
 
     await fake.set_healthy(False)
     await until(lambda: len(fake.requests) >= 2)  # stopService, then startService again
+    fake.healthy = True  # else it is restarted every RESTART_GAP_SECONDS until teardown
     got = await statuses(pool, session_id)
     assert got[1] == {**on, "failure_reason": "unhealthy", "health_status": "UNHEALTHY"}
     assert fake.requests[1]["sessionId"] == str(session_id)
