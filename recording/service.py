@@ -197,8 +197,11 @@ class RecordingSupervisor:
             except Exception:
                 log.exception("recording_poll_failed")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the wake is set, and stop() then waits for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
     async def poll(self) -> None:
         """Claim newly opened sessions, close the ones that left the opened state."""
@@ -360,7 +363,8 @@ class RecordingSupervisor:
                     await asyncio.sleep(1.0)  # within the gap: the poll keeps waking it
                 else:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), 1.0)
+                        async with asyncio.timeout(1.0):
+                            await lost.wait()
         finally:
             if handle is not None:
                 await self._stop_source(session_id, handle)
