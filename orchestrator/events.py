@@ -119,7 +119,12 @@ PART_CLOSED: Final = "part_closed"
 later recorder after the recording process died; the file was cut to its last complete fragment)"""
 
 JIBRI_STATUS: Final = "jibri_status"
-"""{status: ON|OFF, failure_reason|null, jibri}"""
+"""{status: ON|OFF, failure_reason|null, jibri}
+
+From Jibri's status webhook, appended only when that Jibri's state for the session changes:
+``jibri`` is its ``jibriId``; BUSY → ON, IDLE/EXPIRED → OFF, UNHEALTHY → ``failure_reason``
+``unhealthy``. Additive fields: ``busy_status`` (IDLE|BUSY|EXPIRED), ``health_status``
+(HEALTHY|UNHEALTHY) as Jibri reported them."""
 
 ARCHIVE_READY: Final = "archive_ready"
 """{manifest, manifest_sha256, parts: int, duration_ms}"""

@@ -178,7 +178,7 @@ def operation(
     responses: Mapping[int, str] | None = None,
 ) -> Callable[[H], H]:
     """Document a handler for ``/api/v1/openapi.json``. ``auth``: public | admin | participant
-    roles (e.g. "chair", "chair,secretary") | jitsi (the event_sync bearer)."""
+    roles (e.g. "chair", "chair,secretary") | jitsi (the event_sync bearer) | jibri (Jibri's webhook bearer)."""
 
     def mark(handler: H) -> H:
         handler.__rada_operation__ = {  # type: ignore[attr-defined]

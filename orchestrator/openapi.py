@@ -65,6 +65,8 @@ def build(app: web.Application, *, version: str) -> dict[str, Any]:
         }
         if note["auth"] == "admin":
             op["security"] = [{"adminBearer": []}]
+        elif note["auth"] in ("jitsi", "jibri"):  # a shared bearer secret of the peer
+            op["security"] = [{"webhookBearer": []}]
         elif note["auth"] not in ("public",):
             op["security"] = [{"participantCookie": []}]
         if note["body"] is not None:
@@ -82,6 +84,7 @@ def build(app: web.Application, *, version: str) -> dict[str, Any]:
             "schemas": {"Problem": PROBLEM_SCHEMA},
             "securitySchemes": {
                 "adminBearer": {"type": "http", "scheme": "bearer"},
+                "webhookBearer": {"type": "http", "scheme": "bearer"},
                 "participantCookie": {"type": "apiKey", "in": "cookie", "name": "rada_session"},
             },
         },

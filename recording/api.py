@@ -3,6 +3,7 @@ state, and the recording files (live HLS during the session, the archive after i
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import AsyncIterator, Callable
@@ -12,15 +13,23 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
+import structlog
 from aiohttp import web
 
 from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
-from orchestrator.errors import Invalid, NotFound
-from orchestrator.http import json_response, operation
+from orchestrator.errors import Forbidden, Invalid, NotFound, Unauthorized
+from orchestrator.http import json_response, operation, read_object
 from orchestrator.journal import format_time
 from recording import store
 from recording.jibri import JibriLogin, JibriPool
-from recording.service import CallSource, JibriCall, RecordingSupervisor, SimulatedCall
+from recording.jibri_status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
+from recording.service import (
+    CallSource,
+    JibriCall,
+    RecordingSupervisor,
+    SimulatedCall,
+    record_jibri_report,
+)
 from recording.settings import RecordingSettings
 from recording.storage import LocalStorage
 
@@ -42,6 +51,7 @@ CONTENT_TYPES = {
 }
 
 routes = web.RouteTableDef()
+log = structlog.get_logger(__name__)
 
 
 def recordings_root(app: web.Application) -> Path:
@@ -97,6 +107,75 @@ async def recording_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers=headers)
 
 
+JIBRI_STATUS_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["jibriId", "status"],
+            "properties": {
+                "jibriId": {"type": "string", "minLength": 1, "maxLength": 200},
+                "status": {
+                    "type": "object",
+                    "required": ["busyStatus", "health"],
+                    "properties": {
+                        "busyStatus": {"enum": sorted(BUSY_STATUSES)},
+                        "health": {
+                            "type": "object",
+                            "required": ["healthStatus"],
+                            "properties": {
+                                "healthStatus": {"enum": sorted(HEALTH_STATUSES)},
+                                "details": {"type": "object"},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    }
+}
+
+
+def _check_jibri_secret(request: web.Request) -> None:
+    """Jibri's webhook client sends ``Authorization: Bearer <secret>``; with no secret
+    configured every report is refused (nobody may write into a journal unauthenticated)."""
+    expected = request.app[RECORDING_SETTINGS].jibri_webhook_secret
+    if not expected:
+        raise Forbidden(
+            "Jibri webhooks are off: RADA_RECORDING_JIBRI_WEBHOOK_SECRET is not set",
+            code="jibri_webhook_disabled",
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    ):
+        raise Unauthorized(
+            "the Jibri webhook bearer secret is missing or wrong", code="jibri_secret_refused"
+        )
+
+
+@operation(
+    "Jibri's status webhook (every minute and on change): journals jibri_status when the "
+    "state of the Jibri serving a session changes",
+    tag="recording",
+    auth="jibri",
+    body=JIBRI_STATUS_BODY,
+    responses={200: "Accepted for a session", 202: "Accepted; the Jibri serves no session"},
+)
+async def jibri_status(request: web.Request) -> web.Response:
+    _check_jibri_secret(request)
+    report = parse_report(await read_object(request))
+    outcome = await record_jibri_report(request.app[POOL], report, request.app[CLOCK]())
+    if outcome == "unassigned":
+        known = any(i == report.jibri_id for i, _ in request.app[RECORDING_SETTINGS].jibri_ids)
+        (log.debug if known else log.warning)(
+            "jibri_status_unassigned" if known else "jibri_status_unknown_jibri",
+            jibri=report.jibri_id,
+            busy_status=report.busy_status,
+        )
+        return json_response({"outcome": outcome}, status=202)
+    return json_response({"outcome": outcome})
+
+
 def configure(
     settings: RecordingSettings | None = None, *, poll_seconds: float = 1.0
 ) -> Callable[[web.Application], None]:
@@ -106,6 +185,8 @@ def configure(
         recording = settings or getattr(app[SETTINGS], "recording", None)
         app[RECORDING_SETTINGS] = recording or RecordingSettings.from_env(os.environ)
         app.add_routes(routes)
+        prefix = app[RECORDING_SETTINGS].jibri_webhook_prefix
+        app.router.add_post(f"{prefix}/v1/status", jibri_status)
         if app[RECORDING_SETTINGS].enabled:
             app.cleanup_ctx.append(_supervisor_ctx(poll_seconds))
 
@@ -123,7 +204,13 @@ def _supervisor_ctx(
             login = JibriLogin(
                 settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
             )
-            source = JibriCall(JibriPool(http, settings.jibri_urls, login), _jitsi_base_url(app))
+            pool = JibriPool(
+                http,
+                settings.jibri_urls,
+                login,
+                ids={url: jibri_id for jibri_id, url in settings.jibri_ids},
+            )
+            source = JibriCall(pool, _jitsi_base_url(app))
         supervisor = RecordingSupervisor(
             pool=app[POOL],
             database_url=app[DATABASE_URL],

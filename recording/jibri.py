@@ -10,7 +10,7 @@ room empties, so the session service starts it again when a break ends (DESIGN, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +36,12 @@ class JibriLogin:
 
 @dataclass(frozen=True, slots=True)
 class JibriHandle:
-    """A started Jibri session: which instance runs it."""
+    """A started Jibri session: which instance runs it (``jibri_id``: its ``jibri.id`` when
+    the settings name it, so its status webhooks find the session)."""
 
     base_url: str
     session_id: str
+    jibri_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +77,12 @@ class JibriPool:
         base_urls: Sequence[str],
         login: JibriLogin,
         *,
+        ids: Mapping[str, str] | None = None,
         timeout: float = 10.0,
     ) -> None:
         self._http = http
         self._urls = tuple(u.rstrip("/") for u in base_urls)
+        self._ids = {url.rstrip("/"): jibri_id for url, jibri_id in (ids or {}).items()}
         self._login = login
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -117,7 +121,7 @@ class JibriPool:
                 continue
             if status == 200:
                 log.info("jibri_started", jibri=base_url, jibri_session=session_id)
-                return JibriHandle(base_url, session_id)
+                return JibriHandle(base_url, session_id, self._ids.get(base_url))
             reason = "busy" if status == BUSY else f"HTTP {status}"
             log.warning("jibri_refused", jibri=base_url, reason=reason)
             refusals.append(f"{base_url}: {reason}")

@@ -15,7 +15,9 @@ The recorder's events go to the journal through :class:`JournalSink` (actor ``re
 Conduct reacts to ``recording_lost`` by declaring the technical break (R9, R10); the two
 packages meet only through the journal. The call source (Jibri, or a simulated call on a
 machine without Jitsi) is started for each recorded session and restarted while nothing is
-received (Jibri quits by itself 30 s after the room empties).
+received (Jibri quits by itself 30 s after the room empties), or at once when the Jibri's
+status webhook reports it left the call or unhealthy (:func:`record_jibri_report` journals
+``jibri_status``; the append's NOTIFY wakes the poll, which wakes that session's keeper).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from recording import store
 from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
 from recording.ingest import ffmpeg_executable, simulated_call_args
 from recording.jibri import JibriHandle, JibriPool
+from recording.jibri_status import StatusReport, journal_payload, source_state
 from recording.recorder import Recorder
 from recording.settings import RecordingSettings
 from recording.storage import RecordingStorage
@@ -49,6 +52,7 @@ ACTOR = "recorder"
 OPENED = "opened"
 CLOSED = "closed"
 MIN_SECONDS = 600  # disk check for a session already past its planned end
+RESTART_GAP_SECONDS = 5.0  # a source a webhook reported lost is restarted at most this often
 RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
 SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
 
@@ -155,6 +159,7 @@ class RecordingSupervisor:
         self.recorders: dict[UUID, Recorder] = {}
         self._rooms: dict[UUID, str] = {}
         self._keepers: dict[UUID, asyncio.Task[None]] = {}
+        self._source_lost: dict[UUID, asyncio.Event] = {}  # wakes a keeper: restart now
         self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
         self._refused: set[UUID] = set()  # sessions whose refusal is already journaled
         self._next_sweep = 0.0
@@ -192,8 +197,11 @@ class RecordingSupervisor:
             except Exception:
                 log.exception("recording_poll_failed")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the wake is set, and stop() then waits for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
     async def poll(self) -> None:
         """Claim newly opened sessions, close the ones that left the opened state."""
@@ -210,9 +218,20 @@ class RecordingSupervisor:
                     status = await store.session_status(conn, session_id)
                 await self._release(session_id, closed=status == CLOSED)
             await self._save_statuses()
+            await self._wake_lost_sources()
             if now >= self._next_sweep:
                 self._next_sweep = now + SWEEP_SECONDS
                 await self._archive_orphans()
+
+    async def _wake_lost_sources(self) -> None:
+        """Wake the keepers of sessions whose Jibri reported OFF or unhealthy."""
+        if not self._keepers:
+            return
+        async with self.pool.acquire() as conn:
+            lost = await store.sessions_with_lost_jibri(conn, list(self._keepers))
+        for session_id in lost:
+            if (event := self._source_lost.get(session_id)) is not None:
+                event.set()
 
     async def _archive_orphans(self) -> None:
         """Write the archive of sessions that closed while their recorder's process was dead."""
@@ -280,12 +299,14 @@ class RecordingSupervisor:
         self.recorders[session_id] = recorder
         self._rooms[session_id] = room
         if self.source is not None:
+            self._source_lost[session_id] = asyncio.Event()
             self._keepers[session_id] = asyncio.create_task(self._keep_source(session_id))
 
     async def _release(self, session_id: UUID, *, closed: bool) -> None:
         recorder = self.recorders.pop(session_id)
         self._rooms.pop(session_id, None)
         keeper = self._keepers.pop(session_id, None)
+        self._source_lost.pop(session_id, None)
         if keeper is not None:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -304,20 +325,30 @@ class RecordingSupervisor:
 
     async def _keep_source(self, session_id: UUID) -> None:
         """Start the call source; restart it whenever nothing has been received for the retry
-        period (Jibri quits by itself 30 s after the room empties)."""
+        period (Jibri quits by itself 30 s after the room empties), and at once when its Jibri
+        reported that it left the call or is unhealthy."""
         assert self.source is not None
         source = self.source
         loop = asyncio.get_running_loop()
         recorder = self.recorders[session_id]
+        lost = self._source_lost[session_id]
         handle: object | None = None
         started = -self.settings.jibri_retry_seconds
         try:
             while True:
                 quiet = not recorder.status().receiving
-                if quiet and loop.time() - started >= self.settings.jibri_retry_seconds:
+                due = quiet and loop.time() - started >= self.settings.jibri_retry_seconds
+                if lost.is_set() and loop.time() - started >= RESTART_GAP_SECONDS:
+                    lost.clear()
+                    # Checked again here: a wake from a poll that read the state just before
+                    # this keeper restarted the source must not restart it twice. (The gap
+                    # keeps a Jibri that stays unhealthy from being restarted in a loop.)
+                    if not due and await self._jibri_lost(session_id):
+                        log.warning("call_source_lost", session_id=str(session_id))
+                        due = True
+                if due:
                     if handle is not None:
-                        with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
-                            await source.stop(handle)
+                        await self._stop_source(session_id, handle)
                         handle = None
                     started = loop.time()
                     try:
@@ -326,11 +357,40 @@ class RecordingSupervisor:
                         )
                     except (JibriUnavailable, OSError) as exc:
                         log.error("call_source_failed", source=source.name, error=repr(exc))
-                await asyncio.sleep(1.0)
+                    else:
+                        await self._assign(session_id, handle)
+                if lost.is_set():
+                    await asyncio.sleep(1.0)  # within the gap: the poll keeps waking it
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await lost.wait()
         finally:
             if handle is not None:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
-                    await source.stop(handle)
+                await self._stop_source(session_id, handle)
+
+    async def _jibri_lost(self, session_id: UUID) -> bool:
+        async with self.pool.acquire() as conn:
+            return session_id in await store.sessions_with_lost_jibri(conn, [session_id])
+
+    async def _assign(self, session_id: UUID, handle: object) -> None:
+        """Remember which Jibri streams the session, for its status webhooks."""
+        if isinstance(handle, JibriHandle) and handle.jibri_id is not None:
+            async with self.pool.acquire() as conn:
+                await store.assign_jibri(
+                    conn, handle.jibri_id, session_id, handle.base_url, self.clock()
+                )
+
+    async def _stop_source(self, session_id: UUID, handle: object) -> None:
+        """Stop the source; its Jibri stops serving the session first, so the status change
+        rada causes itself is not journaled as the source's loss."""
+        assert self.source is not None
+        if isinstance(handle, JibriHandle) and handle.jibri_id is not None:
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                async with self.pool.acquire() as conn:
+                    await store.unassign_jibri(conn, handle.jibri_id, session_id)
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
+            await self.source.stop(handle)
 
     async def _save_statuses(self) -> None:
         if not self.recorders:
@@ -353,3 +413,33 @@ class RecordingSupervisor:
                         updated_at=now,
                     ),
                 )
+
+
+async def record_jibri_report(pool: asyncpg.Pool, report: StatusReport, at: datetime) -> str:
+    """Journal a Jibri's status report for the session it serves, only when its state for
+    that session changes (Jibri repeats its status every minute). The outcome: ``journaled``,
+    ``unchanged`` or ``unassigned`` (the Jibri serves no opened session)."""
+    state = source_state(report)
+    async with pool.acquire() as conn, conn.transaction():
+        assignment = await store.lock_assignment(conn, report.jibri_id)
+        if assignment is None:
+            return "unassigned"
+        if (assignment.status, assignment.failure_reason) == (state.status, state.failure_reason):
+            return "unchanged"
+        await store.save_report(conn, report.jibri_id, state.status, state.failure_reason, at)
+        await journal_store.append_event(
+            conn,
+            assignment.session_id,
+            ev.JIBRI_STATUS,
+            journal_payload(report, state),
+            actor=ACTOR,
+            at=at,
+        )
+    log.info(
+        "jibri_status_journaled",
+        session_id=str(assignment.session_id),
+        jibri=report.jibri_id,
+        status=state.status,
+        failure_reason=state.failure_reason,
+    )
+    return "journaled"

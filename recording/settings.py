@@ -8,7 +8,10 @@
 ``RADA_RECORDING_STALL_SECONDS``       no media for this long is a recording loss (default 5)
 ``RADA_RECORDING_BITRATE_KBPS``        bitrate assumed for the free-disk check (default 4000)
 ``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
-``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order
+``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order, each
+                                       optionally named by its ``jibri.id``: ``jibri-1=http://..``
+``RADA_RECORDING_JIBRI_WEBHOOK_PREFIX`` where Jibri's webhook subscriber is (``/api/v1/jibri``)
+``RADA_RECORDING_JIBRI_WEBHOOK_SECRET`` bearer secret Jibri's webhooks carry (unset: all refused)
 ``RADA_RECORDING_JIBRI_RETRY_SECONDS`` restart Jibri when nothing is received this long (30)
 ``RADA_RECORDING_SIMULATED_CALL``      ``1``: no Jibri, push a test source instead (demo)
 ``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
@@ -39,6 +42,9 @@ class RecordingSettings:
     bitrate_kbps: int = 4000
     segment_seconds: float = 2.0
     jibri_urls: tuple[str, ...] = ()
+    jibri_ids: tuple[tuple[str, str], ...] = ()  # (jibri.id, base URL) of the named ones
+    jibri_webhook_prefix: str = "/api/v1/jibri"
+    jibri_webhook_secret: str = field(default="", repr=False)
     jibri_retry_seconds: float = 30.0
     simulated_call: bool = False
     jibri_xmpp_domain: str = "recorder.meet.jitsi"
@@ -54,6 +60,9 @@ class RecordingSettings:
             raise SettingsError(f"{PREFIX}BITRATE_KBPS must be positive")
         if not 0.5 <= self.segment_seconds <= 10:
             raise SettingsError(f"{PREFIX}SEGMENT_SECONDS must be 0.5..10")
+        prefix = self.jibri_webhook_prefix
+        if not prefix.startswith("/") or prefix.endswith("/") or "{" in prefix:
+            raise SettingsError(f"{PREFIX}JIBRI_WEBHOOK_PREFIX must be a path like /api/v1/jibri")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RecordingSettings:
@@ -86,10 +95,10 @@ class RecordingSettings:
                 except ValueError:
                     raise SettingsError(f"{PREFIX}{name} is not a number") from None
         if (urls := get("JIBRI_URLS")) is not None:
-            values["jibri_urls"] = tuple(
-                u.strip().rstrip("/") for u in urls.split(",") if u.strip()
-            )
+            values["jibri_urls"], values["jibri_ids"] = parse_jibri_urls(urls)
         for name, attr in (
+            ("JIBRI_WEBHOOK_PREFIX", "jibri_webhook_prefix"),
+            ("JIBRI_WEBHOOK_SECRET", "jibri_webhook_secret"),
             ("JIBRI_XMPP_DOMAIN", "jibri_xmpp_domain"),
             ("JIBRI_USERNAME", "jibri_username"),
             ("JIBRI_PASSWORD", "jibri_password"),
@@ -101,6 +110,28 @@ class RecordingSettings:
     @property
     def bytes_per_second(self) -> float:
         return self.bitrate_kbps * 1000 / 8
+
+
+def parse_jibri_urls(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``"jibri-1=http://j1:2222,http://j2:2222"`` → the URLs in order, and the named ones as
+    (jibri.id, URL) pairs (the webhook names the Jibri only by its id)."""
+    urls: list[str] = []
+    ids: list[tuple[str, str]] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        name, sep, url = piece.partition("=")
+        if not sep or "://" in name:  # a plain URL (a query string may hold "=")
+            name, url = "", piece
+        url = url.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"{PREFIX}JIBRI_URLS: not an http(s) URL {url!r}")
+        urls.append(url)
+        if name.strip():
+            ids.append((name.strip(), url))
+    if len({i for i, _ in ids}) != len(ids):
+        raise SettingsError(f"{PREFIX}JIBRI_URLS: a Jibri id is named twice")
+    return tuple(urls), tuple(ids)
 
 
 def parse_ports(text: str) -> tuple[int, ...]:

@@ -161,3 +161,77 @@ async def load_statuses(conn: Conn, session_id: UUID | None = None) -> list[Stat
         )
         for r in rows
     ]
+
+
+# --- which Jibri serves which session (Jibri's status webhook names only the Jibri) --------
+
+
+async def assign_jibri(
+    conn: Conn, jibri_id: str, session_id: UUID, base_url: str, at: datetime
+) -> None:
+    """The Jibri now streams this session; its reported state starts unknown."""
+    await conn.execute(
+        """INSERT INTO jibri_assignments (jibri_id, session_id, base_url, assigned_at)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (jibri_id) DO UPDATE SET session_id = $2, base_url = $3,
+               status = NULL, failure_reason = NULL, assigned_at = $4, reported_at = NULL""",
+        jibri_id,
+        session_id,
+        base_url,
+        at,
+    )
+
+
+async def unassign_jibri(conn: Conn, jibri_id: str, session_id: UUID) -> None:
+    await conn.execute(
+        "DELETE FROM jibri_assignments WHERE jibri_id = $1 AND session_id = $2",
+        jibri_id,
+        session_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JibriAssignment:
+    jibri_id: str
+    session_id: UUID
+    status: str | None
+    failure_reason: str | None
+
+
+async def lock_assignment(conn: Conn, jibri_id: str) -> JibriAssignment | None:
+    """The Jibri's assignment to an opened session, locked until the transaction ends (two
+    reports of one Jibri are compared with its last state one after the other)."""
+    row = await conn.fetchrow(
+        """SELECT a.jibri_id, a.session_id, a.status, a.failure_reason
+             FROM jibri_assignments a JOIN sessions s ON s.id = a.session_id
+            WHERE a.jibri_id = $1 AND s.status = 'opened'
+              FOR UPDATE OF a""",
+        jibri_id,
+    )
+    if row is None:
+        return None
+    return JibriAssignment(row["jibri_id"], row["session_id"], row["status"], row["failure_reason"])
+
+
+async def save_report(
+    conn: Conn, jibri_id: str, status: str, failure_reason: str | None, at: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE jibri_assignments SET status = $2, failure_reason = $3, reported_at = $4
+            WHERE jibri_id = $1""",
+        jibri_id,
+        status,
+        failure_reason,
+        at,
+    )
+
+
+async def sessions_with_lost_jibri(conn: Conn, session_ids: list[UUID]) -> set[UUID]:
+    """Of these sessions, those whose Jibri last reported OFF or a failure."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT session_id FROM jibri_assignments
+            WHERE session_id = ANY($1::uuid[])
+              AND (status = 'OFF' OR failure_reason IS NOT NULL)""",
+        session_ids,
+    )
+    return {r["session_id"] for r in rows}

@@ -2,25 +2,50 @@
 ``stopService``) in front of an ffmpeg that, on ``startService`` with ``sinkType: stream``,
 pushes a test source (testsrc + sine, libx264 + aac, FLV) to the ``youTubeStreamKey`` URL
 exactly as Jibri's own ffmpeg pushes the composed call. ``die()`` SIGKILLs that ffmpeg to
-simulate an outage (Jibri or its ffmpeg dying)."""
+simulate an outage (Jibri or its ffmpeg dying).
+
+Like Jibri's webhook client (jitsi/jibri ``doc/webhooks.md``), it POSTs
+``{subscriber}/v1/status`` with ``{"jibriId", "status": {"busyStatus", "health":
+{"healthStatus", "details"}}}`` to each subscriber base URL on every change of its status
+(concurrently with the call that changed it, as Jibri does); ``post_status()`` sends the
+periodic repeat Jibri sends every minute. The bearer secret rada checks goes in
+``Authorization``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from recording.ingest import ffmpeg_executable, simulated_call_args
 
 API = "/jibri/api/v1.0"
+STOP_GRACE_SECONDS = 5.0
 
 
 class FakeJibri:
-    def __init__(self, *, busy: bool = False, size: str = "320x180") -> None:
+    def __init__(
+        self,
+        *,
+        busy: bool = False,
+        size: str = "320x180",
+        jibri_id: str = "jibri-fake",
+        subscribers: Sequence[str] = (),
+        webhook_secret: str = "",
+    ) -> None:
         self.forced_busy = busy
         self.size = size
+        self.jibri_id = jibri_id
+        self.subscribers = list(subscribers)
+        self.webhook_secret = webhook_secret
+        self.healthy = True
+        self.posted: list[tuple[dict[str, Any], int]] = []  # (body, rada's answer status)
+        self._http: aiohttp.ClientSession | None = None
+        self._posting: set[asyncio.Task[None]] = set()
         self.requests: list[dict[str, Any]] = []
         self.process: asyncio.subprocess.Process | None = None
         self.app = web.Application()
@@ -31,16 +56,53 @@ class FakeJibri:
                 web.post(f"{API}/stopService", self.stop_service),
             ]
         )
-        self.app.on_cleanup.append(lambda _app: self.die())
+        self.app.on_cleanup.append(self._cleanup)
 
     @property
     def busy(self) -> bool:
         return self.forced_busy or (self.process is not None and self.process.returncode is None)
 
+    def status(self) -> dict[str, Any]:
+        """Jibri's ``JibriStatus``: its busy status and health."""
+        health = "HEALTHY" if self.healthy else "UNHEALTHY"
+        return {"busyStatus": "BUSY" if self.busy else "IDLE",
+                "health": {"healthStatus": health, "details": {}}}  # fmt: skip
+
     async def health(self, request: web.Request) -> web.Response:
-        status = {"busyStatus": "BUSY" if self.busy else "IDLE",
-                  "health": {"healthStatus": "HEALTHY", "details": {}}}  # fmt: skip
-        return web.json_response({"status": status, "environmentContext": None})
+        return web.json_response({"status": self.status(), "environmentContext": None})
+
+    async def post_status(self) -> list[int]:
+        """POST the current status to every subscriber (the minute repeat, or a change);
+        rada's answer statuses."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        body = {"jibriId": self.jibri_id, "status": self.status()}
+        headers = {"Authorization": f"Bearer {self.webhook_secret}"} if self.webhook_secret else {}
+        answers: list[int] = []
+        for base in self.subscribers:
+            async with self._http.post(
+                f"{base.rstrip('/')}/v1/status", json=body, headers=headers
+            ) as response:
+                answers.append(response.status)
+            self.posted.append((body, response.status))
+        return answers
+
+    def _changed(self) -> None:
+        """Jibri posts a status change from its own thread, not inside the API call."""
+        if self.subscribers:
+            task = asyncio.get_running_loop().create_task(self.post_status())
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+
+    async def settle(self) -> None:
+        """Wait for the status changes being posted."""
+        while self._posting:
+            await asyncio.gather(*self._posting)
+
+    async def set_healthy(self, healthy: bool) -> None:
+        self.healthy = healthy
+        self._changed()
+        await self.settle()
 
     async def start_service(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -63,21 +125,44 @@ class FakeJibri:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
+        self._changed()
         return web.Response(status=200)
 
     async def stop_service(self, request: web.Request) -> web.Response:
         process = self.process
         if process is not None and process.returncode is None:
             process.terminate()  # Jibri stops its ffmpeg: the stream ends cleanly
-            await process.wait()
+            try:  # ...and, like Jibri, kills an ffmpeg stuck in a blocked write
+                await asyncio.wait_for(asyncio.shield(process.wait()), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+            self.process = None
+            self._changed()
         self.process = None
         return web.Response(status=200)
 
     async def die(self) -> None:
-        """SIGKILL the streaming ffmpeg (an outage); Jibri is then idle again."""
+        """SIGKILL the streaming ffmpeg (an outage); Jibri is then idle again and says so."""
+        if await self._kill():
+            self._changed()
+            await self.settle()
+
+    async def _kill(self) -> bool:
         process = self.process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
         self.process = None
+        if process is None or process.returncode is not None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        return True
+
+    async def _cleanup(self, _app: web.Application) -> None:
+        await self._kill()
+        for task in list(self._posting):
+            task.cancel()
+        await asyncio.gather(*self._posting, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
