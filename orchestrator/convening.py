@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -215,22 +215,3 @@ def form_participants(
     chair_pid = next(p.participant_id for p in participants if p.person is chair)
     secretary_pid = next(p.participant_id for p in participants if p.person is secretary)
     return participants, chair_pid, secretary_pid
-
-
-def person_from_public(data: Mapping[str, Any], email: str, phone: str) -> Person:
-    """Rebuild a Person from a journal participant entry plus its stored contacts."""
-    member = data.get("member_id")
-    return Person(
-        surname=data["surname"],
-        given_name=data["given_name"],
-        patronymic=data.get("patronymic", ""),
-        kind=data["kind"],
-        email=email,
-        phone=phone,
-        member_id=UUID(member) if member else None,
-        organisation=data.get("organisation", ""),
-    )
-
-
-def as_dict(item: AgendaItem) -> dict[str, Any]:
-    return asdict(item)
