@@ -35,10 +35,15 @@ from recording.rtmp import Command, Media, PublisherReader, RtmpProtocolError, j
 READ_SIZE = 256 * 1024
 UPSTREAM_HOST = "127.0.0.1"
 # Once a publisher is accepted, the kernel wakes the relay only when about this much of the
-# stream is waiting (SO_RCVLOWAT, re-tuned every second from the measured rate): a few large
-# reads and writes instead of one per RTMP message, far from the stall threshold.
-BATCH_SECONDS = 0.05
-BATCH_MAX = 32 * 1024
+# stream is waiting (SO_RCVLOWAT, re-tuned every second from the measured rate): about seven
+# large reads and writes a second instead of one per RTMP message. If the rate drops (a still
+# screen, audio only, a hung publisher), no buffer waits longer than BATCH_WAIT: the mark falls
+# back to one byte (the kernel then wakes the reader at once) and is re-tuned from the new rate.
+# BATCH_WAIT delays the last media of a stopped publisher, so it stays a small part of the
+# second the stall detection is allowed beyond stall_seconds.
+BATCH_SECONDS = 0.15
+BATCH_MAX = 128 * 1024
+BATCH_WAIT = 0.3
 
 
 @dataclass(slots=True)
@@ -217,19 +222,40 @@ class _Batching:
         self._since = self._loop.time()
         self._bytes = 0
         self._lowat = 1
+        self._relax: asyncio.TimerHandle | None = None
 
     def count(self, size: int) -> None:
+        self.cancel()
         self._bytes += size
         now = self._loop.time()
         if now - self._since < 1.0:
             return
         rate = self._bytes / (now - self._since)
         target = max(1, min(BATCH_MAX, int(rate * BATCH_SECONDS)))
+        self._set(target)
+        self._since, self._bytes = now, 0
+
+    def arm(self) -> None:
+        """Before waiting for the next buffer: bound the wait to BATCH_WAIT."""
+        if self._lowat > 1 and self._relax is None:
+            self._relax = self._loop.call_later(BATCH_WAIT, self.relax)
+
+    def relax(self) -> None:
+        """Nothing reached the mark in time: take whatever is waiting, measure afresh."""
+        self._relax = None
+        self._set(1)
+        self._since, self._bytes = self._loop.time(), 0
+
+    def cancel(self) -> None:
+        if self._relax is not None:
+            self._relax.cancel()
+            self._relax = None
+
+    def _set(self, target: int) -> None:
         if target != self._lowat and self._socket is not None:
             with contextlib.suppress(OSError):
                 self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, target)
                 self._lowat = target
-        self._since, self._bytes = now, 0
 
 
 async def _relay(
@@ -244,14 +270,18 @@ async def _relay(
 
     async def client_to_upstream() -> None:
         batching = _Batching(client_writer)
-        while data := await client_reader.read(READ_SIZE):
-            inspect(data)
-            if up_writer.is_closing():  # dropped, or ffmpeg went away
-                raise ConnectionResetError("the ffmpeg side is closed")
-            up_writer.write(data)
-            await up_writer.drain()
-            if inspect.accepted:
-                batching.count(len(data))
+        try:
+            while data := await client_reader.read(READ_SIZE):
+                inspect(data)
+                if up_writer.is_closing():  # dropped, or ffmpeg went away
+                    raise ConnectionResetError("the ffmpeg side is closed")
+                up_writer.write(data)
+                await up_writer.drain()
+                if inspect.accepted:
+                    batching.count(len(data))
+                    batching.arm()
+        finally:
+            batching.cancel()
         # The publisher is gone: let ffmpeg read everything already relayed, then end.
         with contextlib.suppress(OSError):
             up_writer.write_eof()

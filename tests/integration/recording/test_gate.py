@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from orchestrator import events as ev
+from recording.gate import RtmpGate
 from tests.integration.recording.conftest import FPS, MakeRecorder, Publish
+from tests.unit.recording.test_rtmp import CONNECT, HANDSHAKE, PUBLISH, message
 
 
 async def test_wrong_stream_key_and_players_are_refused_before_ffmpeg_sees_them(
@@ -36,3 +39,59 @@ async def test_wrong_stream_key_and_players_are_refused_before_ffmpeg_sees_them(
     await rightful.wait_frames(FPS)
     archive = await recorder.close([])
     assert [p.part for p in archive.parts] == [1]
+
+
+async def test_batched_relay_still_delivers_a_stream_that_slows_down() -> None:
+    """After a fast second the gate reads in large batches (a high receive low-water mark); when
+    the publisher then goes quiet, what is already sent still reaches ffmpeg's side (R9)."""
+    received = bytearray()
+    arrived = asyncio.Event()
+
+    async def upstream_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            received.extend(data)
+            arrived.set()
+        writer.close()
+
+    upstream = await asyncio.start_server(upstream_server, "127.0.0.1", 0)
+    upstream_port = upstream.sockets[0].getsockname()[1]
+
+    async def upstream_listener() -> int:
+        return int(upstream_port)
+
+    gate = RtmpGate(
+        host="127.0.0.1",
+        ports=[0],
+        app="live",
+        key="k3y",
+        upstream=upstream_listener,
+        clock=lambda: datetime.now(UTC),
+    )
+    await gate.start()
+    assert gate._server is not None
+    port = gate._server.sockets[0].getsockname()[1]
+    _, publisher = await asyncio.open_connection("127.0.0.1", port)
+    sent = HANDSHAKE + message(3, 20, CONNECT) + message(3, 20, PUBLISH)
+    publisher.write(sent)
+    loop = asyncio.get_running_loop()
+    fast_until = loop.time() + 1.5
+    while loop.time() < fast_until:  # ~1 MB/s: the gate raises the low-water mark
+        frame = message(6, 9, b"\x27\x01" + bytes(20_000))
+        publisher.write(frame)
+        sent += frame
+        await publisher.drain()
+        await asyncio.sleep(0.02)
+    quiet = message(7, 8, b"\xaf\x01" + bytes(100))  # then one small message, and silence
+    publisher.write(quiet)
+    sent += quiet
+    await publisher.drain()
+    async with asyncio.timeout(20):
+        while len(received) < len(sent):
+            arrived.clear()
+            await arrived.wait()
+    assert bytes(received) == sent
+    assert gate.publisher is not None and gate.publisher.verified
+    publisher.close()
+    await gate.close()
+    upstream.close()
+    await upstream.wait_closed()

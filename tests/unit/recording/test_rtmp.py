@@ -159,3 +159,17 @@ def test_interleaved_continuation_chunks() -> None:
         ("audio", 62),
         ("video", 1002),
     ]
+
+
+def test_runs_of_continuation_chunks_split_anywhere() -> None:
+    """Long video messages skipped a run of chunks at a time (R9: every frame counted) give the
+    same messages however the bytes arrive, with another chunk stream cutting into a run."""
+    video = message(6, 9, b"\x27\x01" + bytes(128 * 20 + 5))
+    cut = 12 + 128 + 9 * 129  # after the 10th chunk of the video message
+    audio = message(7, 8, b"\xaf\x01" + bytes(60))
+    data = HANDSHAKE + message(3, 20, CONNECT) + video[:cut] + audio + video[cut:] + video
+    expected = [("audio", 62), ("video", 2567), ("video", 2567)]
+    for size in (1, 7, 128, 129, 130, 1000, len(data)):
+        reader = PublisherReader()
+        out = [m for i in range(0, len(data), size) for m in reader.feed(data[i : i + size])]
+        assert [(m.kind, m.size) for m in out if isinstance(m, Media)] == expected
