@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -26,6 +27,7 @@ from orchestrator.service import CouncilService, check_upload, parse_draft
 from orchestrator.store import SessionRow
 
 SERVICE: web.AppKey[CouncilService] = web.AppKey("council_service", CouncilService)
+SETTINGS_LIMIT: web.AppKey[int] = web.AppKey("max_upload_bytes", int)
 routes = web.RouteTableDef()
 
 JSON = "application/json"
@@ -296,7 +298,7 @@ async def get_document(request: web.Request) -> web.Response:
         body=content,
         content_type=doc.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(doc.filename)}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
             "X-Content-SHA256": doc.sha256,
         },
     )
@@ -424,12 +426,3 @@ async def whoami(request: web.Request) -> web.Response:
             "role": p.role.value if p.role else None,
         }
     )
-
-
-SETTINGS_LIMIT: web.AppKey[int] = web.AppKey("max_upload_bytes", int)
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
