@@ -23,6 +23,8 @@ import asyncio
 import contextlib
 import errno
 import socket
+import struct
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,16 +36,18 @@ from recording.rtmp import Command, Media, PublisherReader, RtmpProtocolError, j
 
 READ_SIZE = 256 * 1024
 UPSTREAM_HOST = "127.0.0.1"
-# Once a publisher is accepted, the kernel wakes the relay only when about this much of the
-# stream is waiting (SO_RCVLOWAT, re-tuned every second from the measured rate): about seven
-# large reads and writes a second instead of one per RTMP message. If the rate drops (a still
-# screen, audio only, a hung publisher), no buffer waits longer than BATCH_WAIT: the mark falls
-# back to one byte (the kernel then wakes the reader at once) and is re-tuned from the new rate.
-# BATCH_WAIT delays the last media of a stopped publisher, so it stays a small part of the
-# second the stall detection is allowed beyond stall_seconds.
-BATCH_SECONDS = 0.15
-BATCH_MAX = 128 * 1024
+# The relay is two blocking threads per publisher (client → ffmpeg, ffmpeg → client), not
+# event-loop callbacks: a thread's blocking receive costs one system call per buffer, where the
+# loop costs a poll, a callback, a future and a task step. Once a publisher is accepted, the
+# client socket's receive low-water mark (SO_RCVLOWAT) and receive timeout (SO_RCVTIMEO) make
+# each receive return BATCH_BYTES or, at the latest after BATCH_WAIT, whatever has arrived:
+# about three buffers a second at a conference's bitrate instead of one per RTMP message, and a
+# slowing or stopped publisher's last media forwarded within BATCH_WAIT (a small part of the
+# second the stall detection may take beyond stall_seconds). Before ``publish`` is accepted,
+# each message is read at once (the handshake is a dialogue).
+BATCH_BYTES = 256 * 1024
 BATCH_WAIT = 0.3
+RELAY_JOIN_SECONDS = 5.0  # after the publisher's end: how long ffmpeg may take to hang up
 
 
 @dataclass(slots=True)
@@ -81,9 +85,11 @@ class RtmpGate:
         self._clock = clock
         self._connect_timeout = connect_timeout
         self._log = log or structlog.get_logger(__name__)
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._active: asyncio.Task[None] | None = None
-        self._writers: list[asyncio.StreamWriter] = []
+        self._sockets: list[socket.socket] = []
+        self._dropping = False
         self.port: int | None = None
         self.publisher: PublisherStats | None = None
 
@@ -92,81 +98,107 @@ class RtmpGate:
         for port in self._ports:
             if port in taken:
                 continue
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                self._server = await asyncio.start_server(
-                    self._serve, self._host, port, reuse_address=True
-                )
+                listener.bind((self._host, port))
             except OSError as exc:
+                listener.close()
                 if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                     continue
                 raise
-            self.port = port
-            return port
+            listener.listen(8)
+            listener.setblocking(False)
+            self._listener = listener
+            self.port = int(listener.getsockname()[1])
+            self._accepting = asyncio.create_task(self._accept())
+            return self.port
         raise NoIngestPort(f"no free RTMP port in the pool {list(self._ports)}")
 
     async def close(self) -> None:
         """Stop listening and drop the current publisher."""
-        if self._server is not None:
-            self._server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+            self._accepting = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         await self.drop()
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
 
     async def drop(self) -> None:
         """Close the current publisher's connection (a stalled or finished stream): both sockets
-        close, the relay ends, and ffmpeg reads the end of its input."""
+        shut down, the relay threads end, and ffmpeg reads the end of its input."""
         task = self._active
         if task is None or task.done():
             return
-        for writer in self._writers:
-            writer.close()
-        try:
+        self._dropping = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), 2.0)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = str(writer.get_extra_info("peername"))
-        if self._active is not None:
-            self._log.warning("rtmp_refused", reason="busy", peer=peer)
-            writer.close()
-            return
-        self._active = asyncio.current_task()
+    async def _accept(self) -> None:
+        assert self._listener is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            client, address = await loop.sock_accept(self._listener)
+            peer = str(address)
+            if self._active is not None:
+                self._log.warning("rtmp_refused", reason="busy", peer=peer)
+                client.close()
+                continue
+            self._active = asyncio.create_task(self._serve(client, peer))
+
+    async def _serve(self, client: socket.socket, peer: str) -> None:
         stats = PublisherStats(peer=peer, connected_at=self._clock())
         self.publisher = stats
-        upstream_writer: asyncio.StreamWriter | None = None
-        self._writers = [writer]
+        upstream: socket.socket | None = None
+        self._sockets = [client]
         try:
-            up_reader, upstream_writer = await self._connect_upstream()
-            self._writers.append(upstream_writer)
+            upstream = await self._connect_upstream()
+            self._sockets.append(upstream)
             inspect = _Inspector(app=self._app, key=self._key, stats=stats, clock=self._clock)
-            await _relay(reader, writer, up_reader, upstream_writer, inspect)
+            outcome = await _relay(client, upstream, inspect)
+            if outcome is not None:
+                raise outcome
         except _Refused as refusal:
             self._log.warning("rtmp_refused", reason=str(refusal), peer=peer)
         except (RtmpProtocolError, ConnectionError, TimeoutError, OSError) as exc:
-            self._log.warning("rtmp_connection_failed", error=repr(exc), peer=peer)
+            if self._dropping and isinstance(exc, OSError):  # our own shutdown of the sockets
+                self._log.info("rtmp_publisher_dropped", peer=peer)
+            else:
+                self._log.warning("rtmp_connection_failed", error=repr(exc), peer=peer)
         finally:
-            for w in (writer, upstream_writer):
-                if w is not None:
-                    w.close()
+            self._dropping = False
+            for sock in (client, upstream):
+                if sock is not None:
+                    sock.close()
             self._active = None
-            self._writers = []
+            self._sockets = []
             if stats.frames:
                 self._log.info(
                     "rtmp_publisher_gone", frames=stats.frames, media_bytes=stats.media_bytes
                 )
 
-    async def _connect_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect_upstream(self) -> socket.socket:
+        loop = asyncio.get_running_loop()
         async with asyncio.timeout(self._connect_timeout):
             port = await self._upstream()
             while True:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setblocking(False)
                 try:
-                    return await asyncio.open_connection(UPSTREAM_HOST, port)
+                    await loop.sock_connect(sock, (UPSTREAM_HOST, port))
+                    return sock
                 except ConnectionRefusedError:  # ffmpeg is still starting to listen
+                    sock.close()
                     await asyncio.sleep(0.02)
+                except BaseException:
+                    sock.close()
+                    raise
 
 
 class _Refused(Exception):
@@ -213,99 +245,98 @@ class _Inspector:
                     stats.frames += 1
 
 
-class _Batching:
-    """Adapts the client socket's receive low-water mark to the stream's rate."""
+def _batch(sock: socket.socket) -> None:
+    """From the accepted ``publish`` on: each receive waits for BATCH_BYTES or BATCH_WAIT."""
+    with contextlib.suppress(OSError):  # a kernel without these options: per-message reads
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(BATCH_WAIT))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, BATCH_BYTES)
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._socket = writer.get_extra_info("socket")
-        self._loop = asyncio.get_running_loop()
-        self._since = self._loop.time()
-        self._bytes = 0
-        self._lowat = 1
-        self._relax: asyncio.TimerHandle | None = None
 
-    def count(self, size: int) -> None:
-        self.cancel()
-        self._bytes += size
-        now = self._loop.time()
-        if now - self._since < 1.0:
-            return
-        rate = self._bytes / (now - self._since)
-        target = max(1, min(BATCH_MAX, int(rate * BATCH_SECONDS)))
-        self._set(target)
-        self._since, self._bytes = now, 0
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
 
-    def arm(self) -> None:
-        """Before waiting for the next buffer: bound the wait to BATCH_WAIT."""
-        if self._lowat > 1 and self._relax is None:
-            self._relax = self._loop.call_later(BATCH_WAIT, self.relax)
 
-    def relax(self) -> None:
-        """Nothing reached the mark in time: take whatever is waiting, measure afresh."""
-        self._relax = None
-        self._set(1)
-        self._since, self._bytes = self._loop.time(), 0
+def _receive(sock: socket.socket) -> bytes:
+    """The next buffer: at least the low-water mark, or what came within the receive timeout;
+    ``b""`` at the end of the stream."""
+    while True:
+        try:
+            return sock.recv(READ_SIZE)
+        except BlockingIOError:  # the timeout passed with nothing at all: wait again
+            continue
 
-    def cancel(self) -> None:
-        if self._relax is not None:
-            self._relax.cancel()
-            self._relax = None
 
-    def _set(self, target: int) -> None:
-        if target != self._lowat and self._socket is not None:
-            with contextlib.suppress(OSError):
-                self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, target)
-                self._lowat = target
+def _client_to_upstream(
+    client: socket.socket, upstream: socket.socket, inspect: _Inspector
+) -> None:
+    """Thread: every client buffer is inspected (and may be refused) before it is forwarded."""
+    batched = False
+    while data := _receive(client):
+        inspect(data)
+        upstream.sendall(data)
+        if inspect.accepted and not batched:
+            _batch(client)
+            batched = True
+    # The publisher is gone: let ffmpeg read everything already relayed, then end.
+    with contextlib.suppress(OSError):
+        upstream.shutdown(socket.SHUT_WR)
+
+
+def _upstream_to_client(upstream: socket.socket, client: socket.socket) -> None:
+    """Thread: ffmpeg's answers (handshake, acknowledgements) back to the publisher."""
+    while data := upstream.recv(READ_SIZE):
+        client.sendall(data)
 
 
 async def _relay(
-    client_reader: asyncio.StreamReader,
-    client_writer: asyncio.StreamWriter,
-    up_reader: asyncio.StreamReader,
-    up_writer: asyncio.StreamWriter,
-    inspect: _Inspector,
-) -> None:
-    """Copy bytes both ways until either side ends; ``inspect`` sees (and may refuse) each
-    client buffer before it is forwarded."""
-
-    async def client_to_upstream() -> None:
-        batching = _Batching(client_writer)
-        try:
-            while data := await client_reader.read(READ_SIZE):
-                inspect(data)
-                if up_writer.is_closing():  # dropped, or ffmpeg went away
-                    raise ConnectionResetError("the ffmpeg side is closed")
-                up_writer.write(data)
-                await up_writer.drain()
-                if inspect.accepted:
-                    batching.count(len(data))
-                    batching.arm()
-        finally:
-            batching.cancel()
-        # The publisher is gone: let ffmpeg read everything already relayed, then end.
-        with contextlib.suppress(OSError):
-            up_writer.write_eof()
-
-    async def upstream_to_client() -> None:
-        while data := await up_reader.read(READ_SIZE):
-            if client_writer.is_closing():
-                raise ConnectionResetError("the publisher side is closed")
-            client_writer.write(data)
-            await client_writer.drain()
-
-    tasks = [
-        asyncio.create_task(client_to_upstream()),
-        asyncio.create_task(upstream_to_client()),
-    ]
+    client: socket.socket, upstream: socket.socket, inspect: _Inspector
+) -> BaseException | None:
+    """Relay both ways on two threads until the client's side ends (then ffmpeg may finish
+    reading for up to RELAY_JOIN_SECONDS) or either side fails; return the failure, if any."""
+    loop = asyncio.get_running_loop()
+    for sock in (client, upstream):
+        sock.setblocking(True)
+    forward = _in_thread(loop, _client_to_upstream, client, upstream, inspect)
+    backward = _in_thread(loop, _upstream_to_client, upstream, client)
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-        if tasks[0] in done:
-            # Client finished: wait (bounded) for ffmpeg to close its side after the EOF.
+        done, _ = await asyncio.wait((forward, backward), return_when=asyncio.FIRST_COMPLETED)
+        failure = next((f.exception() for f in done if f.exception() is not None), None)
+        if failure is None and forward in done:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(tasks[1]), 5.0)
+                await asyncio.wait_for(asyncio.shield(backward), RELAY_JOIN_SECONDS)
+        return failure
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Unblock whichever thread still waits; each ends at its next system call.
+        for sock in (client, upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        await asyncio.gather(forward, backward, return_exceptions=True)
+
+
+def _in_thread(
+    loop: asyncio.AbstractEventLoop, target: Callable[..., None], *args: object
+) -> asyncio.Future[None]:
+    """Run ``target`` on a daemon thread of its own (not the shared executor: a relay lasts as
+    long as its publisher); the future resolves on the loop when it returns or raises."""
+    future: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            target(*args)
+        except BaseException as exc:  # handed to the loop, raised there
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name=f"rtmp-{target.__name__.strip('_')}", daemon=True).start()
+    return future

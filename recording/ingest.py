@@ -27,7 +27,7 @@ import structlog
 
 from recording.binary import ffmpeg_path
 
-STATS_PERIOD = 0.25
+STATS_PERIOD = 0.5
 # An idle listener gives up after this long and the recorder starts a fresh one: a listener
 # orphaned by a killed rada process (nothing connected to it) does not linger.
 LISTEN_SECONDS = 30

@@ -56,6 +56,10 @@ from recording.storage import (
 )
 
 APP = "live"
+# The part follower wakes once a second (hash what ffmpeg appended, refresh the live playlist,
+# check the disk), or at once when the process exits, the session closes or the watchdog fires.
+FOLLOW_TICK = 1.0
+RATE_SAMPLES = 4  # follower ticks: the bitrate is measured over the last three seconds
 SINK_RETRIES = 5
 
 
@@ -158,6 +162,8 @@ class Recorder:
         self._lost_since = lost_since
         self._last_end: str | None = None
         self._rate: list[tuple[float, int]] = []
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._wake = asyncio.Event()
         self._outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._supervisor: asyncio.Task[None] | None = None
@@ -189,7 +195,6 @@ class Recorder:
         )
         port = await self.gate.start(taken_ports)
         self._supervisor = asyncio.create_task(self._supervise())
-        self._tasks.append(asyncio.create_task(self._watch()))
         self.log.info("recorder_started", port=port, parts_on_disk=len(self.records))
         return port
 
@@ -244,6 +249,9 @@ class Recorder:
         if self._closing.is_set():
             raise RuntimeError("the recorder is already stopped")
         self._closing.set()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._supervisor is not None:
             await self._supervisor
         if self.gate is not None:
@@ -417,12 +425,16 @@ class Recorder:
 
     def _on_progress(self, run: _Run, progress: Progress) -> None:
         if progress.frame > run.frame or progress.out_time_us > run.out_time_us:
+            if not run.media:
+                self._wake.set()  # the follower begins the part now, not at its next tick
             run.frame = max(run.frame, progress.frame)
             run.out_time_us = max(run.out_time_us, progress.out_time_us)
             run.media = True
             self._media_seen = True
             self._last_media = asyncio.get_running_loop().time()
             self._last_media_wall = self.clock()
+            if self._watchdog is None and not self._closing.is_set():
+                self._arm_watchdog()
 
     async def _follow(self, run: _Run) -> None:
         """Tick until the run's ffmpeg exits; begin the part, hash, refresh the live playlist,
@@ -431,10 +443,15 @@ class Recorder:
         loop = asyncio.get_running_loop()
         exited = asyncio.ensure_future(run.process.wait())
         closing = asyncio.ensure_future(self._closing.wait())
-        tick = min(0.25, self.settings.stall_seconds / 4)
+        self._wake.clear()
+        woken = asyncio.ensure_future(self._wake.wait())
         try:
             while not exited.done():
-                await asyncio.wait({exited, closing}, timeout=tick)
+                await asyncio.wait({exited, closing, woken}, timeout=FOLLOW_TICK)
+                if woken.done():
+                    self._wake.clear()
+                    woken = asyncio.ensure_future(self._wake.wait())
+                self._sample_rate(loop.time())
                 if run.media and run.record is None:
                     await self._begin_part(run)
                 if run.record is not None and run.hasher is not None:
@@ -457,7 +474,8 @@ class Recorder:
                     break
         finally:
             closing.cancel()
-            await asyncio.gather(exited, closing, return_exceptions=True)
+            woken.cancel()
+            await asyncio.gather(exited, closing, woken, return_exceptions=True)
 
     def _writes_lost(self, run: _Run) -> bool:
         """ffmpeg's HLS muxer ignores failed writes (a full disk leaves it running with exit
@@ -549,25 +567,37 @@ class Recorder:
                 if path.stat().st_size == 0 or name.endswith(".m3u8"):
                     path.unlink()
 
-    async def _watch(self) -> None:
-        """The stall watchdog: ``recording_lost`` within ``stall_seconds`` + one tick of the
-        last media, whatever ffmpeg is doing."""
+    def _arm_watchdog(self) -> None:
         loop = asyncio.get_running_loop()
-        tick = min(0.25, self.settings.stall_seconds / 4)
-        while True:
-            await asyncio.sleep(tick)
-            now = loop.time()
-            publisher = self.gate.publisher if self.gate else None
-            if publisher is not None:
-                self._rate = [*self._rate, (now, publisher.media_bytes)][-12:]
-                if self._rate[0][1] > publisher.media_bytes:  # a new publisher
-                    self._rate = [(now, publisher.media_bytes)]
-            stalled = now - self._last_media >= self.settings.stall_seconds
-            if self._media_seen and self._lost_since is None and stalled:
-                run = self._run
-                running = run is not None and run.record is not None and run.end is None
-                cause = "stall" if running or self._last_end != "process" else "process"
-                self._declare_lost(cause)
+        self._watchdog = loop.call_at(
+            self._last_media + self.settings.stall_seconds, self._watchdog_fired
+        )
+
+    def _watchdog_fired(self) -> None:
+        """The stall watchdog: a timer at the last media + ``stall_seconds``, moved on when
+        media advanced meanwhile; ``recording_lost`` is declared when it fires unmoved, so the
+        loss is reported ``stall_seconds`` after the last progress report that showed media,
+        whatever ffmpeg is doing. One wake-up per ``stall_seconds`` while media flows."""
+        self._watchdog = None
+        if self._closing.is_set():
+            return
+        if asyncio.get_running_loop().time() - self._last_media < self.settings.stall_seconds:
+            self._arm_watchdog()
+            return
+        if self._lost_since is None:
+            run = self._run
+            running = run is not None and run.record is not None and run.end is None
+            cause = "stall" if running or self._last_end != "process" else "process"
+            self._declare_lost(cause)
+        self._wake.set()  # the follower stops the stalled ffmpeg now, not at its next tick
+
+    def _sample_rate(self, now: float) -> None:
+        """The publisher's byte count once a follower tick, for the bitrate in the status."""
+        publisher = self.gate.publisher if self.gate else None
+        if publisher is not None:
+            self._rate = [*self._rate, (now, publisher.media_bytes)][-RATE_SAMPLES:]
+            if self._rate[0][1] > publisher.media_bytes:  # a new publisher
+                self._rate = [(now, publisher.media_bytes)]
 
     # --- files -------------------------------------------------------------------------------
 

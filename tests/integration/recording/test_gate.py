@@ -67,9 +67,7 @@ async def test_batched_relay_still_delivers_a_stream_that_slows_down() -> None:
         upstream=upstream_listener,
         clock=lambda: datetime.now(UTC),
     )
-    await gate.start()
-    assert gate._server is not None
-    port = gate._server.sockets[0].getsockname()[1]
+    port = await gate.start()
     _, publisher = await asyncio.open_connection("127.0.0.1", port)
     sent = HANDSHAKE + message(3, 20, CONNECT) + message(3, 20, PUBLISH)
     publisher.write(sent)
