@@ -26,8 +26,9 @@ def check_lines(settings: Settings) -> list[str]:
     free = shutil.disk_usage(root).free
     hours = free / recording.bytes_per_second / 3600
     ports = recording.ports
+    transport = "SRT (UDP)" if recording.ingest == "srt" else "RTMP (TCP)"
     lines = [
-        f"recording: {'enabled' if recording.enabled else 'DISABLED'}, RTMP ports "
+        f"recording: {'enabled' if recording.enabled else 'DISABLED'}, {transport} ports "
         f"{ports[0]}-{ports[-1]} ({len(ports)}), stall {recording.stall_seconds:g} s, "
         f"{free / 1024**3:.1f} GiB free = {hours:.1f} h at {recording.bitrate_kbps} kbps",
         "jibri: "

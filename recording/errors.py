@@ -18,7 +18,7 @@ class StorageInsufficient(Conflict):
 
 
 class NoIngestPort(Conflict):
-    """Every port of the RTMP pool is in use."""
+    """Every port of the ingest pool is in use."""
 
     code = "recording_no_port"
     title = "No free recording port"

@@ -3,7 +3,11 @@
 Lifecycle (R9: the recording is part of the protocol; R10: a technical failure is a break):
 
 * :meth:`Recorder.start` checks free disk, closes any part a crashed predecessor left open,
-  binds the session's RTMP port and starts an ffmpeg listener for the next part.
+  takes the session's port from the pool and starts an ffmpeg listener for the next part. The
+  ingest is RTMP behind the gate (``gate.py``: checks the stream key, counts the frames it
+  relays) or, with ``RADA_RECORDING_INGEST=srt``, SRT straight into ffmpeg on the public port
+  (``srt.py``: the passphrase derived from the key is checked by the SRT handshake; no frame
+  count, ``frames_received`` stays unknown).
 * A part begins when ffmpeg's progress first advances (``recording_started``, or
   ``recording_resumed`` after a loss) and closes when its ffmpeg ends: the publisher hung up,
   the watchdog stopped it, the disk filled, or the session closed (``part_closed`` with
@@ -12,7 +16,8 @@ Lifecycle (R9: the recording is part of the protocol; R10: a technical failure i
   (cause ``stall``; ``process`` when ffmpeg itself died; ``storage`` at once on a full disk).
   It watches ffmpeg's progress, not its exit: a publisher that vanished without closing TCP
   leaves ffmpeg waiting forever, so a stalled ffmpeg is stopped and the gate freed for the
-  next publisher. A new part after a loss reports ``recording_resumed``.
+  next publisher (an SRT listener, with no gate to drop, is stopped by SIGTERM and the next
+  part's ffmpeg binds the port again). A new part after a loss reports ``recording_resumed``.
 * :meth:`Recorder.close` ends the last part and writes the archive (VOD playlist over all
   parts, WebVTT chapters, ``manifest.json``) in well under 2 s whatever the length, then
   reports ``archive_ready``.
@@ -42,9 +47,18 @@ import structlog
 
 from orchestrator import events as ev
 from orchestrator.journal import format_time
-from recording import chapters, hls, manifest, parts
+from recording import chapters, hls, manifest, parts, srt
 from recording.gate import PublisherStats, RtmpGate
-from recording.ingest import IngestProcess, Progress, ffmpeg_executable, recorder_args, scan_media
+from recording.ingest import (
+    IngestProcess,
+    Listener,
+    Progress,
+    ffmpeg_executable,
+    recorder_args,
+    rtmp_listener,
+    scan_media,
+    srt_listener,
+)
 from recording.parts import PartRecord
 from recording.settings import RecordingSettings
 from recording.storage import (
@@ -98,10 +112,12 @@ class _Run:
     """One ffmpeg listener; if media arrives it becomes part ``number``."""
 
     number: int
-    port: int
+    port: int  # where it listens: a loopback port behind the gate, or the public SRT port
+    listener: Listener
     process: IngestProcess | None = None
     claimed: bool = False
     media: bool = False
+    advanced_at: float = 0.0  # loop time of the last progress report that showed new media
     frame: int = 0
     out_time_us: int = 0
     record: PartRecord | None = None
@@ -150,7 +166,9 @@ class Recorder:
         self.ffmpeg = ffmpeg or ffmpeg_executable()
         self.log = structlog.get_logger(__name__).bind(session_id=str(session_id))
         self.directory = Path()
-        self.gate: RtmpGate | None = None
+        self.gate: RtmpGate | None = None  # RTMP ingest
+        self.udp: srt.UdpPort | None = None  # SRT ingest: no gate, ffmpeg binds the port
+        self.port: int | None = None  # the session's public ingest port
         self.records: dict[int, PartRecord] = {}
         self._playlists: dict[int, hls.MediaPlaylist] = {}
         self._run: _Run | None = None
@@ -184,24 +202,39 @@ class Recorder:
         self.directory = self.storage.session_dir(self.session_id)
         self._tasks.append(asyncio.create_task(self._deliver()))
         await self._recover()
-        self.gate = RtmpGate(
-            host=self.settings.host,
-            ports=self.settings.ports,
-            app=APP,
-            key=self.key,
-            upstream=self._claim_listener,
-            clock=self.clock,
-            log=self.log,
-        )
-        port = await self.gate.start(taken_ports)
+        if self.settings.ingest == "srt":
+            self.udp = srt.UdpPort(self.settings.host, self.settings.ports)
+            port = self.udp.take(taken_ports)
+        else:
+            self.gate = RtmpGate(
+                host=self.settings.host,
+                ports=self.settings.ports,
+                app=APP,
+                key=self.key,
+                upstream=self._claim_listener,
+                clock=self.clock,
+                log=self.log,
+            )
+            port = await self.gate.start(taken_ports)
+        self.port = port
         self._supervisor = asyncio.create_task(self._supervise())
-        self.log.info("recorder_started", port=port, parts_on_disk=len(self.records))
+        self.log.info(
+            "recorder_started",
+            ingest=self.settings.ingest,
+            port=port,
+            parts_on_disk=len(self.records),
+        )
         return port
 
     def ingest_url(self, host: str | None = None) -> str:
-        """The full ``rtmp://`` URL a publisher (Jibri's ``youTubeStreamKey``) pushes to."""
-        assert self.gate is not None and self.gate.port is not None
-        return f"rtmp://{host or self.settings.public_host}:{self.gate.port}/{APP}/{self.key}"
+        """The full URL a publisher pushes to: ``rtmp://HOST:PORT/live/<key>`` (Jibri's
+        ``youTubeStreamKey``), or for SRT ``srt://HOST:PORT?mode=caller&passphrase=…&pbkeylen=32``
+        (OBS, a hall encoder: MPEG-TS)."""
+        assert self.port is not None
+        host = host or self.settings.public_host
+        if self.gate is None:
+            return srt.caller_url(host, self.port, self.key)
+        return f"rtmp://{host}:{self.port}/{APP}/{self.key}"
 
     @property
     def ingest_pid(self) -> int | None:
@@ -256,6 +289,8 @@ class Recorder:
             await self._supervisor
         if self.gate is not None:
             await self.gate.close()
+        if self.udp is not None:
+            self.udp.release()
         for task in self._tasks[1:]:
             task.cancel()
         await asyncio.gather(*self._tasks[1:], return_exceptions=True)
@@ -287,7 +322,7 @@ class Recorder:
         publisher = self.gate.publisher if self.gate else None
         return RecorderStatus(
             session_id=self.session_id,
-            port=self.gate.port if self.gate else None,
+            port=self.port,
             receiving=self._receiving(),
             lost_since=self._lost_since,
             part=run.number if run and run.record else None,
@@ -397,20 +432,22 @@ class Recorder:
         while not self._closing.is_set():
             names = await asyncio.to_thread(os.listdir, self.directory)
             number = max(parts.next_part_number(names), max(self.records, default=0) + 1)
-            run = _Run(number=number, port=_free_local_port())
+            run = self._next_run(number)
             run.process = IngestProcess(
                 recorder_args(
                     self.ffmpeg,
-                    listen_port=run.port,
-                    key=self.key,
+                    listener=run.listener,
                     part_file=parts.media_name(number),
                     playlist=parts.playlist_name(number),
                     segment_seconds=self.settings.segment_seconds,
                 ),
                 cwd=self.directory,
                 on_progress=partial(self._on_progress, run),
+                die_with_parent=run.listener.die_with_rada,
             )
             began = loop.time()
+            if self.udp is not None:
+                self.udp.release()  # for this ffmpeg to bind
             await run.process.start()
             self._run = run
             self._listener_ready.set()
@@ -418,10 +455,26 @@ class Recorder:
                 await self._follow(run)
             finally:
                 self._listener_ready.clear()
+                if self.udp is not None:
+                    await run.process.wait()
+                    if not self.udp.hold():
+                        self.log.warning("srt_port_taken", port=self.port)
                 await self._finish(run)
                 self._run = None
             if not run.media and loop.time() - began < 1.0 and not self._closing.is_set():
                 await asyncio.sleep(0.5)  # a listener failing at once: do not spin
+
+    def _next_run(self, number: int) -> _Run:
+        if self.gate is not None:
+            port = _free_local_port()
+            return _Run(number, port, rtmp_listener(port, self.key))
+        assert self.port is not None
+        # A silent caller ends ffmpeg's input before the watchdog fires, so the part closes with
+        # every frame received (the watchdog then declares the loss, as after an RTMP hang-up).
+        listener = srt_listener(
+            self.settings.host, self.port, self.key, read_timeout=0.75 * self.settings.stall_seconds
+        )
+        return _Run(number, self.port, listener)
 
     def _on_progress(self, run: _Run, progress: Progress) -> None:
         if progress.frame > run.frame or progress.out_time_us > run.out_time_us:
@@ -431,8 +484,16 @@ class Recorder:
             run.out_time_us = max(run.out_time_us, progress.out_time_us)
             run.media = True
             self._media_seen = True
-            self._last_media = asyncio.get_running_loop().time()
-            self._last_media_wall = self.clock()
+            now = asyncio.get_running_loop().time()
+            silence = run.listener.silence
+            # ffmpeg ends an SRT input silent this long and only then writes out its last frames
+            # (MPEG-TS ends a frame only with the next): they arrived before the silence, so they
+            # do not move the stall clock. Progress reports lag the input by up to STATS_PERIOD,
+            # and flowing media advances every report: half the silence tells the two apart.
+            if not silence or not run.advanced_at or now - run.advanced_at < silence / 2:
+                run.advanced_at = now
+                self._last_media = now
+                self._last_media_wall = self.clock()
             if self._watchdog is None and not self._closing.is_set():
                 self._arm_watchdog()
 
@@ -451,7 +512,7 @@ class Recorder:
                 if woken.done():
                     self._wake.clear()
                     woken = asyncio.ensure_future(self._wake.wait())
-                self._sample_rate(loop.time())
+                self._sample_rate(loop.time(), run)
                 if run.media and run.record is None:
                     await self._begin_part(run)
                 if run.record is not None and run.hasher is not None:
@@ -470,7 +531,10 @@ class Recorder:
                     # stream (a blocked read ignores ``q``); the signals are the fallback.
                     if self.gate is not None:
                         await self.gate.drop()
-                    await run.process.stop(idle=not run.media)
+                    await run.process.stop(
+                        run.listener.grace,
+                        signal_first=not run.media or not run.listener.reads_q,
+                    )
                     break
         finally:
             closing.cancel()
@@ -591,13 +655,22 @@ class Recorder:
             self._declare_lost(cause)
         self._wake.set()  # the follower stops the stalled ffmpeg now, not at its next tick
 
-    def _sample_rate(self, now: float) -> None:
-        """The publisher's byte count once a follower tick, for the bitrate in the status."""
+    def _sample_rate(self, now: float, run: _Run) -> None:
+        """A byte count once a follower tick, for the bitrate in the status: what the gate
+        relayed, or without a gate (SRT) the size of the part file, sampled when it grew (it
+        grows a whole fragment at a time)."""
         publisher = self.gate.publisher if self.gate else None
         if publisher is not None:
-            self._rate = [*self._rate, (now, publisher.media_bytes)][-RATE_SAMPLES:]
-            if self._rate[0][1] > publisher.media_bytes:  # a new publisher
-                self._rate = [(now, publisher.media_bytes)]
+            count = publisher.media_bytes
+        elif self.gate is None and run.hasher is not None:
+            count = run.hasher.size
+            if self._rate and self._rate[-1][1] == count:
+                return
+        else:
+            return
+        self._rate = [*self._rate, (now, count)][-RATE_SAMPLES:]
+        if self._rate[0][1] > count:  # a new publisher, a new part
+            self._rate = [(now, count)]
 
     # --- files -------------------------------------------------------------------------------
 

@@ -108,8 +108,9 @@ class JibriCall:
 
 
 class SimulatedCall:
-    """An ffmpeg test source pushed over RTMP exactly as Jibri pushes, for a machine without
-    Jitsi (DESIGN principle 5, ``RADA_RECORDING_SIMULATED_CALL=1``)."""
+    """An ffmpeg test source pushed over RTMP exactly as Jibri pushes (or over SRT with
+    ``RADA_RECORDING_INGEST=srt``), for a machine without Jitsi (DESIGN principle 5,
+    ``RADA_RECORDING_SIMULATED_CALL=1``)."""
 
     name = "simulated_call"
 
@@ -273,7 +274,7 @@ class RecordingSupervisor:
             return  # another rada process records it
         recorder, lost_since = await self._recorder(session_id)
         remaining = max((planned_end - self.clock()).total_seconds(), MIN_SECONDS)
-        taken = frozenset(r.gate.port for r in self.recorders.values() if r.gate and r.gate.port)
+        taken = frozenset(r.port for r in self.recorders.values() if r.port is not None)
         try:
             await recorder.start(expected_seconds=remaining, taken_ports=taken)
         except (StorageInsufficient, NoIngestPort, OSError) as exc:

@@ -2,7 +2,9 @@
 
 =====================================  ==========================================================
 ``RADA_RECORDING_ENABLED``             ``0`` turns the recorder supervisor off (default ``1``)
-``RADA_RECORDING_PORTS``               RTMP ingest ports, ``19350-19359`` or ``19350,19352``
+``RADA_RECORDING_PORTS``               ingest ports, ``19350-19359`` or ``19350,19352``
+``RADA_RECORDING_INGEST``              ``rtmp`` (default; TCP, what Jibri pushes) or ``srt`` (UDP,
+                                       MPEG-TS from OBS or a hall encoder; not with Jibri)
 ``RADA_RECORDING_HOST``                address the ingest binds (default ``0.0.0.0``)
 ``RADA_RECORDING_PUBLIC_HOST``         host Jibri uses to reach the ingest (``127.0.0.1``)
 ``RADA_RECORDING_STALL_SECONDS``       no media for this long is a recording loss (default 5)
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from orchestrator.settings import SettingsError
 
 PREFIX = "RADA_RECORDING_"
+INGESTS = ("rtmp", "srt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class RecordingSettings:
     ports: tuple[int, ...] = tuple(range(19350, 19360))
     host: str = "0.0.0.0"  # noqa: S104 - Jibri runs on another host in production
     public_host: str = "127.0.0.1"
+    ingest: str = "rtmp"  # or "srt"
     stall_seconds: float = 5.0
     bitrate_kbps: int = 4000
     segment_seconds: float = 2.0
@@ -60,6 +64,13 @@ class RecordingSettings:
             raise SettingsError(f"{PREFIX}BITRATE_KBPS must be positive")
         if not 0.5 <= self.segment_seconds <= 10:
             raise SettingsError(f"{PREFIX}SEGMENT_SECONDS must be 0.5..10")
+        if self.ingest not in INGESTS:
+            raise SettingsError(f"{PREFIX}INGEST must be rtmp or srt, got {self.ingest!r}")
+        if self.ingest == "srt" and self.jibri_urls:
+            raise SettingsError(
+                f"{PREFIX}INGEST=srt cannot be used with {PREFIX}JIBRI_URLS: Jibri pushes RTMP "
+                f"only; keep {PREFIX}INGEST=rtmp with Jibri (SRT is for hall encoders and OBS)"
+            )
         prefix = self.jibri_webhook_prefix
         if not prefix.startswith("/") or prefix.endswith("/") or "{" in prefix:
             raise SettingsError(f"{PREFIX}JIBRI_WEBHOOK_PREFIX must be a path like /api/v1/jibri")
@@ -83,6 +94,8 @@ class RecordingSettings:
         for name, attr in (("HOST", "host"), ("PUBLIC_HOST", "public_host")):
             if (text := get(name)) is not None:
                 values[attr] = text
+        if (ingest := get("INGEST")) is not None:
+            values["ingest"] = ingest.lower()
         for name, attr, kind in (
             ("STALL_SECONDS", "stall_seconds", float),
             ("BITRATE_KBPS", "bitrate_kbps", int),

@@ -1,5 +1,5 @@
-"""Real ffmpeg on both ends: a publisher pushing numbered frames over RTMP, the recorder under
-test, and checks that read the recorded files back with ffmpeg."""
+"""Real ffmpeg on both ends: a publisher pushing numbered frames over RTMP (or SRT), the
+recorder under test, and checks that read the recorded files back with ffmpeg."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ FPS = 25
 SOURCE_SECONDS = 6
 PORTS = tuple(range(19450, 19470))
 DIGIT_BASE = 25  # frame n is drawn as two grey levels: 16 + 8·(n // 25) and 16 + 8·(n % 25)
+# An SRT caller set up as an encoder is: it keeps calling for up to 10 s while no listener
+# answers (the next part's ffmpeg binds the port about a second after a part ends), and at its
+# end it lingers until its last packets are acknowledged (live mode's default linger is 0,
+# which drops the last packets a caller sends before it hangs up).
+SRT_CALLER = "&connect_timeout=10000&linger=3"
 
 
 @pytest.fixture(scope="session")
@@ -151,11 +156,14 @@ async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
     started: list[Recorder] = []
 
     async def make(
-        session_id: uuid.UUID | None = None, key: str = "k3y-for-test", root: Path | None = None
+        session_id: uuid.UUID | None = None,
+        key: str = "k3y-for-test",
+        root: Path | None = None,
+        ingest: str = "rtmp",
     ) -> tuple[Recorder, RecordingSink]:
         sink = RecordingSink()
         settings = RecordingSettings(
-            ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
+            ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0, ingest=ingest
         )
         recorder = Recorder(
             session_id=session_id or uuid.uuid4(),
@@ -170,13 +178,20 @@ async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
 
     yield make
     for recorder in started:
-        if recorder.gate is not None and recorder.gate.port is not None:
+        if recorder.port is not None:
             with contextlib.suppress(Exception):
                 await recorder.stop()
 
 
+def publisher_url(recorder: Recorder) -> str:
+    """The recorder's ingest URL, with an SRT caller's options as an encoder would set them."""
+    url = recorder.ingest_url()
+    return url + SRT_CALLER if url.startswith("srt://") else url
+
+
 class Publisher:
-    """An ffmpeg pushing a file over RTMP, reporting how many frames it has sent."""
+    """An ffmpeg pushing a file over RTMP (FLV) or SRT (MPEG-TS), reporting how many frames it
+    has sent."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process

@@ -1,0 +1,91 @@
+"""SRT ingest: the passphrase is the key check, made by the SRT handshake itself.
+
+The outage acceptance runs over SRT too (``test_outage.py``, parametrised by ingest)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from orchestrator import events as ev
+from recording import srt
+from recording.errors import NoIngestPort
+from tests.integration.recording.conftest import (
+    FPS,
+    PORTS,
+    SOURCE_SECONDS,
+    SRT_CALLER,
+    MakeRecorder,
+    MediaCheck,
+    Publish,
+    until,
+)
+
+
+async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
+    make_recorder: MakeRecorder, publish: Publish, media: MediaCheck
+) -> None:
+    """A wrong passphrase and none are refused before ffmpeg reads a byte: the listener stays
+    the same process, no event, no part file; the rightful caller is then recorded whole."""
+    recorder, sink = await make_recorder(ingest="srt")
+    url = recorder.ingest_url()
+    query = parse_qs(urlsplit(url).query)
+    assert urlsplit(url).netloc == f"127.0.0.1:{recorder.port}"
+    assert query["mode"] == ["caller"] and query["pbkeylen"] == ["32"]
+    assert query["passphrase"] == [srt.passphrase("k3y-for-test")]
+    await until(lambda: recorder.ingest_pid is not None)
+    listener = recorder.ingest_pid
+
+    wrong = url.replace(query["passphrase"][0], srt.passphrase("another session's key"))
+    bare = f"srt://127.0.0.1:{recorder.port}?mode=caller"
+    for refused in (wrong, bare):
+        caller = await publish(refused + "&connect_timeout=3000")
+        assert await caller.finish() != 0, f"{refused} was let in"
+        assert caller.frames == 0
+
+    assert recorder.ingest_pid == listener, "a refused caller reached ffmpeg"
+    assert sink.events == []
+    assert not [name for name in os.listdir(recorder.directory) if name.startswith("part-")]
+
+    rightful = await publish(url + SRT_CALLER)
+    started = await sink.wait_for(ev.RECORDING_STARTED)
+    assert started.payload["part"] == 1
+    assert await rightful.finish() == 0
+    closed = await sink.wait_for(ev.PART_CLOSED)
+    archive = await recorder.close([])
+    part = archive.directory / closed.payload["file"]
+    assert media.decode_errors(part) == ""
+    assert media.frame_numbers(part) == list(range(SOURCE_SECONDS * FPS))
+    assert closed.payload["sha256"] == media.sha256(part)
+
+
+async def test_the_session_holds_its_udp_port_between_parts() -> None:
+    """The pool's UDP ports: a held one is skipped by the next session, let go for ffmpeg and
+    bound again after it; a full pool is refused."""
+    first = srt.UdpPort("127.0.0.1", PORTS[:2])
+    second = srt.UdpPort("127.0.0.1", PORTS[:2])
+    assert first.take() == PORTS[0]
+    assert second.take() == PORTS[1]  # PORTS[0] is held
+    with pytest.raises(NoIngestPort):
+        srt.UdpPort("127.0.0.1", PORTS[:2]).take()
+
+    first.release()  # what ffmpeg does with it meanwhile: bind it
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ffmpeg_like:
+        ffmpeg_like.bind(("127.0.0.1", PORTS[0]))
+        assert not first.hold()
+    assert first.hold()
+    with pytest.raises(NoIngestPort):
+        srt.UdpPort("127.0.0.1", PORTS[:1]).take()
+    first.release()
+    second.release()
+
+
+def test_passphrase_fits_srt_and_differs_per_key() -> None:
+    """10..64 characters (libsrt's bounds) whatever the key's length; one per key."""
+    phrases = {srt.passphrase(key) for key in ("k", "k3y-for-test", "x" * 200)}
+    assert len(phrases) == 3
+    assert all(10 <= len(p) <= 64 and p.isalnum() for p in phrases)
+    assert srt.passphrase("k") == srt.passphrase("k")
