@@ -17,12 +17,14 @@ import structlog
 from aiohttp import web
 
 from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
+from orchestrator.auth import require_admin
 from orchestrator.errors import Forbidden, Invalid, NotFound, Unauthorized
 from orchestrator.http import json_response, operation, read_object
 from orchestrator.journal import format_time
 from recording import store
 from recording.jibri import JibriLogin, JibriPool
 from recording.jibri_status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
+from recording.recorder import ingest_url
 from recording.service import (
     CallSource,
     JibriCall,
@@ -88,6 +90,27 @@ async def recording_status(request: web.Request) -> web.Response:
         "updated_at": _time(row.updated_at),
         "live_playlist": f"/recordings/{session_id}/live.m3u8",
     }
+    return json_response(body)
+
+
+@routes.get("/api/v1/sessions/{session_id}/recording/ingest")
+@operation(
+    "Where an encoder that is not Jibri (OBS, a hall encoder) pushes the session: the full "
+    "ingest URL with its stream key or SRT passphrase (secret)",
+    tag="recording",
+    auth="admin",
+)
+async def recording_ingest(request: web.Request) -> web.Response:
+    await require_admin(request)
+    session_id = _session_id(request)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.load_statuses(conn, session_id)
+        if not rows or rows[0].ingest_port is None:
+            raise NotFound("this session has no recorder listening", code="recording_not_found")
+        key = await store.stream_key(conn, session_id)
+    settings = request.app[RECORDING_SETTINGS]
+    port = rows[0].ingest_port
+    body = {"protocol": settings.ingest, "port": port, "url": ingest_url(settings, port, key)}
     return json_response(body)
 
 

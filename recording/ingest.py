@@ -11,8 +11,8 @@ bytes equals the file's hash, and the part's own byte-range playlist (``part-NNN
 the source of the live and archive playlists.
 
 Processes run under :func:`asyncio.create_subprocess_exec`; progress comes from
-``-progress pipe:1``; stop is ``q`` on stdin, then SIGTERM, then SIGKILL (an SRT listener
-starts at SIGTERM: libsrt's blocked read ignores ``q``).
+``-progress pipe:1``; stop is ``q`` on stdin, then SIGTERM, then SIGKILL (an SRT listener,
+which does not act on ``q``, starts at SIGTERM).
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ def srt_listener(host: str, port: int, key: str, *, read_timeout: float) -> List
     dropped (retransmission still works; the timestamps travel in the MPEG-TS). ``timeout``:
     a caller silent for ``read_timeout`` ends the input as the gate's hang-up ends an RTMP one.
     MPEG-TS gives the end of a video frame only with the next one, so only an ended input
-    flushes the last frames to the file; a signal does not (and once ffmpeg records, one
-    SIGTERM ends its muxing but not libsrt's blocked read: the process exits only at the read
-    timeout, or at SIGKILL after its trailer is written)."""
+    writes the last frames to the file; a signal does not (and once ffmpeg records, one SIGTERM
+    ends its muxing but not libsrt's blocked read: the process exits only at the read timeout,
+    or at SIGKILL after its trailer is written; ``q`` is not read at all)."""
     params = {
         "mode": "listener",
         "passphrase": srt.passphrase(key),
@@ -316,7 +316,8 @@ class IngestProcess:
     async def stop(self, grace: float = 0.8, *, signal_first: bool = False) -> int:
         """``q`` on stdin (ffmpeg finishes the file), then SIGTERM, then SIGKILL, ``grace``
         seconds apart. ``signal_first`` when ffmpeg would not act on ``q`` (a listener with no
-        media yet; an SRT input, whose blocked read only a signal interrupts): SIGTERM first."""
+        media yet; an SRT input: SIGTERM has it write its trailer, the exit may wait for libsrt):
+        SIGTERM first."""
         process = self._process
         assert process is not None
         self.stopping = True

@@ -16,8 +16,9 @@ Lifecycle (R9: the recording is part of the protocol; R10: a technical failure i
   (cause ``stall``; ``process`` when ffmpeg itself died; ``storage`` at once on a full disk).
   It watches ffmpeg's progress, not its exit: a publisher that vanished without closing TCP
   leaves ffmpeg waiting forever, so a stalled ffmpeg is stopped and the gate freed for the
-  next publisher (an SRT listener, with no gate to drop, is stopped by SIGTERM and the next
-  part's ffmpeg binds the port again). A new part after a loss reports ``recording_resumed``.
+  next publisher. An SRT listener has no gate to drop: its own read timeout (the stall time)
+  ends a silent caller's input, which writes out the last frames (a signal would lose them),
+  and the next part's ffmpeg binds the port again. A new part after a loss reports ``recording_resumed``.
 * :meth:`Recorder.close` ends the last part and writes the archive (VOD playlist over all
   parts, WebVTT chapters, ``manifest.json``) in well under 2 s whatever the length, then
   reports ``archive_ready``.
@@ -75,6 +76,7 @@ APP = "live"
 FOLLOW_TICK = 1.0
 RATE_SAMPLES = 4  # follower ticks: the bitrate is measured over the last three seconds
 SINK_RETRIES = 5
+LATE_END_SECONDS = 3.0  # libsrt takes about a second to exit after its read timeout
 
 
 class RecorderSink(Protocol):
@@ -128,6 +130,16 @@ class _Run:
     grown_size: int = 0  # file size when it last grew…
     grown_at: float = 0.0  # …and the loop time then
     behind: int = 0  # ticks in a row with the playlist listing bytes the file lacks
+
+
+def ingest_url(settings: RecordingSettings, port: int, key: str, host: str | None = None) -> str:
+    """The full URL a publisher pushes a session to: ``rtmp://HOST:PORT/live/<key>`` (Jibri's
+    ``youTubeStreamKey``), or for SRT ``srt://HOST:PORT?mode=caller&passphrase=…&pbkeylen=32``
+    (OBS, a hall encoder: MPEG-TS)."""
+    host = host or settings.public_host
+    if settings.ingest == "srt":
+        return srt.caller_url(host, port, key)
+    return f"rtmp://{host}:{port}/{APP}/{key}"
 
 
 def _utc_now() -> datetime:
@@ -227,14 +239,9 @@ class Recorder:
         return port
 
     def ingest_url(self, host: str | None = None) -> str:
-        """The full URL a publisher pushes to: ``rtmp://HOST:PORT/live/<key>`` (Jibri's
-        ``youTubeStreamKey``), or for SRT ``srt://HOST:PORT?mode=caller&passphrase=…&pbkeylen=32``
-        (OBS, a hall encoder: MPEG-TS)."""
+        """The full URL a publisher pushes to (see :func:`ingest_url`)."""
         assert self.port is not None
-        host = host or self.settings.public_host
-        if self.gate is None:
-            return srt.caller_url(host, self.port, self.key)
-        return f"rtmp://{host}:{self.port}/{APP}/{self.key}"
+        return ingest_url(self.settings, self.port, self.key, host)
 
     @property
     def ingest_pid(self) -> int | None:
@@ -469,10 +476,10 @@ class Recorder:
             port = _free_local_port()
             return _Run(number, port, rtmp_listener(port, self.key))
         assert self.port is not None
-        # A silent caller ends ffmpeg's input before the watchdog fires, so the part closes with
-        # every frame received (the watchdog then declares the loss, as after an RTMP hang-up).
+        # A caller silent for the stall time ends ffmpeg's input, which closes the part with
+        # every frame received (the watchdog declares the loss from the progress meanwhile).
         listener = srt_listener(
-            self.settings.host, self.port, self.key, read_timeout=0.75 * self.settings.stall_seconds
+            self.settings.host, self.port, self.key, read_timeout=self.settings.stall_seconds
         )
         return _Run(number, self.port, listener)
 
@@ -526,6 +533,8 @@ class Recorder:
                     run.end = "storage"
                 elif run.media and loop.time() - self._last_media >= self.settings.stall_seconds:
                     run.end = "stall"
+                if run.end == "stall" and self._ends_by_itself(run, loop.time()):
+                    continue
                 if run.end is not None:
                     # Closing ffmpeg's input first lets it finish the file as at a normal end of
                     # stream (a blocked read ignores ``q``); the signals are the fallback.
@@ -540,6 +549,13 @@ class Recorder:
             closing.cancel()
             woken.cancel()
             await asyncio.gather(exited, closing, woken, return_exceptions=True)
+
+    def _ends_by_itself(self, run: _Run, now: float) -> bool:
+        """A stalled SRT ffmpeg is left to end its silent input itself, which writes out the
+        last frames (a signal would lose them, and one SIGTERM does not even end libsrt's read);
+        it is stopped only if that has not happened well after its read timeout."""
+        silence = run.listener.silence
+        return bool(silence) and now - self._last_media < silence + LATE_END_SECONDS
 
     def _writes_lost(self, run: _Run) -> bool:
         """ffmpeg's HLS muxer ignores failed writes (a full disk leaves it running with exit

@@ -1,6 +1,6 @@
 """A recorder in its own process, standing in for a rada process the tests can SIGKILL.
 
-Usage: ``python recorder_process.py ROOT SESSION_ID KEY PORT``. Prints one JSON line per
+Usage: ``python recorder_process.py ROOT SESSION_ID KEY PORT [INGEST]``. Prints one JSON line per
 event, the first being ``{"type": "ready", "port": …}``; runs until killed.
 """
 
@@ -27,13 +27,13 @@ class PrintingSink:
         print(json.dumps({"type": type, "payload": payload}), flush=True)
 
 
-async def main(root: str, session_id: str, key: str, port: int) -> None:
+async def main(root: str, session_id: str, key: str, port: int, ingest: str) -> None:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     recorder = Recorder(
         session_id=uuid.UUID(session_id),
         key=key,
         settings=RecordingSettings(
-            ports=(port,), host="127.0.0.1", stall_seconds=2, segment_seconds=1
+            ports=(port,), host="127.0.0.1", stall_seconds=2, segment_seconds=1, ingest=ingest
         ),
         storage=LocalStorage(Path(root)),
         sink=PrintingSink(),
@@ -46,4 +46,5 @@ async def main(root: str, session_id: str, key: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    ingest = sys.argv[5] if len(sys.argv) > 5 else "rtmp"
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), ingest))

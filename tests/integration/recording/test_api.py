@@ -1,6 +1,6 @@
-"""Recording wired into the app: the supervisor under ``cleanup_ctx`` recording a simulated call,
-the recorder's state over the API, and the public files (live HLS, parts with byte ranges,
-the archive)."""
+"""Recording wired into the app: the supervisor under ``cleanup_ctx`` recording a simulated call
+(over RTMP, and over SRT), the recorder's state over the API, the ingest URL for the
+administrator, and the public files (live HLS, parts with byte ranges, the archive)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator import events as ev
 from orchestrator.app import POOL, create_app
-from recording.api import configure
+from recording.api import RECORDING_SETTINGS, configure
 from recording.settings import RecordingSettings
-from tests.conftest import make_settings
+from tests.conftest import ADMIN, make_settings
 from tests.integration.recording.conftest import (
     PORTS,
     close_session,
@@ -27,13 +27,18 @@ from tests.integration.recording.conftest import (
 )
 
 
-@pytest.fixture
+@pytest.fixture(params=["rtmp", "srt"])
 async def recording_client(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The app with only recording wired, a simulated call as the conference."""
     settings = RecordingSettings(
-        ports=PORTS, host="127.0.0.1", stall_seconds=2, segment_seconds=1, simulated_call=True
+        ports=PORTS,
+        host="127.0.0.1",
+        stall_seconds=2,
+        segment_seconds=1,
+        simulated_call=True,
+        ingest=request.param,
     )
     app = create_app(
         make_settings(database_url, tmp_path / "data"),
@@ -64,6 +69,14 @@ async def test_status_and_files_of_a_recorded_session(
         return r.status == 200 and (await r.json())["receiving"]
 
     await until(receiving)
+    ingest = f"/api/v1/sessions/{session_id}/recording/ingest"
+    r = await client.get(ingest)
+    assert (r.status, r.content_type) == (401, "application/problem+json")
+    r = await client.get(ingest, headers=ADMIN)
+    where = await r.json()
+    protocol = client.app[RECORDING_SETTINGS].ingest
+    assert where["protocol"] == protocol and where["url"].startswith(f"{protocol}://127.0.0.1:")
+    assert f":{where['port']}" in where["url"]
 
     async def live_has_a_segment() -> bool:
         r = await client.get(f"/recordings/{session_id}/live.m3u8")

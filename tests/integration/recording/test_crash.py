@@ -33,7 +33,7 @@ from tests.integration.recording.conftest import (
 RUNNER = Path(__file__).with_name("recorder_process.py")
 
 
-async def _next_line(stream: asyncio.StreamReader, type_: str) -> dict[str, Any]:
+async def next_line(stream: asyncio.StreamReader, type_: str) -> dict[str, Any]:
     async with asyncio.timeout(15):
         while raw := await stream.readline():
             line = json.loads(raw)
@@ -42,10 +42,12 @@ async def _next_line(stream: asyncio.StreamReader, type_: str) -> dict[str, Any]
     raise AssertionError(f"the recorder process ended before {type_}")
 
 
-async def start_runner(root: Path, session_id: uuid.UUID, port: int) -> asyncio.subprocess.Process:
+async def start_runner(
+    root: Path, session_id: uuid.UUID, port: int, ingest: str = "rtmp"
+) -> asyncio.subprocess.Process:
     """The recorder in its own process group (SIGKILLed with its ffmpeg by ``killpg``)."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", str(port),
+        sys.executable, str(RUNNER), str(root), str(session_id), "k3y", str(port), ingest,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,
@@ -63,11 +65,11 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     runner = await start_runner(root, session_id, 19470)
     assert runner.stdout is not None
     try:
-        url = (await _next_line(runner.stdout, "ready"))["url"]
+        url = (await next_line(runner.stdout, "ready"))["url"]
         first = await publish(url)
-        await _next_line(runner.stdout, ev.RECORDING_STARTED)
+        await next_line(runner.stdout, ev.RECORDING_STARTED)
         await first.wait_frames(int(2.5 * FPS))
-        ingest = await _next_line(runner.stdout, "ingest")
+        ingest = await next_line(runner.stdout, "ingest")
         assert ingest["pid"] is not None
     finally:
         os.killpg(runner.pid, signal.SIGKILL)  # the "rada" process and its ffmpeg, at once
@@ -108,9 +110,9 @@ async def test_session_closed_while_its_recorder_was_dead_still_gets_its_archive
     runner = await start_runner(root, session_id, 19471)
     assert runner.stdout is not None
     try:
-        url = (await _next_line(runner.stdout, "ready"))["url"]
+        url = (await next_line(runner.stdout, "ready"))["url"]
         first = await publish(url)
-        started = await _next_line(runner.stdout, ev.RECORDING_STARTED)
+        started = await next_line(runner.stdout, ev.RECORDING_STARTED)
         async with pool.acquire() as conn, conn.transaction():  # what its sink had journaled
             await journal_store.append_event(
                 conn, session_id, ev.RECORDING_STARTED, started["payload"], actor="recorder",

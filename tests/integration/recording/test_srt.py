@@ -4,8 +4,12 @@ The outage acceptance runs over SRT too (``test_outage.py``, parametrised by ing
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,6 +27,7 @@ from tests.integration.recording.conftest import (
     Publish,
     until,
 )
+from tests.integration.recording.test_crash import next_line, start_runner
 
 
 async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
@@ -60,6 +65,42 @@ async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
     assert media.decode_errors(part) == ""
     assert media.frame_numbers(part) == list(range(SOURCE_SECONDS * FPS))
     assert closed.payload["sha256"] == media.sha256(part)
+
+
+async def test_the_srt_ffmpeg_ends_when_rada_dies(
+    publish: Publish, media: MediaCheck, tmp_path: Path
+) -> None:
+    """SIGKILL of the recording process alone: with no gate to cut its caller off, its SRT
+    ffmpeg still ends (SIGTERM on its parent's death), leaving the part playable and the port
+    free, instead of recording on into the session's folder."""
+    session_id = uuid.uuid4()
+    runner = await start_runner(tmp_path, session_id, 19472, ingest="srt")
+    assert runner.stdout is not None
+    try:
+        url = (await next_line(runner.stdout, "ready"))["url"]
+        caller = await publish(url + SRT_CALLER)
+        await next_line(runner.stdout, ev.RECORDING_STARTED)
+        await caller.wait_frames(2 * FPS)
+        ffmpeg = (await next_line(runner.stdout, "ingest"))["pid"]
+        os.kill(runner.pid, signal.SIGKILL)  # rada only, not its process group
+        await runner.wait()
+
+        def gone() -> bool:  # exited (a zombie waiting for init to reap it is gone too)
+            try:
+                stat = Path(f"/proc/{ffmpeg}/stat").read_text()
+            except FileNotFoundError:
+                return True
+            return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+        await until(gone, limit=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(runner.pid, signal.SIGKILL)
+    part = tmp_path / str(session_id) / "part-0001.mp4"
+    assert media.decode_errors(part) == ""
+    assert len(media.frame_numbers(part)) >= FPS
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 19472))
 
 
 async def test_the_session_holds_its_udp_port_between_parts() -> None:
