@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import asyncpg
 
 from orchestrator import database
-from orchestrator.settings import Settings
+from orchestrator.settings import Settings, SettingsError
 from recording import store
+from recording.jibri_auth import load_token_key
 from recording.settings import RecordingSettings
 
 
@@ -32,6 +33,7 @@ def check_lines(settings: Settings) -> list[str]:
         f"{free / 1024**3:.1f} GiB free = {hours:.1f} h at {recording.bitrate_kbps} kbps",
         "jibri: "
         + (", ".join(recording.jibri_urls) or "none configured (streams pushed directly)"),
+        webhook_line(recording),
     ]
     try:
         rows = asyncio.run(_statuses(settings))
@@ -51,6 +53,20 @@ def check_lines(settings: Settings) -> list[str]:
     if not rows:
         lines.append("recorders: none running")
     return lines
+
+
+def webhook_line(recording: RecordingSettings) -> str:
+    """How Jibri's status webhooks are authenticated, and whether the key file loads."""
+    try:
+        key = load_token_key(recording)
+    except SettingsError as exc:
+        return f"jibri webhooks: FAILED: {exc}"
+    ways = (
+        [f"Jibri's RS256 JWT (kid {key.kid}, iss {key.issuer}, aud {key.audience})"] if key else []
+    )
+    if recording.jibri_webhook_secret:
+        ways.append("a proxy's bearer secret")
+    return "jibri webhooks: " + (" or ".join(ways) or "OFF (every report refused)")
 
 
 async def _statuses(settings: Settings) -> list[store.StatusRow]:

@@ -11,7 +11,11 @@
 ``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order, each
                                        optionally named by its ``jibri.id``: ``jibri-1=http://..``
 ``RADA_RECORDING_JIBRI_WEBHOOK_PREFIX`` where Jibri's webhook subscriber is (``/api/v1/jibri``)
-``RADA_RECORDING_JIBRI_WEBHOOK_SECRET`` bearer secret Jibri's webhooks carry (unset: all refused)
+``RADA_RECORDING_JIBRI_WEBHOOK_SECRET`` bearer secret a proxy adds to Jibri's webhooks
+``RADA_RECORDING_JIBRI_WEBHOOK_PUBLIC_KEY`` PEM public key of Jibri's ``jwt-info`` signing key
+``RADA_RECORDING_JIBRI_WEBHOOK_KID``   ``jwt-info.kid`` (required with the public key)
+``RADA_RECORDING_JIBRI_WEBHOOK_ISSUER`` ``jwt-info.issuer`` (required with the public key)
+``RADA_RECORDING_JIBRI_WEBHOOK_AUDIENCE`` ``jwt-info.audience`` (required with the public key)
 ``RADA_RECORDING_JIBRI_RETRY_SECONDS`` restart Jibri when nothing is received this long (30)
 ``RADA_RECORDING_SIMULATED_CALL``      ``1``: no Jibri, push a test source instead (demo)
 ``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
@@ -45,6 +49,10 @@ class RecordingSettings:
     jibri_ids: tuple[tuple[str, str], ...] = ()  # (jibri.id, base URL) of the named ones
     jibri_webhook_prefix: str = "/api/v1/jibri"
     jibri_webhook_secret: str = field(default="", repr=False)
+    jibri_webhook_public_key: str = ""  # a file path; see recording/jibri_auth.py
+    jibri_webhook_kid: str = ""
+    jibri_webhook_issuer: str = ""
+    jibri_webhook_audience: str = ""
     jibri_retry_seconds: float = 30.0
     simulated_call: bool = False
     jibri_xmpp_domain: str = "recorder.meet.jitsi"
@@ -63,6 +71,13 @@ class RecordingSettings:
         prefix = self.jibri_webhook_prefix
         if not prefix.startswith("/") or prefix.endswith("/") or "{" in prefix:
             raise SettingsError(f"{PREFIX}JIBRI_WEBHOOK_PREFIX must be a path like /api/v1/jibri")
+        if self.jibri_webhook_public_key:
+            for name in ("kid", "issuer", "audience"):
+                if not getattr(self, f"jibri_webhook_{name}"):
+                    raise SettingsError(
+                        f"{PREFIX}JIBRI_WEBHOOK_{name.upper()} is required with "
+                        f"{PREFIX}JIBRI_WEBHOOK_PUBLIC_KEY (Jibri's jwt-info.{name})"
+                    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RecordingSettings:
@@ -99,6 +114,10 @@ class RecordingSettings:
         for name, attr in (
             ("JIBRI_WEBHOOK_PREFIX", "jibri_webhook_prefix"),
             ("JIBRI_WEBHOOK_SECRET", "jibri_webhook_secret"),
+            ("JIBRI_WEBHOOK_PUBLIC_KEY", "jibri_webhook_public_key"),
+            ("JIBRI_WEBHOOK_KID", "jibri_webhook_kid"),
+            ("JIBRI_WEBHOOK_ISSUER", "jibri_webhook_issuer"),
+            ("JIBRI_WEBHOOK_AUDIENCE", "jibri_webhook_audience"),
             ("JIBRI_XMPP_DOMAIN", "jibri_xmpp_domain"),
             ("JIBRI_USERNAME", "jibri_username"),
             ("JIBRI_PASSWORD", "jibri_password"),
