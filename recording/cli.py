@@ -6,12 +6,13 @@ import asyncio
 import os
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 
 from orchestrator import database
 from orchestrator.settings import Settings
-from recording import store
+from recording import replica, store
 from recording.settings import RecordingSettings
 
 
@@ -32,6 +33,7 @@ def check_lines(settings: Settings) -> list[str]:
         f"{free / 1024**3:.1f} GiB free = {hours:.1f} h at {recording.bitrate_kbps} kbps",
         "jibri: "
         + (", ".join(recording.jibri_urls) or "none configured (streams pushed directly)"),
+        _storage_line(recording, root),
     ]
     try:
         rows = asyncio.run(_statuses(settings))
@@ -51,6 +53,16 @@ def check_lines(settings: Settings) -> list[str]:
     if not rows:
         lines.append("recorders: none running")
     return lines
+
+
+def _storage_line(recording: RecordingSettings, root: Path) -> str:
+    """Where the archive is kept; for S3, whether the bucket answers and what is still owed."""
+    if recording.storage != "s3":
+        return f"storage: local folder {root}"
+    config = replica.s3_config(recording)
+    state = asyncio.run(replica.reachable(config))
+    pending = replica.pending_uploads(root)
+    return f"storage: local folder + S3 {config.target} ({state}), {pending} upload(s) pending"
 
 
 async def _statuses(settings: Settings) -> list[store.StatusRow]:
