@@ -242,12 +242,21 @@ class S3Client:
         upload_id = _xml_fields(answer.decode()).get("UploadId", "")
         if not upload_id:
             raise S3Error(200, "NoUploadId", "CreateMultipartUpload gave no UploadId")
+        whole = hashlib.sha256()
+        pieces = [(o, min(part_size, size - o)) for o in range(0, size, part_size)]
+
+        def hashing(index: int) -> asyncio.Task[str]:
+            """Hash piece ``index`` in a worker thread (after the one before: ``whole`` is fed
+            in order), while the piece before it is being sent."""
+            return asyncio.ensure_future(asyncio.to_thread(hash_range, path, *pieces[index], whole))
+
+        upcoming = hashing(0)
         try:
-            whole = hashlib.sha256()
             uploaded: list[tuple[int, str, str]] = []  # (number, ETag, base64 SHA-256)
-            for number, offset in enumerate(range(0, size, part_size), start=1):
-                length = min(part_size, size - offset)
-                digest = await asyncio.to_thread(hash_range, path, offset, length, whole)
+            for number, (offset, length) in enumerate(pieces, start=1):
+                digest = await upcoming
+                if number < len(pieces):
+                    upcoming = hashing(number)
                 answer_headers = await self._request(
                     "PUT",
                     key,
@@ -277,6 +286,7 @@ class S3Client:
             if "Code" in fields:
                 raise S3Error(200, fields["Code"], fields.get("Message", ""))
         except BaseException:
+            upcoming.cancel()  # a running hash thread finishes on its own; nothing waits for it
             await self._abort(key, upload_id)
             raise
 

@@ -28,10 +28,14 @@ from moto.server import ThreadedMotoServer
 
 from orchestrator import events as ev
 from recording import manifest
+from recording.cli import check_lines
 from recording.parts import PartRecord
-from recording.replica import STATE_NAME, S3Storage, reachable
+from recording.replica import STATE_NAME, S3Storage, open_storage, reachable
 from recording.s3 import MiB, S3Config
+from recording.settings import RecordingSettings
 from recording.sigv4 import Credentials
+from recording.storage import LocalStorage
+from tests.conftest import make_settings
 from tests.integration.recording.conftest import MakeRecorder, Publish, until
 
 ARCHIVE_FILES = (manifest.ARCHIVE_PLAYLIST, manifest.CHAPTERS_NAME, manifest.MANIFEST_NAME)
@@ -329,3 +333,60 @@ async def test_store_verifying_signatures_accepts_rada_and_refuses_a_wrong_secre
     assert sha256(data) == record.sha256
     assert bucket.get(unicode_key)[0] == document
     assert bucket.keys() == sorted([storage.key(session_id, record.file), unicode_key])
+
+
+async def test_rada_check_reports_the_bucket_and_pending_uploads(
+    moto_endpoint: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rada check`` says whether the bucket answers (HeadBucket) and counts what is owed."""
+    bucket = Bucket(moto_endpoint)
+    data = tmp_path / "data"
+    unreachable = bucket.config(endpoint=f"http://127.0.0.1:{_free_port()}")
+    storage = await started(S3Storage(data / "media", unreachable, retry_first=60))
+    session_id = uuid.uuid4()
+    try:
+        await storage.publish_part(session_id, _part_file(storage.session_dir(session_id), 100))
+    finally:
+        await storage.stop()
+    for name, value in {
+        "STORAGE": "s3",
+        "S3_ENDPOINT": moto_endpoint,
+        "S3_BUCKET": bucket.name,
+        "S3_ACCESS_KEY_ID": KEY_ID,
+        "S3_SECRET_ACCESS_KEY": SECRET,
+    }.items():
+        monkeypatch.setenv(f"RADA_RECORDING_{name}", value)
+
+    lines = await asyncio.to_thread(check_lines, make_settings(database_url, data))
+    assert (
+        f"storage: local folder + S3 {bucket.config().target} (reachable), 1 upload(s) pending"
+        in lines
+    )
+    assert all(SECRET not in line for line in lines)
+
+    monkeypatch.setenv("RADA_RECORDING_S3_BUCKET", "no-such-bucket")
+    lines = await asyncio.to_thread(check_lines, make_settings(database_url, data))
+    (line,) = [x for x in lines if x.startswith("storage:")]
+    assert "no-such-bucket (UNREACHABLE (404" in line
+
+
+async def test_open_storage_builds_what_the_settings_name(bucket: Bucket, tmp_path: Path) -> None:
+    """``RADA_RECORDING_STORAGE=s3`` gives a started S3Storage that uploads; ``local`` a
+    LocalStorage."""
+    settings = RecordingSettings(
+        storage="s3",
+        s3_endpoint=bucket.endpoint,
+        s3_bucket=bucket.name,
+        s3_prefix="council-7",
+        s3_access_key_id=KEY_ID,
+        s3_secret_access_key=SECRET,
+    )
+    session_id = uuid.uuid4()
+    async with open_storage(settings, tmp_path) as storage:
+        assert isinstance(storage, S3Storage)
+        await storage.publish_part(session_id, _part_file(storage.session_dir(session_id), 100))
+        async with asyncio.timeout(30):
+            await storage.wait_uploaded()
+    assert bucket.keys() == [f"council-7/{session_id}/part-0001.mp4"]
+    async with open_storage(RecordingSettings(), tmp_path) as local:
+        assert isinstance(local, LocalStorage)
