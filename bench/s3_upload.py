@@ -27,15 +27,13 @@ import tracemalloc
 from pathlib import Path
 
 import aiohttp
-import boto3
 from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from recording.s3 import MiB, S3Client, S3Config, hash_file
 from recording.sigv4 import Credentials
-
-KEY_ID, SECRET = "bench", "bench-secret"
+from tests.integration.recording.test_s3 import KEY_ID, SECRET, boto
 
 
 def free_port() -> int:
@@ -72,13 +70,7 @@ async def main(size_mb: int, rounds: int, part_mb: int) -> None:
     server = start_server(port)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-        )
+        s3 = boto("s3", endpoint)
         s3.create_bucket(Bucket="bench")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "part-0001.mp4"

@@ -9,8 +9,8 @@ ready ≤ 2 s whatever the length) however slow or far the store is.
 What is owed lives in ``s3-uploads.json`` in each session's folder, rewritten atomically
 (``write_atomic``) whenever it changes: every published file, ``pending`` or ``uploaded`` with
 its size and SHA-256. After a crash or a restart, :meth:`S3Storage.start` reads every session's
-file and carries on with what is pending; a change of endpoint or bucket makes everything
-pending again.
+file and carries on with what is pending; a change of endpoint, bucket or prefix makes
+everything pending again.
 
 One background task uploads, oldest first, ``manifest.json`` last within a session (a manifest
 in the bucket means the files it lists are there). A part is uploaded with the SHA-256 already
@@ -157,7 +157,7 @@ class S3Storage:
             self._sessions[session_id] = session
         pending = self.pending()
         if pending:
-            log.info("s3_uploads_resumed", pending=pending, target=self.config.target)
+            log.info("s3_uploads_resumed", pending=pending, target=self.target)
         self._worker = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -188,6 +188,11 @@ class S3Storage:
             self._idle.clear()
             await self._idle.wait()
 
+    @property
+    def target(self) -> str:
+        """Where the objects go (no secret): a state file written for another is all owed."""
+        return f"{self.config.target}/{self.prefix}"
+
     def key(self, session_id: UUID, name: str) -> str:
         return f"{self.prefix}{session_id}/{name}"
 
@@ -206,9 +211,14 @@ class S3Storage:
         self._wake.set()
 
     async def _save(self, session: _Session) -> None:
-        data = session.document(self.config.target)
-        async with self._write_lock:
-            await asyncio.to_thread(write_atomic, session.directory / STATE_NAME, data)
+        """Rewrite the session's state file. A failure (a full disk) is logged, not raised: the
+        recorder must not fail for the replica's sake, and the uploads go on from memory."""
+        data = session.document(self.target)
+        try:
+            async with self._write_lock:
+                await asyncio.to_thread(write_atomic, session.directory / STATE_NAME, data)
+        except OSError as exc:
+            log.error("s3_state_not_written", directory=str(session.directory), error=str(exc))
 
     def _load_all(self) -> list[tuple[UUID, _Session]]:
         """Every session folder's state file (blocking: called in a worker thread)."""
@@ -220,7 +230,7 @@ class S3Storage:
             except (ValueError, OSError) as exc:
                 log.error("s3_state_unreadable", path=str(path), error=str(exc))
                 continue
-            moved = document.get("target") != self.config.target
+            moved = document.get("target") != self.target
             entries = {
                 name: _Entry(
                     state=PENDING if moved else str(item.get("state", PENDING)),

@@ -20,10 +20,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import boto3
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 from moto.server import ThreadedMotoServer
 
 from orchestrator import events as ev
@@ -31,7 +33,7 @@ from recording import manifest
 from recording.cli import check_lines
 from recording.parts import PartRecord
 from recording.replica import STATE_NAME, S3Storage, open_storage, reachable
-from recording.s3 import MiB, S3Config
+from recording.s3 import MiB, S3Client, S3Config
 from recording.settings import RecordingSettings
 from recording.sigv4 import Credentials
 from recording.storage import LocalStorage
@@ -46,6 +48,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def boto(service: str, endpoint: str) -> Any:
+    """AWS's own client for ``service`` on the test server (reads back what rada stored)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+    )
 
 
 def _start_moto(port: int) -> ThreadedMotoServer:
@@ -69,13 +82,7 @@ class Bucket:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self.name = f"rada-{uuid.uuid4().hex[:12]}"
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-        )
+        self.client = boto("s3", endpoint)
         self.client.create_bucket(Bucket=self.name)
 
     def config(self, *, endpoint: str | None = None, part_size: int = 64 * MiB) -> S3Config:
@@ -272,13 +279,7 @@ async def test_store_verifying_signatures_accepts_rada_and_refuses_a_wrong_secre
     rada's PUT, multipart, HEAD and unicode keys are accepted; a wrong secret is refused
     (403) and the file stays pending."""
     bucket = Bucket(moto_endpoint)
-    iam = boto3.client(
-        "iam",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
+    iam = boto("iam", moto_endpoint)
     user = f"rada-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=user)
     policy = {
@@ -371,8 +372,8 @@ async def test_rada_check_reports_the_bucket_and_pending_uploads(
 
 
 async def test_open_storage_builds_what_the_settings_name(bucket: Bucket, tmp_path: Path) -> None:
-    """``RADA_RECORDING_STORAGE=s3`` gives a started S3Storage that uploads; ``local`` a
-    LocalStorage."""
+    """``RADA_RECORDING_STORAGE=s3`` gives a started S3Storage that uploads (and uploads again
+    when the prefix changes); ``local`` a LocalStorage."""
     settings = RecordingSettings(
         storage="s3",
         s3_endpoint=bucket.endpoint,
@@ -388,5 +389,55 @@ async def test_open_storage_builds_what_the_settings_name(bucket: Bucket, tmp_pa
         async with asyncio.timeout(30):
             await storage.wait_uploaded()
     assert bucket.keys() == [f"council-7/{session_id}/part-0001.mp4"]
+    async with open_storage(replace(settings, s3_prefix="council-8/"), tmp_path) as moved:
+        assert isinstance(moved, S3Storage)
+        assert moved.pending() == 1  # uploaded elsewhere: owed again to the new prefix
+        async with asyncio.timeout(30):
+            await moved.wait_uploaded()
+    assert bucket.keys() == [f"council-{n}/{session_id}/part-0001.mp4" for n in (7, 8)]
     async with open_storage(RecordingSettings(), tmp_path) as local:
         assert isinstance(local, LocalStorage)
+
+
+class Loopback(AbstractResolver):
+    """Every host name resolves to 127.0.0.1 (``<bucket>.s3.test`` for virtual-host style)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_virtual_host_addressing(bucket: Bucket, tmp_path: Path) -> None:
+    """With virtual-host addressing the bucket is in the host name (``<bucket>.s3.test``) and
+    not in the path; the store files the object in that bucket."""
+    port = urlsplit(bucket.endpoint).port
+    config = replace(bucket.config(), endpoint=f"http://s3.test:{port}", virtual_host=True)
+    document = b"WEBVTT\n"
+    (tmp_path / "chapters.vtt").write_bytes(document)
+    connector = aiohttp.TCPConnector(resolver=Loopback())
+    async with aiohttp.ClientSession(connector=connector) as http:
+        client = S3Client(http, config)
+        await client.head_bucket()
+        await client.put_file(
+            "rada/x/chapters.vtt",
+            tmp_path / "chapters.vtt",
+            content_type="text/vtt",
+            size=len(document),
+            sha256=sha256(document),
+        )
+        stored = await client.head_object("rada/x/chapters.vtt")
+    assert stored is not None and (stored.size, stored.sha256) == (len(document), sha256(document))
+    assert bucket.get("rada/x/chapters.vtt")[0] == document
