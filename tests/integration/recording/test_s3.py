@@ -23,13 +23,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import asyncpg
 import boto3
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.test_utils import TestClient, TestServer
 from moto.server import ThreadedMotoServer
 
 from orchestrator import events as ev
+from orchestrator.app import POOL, create_app
 from recording import manifest
+from recording.api import configure
 from recording.cli import check_lines
 from recording.parts import PartRecord
 from recording.replica import STATE_NAME, S3Storage, open_storage, reachable
@@ -38,7 +42,15 @@ from recording.settings import RecordingSettings
 from recording.sigv4 import Credentials
 from recording.storage import LocalStorage
 from tests.conftest import make_settings
-from tests.integration.recording.conftest import MakeRecorder, Publish, until
+from tests.integration.recording.conftest import (
+    PORTS,
+    MakeRecorder,
+    Publish,
+    close_session,
+    open_session,
+    until,
+    wait_journal,
+)
 
 ARCHIVE_FILES = (manifest.ARCHIVE_PLAYLIST, manifest.CHAPTERS_NAME, manifest.MANIFEST_NAME)
 KEY_ID, SECRET = "rada-test", "rada-test-secret"
@@ -98,7 +110,7 @@ class Bucket:
         answer = self.client.get_object(Bucket=self.name, Key=key)
         return answer["Body"].read(), answer
 
-    def keys(self) -> list[str]:
+    def listed(self) -> list[str]:
         listed = self.client.list_objects_v2(Bucket=self.name)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 
@@ -163,7 +175,7 @@ async def test_recorded_session_is_replicated_to_the_bucket(
     session_id = recorder.session_id
     assert closed.payload["sha256"] == archive.parts[0].sha256
     assert_replicated(bucket, storage, session_id, archive)
-    assert bucket.keys() == sorted(
+    assert bucket.listed() == sorted(
         f"rada/{session_id}/{n}" for n in [p.file for p in archive.parts] + list(ARCHIVE_FILES)
     )
 
@@ -211,7 +223,7 @@ async def test_part_that_does_not_match_its_hash_is_not_completed(
         assert storage.pending() == 1
     finally:
         await storage.stop()
-    assert bucket.keys() == []
+    assert bucket.listed() == []
     assert bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
 
 
@@ -333,7 +345,7 @@ async def test_store_verifying_signatures_accepts_rada_and_refuses_a_wrong_secre
     data, _ = bucket.get(storage.key(session_id, record.file))
     assert sha256(data) == record.sha256
     assert bucket.get(unicode_key)[0] == document
-    assert bucket.keys() == sorted([storage.key(session_id, record.file), unicode_key])
+    assert bucket.listed() == sorted([storage.key(session_id, record.file), unicode_key])
 
 
 async def test_rada_check_reports_the_bucket_and_pending_uploads(
@@ -388,13 +400,13 @@ async def test_open_storage_builds_what_the_settings_name(bucket: Bucket, tmp_pa
         await storage.publish_part(session_id, _part_file(storage.session_dir(session_id), 100))
         async with asyncio.timeout(30):
             await storage.wait_uploaded()
-    assert bucket.keys() == [f"council-7/{session_id}/part-0001.mp4"]
+    assert bucket.listed() == [f"council-7/{session_id}/part-0001.mp4"]
     async with open_storage(replace(settings, s3_prefix="council-8/"), tmp_path) as moved:
         assert isinstance(moved, S3Storage)
         assert moved.pending() == 1  # uploaded elsewhere: owed again to the new prefix
         async with asyncio.timeout(30):
             await moved.wait_uploaded()
-    assert bucket.keys() == [f"council-{n}/{session_id}/part-0001.mp4" for n in (7, 8)]
+    assert bucket.listed() == [f"council-{n}/{session_id}/part-0001.mp4" for n in (7, 8)]
     async with open_storage(RecordingSettings(), tmp_path) as local:
         assert isinstance(local, LocalStorage)
 
@@ -441,3 +453,44 @@ async def test_virtual_host_addressing(bucket: Bucket, tmp_path: Path) -> None:
         stored = await client.head_object("rada/x/chapters.vtt")
     assert stored is not None and (stored.size, stored.sha256) == (len(document), sha256(document))
     assert bucket.get("rada/x/chapters.vtt")[0] == document
+
+
+async def test_app_replicates_a_recorded_session(
+    database_url: str, bucket: Bucket, tmp_path: Path
+) -> None:
+    """The app with ``storage=s3`` (the supervisor under ``cleanup_ctx``, a simulated call):
+    after the session closes, the bucket holds the manifest and every part it lists, with the
+    hashes it states."""
+    settings = RecordingSettings(
+        ports=PORTS,
+        host="127.0.0.1",
+        stall_seconds=2,
+        segment_seconds=1,
+        simulated_call=True,
+        storage="s3",
+        s3_endpoint=bucket.endpoint,
+        s3_bucket=bucket.name,
+        s3_access_key_id=KEY_ID,
+        s3_secret_access_key=SECRET,
+    )
+    app = create_app(
+        make_settings(database_url, tmp_path / "data"),
+        extensions=[configure(settings, poll_seconds=0.2)],
+    )
+    async with TestClient(TestServer(app)) as client:
+        pool: asyncpg.Pool = client.app[POOL]
+        session_id = await open_session(pool)
+        await wait_journal(pool, session_id, ev.RECORDING_STARTED)
+        await close_session(pool, session_id)
+        await wait_journal(pool, session_id, ev.ARCHIVE_READY)
+        key = f"rada/{session_id}/{manifest.MANIFEST_NAME}"
+        await until(lambda: key in bucket.listed())
+    document = json.loads(bucket.get(key)[0])
+    assert document["parts"]
+    for part in document["parts"]:
+        data, answer = bucket.get(f"rada/{session_id}/{part['file']}")
+        assert (len(data), sha256(data)) == (part["size"], part["sha256"])
+        assert answer["Metadata"]["sha256"] == part["sha256"]
+    for listed in document["files"]:
+        data, _ = bucket.get(f"rada/{session_id}/{listed['file']}")
+        assert sha256(data) == listed["sha256"]
