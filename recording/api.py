@@ -23,6 +23,8 @@ from recording import store
 from recording.jibri import JibriLogin, JibriPool
 from recording.jibri_auth import JibriTokenKey, Refused, check_authorization, load_token_key
 from recording.jibri_status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
+from recording.manifest import CONTENT_TYPES
+from recording.replica import open_storage
 from recording.service import (
     CallSource,
     JibriCall,
@@ -31,7 +33,6 @@ from recording.service import (
     record_jibri_report,
 )
 from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
 
 RECORDING_SETTINGS: web.AppKey[RecordingSettings] = web.AppKey(
     "recording_settings", RecordingSettings
@@ -44,12 +45,6 @@ SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
 PUBLIC_FILE = re.compile(
     r"^(part-\d{4,}\.mp4|live\.m3u8|index\.m3u8|chapters\.vtt|manifest\.json)$"
 )
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".json": "application/json",
-}
 
 routes = web.RouteTableDef()
 log = structlog.get_logger(__name__)
@@ -198,36 +193,37 @@ def _supervisor_ctx(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[RECORDING_SETTINGS]
-        http = aiohttp.ClientSession() if settings.jibri_urls else None
-        source: CallSource | None = SimulatedCall() if settings.simulated_call else None
-        if http is not None:
-            login = JibriLogin(
-                settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
-            )
-            pool = JibriPool(
-                http,
-                settings.jibri_urls,
-                login,
-                ids={url: jibri_id for jibri_id, url in settings.jibri_ids},
-            )
-            source = JibriCall(pool, _jitsi_base_url(app))
-        supervisor = RecordingSupervisor(
-            pool=app[POOL],
-            database_url=app[DATABASE_URL],
-            settings=settings,
-            storage=LocalStorage(recordings_root(app)),
-            clock=app[CLOCK],
-            source=source,
-            poll_seconds=poll_seconds,
-        )
-        await supervisor.start()
-        app[SUPERVISOR] = supervisor
-        try:
-            yield
-        finally:
-            await supervisor.stop()  # before the pool closes: parts close cleanly
+        async with open_storage(settings, recordings_root(app)) as storage:
+            http = aiohttp.ClientSession() if settings.jibri_urls else None
+            source: CallSource | None = SimulatedCall() if settings.simulated_call else None
             if http is not None:
-                await http.close()
+                login = JibriLogin(
+                    settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
+                )
+                pool = JibriPool(
+                    http,
+                    settings.jibri_urls,
+                    login,
+                    ids={url: jibri_id for jibri_id, url in settings.jibri_ids},
+                )
+                source = JibriCall(pool, _jitsi_base_url(app))
+            supervisor = RecordingSupervisor(
+                pool=app[POOL],
+                database_url=app[DATABASE_URL],
+                settings=settings,
+                storage=storage,
+                clock=app[CLOCK],
+                source=source,
+                poll_seconds=poll_seconds,
+            )
+            await supervisor.start()
+            app[SUPERVISOR] = supervisor
+            try:
+                yield
+            finally:
+                await supervisor.stop()  # before the pool closes: parts close cleanly
+                if http is not None:
+                    await http.close()
 
     return recording_ctx
 
