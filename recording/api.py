@@ -3,7 +3,6 @@ state, and the recording files (live HLS during the session, the archive after i
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 from collections.abc import AsyncIterator, Callable
@@ -23,8 +22,11 @@ from orchestrator.http import json_response, operation, read_object
 from orchestrator.journal import format_time
 from recording import store
 from recording.jibri import JibriLogin, JibriPool
+from recording.jibri_auth import JibriTokenKey, Refused, check_authorization, load_token_key
 from recording.jibri_status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
+from recording.manifest import CONTENT_TYPES
 from recording.recorder import ingest_url
+from recording.replica import open_storage
 from recording.service import (
     CallSource,
     JibriCall,
@@ -33,11 +35,11 @@ from recording.service import (
     record_jibri_report,
 )
 from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
 
 RECORDING_SETTINGS: web.AppKey[RecordingSettings] = web.AppKey(
     "recording_settings", RecordingSettings
 )
+JIBRI_TOKEN_KEY: web.AppKey[JibriTokenKey | None] = web.AppKey("jibri_token_key")
 SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
     "recording_supervisor", RecordingSupervisor
 )
@@ -45,12 +47,6 @@ SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
 PUBLIC_FILE = re.compile(
     r"^(part-\d{4,}\.mp4|live\.m3u8|index\.m3u8|chapters\.vtt|manifest\.json)$"
 )
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".json": "application/json",
-}
 
 routes = web.RouteTableDef()
 log = structlog.get_logger(__name__)
@@ -158,22 +154,20 @@ JIBRI_STATUS_BODY = {
 }
 
 
-def _check_jibri_secret(request: web.Request) -> None:
-    """Jibri's webhook client sends ``Authorization: Bearer <secret>``; with no secret
-    configured every report is refused (nobody may write into a journal unauthenticated)."""
-    expected = request.app[RECORDING_SETTINGS].jibri_webhook_secret
-    if not expected:
-        raise Forbidden(
-            "Jibri webhooks are off: RADA_RECORDING_JIBRI_WEBHOOK_SECRET is not set",
-            code="jibri_webhook_disabled",
+def _check_jibri_auth(request: web.Request) -> None:
+    """Jibri's own RS256 JWT (``jwt-info``) or the bearer secret a proxy adds; with neither
+    configured every report is refused (see ``recording/jibri_auth.py``)."""
+    settings = request.app[RECORDING_SETTINGS]
+    try:
+        check_authorization(
+            request.headers.get("Authorization", ""),
+            key=request.app[JIBRI_TOKEN_KEY],
+            secret=settings.jibri_webhook_secret,
+            now=request.app[CLOCK](),
         )
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), expected.encode()
-    ):
-        raise Unauthorized(
-            "the Jibri webhook bearer secret is missing or wrong", code="jibri_secret_refused"
-        )
+    except Refused as refusal:
+        error = Forbidden if refusal.code == "jibri_webhook_disabled" else Unauthorized
+        raise error(str(refusal), code=refusal.code) from None
 
 
 @operation(
@@ -185,7 +179,7 @@ def _check_jibri_secret(request: web.Request) -> None:
     responses={200: "Accepted for a session", 202: "Accepted; the Jibri serves no session"},
 )
 async def jibri_status(request: web.Request) -> web.Response:
-    _check_jibri_secret(request)
+    _check_jibri_auth(request)
     report = parse_report(await read_object(request))
     outcome = await record_jibri_report(request.app[POOL], report, request.app[CLOCK]())
     if outcome == "unassigned":
@@ -207,6 +201,7 @@ def configure(
     def setup_with(app: web.Application) -> None:
         recording = settings or getattr(app[SETTINGS], "recording", None)
         app[RECORDING_SETTINGS] = recording or RecordingSettings.from_env(os.environ)
+        app[JIBRI_TOKEN_KEY] = load_token_key(app[RECORDING_SETTINGS])
         app.add_routes(routes)
         prefix = app[RECORDING_SETTINGS].jibri_webhook_prefix
         app.router.add_post(f"{prefix}/v1/status", jibri_status)
@@ -221,36 +216,37 @@ def _supervisor_ctx(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[RECORDING_SETTINGS]
-        http = aiohttp.ClientSession() if settings.jibri_urls else None
-        source: CallSource | None = SimulatedCall() if settings.simulated_call else None
-        if http is not None:
-            login = JibriLogin(
-                settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
-            )
-            pool = JibriPool(
-                http,
-                settings.jibri_urls,
-                login,
-                ids={url: jibri_id for jibri_id, url in settings.jibri_ids},
-            )
-            source = JibriCall(pool, _jitsi_base_url(app))
-        supervisor = RecordingSupervisor(
-            pool=app[POOL],
-            database_url=app[DATABASE_URL],
-            settings=settings,
-            storage=LocalStorage(recordings_root(app)),
-            clock=app[CLOCK],
-            source=source,
-            poll_seconds=poll_seconds,
-        )
-        await supervisor.start()
-        app[SUPERVISOR] = supervisor
-        try:
-            yield
-        finally:
-            await supervisor.stop()  # before the pool closes: parts close cleanly
+        async with open_storage(settings, recordings_root(app)) as storage:
+            http = aiohttp.ClientSession() if settings.jibri_urls else None
+            source: CallSource | None = SimulatedCall() if settings.simulated_call else None
             if http is not None:
-                await http.close()
+                login = JibriLogin(
+                    settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
+                )
+                pool = JibriPool(
+                    http,
+                    settings.jibri_urls,
+                    login,
+                    ids={url: jibri_id for jibri_id, url in settings.jibri_ids},
+                )
+                source = JibriCall(pool, _jitsi_base_url(app))
+            supervisor = RecordingSupervisor(
+                pool=app[POOL],
+                database_url=app[DATABASE_URL],
+                settings=settings,
+                storage=storage,
+                clock=app[CLOCK],
+                source=source,
+                poll_seconds=poll_seconds,
+            )
+            await supervisor.start()
+            app[SUPERVISOR] = supervisor
+            try:
+                yield
+            finally:
+                await supervisor.stop()  # before the pool closes: parts close cleanly
+                if http is not None:
+                    await http.close()
 
     return recording_ctx
 

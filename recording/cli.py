@@ -6,12 +6,14 @@ import asyncio
 import os
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 
 from orchestrator import database
-from orchestrator.settings import Settings
-from recording import store
+from orchestrator.settings import Settings, SettingsError
+from recording import replica, store
+from recording.jibri_auth import load_token_key
 from recording.settings import RecordingSettings
 
 
@@ -33,6 +35,8 @@ def check_lines(settings: Settings) -> list[str]:
         f"{free / 1024**3:.1f} GiB free = {hours:.1f} h at {recording.bitrate_kbps} kbps",
         "jibri: "
         + (", ".join(recording.jibri_urls) or "none configured (streams pushed directly)"),
+        webhook_line(recording),
+        _storage_line(recording, root),
     ]
     try:
         rows = asyncio.run(_statuses(settings))
@@ -52,6 +56,30 @@ def check_lines(settings: Settings) -> list[str]:
     if not rows:
         lines.append("recorders: none running")
     return lines
+
+
+def webhook_line(recording: RecordingSettings) -> str:
+    """How Jibri's status webhooks are authenticated, and whether the key file loads."""
+    try:
+        key = load_token_key(recording)
+    except SettingsError as exc:
+        return f"jibri webhooks: FAILED: {exc}"
+    ways = (
+        [f"Jibri's RS256 JWT (kid {key.kid}, iss {key.issuer}, aud {key.audience})"] if key else []
+    )
+    if recording.jibri_webhook_secret:
+        ways.append("a proxy's bearer secret")
+    return "jibri webhooks: " + (" or ".join(ways) or "OFF (every report refused)")
+
+
+def _storage_line(recording: RecordingSettings, root: Path) -> str:
+    """Where the archive is kept; for S3, whether the bucket answers and what is still owed."""
+    if recording.storage != "s3":
+        return f"storage: local folder {root}"
+    config = replica.s3_config(recording)
+    state = asyncio.run(replica.reachable(config))
+    pending = replica.pending_uploads(root)
+    return f"storage: local folder + S3 {config.target} ({state}), {pending} upload(s) pending"
 
 
 async def _statuses(settings: Settings) -> list[store.StatusRow]:

@@ -18,6 +18,12 @@ ARCHIVE_PLAYLIST = "index.m3u8"
 LIVE_PLAYLIST = "live.m3u8"
 CHAPTERS_NAME = "chapters.vtt"
 FORMAT = "rada-recording-manifest/1"
+CONTENT_TYPES = {  # by suffix, for the HTTP answers and the objects in a bucket
+    ".mp4": "video/mp4",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".json": "application/json",
+}
 
 
 @dataclass(frozen=True, slots=True)

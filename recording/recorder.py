@@ -515,7 +515,11 @@ class Recorder:
         woken = asyncio.ensure_future(self._wake.wait())
         try:
             while not exited.done():
-                await asyncio.wait({exited, closing, woken}, timeout=FOLLOW_TICK)
+                await asyncio.wait(
+                    {exited, closing, woken},
+                    timeout=FOLLOW_TICK,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 if woken.done():
                     self._wake.clear()
                     woken = asyncio.ensure_future(self._wake.wait())

@@ -3,16 +3,17 @@
 :class:`RecordingStorage` is the interface the recorder uses. ffmpeg always writes to a local
 working folder (a part must survive a crash of rada, so it is written where it is recorded);
 the storage then *publishes* closed parts and the archive. The default, :class:`LocalStorage`,
-keeps everything in ``<data dir>/recordings/<session id>/`` and publishing is a no-op.
+keeps everything in ``<data dir>/media/<session id>/`` and publishing is a no-op.
 
-S3-compatible object storage (an option, not implemented here): an implementation would keep
-the same local working folder and, in ``publish_part``/``publish_archive``, upload the closed
-files (multipart upload, ``x-amz-checksum-sha256`` set to the part's SHA-256 so the object
-store verifies what the journal states; ``Content-Type: video/mp4``, ``application/
-vnd.apple.mpegurl``, ``text/vtt``, ``application/json``), then delete the local copy of parts
-older than the live window. Public URLs would point at the bucket (or a CDN); the archive
-playlist's relative URIs keep working as long as the files share one prefix
-(``<bucket>/<council>/<session id>/``).
+S3-compatible object storage is the documented option (``RADA_RECORDING_STORAGE=s3``):
+:class:`recording.replica.S3Storage` keeps this same local folder as the working copy and the
+source rada serves from, and replicates each closed part and the archive files to a bucket in
+the background (``<prefix><session id>/<file>``; SigV4-signed PUT or multipart upload with
+``x-amz-checksum-sha256``, the file's SHA-256 as ``x-amz-meta-sha256``, checked by a HEAD).
+``publish_*`` only record what is owed (``s3-uploads.json`` in the session folder) and return,
+so closing a session never waits for the network; pending uploads resume after a restart. The
+local copy is never deleted by rada: the bucket is a durable off-site replica, not a
+replacement for the disk the recording is written to.
 
 Also here: the free-space check that refuses to open a session (issue 5 item 6), the
 incremental SHA-256 of a growing part, crash repair, and atomic small writes.

@@ -8,23 +8,63 @@ Like Jibri's webhook client (jitsi/jibri ``doc/webhooks.md``), it POSTs
 ``{subscriber}/v1/status`` with ``{"jibriId", "status": {"busyStatus", "health":
 {"healthStatus", "details"}}}`` to each subscriber base URL on every change of its status
 (concurrently with the call that changed it, as Jibri does); ``post_status()`` sends the
-periodic repeat Jibri sends every minute. The bearer secret rada checks goes in
-``Authorization``."""
+periodic repeat Jibri sends every minute. With ``jwt_info`` it authenticates as Jibri does
+with ``jibri.jwt-info`` set (``webhooks/v1/WebhookClient.kt``): ``Authorization: Bearer`` an
+RS256 JWT with the header ``kid`` and the claims ``iss``, ``aud`` and ``exp`` only, reused
+until five minutes before it expires. Without it, ``webhook_secret`` stands for the bearer a
+proxy in front of rada would add (real Jibri sends nothing then)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import jwt
 from aiohttp import web
 
 from recording.ingest import ffmpeg_executable, simulated_call_args
 
 API = "/jibri/api/v1.0"
 STOP_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class JwtInfo:
+    """Jibri's ``jwt-info``: the signing key (PEM), kid, issuer, audience and ttl."""
+
+    private_key_pem: bytes
+    kid: str
+    issuer: str
+    audience: str
+    ttl_seconds: float = 3600.0
+
+
+class JibriWebhookToken:
+    """The token Jibri's webhook client attaches, refreshed five minutes before it expires."""
+
+    def __init__(self, info: JwtInfo) -> None:
+        self.info = info
+        self._token = ""
+        self._refresh_at = 0.0
+
+    def __call__(self) -> str:
+        now = time.time()
+        if now >= self._refresh_at:
+            claims = {
+                "iss": self.info.issuer,
+                "aud": self.info.audience,
+                "exp": int(now + self.info.ttl_seconds),
+            }
+            self._token = jwt.encode(
+                claims, self.info.private_key_pem, algorithm="RS256", headers={"kid": self.info.kid}
+            )
+            self._refresh_at = now + self.info.ttl_seconds - 300
+        return self._token
 
 
 class FakeJibri:
@@ -36,12 +76,14 @@ class FakeJibri:
         jibri_id: str = "jibri-fake",
         subscribers: Sequence[str] = (),
         webhook_secret: str = "",
+        jwt_info: JwtInfo | None = None,
     ) -> None:
         self.forced_busy = busy
         self.size = size
         self.jibri_id = jibri_id
         self.subscribers = list(subscribers)
         self.webhook_secret = webhook_secret
+        self.token = JibriWebhookToken(jwt_info) if jwt_info is not None else None
         self.healthy = True
         self.posted: list[tuple[dict[str, Any], int]] = []  # (body, rada's answer status)
         self._http: aiohttp.ClientSession | None = None
@@ -77,7 +119,8 @@ class FakeJibri:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         body = {"jibriId": self.jibri_id, "status": self.status()}
-        headers = {"Authorization": f"Bearer {self.webhook_secret}"} if self.webhook_secret else {}
+        bearer = self.token() if self.token is not None else self.webhook_secret
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         answers: list[int] = []
         for base in self.subscribers:
             async with self._http.post(

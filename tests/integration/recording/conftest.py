@@ -22,7 +22,7 @@ from orchestrator import store as journal_store
 from recording.ingest import ffmpeg_executable, file_publisher_args
 from recording.recorder import Recorder
 from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
+from recording.storage import LocalStorage, RecordingStorage
 
 STALL = 2.0
 FPS = 25
@@ -160,6 +160,7 @@ async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
         key: str = "k3y-for-test",
         root: Path | None = None,
         ingest: str = "rtmp",
+        storage: RecordingStorage | None = None,
     ) -> tuple[Recorder, RecordingSink]:
         sink = RecordingSink()
         settings = RecordingSettings(
@@ -169,7 +170,7 @@ async def make_recorder(tmp_path: Path) -> AsyncIterator[MakeRecorder]:
             session_id=session_id or uuid.uuid4(),
             key=key,
             settings=settings,
-            storage=LocalStorage(root or tmp_path / "recordings"),
+            storage=storage or LocalStorage(root or tmp_path / "recordings"),
             sink=sink,
         )
         await recorder.start()
