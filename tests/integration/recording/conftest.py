@@ -139,6 +139,20 @@ class RecordingSink:
 MakeRecorder = Callable[..., Awaitable[tuple[Recorder, RecordingSink]]]
 
 
+def simulated_settings(**overrides: Any) -> RecordingSettings:
+    """Recording settings for an app test: the test port pool, a 2 s stall, 1 s fragments and a
+    simulated call as the conference."""
+    values: dict[str, Any] = {
+        "ports": PORTS,
+        "host": "127.0.0.1",
+        "stall_seconds": STALL,
+        "segment_seconds": 1,
+        "simulated_call": True,
+        **overrides,
+    }
+    return RecordingSettings(**values)
+
+
 async def until(check: Callable[[], Awaitable[bool] | bool], limit: float = 20.0) -> None:
     """Wait until ``check()`` holds, looking every 50 ms (for state in PostgreSQL or another
     object that offers no event to wait on)."""

@@ -16,12 +16,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from orchestrator import events as ev
 from orchestrator.app import POOL, create_app
 from recording.api import RECORDING_SETTINGS, configure
-from recording.settings import RecordingSettings
 from tests.conftest import ADMIN, make_settings
 from tests.integration.recording.conftest import (
-    PORTS,
     close_session,
     open_session,
+    simulated_settings,
     until,
     wait_journal,
 )
@@ -32,14 +31,7 @@ async def recording_client(
     database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The app with only recording wired, a simulated call as the conference."""
-    settings = RecordingSettings(
-        ports=PORTS,
-        host="127.0.0.1",
-        stall_seconds=2,
-        segment_seconds=1,
-        simulated_call=True,
-        ingest=request.param,
-    )
+    settings = simulated_settings(ingest=request.param)
     app = create_app(
         make_settings(database_url, tmp_path / "data"),
         extensions=[configure(settings, poll_seconds=0.2)],

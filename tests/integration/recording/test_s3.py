@@ -43,11 +43,11 @@ from recording.sigv4 import Credentials
 from recording.storage import LocalStorage
 from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
-    PORTS,
     MakeRecorder,
     Publish,
     close_session,
     open_session,
+    simulated_settings,
     until,
     wait_journal,
 )
@@ -461,12 +461,7 @@ async def test_app_replicates_a_recorded_session(
     """The app with ``storage=s3`` (the supervisor under ``cleanup_ctx``, a simulated call):
     after the session closes, the bucket holds the manifest and every part it lists, with the
     hashes it states."""
-    settings = RecordingSettings(
-        ports=PORTS,
-        host="127.0.0.1",
-        stall_seconds=2,
-        segment_seconds=1,
-        simulated_call=True,
+    settings = simulated_settings(
         storage="s3",
         s3_endpoint=bucket.endpoint,
         s3_bucket=bucket.name,
