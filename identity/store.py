@@ -271,7 +271,10 @@ async def link_failures(conn: Conn, address: str, now: datetime, window: timedel
 
 
 async def record_link_failure(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
-    """Count one more wrong link from ``address`` in the current window; return the count."""
+    """Count one more wrong link from ``address`` in the current window; return the count.
+    Rows whose window has passed are deleted first, so the table holds only the addresses that
+    failed within one window (many addresses guessing cannot grow it without bound)."""
+    await conn.execute("DELETE FROM link_failures WHERE window_start <= $1", now - window)
     value = await conn.fetchval(
         """INSERT INTO link_failures (address, window_start, failures) VALUES ($1, $2, 1)
            ON CONFLICT (address) DO UPDATE SET

@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestClient
 
 from identity import links
 from identity.api import IDENTITY
-from identity.service import MAX_FAILURES
+from identity.service import FAILURE_WINDOW, MAX_FAILURES
+from orchestrator.app import POOL
 from tests.conftest import ADMIN
 from tests.fixtures.signin import Browser, FakeClock, SessionIds, SignIn
 
@@ -221,3 +222,30 @@ async def test_refused_link_is_not_logged(
     out = capsys.readouterr()
     assert "/join/{token}" in out.out + out.err
     assert token not in out.out + out.err
+
+
+async def test_wrong_link_counts_are_forgotten_after_their_window(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds, clock: FakeClock
+) -> None:
+    """A failure window that has passed leaves no row behind once anyone fails again, and the
+    address it limited may sign in."""
+    good, _, _ = await identity_client.app[IDENTITY].issue_link(
+        UUID(session_ids.session_id), UUID(session_ids.deputies[0])
+    )
+    wrong = links.issue(session_ids.starts_at).token
+    pool = identity_client.app[POOL]
+    for number in range(3):
+        address = {"X-Forwarded-For": f"198.51.100.{number}"}
+        await identity_client.get(f"/join/{wrong}", allow_redirects=False, headers=address)
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM link_failures") == 3
+
+    clock.advance(seconds=FAILURE_WINDOW.total_seconds() + 1)
+    late = {"X-Forwarded-For": "203.0.113.9"}
+    await identity_client.get(f"/join/{wrong}", allow_redirects=False, headers=late)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT address FROM link_failures")
+    assert [r["address"] for r in rows] == ["203.0.113.9"]
+    first = {"X-Forwarded-For": "198.51.100.0"}
+    r = await identity_client.get(f"/join/{good}", allow_redirects=False, headers=first)
+    assert r.status == 303
