@@ -20,6 +20,7 @@ from orchestrator import events as ev
 from orchestrator import store
 from orchestrator.journal import format_time, parse_time
 from orchestrator.kyivtime import KYIV
+from orchestrator.publication.api import PUBLICATION
 from recording import store as recording_store
 from recording.service import ACTOR as RECORDER
 from tests.conftest import make_council
@@ -256,6 +257,43 @@ async def test_protocol_clock_finalise_sign_publish_on_the_consoles(
     assert published["late"] is True
     assert await chair.get_by_role("button", name="Оприлюднити протокол").count() == 0
     assert secretary.errors == [] and chair.errors == []
+
+
+async def test_a_refused_act_is_explained_in_ukrainian(
+    identity_client: TestClient[Any, Any], pool: asyncpg.Pool, closed: SessionIds, browser: Any
+) -> None:
+    """R9: where rada records, the protocol cannot be finalised before the recorder has sealed
+    the archive; the secretary's console says so in Ukrainian (not the API's English detail),
+    and the same button works once the recorder journals ``archive_ready``."""
+    identity_client.app[PUBLICATION].recorded = True  # this deployment records its sessions
+    secretary = await open_console(identity_client, browser, closed, closed.secretary, "secretary")
+    await shown([secretary], "#protocol-summary", "ще не завершено")
+
+    await secretary.get_by_role("button", name="Завершити протокол").click()
+    await shown([secretary], "#problem", "Відмовлено: Запис ще не запечатано в архів")
+    assert "archive" not in (await secretary.locator("#problem").text_content() or "")
+    assert (await protocol_status(identity_client, closed))["finalised_at"] is None
+
+    async with pool.acquire() as conn, conn.transaction():  # the recorder seals the archive
+        await store.append_event(
+            conn,
+            UUID(closed.session_id),
+            ev.ARCHIVE_READY,
+            {
+                "manifest": "manifest.json",
+                "manifest_sha256": "0" * 64,
+                "parts": 0,
+                "duration_ms": 0,
+            },
+            actor=RECORDER,
+            at=datetime.now(UTC),
+        )
+    await secretary.get_by_role("button", name="Завершити протокол").click()
+    await shown([secretary], "#protocol-summary", "очікує підпису головуючого")
+    assert (await protocol_status(identity_client, closed))["finalised_at"] is not None
+    # the refused request is the only failure the page saw (no script error)
+    assert [e.split()[0] for e in secretary.errors] == ["409"]
+    assert secretary.errors[0].endswith("/protocol/finalise")
 
 
 async def recorder_text(client: TestClient[Any, Any], ids: SessionIds) -> str:
