@@ -25,10 +25,10 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orchestrator import database
 from orchestrator.app import create_app
-from orchestrator.publication import api as publication_api
-from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel import database
+from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.protocol import api as publication_api
 from tests.archive_seed import seed
 from tests.journal_builder import PartFile, play_session
 

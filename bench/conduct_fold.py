@@ -25,9 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator import events as ev
-from orchestrator import journal
-from orchestrator.conduct import (
+from orchestrator.conduct.decide import (
     Actor,
     NewEvent,
     Policy,
@@ -41,8 +39,10 @@ from orchestrator.conduct import (
     decide_open_vote,
     decide_propose_amendment,
 )
-from orchestrator.live import message
-from orchestrator.sessionstate import SessionState, apply, fold
+from orchestrator.conduct.live import message
+from orchestrator.conduct.state import SessionState, apply, fold
+from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.journal import events as ev
 
 SESSION = "00000000-0000-4000-8000-00000000b001"
 POLICY = Policy(recording_required=True)

@@ -42,9 +42,10 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from orchestrator import database, store  # noqa: E402
-from orchestrator import events as ev  # noqa: E402
-from orchestrator.rehearsal import LocalService  # noqa: E402
+from orchestrator.kernel import database  # noqa: E402
+from orchestrator.kernel.journal import events as ev  # noqa: E402
+from orchestrator.kernel.journal import store as journal_store  # noqa: E402
+from orchestrator.rehearsal.play import LocalService  # noqa: E402
 
 ADMIN_TOKEN = secrets.token_urlsafe(24)
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -189,7 +190,7 @@ async def prepare(
     assert r.status == 201, await r.text()
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():  # what identity and the recorder append
-        await store.append_event(
+        await journal_store.append_event(
             conn,
             uuid.UUID(sid),
             ev.RECORDING_STARTED,
@@ -199,7 +200,7 @@ async def prepare(
         )
         for p in view["participants"]:
             pid = p["participant_id"]
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 uuid.UUID(sid),
                 ev.PRESENCE_JOINED,
@@ -207,7 +208,7 @@ async def prepare(
                 actor="system",
                 at=now,
             )
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 uuid.UUID(sid),
                 ev.PARTICIPANT_IDENTIFIED,

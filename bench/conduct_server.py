@@ -16,11 +16,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 
-from orchestrator.app import POOL, create_app
-from orchestrator.auth import AUTHENTICATOR, PUBLIC, Principal, Role, admin_only_authenticator
+from orchestrator.app import create_app
 from orchestrator.cli import ensure_admin_token
-from orchestrator.logconfig import configure_logging
-from orchestrator.settings import Settings
+from orchestrator.kernel.keys import POOL
+from orchestrator.kernel.logconfig import configure_logging
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.web.auth import (
+    AUTHENTICATOR,
+    PUBLIC,
+    Principal,
+    Role,
+    admin_only_authenticator,
+)
 
 HEADER = "X-Test-As"
 

@@ -25,8 +25,9 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator import database, store
-from orchestrator.settings import DatabaseSettings
+from orchestrator.kernel import database
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.settings import DatabaseSettings
 
 
 async def setup(url: str, sessions: int) -> list[uuid.UUID]:
@@ -71,7 +72,7 @@ async def run_journal(
             for _ in range(per_session):
                 for sid in mine:
                     async with conn.transaction():
-                        await store.append_event(
+                        await journal_store.append_event(
                             conn,
                             sid,
                             "remark_recorded",
@@ -124,10 +125,10 @@ async def main(events: int, sessions: int, workers: int) -> None:
             keyed = await run_plain(pool, ids, per_session, workers, "bench_keyed")
             chained = await run_journal(pool, ids, per_session, workers)
             async with pool.acquire() as conn:
-                sample = await store.load_events(conn, ids[0])
+                sample = await journal_store.load_events(conn, ids[0])
         finally:
             await pool.close()
-    from orchestrator.journal import verify_chain
+    from orchestrator.kernel.journal.chain import verify_chain
 
     assert not verify_chain(sample), "the benchmark's own chain does not verify"
     print(f"events: {total} across {sessions} sessions, {workers} connections")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orchestrator import opendata, protocol_render
-from orchestrator.protocol import build
+from orchestrator.protocol import opendata
+from orchestrator.protocol import render as protocol_render
+from orchestrator.protocol.model import build
 from tests.journal_builder import play_session
 
 

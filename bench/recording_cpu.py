@@ -28,10 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recording.ingest import baseline_copy_args, ffmpeg_executable
-from recording.recorder import Recorder
-from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording.media.ingest import baseline_copy_args, ffmpeg_executable
+from recording.media.recorder import Recorder
+from recording.storage.local import LocalStorage
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CLIP_SECONDS = 10

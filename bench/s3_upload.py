@@ -31,8 +31,8 @@ from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recording.s3 import MiB, S3Client, S3Config, hash_file
-from recording.sigv4 import Credentials
+from recording.storage.s3 import MiB, S3Client, S3Config, hash_file
+from recording.storage.sigv4 import Credentials
 from tests.integration.recording.test_s3 import KEY_ID, SECRET, boto
 
 

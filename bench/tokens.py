@@ -30,11 +30,11 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from identity.api import IDENTITY, configure
-from identity.settings import JitsiSettings, SmtpSettings
 from identity.tokens import SessionWindow, TokenSubject, build_claims
-from orchestrator import database
-from orchestrator.auth import Role
-from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel import database
+from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel.settings.identity import JitsiSettings, SmtpSettings
+from orchestrator.kernel.web.auth import Role
 
 ADMIN = {"Authorization": "Bearer bench-admin-token-0123456789"}
 JITSI = JitsiSettings.from_env({

@@ -24,14 +24,16 @@ from identity import mail
 from identity.errors import CsrfRefused, EventSecretRefused
 from identity.notices import NoticeSender
 from identity.service import IdentityService
-from identity.settings import JitsiSettings, SignInSettings, SmtpSettings
 from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
-from orchestrator import api as core_api
-from orchestrator import pages
-from orchestrator import validation as v
-from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
-from orchestrator.auth import (
+from orchestrator.convening import api as core_api
+from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.journal.store import NOTIFY_CHANNEL
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, SETTINGS
+from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
+from orchestrator.kernel.web import pages
+from orchestrator.kernel.web import validation as v
+from orchestrator.kernel.web.auth import (
     AUTHENTICATOR,
     PUBLIC,
     SIGN_IN_FIRST,
@@ -45,13 +47,10 @@ from orchestrator.auth import (
     require_participant,
     same_secret,
 )
-from orchestrator.errors import NotFound
-from orchestrator.http import json_response, match_uuid, operation, read_object
-from orchestrator.store import NOTIFY_CHANNEL
+from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
 
 log = structlog.get_logger(__name__)
 
-JITSI: web.AppKey[JitsiSettings] = web.AppKey("jitsi_settings", JitsiSettings)
 SMTP: web.AppKey[SmtpSettings] = web.AppKey("smtp_settings", SmtpSettings)
 SIGNIN: web.AppKey[SignInSettings] = web.AppKey("signin_settings", SignInSettings)
 IDENTITY: web.AppKey[IdentityService] = web.AppKey("identity_service", IdentityService)

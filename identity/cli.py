@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from identity.settings import JitsiSettings, SmtpSettings
-from orchestrator.settings import Settings, SettingsError
+from orchestrator.kernel.settings import Settings, SettingsError
+from orchestrator.kernel.settings.identity import JitsiSettings, SmtpSettings
 
 
 def check_lines(settings: Settings) -> list[str]:

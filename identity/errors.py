@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from orchestrator.kernel.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 
 
 class TokenRefused(Unauthorized):

@@ -22,8 +22,8 @@ import aiosmtplib
 import icalendar
 import structlog
 
-from identity.settings import SmtpSettings
-from orchestrator.kyivtime import KYIV, day_uk
+from orchestrator.kernel.kyivtime import KYIV, day_uk
+from orchestrator.kernel.settings.identity import SmtpSettings
 
 log = structlog.get_logger(__name__)
 

@@ -19,8 +19,9 @@ import structlog
 
 from identity import mail, store
 from identity.service import IdentityService
-from orchestrator.errors import NotFound
-from orchestrator.service import Clock, CouncilService
+from orchestrator.convening.service import CouncilService
+from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.errors import NotFound
 
 log = structlog.get_logger(__name__)
 

@@ -16,14 +16,15 @@ import structlog
 
 from identity import links, store
 from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow
-from identity.settings import JitsiSettings
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
-from orchestrator import events
-from orchestrator import store as core
-from orchestrator.auth import Principal, Role
-from orchestrator.database import Conn
-from orchestrator.errors import Conflict, Invalid, NotFound
-from orchestrator.service import Clock
+from orchestrator.convening import store as core
+from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.errors import Conflict, Invalid, NotFound
+from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.settings.identity import JitsiSettings
+from orchestrator.kernel.web.auth import Principal, Role
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +77,7 @@ async def _revoke(
     """Revoke the current link (its sign-ins end with it) and journal it; False if none."""
     if not await store.revoke_current_link(conn, session_id, participant_id, now, reason):
         return False
-    await core.append_event(
+    await journal_store.append_event(
         conn,
         session_id,
         events.LINK_REVOKED,
@@ -267,7 +268,7 @@ class IdentityService:
                 conn, session_id, store.Occupant(occupant_id, participant_id, name, now)
             )
             if fresh:
-                await core.append_event(
+                await journal_store.append_event(
                     conn,
                     session_id,
                     events.PRESENCE_JOINED,
@@ -305,7 +306,7 @@ class IdentityService:
             session_id = await self._session_for(conn, room)
             closed = await store.close_presence(conn, session_id, occupant_id, now)
             for occ in closed:
-                await core.append_event(
+                await journal_store.append_event(
                     conn,
                     session_id,
                     events.PRESENCE_LEFT,
@@ -346,7 +347,7 @@ class IdentityService:
                     "R11: identify a participant only while they are in the call",
                     code="not_present",
                 )
-            await core.append_event(
+            await journal_store.append_event(
                 conn,
                 session_id,
                 events.PARTICIPANT_IDENTIFIED,

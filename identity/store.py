@@ -9,10 +9,10 @@ from uuid import UUID
 import asyncpg
 
 from identity.links import Purpose, StoredLink
-from orchestrator import events
-from orchestrator import store as core
-from orchestrator.auth import Role
-from orchestrator.database import Conn
+from orchestrator.convening import store as core
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.journal import events
+from orchestrator.kernel.web.auth import Role
 
 
 @dataclass(frozen=True, slots=True)

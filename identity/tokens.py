@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from identity.errors import OutsideSessionWindow, TokenRefused
-from identity.settings import JitsiSettings
-from orchestrator.auth import Role
+from orchestrator.kernel.settings.identity import JitsiSettings
+from orchestrator.kernel.web.auth import Role
 
 ROOM_PREFIX = "rada-"
 OWNER_ROLES = frozenset({Role.CHAIR, Role.SECRETARY})

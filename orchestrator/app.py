@@ -15,18 +15,22 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from orchestrator import api, database, openapi, pages
-from orchestrator.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
-from orchestrator.http import json_response, operation, problems_middleware
-from orchestrator.service import Clock, CouncilService, utc_now
-from orchestrator.settings import Settings
+from identity import api as identity_api
+from orchestrator.conduct import api as conduct_api
+from orchestrator.conduct.tally import spoken_answers_uk
+from orchestrator.convening import api as convening_api
+from orchestrator.convening.service import CouncilService
+from orchestrator.kernel import database
+from orchestrator.kernel.clock import Clock, utc_now
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, POOL, SETTINGS
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.web import openapi, pages
+from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
+from orchestrator.kernel.web.http import json_response, operation, problems_middleware
+from orchestrator.protocol import api as protocol_api
+from recording import api as recording_api
 
 log = structlog.get_logger(__name__)
-
-SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
-POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
-DATABASE_URL: web.AppKey[str] = web.AppKey("database_url", str)
-CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)  # type: ignore[arg-type]
 
 Setup = Callable[[web.Application], None]
 
@@ -39,13 +43,8 @@ def rada_version() -> str:
 
 
 def _extensions() -> list[Setup]:
-    """Each package's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    from identity import api as identity_api
-    from orchestrator import conduct_api
-    from orchestrator.publication import api as publication_api
-    from recording import api as recording_api
-
-    return [identity_api.setup, conduct_api.setup, recording_api.setup, publication_api.setup]
+    """Each feature's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
+    return [identity_api.setup, conduct_api.setup, recording_api.setup, protocol_api.setup]
 
 
 def create_app(
@@ -63,7 +62,7 @@ def create_app(
     app[CLOCK] = clock
     app[ADMIN_TOKEN] = settings.admin_token
     app[AUTHENTICATOR] = admin_only_authenticator
-    app[api.SETTINGS_LIMIT] = settings.http.max_upload_bytes
+    app[convening_api.SETTINGS_LIMIT] = settings.http.max_upload_bytes
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         async with database.open_database(settings.database, settings.data_dir) as url:
@@ -81,7 +80,7 @@ def create_app(
                 await conn.close()
             pool = await database.create_pool(url, settings.database)
             app[POOL] = pool
-            app[api.SERVICE] = CouncilService(
+            app[convening_api.SERVICE] = CouncilService(
                 pool, public_url=settings.http.public_url, clock=clock
             )
             log.info("database_ready")
@@ -91,8 +90,8 @@ def create_app(
                 await pool.close()
 
     app.cleanup_ctx.append(database_ctx)
-    pages.setup(app)
-    app.add_routes(api.routes)
+    pages.setup(app, {"spoken_answers": spoken_answers_uk()})
+    app.add_routes(convening_api.routes)
     app.router.add_get("/", home)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi_document)

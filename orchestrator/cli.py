@@ -15,10 +15,17 @@ from pathlib import Path
 
 import asyncpg
 import structlog
+from aiohttp import web
 
-from orchestrator import database
-from orchestrator.logconfig import configure_logging
-from orchestrator.settings import Settings, SettingsError
+from identity.cli import check_lines as identity_lines
+from orchestrator.app import create_app
+from orchestrator.kernel import database
+from orchestrator.kernel.logconfig import configure_logging
+from orchestrator.kernel.settings import Settings, SettingsError
+from orchestrator.protocol import verify
+from orchestrator.rehearsal import play as rehearsal
+from recording.cli import check_lines as recording_lines
+from recording.media.binary import ffmpeg_path, ffmpeg_version
 
 log = structlog.get_logger("rada")
 
@@ -44,16 +51,10 @@ def ensure_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(32))
     token = path.read_text().strip()
-    from dataclasses import replace
-
     return replace(settings, admin_token=token), path
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from aiohttp import web
-
-    from orchestrator.app import create_app
-
     if args.host:
         settings = _with_http(settings, host=args.host)
     if args.port is not None:
@@ -80,8 +81,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _with_http(settings: Settings, **changes: object) -> Settings:
-    from dataclasses import replace
-
     http = replace(settings.http, **changes)  # type: ignore[arg-type]
     if "RADA_PUBLIC_URL" not in os.environ:
         http = replace(http, public_url=f"http://{http.host}:{http.port}")
@@ -127,8 +126,6 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         ok = False
         print(f"database: FAILED: {exc}")
     try:
-        from recording.binary import ffmpeg_path, ffmpeg_version
-
         path = ffmpeg_path()
         print(f"ffmpeg: {ffmpeg_version(path)} ({path})")
     except Exception as exc:  # report, never crash
@@ -146,16 +143,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check_lines(settings: Settings) -> list[str]:
     """Lines other packages add to ``rada check`` (Jitsi settings, recorder state)."""
-    from identity.cli import check_lines as identity_lines
-    from recording.cli import check_lines as recording_lines
-
     return [*identity_lines(settings), *recording_lines(settings)]
 
 
 def _registrations() -> list[Register]:
     """Subcommands other packages add (demo, rehearse, verify)."""
-    from orchestrator import rehearsal, verify
-
     return [rehearsal.register, verify.register]
 
 

@@ -15,30 +15,27 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from orchestrator.app import CLOCK, DATABASE_URL, POOL, SETTINGS
-from orchestrator.auth import require_admin
-from orchestrator.errors import Forbidden, Invalid, NotFound, Unauthorized
-from orchestrator.http import json_response, operation, read_object
-from orchestrator.journal import format_time
+from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
+from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, RECORDING_SETTINGS, SETTINGS
+from orchestrator.kernel.settings.recording import RecordingSettings
+from orchestrator.kernel.web.auth import require_admin
+from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
-from recording.jibri import JibriLogin, JibriPool
-from recording.jibri_auth import JibriTokenKey, Refused, check_authorization, load_token_key
-from recording.jibri_status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
+from recording.jibri.auth import JibriTokenKey, Refused, check_authorization, load_token_key
+from recording.jibri.client import JibriLogin, JibriPool
+from recording.jibri.status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
 from recording.manifest import CONTENT_TYPES
-from recording.recorder import ingest_url
-from recording.replica import open_storage
-from recording.service import (
+from recording.media.recorder import ingest_url
+from recording.storage.replica import open_storage
+from recording.supervisor import (
     CallSource,
     JibriCall,
     RecordingSupervisor,
     SimulatedCall,
     record_jibri_report,
 )
-from recording.settings import RecordingSettings
 
-RECORDING_SETTINGS: web.AppKey[RecordingSettings] = web.AppKey(
-    "recording_settings", RecordingSettings
-)
 JIBRI_TOKEN_KEY: web.AppKey[JibriTokenKey | None] = web.AppKey("jibri_token_key")
 SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
     "recording_supervisor", RecordingSupervisor
@@ -253,10 +250,6 @@ def _supervisor_ctx(
 
 def _jitsi_base_url(app: web.Application) -> str:
     """Jitsi's web address, from identity's settings when identity is wired."""
-    try:
-        from identity.api import JITSI
-    except ImportError:  # pragma: no cover - identity is part of rada
-        return os.environ.get("RADA_JITSI_DOMAIN", "")
     jitsi = app.get(JITSI)
     domain = jitsi.domain if jitsi is not None else os.environ.get("RADA_JITSI_DOMAIN", "")
     return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"

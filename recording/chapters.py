@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from orchestrator import events as ev
+from orchestrator.kernel.journal import events as ev
 
 ANSWERS = {"for": "за", "against": "проти", "abstain": "утримався"}
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import asyncpg
 
-from orchestrator import database
-from orchestrator.settings import Settings, SettingsError
-from recording import replica, store
-from recording.jibri_auth import load_token_key
-from recording.settings import RecordingSettings
+from orchestrator.kernel import database
+from orchestrator.kernel.settings import Settings, SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording import store
+from recording.jibri.auth import load_token_key
+from recording.storage import replica
 
 
 def check_lines(settings: Settings) -> list[str]:

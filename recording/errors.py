@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.errors import Conflict, DomainError
+from orchestrator.kernel.errors import Conflict, DomainError
 
 
 class RecordingError(DomainError):
@@ -11,7 +11,7 @@ class RecordingError(DomainError):
 
 
 class StorageInsufficient(Conflict):
-    """Free disk is below what the session's expected duration needs (issue 5 item 6)."""
+    """Free disk is below what the session's expected duration needs."""
 
     code = "recording_storage_insufficient"
     title = "Not enough free storage for the recording"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from orchestrator.journal import format_time
-from recording.parts import PartRecord
+from orchestrator.kernel.journal.chain import format_time
+from recording.media.parts import PartRecord
 
 MANIFEST_NAME = "manifest.json"
 ARCHIVE_PLAYLIST = "index.m3u8"

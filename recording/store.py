@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from orchestrator import events
-from orchestrator.database import Conn
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.journal import events
 
 LOCK_NAMESPACE = b"rada.recording:"
 

@@ -1,6 +1,6 @@
 """Put a played session (tests.journal_builder) into a real database and media folder, the way
 convening, conduct and the recorder leave it: council, session row, participant list, the
-journal appended event by event through ``store.append_event``, the recorder's media folder."""
+journal appended event by event through ``journal_store.append_event``, the recorder's media folder."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from uuid import UUID
 
 import asyncpg
 
-from orchestrator import store
-from orchestrator.journal import Event, parse_time
+from orchestrator.convening import store
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import Event, parse_time
 from tests.journal_builder import PlayedSession
 
 
@@ -70,7 +71,7 @@ async def seed(
                 await conn.execute(
                     "UPDATE sessions SET announced_at = $2 WHERE id = $1", played.session_id, e.at
                 )
-            stored = await store.append_event(
+            stored = await journal_store.append_event(
                 conn, played.session_id, e.type, e.payload, actor=e.actor, at=e.at
             )
             assert stored.hash == e.hash, "the store seals exactly as the builder did"

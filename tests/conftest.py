@@ -21,8 +21,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from orchestrator import database
-from orchestrator.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel import database
+from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
 
 # identity's participant sign-in through the real personal-link flow (sign_in, identity_client…)
 pytest_plugins = ["tests.fixtures.signin", "tests.fixtures.smtp"]

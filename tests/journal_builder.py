@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from orchestrator import events as ev
-from orchestrator.journal import GENESIS, Event, format_time, seal
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import GENESIS, Event, format_time, seal
 
 UK_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
 _RANK = {ch: i for i, ch in enumerate(UK_ALPHABET)}

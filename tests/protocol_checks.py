@@ -6,7 +6,7 @@ import io
 
 from pypdf import PdfReader
 
-from orchestrator.protocol import Protocol
+from orchestrator.protocol.model import Protocol
 
 
 def pdf_text(data: bytes) -> str:

@@ -16,10 +16,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from orchestrator.app import create_app
-from orchestrator.protocol import build
-from orchestrator.publication import api as publication_api
-from orchestrator.settings import Settings
-from recording.binary import ffmpeg_path
+from orchestrator.kernel.settings import Settings
+from orchestrator.protocol import api as publication_api
+from orchestrator.protocol.model import build
+from recording.media.binary import ffmpeg_path
 from tests.archive_seed import seed
 from tests.journal_builder import PartFile, PlayedSession, play_session
 
@@ -126,7 +126,7 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
             await page.screenshot(path=ARTIFACTS / "archive-session-playing.png")
             button = page.locator(f'button[data-chapter="vote-{vote.vote_id}"]')
             await button.focus()
-            await page.keyboard.press("Enter")  # keyboard use (issue 6, item 6)
+            await page.keyboard.press("Enter")  # keyboard use
             await page.wait_for_function(
                 "() => window.radaPlayer.part() === 2"
                 " && document.getElementById('player').readyState >= 1",
@@ -150,7 +150,7 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
 def live_media(folder: Path, started_at: datetime) -> None:
     """What the recorder writes while live: byte-range fMP4 HLS parts (8 s, then 2 s after a
     technical break) and ``live.m3u8`` joining them with a discontinuity."""
-    from recording import hls
+    from recording.media import hls
 
     folder.mkdir(parents=True, exist_ok=True)
     timelines = []

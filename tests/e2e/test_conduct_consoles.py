@@ -16,13 +16,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from identity.api import IDENTITY
-from orchestrator import events as ev
-from orchestrator import store
-from orchestrator.journal import format_time, parse_time
-from orchestrator.kyivtime import KYIV
-from orchestrator.publication.api import PUBLICATION
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import format_time, parse_time
+from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.protocol.service import PUBLICATION
 from recording import store as recording_store
-from recording.service import ACTOR as RECORDER
+from recording.supervisor import ACTOR as RECORDER
 from tests.conftest import make_council
 from tests.fixtures.signin import FakeClock, SessionIds, SignIn, convene
 
@@ -80,12 +80,12 @@ async def voting(
     async with pool.acquire() as conn, conn.transaction():  # identity's and the recorder's part
         now = datetime.now(UTC)
         sid = UUID(ids.session_id)
-        await store.append_event(
+        await journal_store.append_event(
             conn, sid, ev.RECORDING_STARTED, {"part": 1}, actor="recorder", at=now
         )
         await recording_store.save_status(conn, recorder_row(sid, now))
         for pid in people:
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 sid,
                 ev.PRESENCE_JOINED,
@@ -93,7 +93,7 @@ async def voting(
                 actor="jitsi",
                 at=now,
             )
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 sid,
                 ev.PARTICIPANT_IDENTIFIED,
@@ -275,7 +275,7 @@ async def test_a_refused_act_is_explained_in_ukrainian(
     assert (await protocol_status(identity_client, closed))["finalised_at"] is None
 
     async with pool.acquire() as conn, conn.transaction():  # the recorder seals the archive
-        await store.append_event(
+        await journal_store.append_event(
             conn,
             UUID(closed.session_id),
             ev.ARCHIVE_READY,
@@ -309,7 +309,7 @@ async def recorder_text(client: TestClient[Any, Any], ids: SessionIds) -> str:
 async def test_chair_console_shows_the_recorders_state(
     identity_client: TestClient[Any, Any], voting: SessionIds, browser: Any, pool: asyncpg.Pool
 ) -> None:
-    """Issue 5 item 7: the chair's console shows what the recorder reports (receiving, bitrate,
+    """The chair's console shows what the recorder reports (receiving, bitrate,
     parts), and after a stall «Запис втрачено о …» as the recorder journals and reports it."""
     page = await open_console(identity_client, browser, voting, voting.chair, "chair")
     receiving = await recorder_text(identity_client, voting)
@@ -320,7 +320,7 @@ async def test_chair_console_shows_the_recorders_state(
     sid = UUID(voting.session_id)
     async with pool.acquire() as conn, conn.transaction():  # the recorder's stall watchdog
         await recording_store.save_status(conn, recorder_row(sid, lost_at, lost_since=lost_at))
-        await store.append_event(
+        await journal_store.append_event(
             conn,
             sid,
             ev.RECORDING_LOST,

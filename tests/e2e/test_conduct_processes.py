@@ -23,11 +23,11 @@ import aiohttp
 import asyncpg
 import pytest
 
-from orchestrator import events as ev
-from orchestrator import store
-from orchestrator.mailsink import MailSink
-from orchestrator.rehearsal import Client, LocalService, Player, SinkPorts
-from orchestrator.scenario import parse
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.rehearsal.mailsink import MailSink
+from orchestrator.rehearsal.play import Client, LocalService, Player, SinkPorts
+from orchestrator.rehearsal.scenario import parse
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ class RecorderByJournal(SinkPorts):
 
     async def recording_start(self, player: Player) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 UUID(player.session_id),
                 ev.RECORDING_STARTED,
@@ -241,6 +241,6 @@ async def test_kill_9_mid_roll_call_loses_and_doubles_nothing(
         r = await http.get(f"/api/v1/sessions/{player.session_id}/journal/verify")
         assert (await r.json())["ok"] is True
     async with pool.acquire() as conn:
-        events = await store.load_events(conn, UUID(player.session_id))
+        events = await journal_store.load_events(conn, UUID(player.session_id))
     ballots = [e.payload["participant_id"] for e in events if e.type == ev.BALLOT_RECORDED]
     assert sorted(ballots) == sorted(client(player, s).participant_id for s in ORDER)

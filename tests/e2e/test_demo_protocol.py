@@ -1,5 +1,5 @@
 """The `rada demo` session's journal (real conduct, real sign-in) folds into a protocol whose
-JSON, HTML, PDF and open data agree with the journal and with each other (issue 6 acceptance)."""
+JSON, HTML, PDF and open data agree with the journal and with each other."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import opendata, protocol_render
-from orchestrator.journal import event_from_public, verify_chain
-from orchestrator.protocol import build
+from orchestrator.kernel.journal.chain import event_from_public, verify_chain
+from orchestrator.protocol import opendata
+from orchestrator.protocol import render as protocol_render
+from orchestrator.protocol.model import build
 from tests.e2e.test_rehearse_cli import folder, rada
 from tests.protocol_checks import assert_formats_agree, pdf_text
 
@@ -66,7 +67,7 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
 
 
 def archive_verifies_and_tampering_is_named(folder: Path, printed: str) -> None:
-    """Issue 6 acceptance on the demo's published archive: the recording (a simulated call whose
+    """On the demo's published archive: the recording (a simulated call whose
     publisher was SIGKILLed mid-session) has two parts and a recorder-detected loss; `rada verify`
     passes untouched, and fails naming the file after one byte of a part or of the journal
     changes."""

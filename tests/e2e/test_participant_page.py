@@ -15,9 +15,9 @@ from playwright.async_api import expect
 
 from identity.api import IDENTITY
 from identity.tokens import TokenIssuer
-from orchestrator import events
-from orchestrator import store as core
-from orchestrator.auth import Principal, Role
+from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.web.auth import Principal, Role
 from tests.conftest import make_council
 from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, convene, jitsi_test_settings
 
@@ -115,7 +115,9 @@ async def _append(
     client: TestClient[Any, Any], sid: str, type_: str, payload: dict[str, Any], clock: FakeClock
 ) -> None:
     async with client.app[IDENTITY].pool.acquire() as conn, conn.transaction():
-        await core.append_event(conn, UUID(sid), type_, payload, actor="test", at=clock.now)
+        await journal_store.append_event(
+            conn, UUID(sid), type_, payload, actor="test", at=clock.now
+        )
 
 
 async def test_answer_buttons_only_when_this_deputy_is_called(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.scenario import demo
+from orchestrator.rehearsal.scenario import demo
 
 pytestmark = pytest.mark.slow
 

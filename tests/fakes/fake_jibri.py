@@ -27,7 +27,7 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from recording.ingest import ffmpeg_executable, simulated_call_args
+from recording.media.ingest import ffmpeg_executable, simulated_call_args
 
 API = "/jibri/api/v1.0"
 STOP_GRACE_SECONDS = 5.0

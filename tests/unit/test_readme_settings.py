@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from identity.settings import JitsiSettings, SignInSettings, SmtpSettings
-from orchestrator.settings import Settings
-from recording.settings import RecordingSettings
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
+from orchestrator.kernel.settings.recording import RecordingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("orchestrator", "identity", "recording")

@@ -1,5 +1,5 @@
 "use strict";
-// The 24-hour clock after the session's end (issue 6 item 2, R18, R19) on the chair's and the
+// The 24-hour clock after the session's end (R18, R19) on the chair's and the
 // secretary's consoles: the deadline, a countdown, where the protocol stands
 // (GET /api/v1/sessions/{id}/protocol/status) and this role's acts: the secretary finalises,
 // the chair signs (optionally with a detached .p7s made outside rada), both publish.

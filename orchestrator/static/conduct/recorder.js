@@ -1,5 +1,5 @@
 "use strict";
-// The recorder's state on the chair's console (issue 5 item 7): receiving or lost since …,
+// The recorder's state on the chair’s console: receiving or lost since …,
 // current bitrate, part count. The journal's word (the live snapshot's `recording`) is shown
 // until the recorder's own status (GET /api/v1/sessions/{id}/recording) has been read; that is
 // re-read when the live state changes and every few seconds while the session runs, never more

@@ -9,10 +9,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from orchestrator import conduct_api
-from orchestrator.auth import Principal
-from orchestrator.publication import api as publication_api
-from orchestrator.settings import Settings
+from orchestrator.conduct import api as conduct_api
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.web.auth import Principal
+from orchestrator.protocol import api as publication_api
 from tests.integration.conduct.world import install_test_auth
 
 

@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from orchestrator import events as ev
-from orchestrator.auth import Principal
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.web.auth import Principal
 from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
 
 

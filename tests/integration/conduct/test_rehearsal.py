@@ -13,10 +13,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from orchestrator import events as ev
-from orchestrator.auth import Principal, Role
-from orchestrator.rehearsal import Client, Player, Refused
-from orchestrator.scenario import demo, parse
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.web.auth import Principal, Role
+from orchestrator.rehearsal.play import Client, Player, Refused
+from orchestrator.rehearsal.scenario import demo, parse
 from tests.conftest import ADMIN_TOKEN
 from tests.integration.conduct.world import AS
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.slow
 def _now() -> str:
     from datetime import UTC, datetime
 
-    from orchestrator.journal import format_time
+    from orchestrator.kernel.journal.chain import format_time
 
     return format_time(datetime.now(UTC))
 
@@ -43,10 +44,8 @@ class JournalPorts:
     async def _append(self, player: Player, type_: str, payload: dict[str, Any]) -> None:
         from datetime import UTC, datetime
 
-        from orchestrator import store
-
         async with self.pool.acquire() as conn, conn.transaction():
-            await store.append_event(
+            await journal_store.append_event(
                 conn, UUID(player.session_id), type_, payload, actor="system", at=datetime.now(UTC)
             )
 

@@ -17,9 +17,15 @@ import asyncpg
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from orchestrator import events as ev
-from orchestrator import store
-from orchestrator.auth import AUTHENTICATOR, PUBLIC, Principal, Role, admin_only_authenticator
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.web.auth import (
+    AUTHENTICATOR,
+    PUBLIC,
+    Principal,
+    Role,
+    admin_only_authenticator,
+)
 from tests.conftest import ADMIN, make_council, make_session
 
 AS = "X-Test-As"
@@ -69,7 +75,7 @@ class World:
     async def journal(self, type_: str, payload: dict[str, Any], actor: str = "system") -> int:
         """Append an event as another package would (in its own transaction)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            event = await store.append_event(
+            event = await journal_store.append_event(
                 conn, self.sid, type_, payload, actor=actor, at=datetime.now(UTC)
             )
         return event.seq
@@ -104,7 +110,7 @@ class World:
 
     async def journal_types(self) -> list[str]:
         async with self.pool.acquire() as conn:
-            return [e.type for e in await store.load_events(conn, self.sid)]
+            return [e.type for e in await journal_store.load_events(conn, self.sid)]
 
 
 VOTERS = ["Коваленко", "Ґудзь", "Єрмоленко", "Іваненко", "Їжакевич", "Д'яченко", "Петренко-Лисенко"]

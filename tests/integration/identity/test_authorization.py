@@ -18,7 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from identity.api import IDENTITY
-from orchestrator.openapi import documented_routes
+from orchestrator.kernel.web.openapi import documented_routes
 from tests.conftest import ADMIN
 from tests.fixtures.signin import EVENT_SECRET, Browser, FakeClock, SessionIds, SignIn, convene
 

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from identity.api import IDENTITY
 from identity.errors import TokenRefused
 from identity.tokens import TokenIssuer
-from orchestrator import events
-from orchestrator import store as core
+from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
 from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, SignIn, jitsi_test_settings
 
 HOOK = {"Authorization": f"Bearer {EVENT_SECRET}"}
@@ -112,7 +112,7 @@ async def test_no_token_after_the_session_closed(
     deputy = await sign_in(session_ids.session_id, session_ids.deputies[0])
     pool = identity_client.app[IDENTITY].pool
     async with pool.acquire() as conn, conn.transaction():
-        await core.append_event(conn, UUID(session_ids.session_id), events.SESSION_CLOSED, {"by": "test"},
+        await journal_store.append_event(conn, UUID(session_ids.session_id), events.SESSION_CLOSED, {"by": "test"},
                                 actor="test", at=clock.now)  # fmt: skip
     r = await deputy.get(f"/api/v1/sessions/{session_ids.session_id}/jitsi-token")
     assert r.status == 409

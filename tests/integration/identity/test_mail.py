@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 
 from identity.mail import AgendaLine, Attachment, DeliveryStatus, Mailer, Notice
-from identity.settings import SmtpSettings
+from orchestrator.kernel.settings.identity import SmtpSettings
 from tests.fixtures.smtp import Inbox, free_port
 
 STARTS = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identity.api import IDENTITY, configure
 from identity.tokens import TokenVerifier, key_file_name
-from orchestrator.settings import Settings
+from orchestrator.kernel.settings import Settings
 from tests.fixtures.signin import (
     Browser,
     FakeClock,

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from identity import links
 from identity.api import IDENTITY
 from identity.service import FAILURE_WINDOW, MAX_FAILURES
-from orchestrator.app import POOL
+from orchestrator.kernel.keys import POOL
 from tests.conftest import ADMIN
 from tests.fixtures.signin import Browser, FakeClock, SessionIds, SignIn
 

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.app import create_app
-from orchestrator.settings import Settings
+from orchestrator.kernel.settings import DatabaseSettings, Settings
 from tests.conftest import ADMIN, agenda, future, make_council, make_session
 
 Client = TestClient[Any, Any]
@@ -103,7 +103,7 @@ async def test_r3_announcement_too_late_is_refused(database_url: str, tmp_path: 
     settings = Settings(
         data_dir=tmp_path,
         admin_token=ADMIN["Authorization"][7:],
-        database=__import__("orchestrator.settings").settings.DatabaseSettings(url=database_url),
+        database=DatabaseSettings(url=database_url),
     )
     app = create_app(settings, clock=lambda: now[0])
     async with TestClient(TestServer(app)) as c:

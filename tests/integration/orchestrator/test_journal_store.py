@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from orchestrator import store
+from orchestrator.kernel.journal import store as journal_store
 from tests.conftest import make_council, make_session
 
 Client = TestClient[Any, Any]
@@ -23,7 +23,7 @@ async def test_concurrent_appends_never_fork(client: Client, pool: asyncpg.Pool)
 
     async def write(i: int) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            await store.append_event(
+            await journal_store.append_event(
                 conn,
                 sid,
                 "remark_recorded",

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
-from orchestrator.openapi import documented_routes
+from orchestrator.kernel.web.openapi import documented_routes
 
 
 async def test_every_api_route_is_documented(

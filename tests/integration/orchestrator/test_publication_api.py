@@ -19,12 +19,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
-from orchestrator import verify
 from orchestrator.app import create_app
-from orchestrator.journal import parse_time
-from orchestrator.openapi import documented_routes
-from orchestrator.publication import api as publication_api
-from orchestrator.settings import Settings
+from orchestrator.kernel.journal.chain import parse_time
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.web.openapi import documented_routes
+from orchestrator.protocol import api as publication_api
+from orchestrator.protocol import verify
 from tests.archive_seed import seed, write_media
 from tests.fixtures.signin import Browser, FakeClock, SignIn
 from tests.journal_builder import PlayedSession, play_session

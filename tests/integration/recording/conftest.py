@@ -17,12 +17,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from orchestrator import events as ev
-from orchestrator import store as journal_store
-from recording.ingest import ffmpeg_executable, file_publisher_args
-from recording.recorder import Recorder
-from recording.settings import RecordingSettings
-from recording.storage import LocalStorage, RecordingStorage
+from orchestrator.convening import store as council_store
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording.media.ingest import ffmpeg_executable, file_publisher_args
+from recording.media.recorder import Recorder
+from recording.storage.local import LocalStorage, RecordingStorage
 
 STALL = 2.0
 FPS = 25
@@ -274,14 +275,14 @@ async def publish(ffmpeg_exe: str, numbered_source: Path) -> AsyncIterator[Publi
 
 async def open_session(pool: asyncpg.Pool) -> uuid.UUID:
     """A convened session put in the opened state (as conduct's session_opened does)."""
-    council = journal_store.Council(uuid.uuid4(), "Коростишівська міська рада", 8, 26)
+    council = council_store.Council(uuid.uuid4(), "Коростишівська міська рада", 8, 26)
     session_id = uuid.uuid4()
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        await journal_store.insert_council(conn, council)
-        await journal_store.insert_session(
+        await council_store.insert_council(conn, council)
+        await council_store.insert_session(
             conn,
-            journal_store.SessionRow(
+            council_store.SessionRow(
                 session_id, council.id, "Позачергова сесія", 1, now, now + timedelta(hours=1),
                 f"rada-{session_id.hex[:8]}", "convened", None,
             ),
@@ -294,7 +295,7 @@ async def open_session(pool: asyncpg.Pool) -> uuid.UUID:
             await journal_store.append_event(
                 conn, session_id, type_, payload, actor="chair", at=datetime.now(UTC)
             )
-        await journal_store.set_session_status(conn, session_id, "opened")
+        await council_store.set_session_status(conn, session_id, "opened")
     return session_id
 
 
@@ -304,7 +305,7 @@ async def close_session(pool: asyncpg.Pool, session_id: uuid.UUID) -> None:
             conn, session_id, ev.SESSION_CLOSED, {"by": "chair"}, actor="chair",
             at=datetime.now(UTC),
         )  # fmt: skip
-        await journal_store.set_session_status(conn, session_id, "closed")
+        await council_store.set_session_status(conn, session_id, "closed")
 
 
 async def journal_types(pool: asyncpg.Pool, session_id: uuid.UUID) -> list[str]:

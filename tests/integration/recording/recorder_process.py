@@ -15,9 +15,9 @@ from typing import Any
 
 import structlog
 
-from recording.recorder import Recorder
-from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording.media.recorder import Recorder
+from recording.storage.local import LocalStorage
 
 
 class PrintingSink:

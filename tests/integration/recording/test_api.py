@@ -13,9 +13,10 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from orchestrator import events as ev
-from orchestrator.app import POOL, create_app
-from recording.api import RECORDING_SETTINGS, configure
+from orchestrator.app import create_app
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.keys import POOL, RECORDING_SETTINGS
+from recording.api import configure
 from tests.conftest import ADMIN, make_settings
 from tests.integration.recording.conftest import (
     close_session,

@@ -1,4 +1,4 @@
-"""Acceptance (issue 5): rada dying while it records loses neither the part nor its numbering."""
+"""rada dying while it records loses neither the part nor its numbering."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Any
 
 import asyncpg
 
-from orchestrator import events as ev
-from orchestrator import store as journal_store
-from recording.service import RecordingSupervisor
-from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording.storage.local import LocalStorage
+from recording.supervisor import RecordingSupervisor
 from tests.integration.recording.conftest import (
     FPS,
     PORTS,

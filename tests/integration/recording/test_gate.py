@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from orchestrator import events as ev
-from recording.gate import RtmpGate
+from orchestrator.kernel.journal import events as ev
+from recording.media.gate import RtmpGate
 from tests.integration.recording.conftest import FPS, MakeRecorder, Publish
 from tests.unit.recording.test_rtmp import CONNECT, HANDSHAKE, PUBLISH, message
 

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from orchestrator import events as ev
+from orchestrator.kernel.journal import events as ev
 from recording.errors import JibriUnavailable
-from recording.jibri import JibriLogin, JibriPool
+from recording.jibri.client import JibriLogin, JibriPool
 from tests.fakes.fake_jibri import FakeJibri
 from tests.integration.recording.conftest import MakeRecorder
 

@@ -30,15 +30,16 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from orchestrator import events as ev
-from orchestrator import store as journal_store
-from orchestrator.app import POOL, create_app
-from orchestrator.settings import SettingsError
+from orchestrator.app import create_app
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.keys import POOL
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import store
 from recording.api import configure
 from recording.cli import webhook_line
-from recording.jibri_auth import load_token_key
-from recording.settings import RecordingSettings
+from recording.jibri.auth import load_token_key
 from tests.conftest import make_settings
 from tests.fakes.fake_jibri import FakeJibri, JwtInfo
 from tests.integration.recording.conftest import PORTS, open_session, until

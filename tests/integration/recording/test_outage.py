@@ -1,4 +1,4 @@
-"""Acceptance (issue 5): a publisher outage costs a gap in the recording, never frames or files.
+"""a publisher outage costs a gap in the recording, never frames or files.
 
 The publisher pushes a pre-encoded file whose every frame carries its number, paced in real
 time (``-re``) and reporting progress. Over RTMP, what it *delivered* is counted independently
@@ -17,7 +17,7 @@ import signal
 
 import pytest
 
-from orchestrator import events as ev
+from orchestrator.kernel.journal import events as ev
 from tests.integration.recording.conftest import (
     FPS,
     SOURCE_SECONDS,

@@ -1,4 +1,4 @@
-"""Recordings replicated to S3-compatible object storage (issue 5 item 6).
+"""Recordings replicated to S3-compatible object storage.
 
 The store is moto's S3 server (the real S3 REST protocol over HTTP, in a thread); rada's side is
 all real: the recorder with ffmpeg, S3Storage, its signer and client. Objects are read back with
@@ -30,17 +30,18 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient, TestServer
 from moto.server import ThreadedMotoServer
 
-from orchestrator import events as ev
-from orchestrator.app import POOL, create_app
+from orchestrator.app import create_app
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.keys import POOL
+from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import manifest
 from recording.api import configure
 from recording.cli import check_lines
-from recording.parts import PartRecord
-from recording.replica import STATE_NAME, S3Storage, open_storage, reachable
-from recording.s3 import MiB, S3Client, S3Config
-from recording.settings import RecordingSettings
-from recording.sigv4 import Credentials
-from recording.storage import LocalStorage
+from recording.media.parts import PartRecord
+from recording.storage.local import LocalStorage
+from recording.storage.replica import STATE_NAME, S3Storage, open_storage, reachable
+from recording.storage.s3 import MiB, S3Client, S3Config
+from recording.storage.sigv4 import Credentials
 from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
     MakeRecorder,
@@ -231,7 +232,7 @@ async def test_store_down_does_not_delay_the_archive_and_uploads_resume(
     make_recorder: MakeRecorder, publish: Publish, moto_endpoint: str, tmp_path: Path
 ) -> None:
     """With the store unreachable the recorder closes and reports archive_ready within 2 s
-    (issue 5 item 5), the uploads stay owed in the state file, and a new S3Storage on the same
+    (closing must not wait for the store), the uploads stay owed in the state file, and a new S3Storage on the same
     folder finishes them once the store is back."""
     port = _free_port()  # nothing listens here yet
     endpoint = f"http://127.0.0.1:{port}"

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from orchestrator import events as ev
-from recording import srt
+from orchestrator.kernel.journal import events as ev
 from recording.errors import NoIngestPort
+from recording.media import srt
 from tests.integration.recording.conftest import (
     FPS,
     PORTS,

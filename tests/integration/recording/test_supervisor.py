@@ -11,14 +11,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from orchestrator import events as ev
-from orchestrator import store as journal_store
-from orchestrator.journal import verify_chain
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import verify_chain
+from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import store
 from recording.cli import check_lines
-from recording.service import RecordingSupervisor
-from recording.settings import RecordingSettings
-from recording.storage import LocalStorage
+from recording.storage.local import LocalStorage
+from recording.supervisor import RecordingSupervisor
 from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
     FPS,

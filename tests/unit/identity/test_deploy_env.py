@@ -10,10 +10,10 @@ from uuid import uuid4
 
 import pytest
 
-from identity.settings import JitsiSettings, SignInSettings
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, TokenVerifier, new_room_name
-from orchestrator.auth import Role
-from orchestrator.settings import SettingsError
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings
+from orchestrator.kernel.web.auth import Role
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REFERENCE = re.compile(r"\$\{(\w+)\}")

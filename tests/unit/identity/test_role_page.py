@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 from identity.api import role_page
-from orchestrator.auth import Role
+from orchestrator.kernel.web.auth import Role
 
 SID = UUID("12345678-1234-5678-1234-567812345678")
 

@@ -16,7 +16,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identity.errors import OutsideSessionWindow, TokenRefused
-from identity.settings import JitsiSettings
 from identity.tokens import (
     FEATURES,
     SessionWindow,
@@ -26,8 +25,9 @@ from identity.tokens import (
     key_file_name,
     new_room_name,
 )
-from orchestrator.auth import Role
-from orchestrator.settings import SettingsError
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.identity import JitsiSettings
+from orchestrator.kernel.web.auth import Role
 
 SECRET = "s" * 48
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

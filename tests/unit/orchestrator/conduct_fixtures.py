@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from orchestrator import events as ev
-from orchestrator.conduct import Actor, NewEvent, Policy, react
-from orchestrator.journal import GENESIS, Event, seal
-from orchestrator.sessionstate import SessionState, apply, fold
+from orchestrator.conduct.decide import Actor, NewEvent, Policy, react
+from orchestrator.conduct.state import SessionState, apply, fold
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import GENESIS, Event, seal
 
 SESSION = UUID("00000000-0000-4000-8000-000000000004")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ def announced_book(total_composition: int = 10, agenda: int = 2) -> Book:
 def live_book(surnames: Sequence[str] | None = None, total_composition: int = 10) -> Book:
     """Opened, recording, the given people (default: everyone but the guest) joined and
     identified."""
-    from orchestrator.conduct import decide_open_session
+    from orchestrator.conduct.decide import decide_open_session
 
     book = announced_book(total_composition)
     book.commit(decide_open_session(book.state, CHAIR))

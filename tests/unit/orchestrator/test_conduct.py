@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator import events as ev
-from orchestrator.conduct import (
+from orchestrator.conduct.decide import (
     RADA,
     Actor,
     Policy,
@@ -26,8 +25,9 @@ from orchestrator.conduct import (
     decide_skip,
     react,
 )
-from orchestrator.errors import Conflict, Forbidden, Invalid, RuleViolation
-from orchestrator.sessionstate import Phase, snapshot
+from orchestrator.conduct.state import Phase, snapshot
+from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, RuleViolation
+from orchestrator.kernel.journal import events as ev
 from tests.unit.orchestrator.conduct_fixtures import (
     CHAIR,
     POLICY,

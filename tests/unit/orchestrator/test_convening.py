@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrator import convening
-from orchestrator.categories import Category
-from orchestrator.errors import Invalid, RuleViolation
+from orchestrator.convening import rules as convening
+from orchestrator.convening.categories import Category
+from orchestrator.kernel.errors import Invalid, RuleViolation
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

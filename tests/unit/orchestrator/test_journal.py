@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrator import journal
+from orchestrator.kernel.journal import chain as journal
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from orchestrator.errors import Invalid
-from orchestrator.quorum import assess, counts_for_quorum, required_for_quorum
+from orchestrator.conduct.quorum import assess, counts_for_quorum, required_for_quorum
+from orchestrator.kernel.errors import Invalid
 
 
 @pytest.mark.parametrize(

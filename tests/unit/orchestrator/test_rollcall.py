@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from orchestrator.rollcall import Voter, collation_levels, roll_call_order
+from orchestrator.conduct.rollcall import Voter, roll_call_order
+from orchestrator.convening.names import collation_levels
 
 
 def _order(surnames: list[str]) -> list[str]:

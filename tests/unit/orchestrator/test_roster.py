@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator import roster
-from orchestrator.errors import Invalid
+from orchestrator.convening import roster
+from orchestrator.kernel.errors import Invalid
 
 HEADER = "surname,given_name,patronymic,role,email,phone\n"
 GOOD = HEADER + (

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.errors import Invalid
-from orchestrator.scenario import demo, parse
+from orchestrator.kernel.errors import Invalid
+from orchestrator.rehearsal.scenario import demo, parse
 
 
 def test_demo_is_a_valid_scenario() -> None:

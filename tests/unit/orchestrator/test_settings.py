@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.settings import Settings, SettingsError
+from orchestrator.kernel.settings import Settings, SettingsError
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from orchestrator.errors import Invalid
-from orchestrator.tally import Answer, Result, count, named_results, required_majority
+from orchestrator.conduct.tally import Answer, Result, count, named_results, required_majority
+from orchestrator.kernel.errors import Invalid
 
 F, A, X, N = Answer.FOR, Answer.AGAINST, Answer.ABSTAIN, Answer.NONE
 

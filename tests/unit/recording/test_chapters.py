@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator import events as ev
+from orchestrator.kernel.journal import events as ev
 from recording.chapters import Cue, cues, media_offset_ms, render_webvtt
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from recording.hls import (
+from recording.media.hls import (
     ByteRange,
     MediaPlaylist,
     PartTimeline,

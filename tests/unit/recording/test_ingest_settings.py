@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.settings import SettingsError
-from recording.settings import RecordingSettings
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator.errors import Invalid
-from orchestrator.settings import SettingsError
-from recording.jibri_status import journal_payload, parse_report, source_state
-from recording.settings import RecordingSettings
+from orchestrator.kernel.errors import Invalid
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording.jibri.status import journal_payload, parse_report, source_state
 
 
 def body(busy: Any = "BUSY", health: Any = "HEALTHY") -> dict[str, Any]:

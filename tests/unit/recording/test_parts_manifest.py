@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.settings import SettingsError
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings, parse_ports
 from recording.manifest import build
-from recording.parts import Box, PartRecord, next_part_number, playable_length, walk_boxes
-from recording.settings import RecordingSettings, parse_ports
+from recording.media.parts import Box, PartRecord, next_part_number, playable_length, walk_boxes
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recording.rtmp import (
+from recording.media.rtmp import (
     Command,
     Media,
     PublisherReader,

@@ -11,9 +11,9 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from orchestrator.settings import SettingsError
-from recording.settings import RecordingSettings, parse_size
-from recording.sigv4 import Credentials, canonical_query, sign, uri_encode
+from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.recording import RecordingSettings, parse_size
+from recording.storage.sigv4 import Credentials, canonical_query, sign, uri_encode
 
 AT = datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)
 KEY_ID = "AKIDEXAMPLE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.protocol import Protocol, build
+from orchestrator.protocol.model import Protocol, build
 from tests.journal_builder import PlayedSession, play_session
 
 

@@ -8,8 +8,8 @@ from xml.etree import ElementTree as ET
 
 from icalendar import Calendar
 
-from orchestrator.publication import feeds
-from orchestrator.publication.store import Listed
+from orchestrator.protocol import feeds
+from orchestrator.protocol.feeds import Listed
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from orchestrator import opendata
-from orchestrator.protocol import build
+from orchestrator.protocol import opendata
+from orchestrator.protocol.model import build
 from tests.journal_builder import play_session
 
 
@@ -29,10 +29,10 @@ def _csv(data: bytes) -> list[dict[str, str]]:
 
 
 def test_motions_csv_has_the_national_fields_and_one_row_per_vote(proto, files):
-    """motions.csv: the DESIGN.md fields, one row per vote including the amendment vote."""
+    """motions.csv: the fields of the national open-data set, one row per vote including the amendment vote."""
     rows = _csv(files["motions.csv"])
     assert list(rows[0]) == list(opendata.MOTION_FIELDS)
-    # DESIGN.md, "Поіменні результати голосування депутатів"
+    # the national set "Поіменні результати голосування депутатів"
     national = "uid date authorityName convocation legislativeSession num title projectNum"
     national += " votingFor votingAgainst votingAbstain notVoting absent votingResult"
     assert set(national.split()) <= set(rows[0])

@@ -6,18 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from orchestrator import events as ev
-from orchestrator.categories import CATEGORY_UK, Category, category_uk
-from orchestrator.errors import Conflict
-from orchestrator.journal import GENESIS, seal
-from orchestrator.protocol import (
+from orchestrator.conduct.quorum import required_for_quorum as quorum_required
+from orchestrator.convening.categories import CATEGORY_UK, Category, category_uk
+from orchestrator.kernel.errors import Conflict
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import GENESIS, seal
+from orchestrator.protocol.model import (
     Offset,
     Part,
     build,
     locate,
     publication,
 )
-from orchestrator.quorum import required_for_quorum as quorum_required
 from tests.journal_builder import JournalBuilder, play_session
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from orchestrator.protocol_render import (
+from orchestrator.protocol.render import (
     chapters,
     hms,
     protocol_sha256,

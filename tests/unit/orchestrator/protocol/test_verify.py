@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import archive, verify
-from orchestrator import events as ev
-from orchestrator.protocol_render import protocol_sha256
+from orchestrator.kernel.journal import events as ev
+from orchestrator.protocol import archive, verify
+from orchestrator.protocol.render import protocol_sha256
 from tests.archive_seed import write_media
 from tests.journal_builder import JournalBuilder, play_session
 
@@ -147,7 +147,7 @@ def test_consistently_forged_manifest_and_part_still_fail_against_the_journal(fo
 
 def test_finalised_protocol_is_pinned_by_its_hash(tmp_path, played, media):
     """After protocol_finalised, a changed protocol.json is reported."""
-    from orchestrator.protocol import build
+    from orchestrator.protocol.model import build
 
     b = JournalBuilder(
         played.session_id, played.events[-1].at, played.events[-1].at - played.events[-2].at

@@ -1,0 +1,618 @@
+"""The plenary session's state, folded from its journal (DESIGN principle 1).
+
+Pure: no I/O. ``fold(events)`` rebuilds the state; ``apply(state, event)`` advances it by one
+event in place; ``state.clone()`` gives an independent copy cheaply (closed votes and past
+breaks are immutable and shared), so a use-case can try its events on a copy and keep the
+committed state untouched if the transaction fails. ``snapshot(state)`` is the live-state
+contract (``/work/briefs/live-state.md``): no e-mail or phone ever enters it.
+
+Phases: convened → announced → opened → competent → item ↔ voting ↔ break → closed (or
+cancelled). ``phase`` is derived: a break overrides an item or a vote in progress, which stays
+paused underneath it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from orchestrator.conduct.quorum import Quorum, assess, counts_for_quorum
+from orchestrator.conduct.rollcall import Voter, voter_key
+from orchestrator.conduct.tally import Answer, Tally, count
+from orchestrator.convening.categories import category_uk
+from orchestrator.convening.roster import DEPUTY_KINDS
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import Event, format_time
+
+
+class Phase(StrEnum):
+    CONVENED = "convened"
+    ANNOUNCED = "announced"
+    OPENED = "opened"
+    COMPETENT = "competent"
+    ITEM = "item"
+    VOTING = "voting"
+    BREAK = "break"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+VOTER_KINDS = DEPUTY_KINDS | {"mayor"}
+"""Who is called in a roll call when taking part: deputies, the secretary, the mayor (R13, R15)."""
+
+
+@dataclass(slots=True)
+class ParticipantState:
+    participant_id: str
+    surname: str
+    given_name: str
+    patronymic: str
+    kind: str  # mayor|deputy|secretary|guest (standing in the council)
+    role: str  # chair|secretary|deputy|guest (permission in this session)
+    occupants: set[str] = field(default_factory=set)
+    identified: bool = False
+    removed: bool = False
+
+    @property
+    def present(self) -> bool:
+        return bool(self.occupants)
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+    @property
+    def taking_part(self) -> bool:
+        """Present in the call and identified by the chair (R7, R11)."""
+        return self.present and self.identified and not self.removed
+
+    def voter(self) -> Voter:
+        return Voter(self.participant_id, self.surname, self.given_name, self.patronymic)
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    index: int
+    text: str
+    by_participant_id: str | None
+
+
+def vote_id_of(item: int, amendment: int | None) -> str:
+    """``"<item>"`` for the main vote, ``"<item>.a<k>"`` for amendment k (events.py)."""
+    return str(item) if amendment is None else f"{item}.a{amendment}"
+
+
+@dataclass(slots=True)
+class ItemState:
+    index: int
+    title: str
+    category: str
+    secret_ballot: bool
+    status: str = "pending"  # pending|open|voting|closed
+    amendments: list[Amendment] = field(default_factory=list)
+    remarks: int = 0
+
+    def clone(self) -> ItemState:
+        return replace(self, amendments=list(self.amendments))
+
+
+@dataclass(slots=True)
+class VoteState:
+    vote_id: str
+    item: int
+    amendment: int | None
+    order: list[str]
+    absent: list[str]
+    total_composition: int
+    mayor_taking_part: bool
+    required: int
+    opened_at: str
+    answers: dict[str, Answer] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    called: str | None = None
+    called_position: int = -1
+    interruptions: int = 0
+    closed: bool = False
+    adopted: bool | None = None
+    result: Tally | None = None  # the final count, kept once the vote is closed
+
+    def clone(self) -> VoteState:
+        if self.closed:
+            return self  # never changes again: share it
+        return replace(self, answers=dict(self.answers), sources=dict(self.sources))
+
+    @property
+    def done(self) -> bool:
+        """Everyone in the roll call answered or was skipped."""
+        return len(self.answers) == len(self.order)
+
+    def next_position(self) -> int | None:
+        """The first voter in call order with no answer yet (R15; resumes after a break)."""
+        for position, pid in enumerate(self.order):
+            if pid not in self.answers:
+                return position
+        return None
+
+    def tally(self) -> Tally:
+        if self.result is not None:
+            return self.result
+        return count(
+            self.order, self.answers, self.absent, self.total_composition, self.mayor_taking_part
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BreakState:
+    cause: str
+    reason: str
+    since: str
+    by: str
+    ended_at: str | None = None
+    ended_by: str | None = None
+    vote_id: str | None = None  # the roll call it interrupted, if any
+
+
+@dataclass(slots=True)
+class RecordingState:
+    status: str = "idle"  # idle|receiving|lost
+    since: str | None = None
+    parts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Discussion:
+    item: int
+    scope: str  # item|speaker
+    seconds: int
+    started_at: str
+
+
+@dataclass(slots=True)
+class SessionState:
+    session_id: str
+    title: str = ""
+    number: int = 0
+    council: dict[str, Any] = field(default_factory=dict)
+    total_composition: int = 1
+    starts_at: str | None = None
+    chair_participant_id: str | None = None
+    secretary_participant_id: str | None = None
+    participants: dict[str, ParticipantState] = field(default_factory=dict)
+    agenda: list[ItemState] = field(default_factory=list)
+    announced: bool = False
+    opened: bool = False
+    competent: bool = False
+    closed: bool = False
+    cancelled: bool = False
+    current_item: int | None = None
+    current_vote: VoteState | None = None
+    votes: dict[str, VoteState] = field(default_factory=dict)
+    break_: BreakState | None = None
+    breaks: list[BreakState] = field(default_factory=list)
+    recording: RecordingState = field(default_factory=RecordingState)
+    discussion: Discussion | None = None
+    last_seq: int = 0
+    last_hash: str = ""
+    # memo: participant ids in collation order (computed lazily; reset when the list changes)
+    people_order: tuple[str, ...] | None = None
+
+    def clone(self) -> SessionState:
+        """An independent copy; immutable parts are shared."""
+        current = self.current_vote.clone() if self.current_vote is not None else None
+        votes = {k: v.clone() for k, v in self.votes.items()}
+        if current is not None:
+            votes[current.vote_id] = current
+        return replace(
+            self,
+            council=dict(self.council),
+            participants={
+                k: replace(p, occupants=set(p.occupants)) for k, p in self.participants.items()
+            },
+            agenda=[i.clone() for i in self.agenda],
+            current_vote=current,
+            votes=votes,
+            breaks=list(self.breaks),
+            recording=replace(self.recording),
+        )
+
+    @property
+    def phase(self) -> Phase:
+        if self.cancelled:
+            return Phase.CANCELLED
+        if self.closed:
+            return Phase.CLOSED
+        if self.break_ is not None:
+            return Phase.BREAK
+        if self.current_vote is not None:
+            return Phase.VOTING
+        if self.current_item is not None:
+            return Phase.ITEM
+        if self.competent:
+            return Phase.COMPETENT
+        if self.opened:
+            return Phase.OPENED
+        if self.announced:
+            return Phase.ANNOUNCED
+        return Phase.CONVENED
+
+    def quorum(self) -> Quorum:
+        present = sum(
+            1
+            for p in self.participants.values()
+            if not p.removed and counts_for_quorum(p.kind, p.present, p.identified)
+        )
+        # A roster larger than the legal composition is refused at convening; never crash here.
+        return assess(self.total_composition, min(present, self.total_composition))
+
+    def people(self) -> list[ParticipantState]:
+        """Active participants in Ukrainian alphabetical order (R15 collation)."""
+        if self.people_order is None:
+            ordered = sorted(self.participants.values(), key=lambda p: voter_key(p.voter()))
+            self.people_order = tuple(p.participant_id for p in ordered)
+        return [p for pid in self.people_order if not (p := self.participants[pid]).removed]
+
+    def active_participants(self) -> list[ParticipantState]:
+        return [p for p in self.participants.values() if not p.removed]
+
+    def unidentified_present(self) -> list[ParticipantState]:
+        """Present participants the chair has not identified yet (R7: all must be)."""
+        return [p for p in self.active_participants() if p.present and not p.identified]
+
+
+# --- the fold --------------------------------------------------------------------------
+
+
+def _participant(data: Mapping[str, Any]) -> ParticipantState:
+    return ParticipantState(
+        participant_id=str(data["participant_id"]),
+        surname=str(data.get("surname", "")),
+        given_name=str(data.get("given_name", "")),
+        patronymic=str(data.get("patronymic") or ""),
+        kind=str(data.get("kind", data.get("role", "guest"))),
+        role=str(data.get("role", "deputy")),
+    )
+
+
+def _convened(s: SessionState, e: Event) -> None:
+    p = e.payload
+    council = dict(p.get("council") or {})
+    s.council = council
+    s.total_composition = int(council.get("total_composition", 1))
+    s.title = str(p.get("title", ""))
+    s.number = int(p.get("number", 0))
+    s.starts_at = p.get("starts_at")
+    s.chair_participant_id = p.get("chair_participant_id")
+    s.secretary_participant_id = p.get("secretary_participant_id")
+    s.agenda = [
+        ItemState(
+            index=i,
+            title=str(item.get("title", "")),
+            category=str(item.get("category", "")),
+            secret_ballot=bool(item.get("secret_ballot", False)),
+        )
+        for i, item in enumerate(p.get("agenda") or [])
+    ]
+    for data in p.get("participants") or []:
+        part = _participant(data)
+        s.participants[part.participant_id] = part
+    s.people_order = None
+
+
+def _joined(s: SessionState, e: Event) -> None:
+    part = s.participants.get(str(e.payload.get("participant_id")))
+    if part is not None:
+        part.occupants.add(str(e.payload.get("occupant_id")))
+
+
+def _left(s: SessionState, e: Event) -> None:
+    part = s.participants.get(str(e.payload.get("participant_id")))
+    if part is None:
+        return
+    part.occupants.discard(str(e.payload.get("occupant_id")))
+    if not part.occupants:
+        # R11: whoever comes back must be identified again: the person on the line may differ.
+        part.identified = False
+
+
+def _identified(s: SessionState, e: Event) -> None:
+    part = s.participants.get(str(e.payload.get("participant_id")))
+    if part is not None:
+        part.identified = True
+
+
+def _added(s: SessionState, e: Event) -> None:
+    part = _participant(e.payload["participant"])
+    s.participants[part.participant_id] = part
+    s.people_order = None
+
+
+def _removed(s: SessionState, e: Event) -> None:
+    part = s.participants.get(str(e.payload.get("participant_id")))
+    if part is not None:
+        part.removed = True
+        part.identified = False
+
+
+def _announced(s: SessionState, e: Event) -> None:
+    s.announced = True
+    s.starts_at = e.payload.get("starts_at", s.starts_at)
+
+
+def _opened(s: SessionState, e: Event) -> None:
+    s.opened = True
+
+
+def _competent(s: SessionState, e: Event) -> None:
+    s.competent = True
+
+
+def _item_opened(s: SessionState, e: Event) -> None:
+    index = int(e.payload["item"])
+    s.current_item = index
+    s.agenda[index].status = "open"
+    s.discussion = None
+
+
+def _discussion(s: SessionState, e: Event) -> None:
+    p = e.payload
+    s.discussion = Discussion(int(p["item"]), str(p["scope"]), int(p["seconds"]), format_time(e.at))
+
+
+def _remark(s: SessionState, e: Event) -> None:
+    s.agenda[int(e.payload["item"])].remarks += 1
+
+
+def _amendment(s: SessionState, e: Event) -> None:
+    p = e.payload
+    item = s.agenda[int(p["item"])]
+    by = p.get("by_participant_id")
+    item.amendments.append(
+        Amendment(int(p["amendment"]), str(p.get("text", "")), None if by is None else str(by))
+    )
+
+
+def _vote_opened(s: SessionState, e: Event) -> None:
+    p = e.payload
+    amendment = p.get("amendment")
+    vote = VoteState(
+        vote_id=str(p["vote_id"]),
+        item=int(p["item"]),
+        amendment=None if amendment is None else int(amendment),
+        order=[str(x) for x in p["order"]],
+        absent=[str(x) for x in p.get("absent") or []],
+        total_composition=int(p["total_composition"]),
+        mayor_taking_part=bool(p["mayor_taking_part"]),
+        required=int(p["required"]),
+        opened_at=format_time(e.at),
+    )
+    s.current_vote = vote
+    s.votes[vote.vote_id] = vote
+    s.agenda[vote.item].status = "voting"
+    s.discussion = None
+
+
+def _called(s: SessionState, e: Event) -> None:
+    vote = s.current_vote
+    if vote is not None and vote.vote_id == str(e.payload["vote_id"]):
+        vote.called = str(e.payload["participant_id"])
+        vote.called_position = int(e.payload["position"])
+
+
+def _answered(vote: VoteState, pid: str, answer: Answer, source: str) -> None:
+    vote.answers[pid] = answer
+    vote.sources[pid] = source
+    if vote.called == pid:
+        vote.called = None
+
+
+def _ballot(s: SessionState, e: Event) -> None:
+    vote = s.votes.get(str(e.payload["vote_id"]))
+    if vote is not None:
+        p = e.payload
+        _answered(vote, str(p["participant_id"]), Answer(p["answer"]), str(p["source"]))
+
+
+def _skipped(s: SessionState, e: Event) -> None:
+    vote = s.votes.get(str(e.payload["vote_id"]))
+    if vote is not None:
+        _answered(vote, str(e.payload["participant_id"]), Answer.NONE, "chair")
+
+
+def _vote_closed(s: SessionState, e: Event) -> None:
+    vote = s.votes.get(str(e.payload["vote_id"]))
+    if vote is None:
+        return
+    vote.closed = True
+    vote.called = None
+    vote.adopted = bool(e.payload.get("adopted"))
+    vote.result = vote.tally()
+    if s.current_vote is vote:
+        s.current_vote = None
+    s.agenda[vote.item].status = "open"
+
+
+def _item_closed(s: SessionState, e: Event) -> None:
+    index = int(e.payload["item"])
+    s.agenda[index].status = "closed"
+    if s.current_item == index:
+        s.current_item = None
+    s.discussion = None
+
+
+def _break_declared(s: SessionState, e: Event) -> None:
+    p = e.payload
+    vote = s.current_vote
+    if vote is not None:
+        vote.interruptions += 1
+        vote.called = None  # the call is void; the roll call resumes from the first not answered
+    s.break_ = BreakState(
+        cause=str(p.get("cause", "chair")),
+        reason=str(p.get("reason", "")),
+        since=format_time(e.at),
+        by=str(p.get("by", e.actor)),
+        vote_id=None if vote is None else vote.vote_id,
+    )
+
+
+def _break_ended(s: SessionState, e: Event) -> None:
+    if s.break_ is not None:
+        s.breaks.append(
+            replace(
+                s.break_, ended_at=format_time(e.at), ended_by=str(e.payload.get("by", e.actor))
+            )
+        )
+    s.break_ = None
+
+
+def _closed(s: SessionState, e: Event) -> None:
+    s.closed = True
+    if s.break_ is not None:
+        _break_ended(s, e)
+
+
+def _cancelled(s: SessionState, e: Event) -> None:
+    s.cancelled = True
+
+
+def _recording_on(s: SessionState, e: Event) -> None:
+    s.recording.status = "receiving"
+    s.recording.since = format_time(e.at)
+
+
+def _recording_lost(s: SessionState, e: Event) -> None:
+    s.recording.status = "lost"
+    s.recording.since = format_time(e.at)
+
+
+def _part_closed(s: SessionState, e: Event) -> None:
+    s.recording.parts += 1
+
+
+_HANDLERS = {
+    ev.SESSION_CONVENED: _convened,
+    ev.SESSION_ANNOUNCED: _announced,
+    ev.PARTICIPANT_ADDED: _added,
+    ev.PARTICIPANT_REMOVED: _removed,
+    ev.SESSION_CANCELLED: _cancelled,
+    ev.PRESENCE_JOINED: _joined,
+    ev.PRESENCE_LEFT: _left,
+    ev.PARTICIPANT_IDENTIFIED: _identified,
+    ev.SESSION_OPENED: _opened,
+    ev.SESSION_COMPETENT: _competent,
+    ev.ITEM_OPENED: _item_opened,
+    ev.DISCUSSION_LIMITED: _discussion,
+    ev.REMARK_RECORDED: _remark,
+    ev.AMENDMENT_PROPOSED: _amendment,
+    ev.VOTE_OPENED: _vote_opened,
+    ev.DEPUTY_CALLED: _called,
+    ev.BALLOT_RECORDED: _ballot,
+    ev.DEPUTY_SKIPPED: _skipped,
+    ev.VOTE_CLOSED: _vote_closed,
+    ev.ITEM_CLOSED: _item_closed,
+    ev.BREAK_DECLARED: _break_declared,
+    ev.BREAK_ENDED: _break_ended,
+    ev.SESSION_CLOSED: _closed,
+    ev.RECORDING_STARTED: _recording_on,
+    ev.RECORDING_RESUMED: _recording_on,
+    ev.RECORDING_LOST: _recording_lost,
+    ev.PART_CLOSED: _part_closed,
+}
+
+
+def apply(state: SessionState, event: Event) -> SessionState:
+    """Advance ``state`` by one event, in place (unknown types only move the sequence)."""
+    if event.seq != state.last_seq + 1:
+        raise ValueError(f"event {event.seq} does not follow {state.last_seq}")
+    handler = _HANDLERS.get(event.type)
+    if handler is not None:
+        handler(state, event)
+    state.last_seq = event.seq
+    state.last_hash = event.hash
+    return state
+
+
+def fold(session_id: UUID | str, events: Iterable[Event]) -> SessionState:
+    """The state after ``events`` (from seq 1, in order)."""
+    state = SessionState(session_id=str(session_id))
+    for event in events:
+        apply(state, event)
+    return state
+
+
+# --- the live snapshot (live-state contract) ---------------------------------------------
+
+
+def _vote_public(vote: VoteState) -> dict[str, Any]:
+    return {
+        "vote_id": vote.vote_id,
+        "item": vote.item,
+        "amendment": vote.amendment,
+        "order": list(vote.order),
+        "called_participant_id": vote.called,
+        "position": vote.called_position,
+        "answers": {pid: a.value for pid, a in vote.answers.items()},
+        "tally": vote.tally().as_dict(),
+        "required": vote.required,
+    }
+
+
+def snapshot(state: SessionState) -> dict[str, Any]:
+    """The public live state of the session (no contact data)."""
+    people = state.people()
+    b = state.break_
+    d = state.discussion
+    return {
+        "session_id": state.session_id,
+        "title": state.title,
+        "number": state.number,
+        "phase": state.phase.value,
+        "agenda": [
+            {
+                "index": i.index,
+                "title": i.title,
+                "category": i.category,
+                "category_uk": category_uk(i.category),
+                "status": i.status,
+                "amendments": [{"amendment": a.index, "text": a.text} for a in i.amendments],
+            }
+            for i in state.agenda
+        ],
+        "current_item": state.current_item,
+        "current_vote": None if state.current_vote is None else _vote_public(state.current_vote),
+        "break": None if b is None else {"cause": b.cause, "reason": b.reason, "since": b.since},
+        "quorum": state.quorum().to_public(),
+        "participants": [
+            {
+                "participant_id": p.participant_id,
+                "name": p.name,
+                "role": p.role,
+                "kind": p.kind,
+                "present": p.present,
+                "identified": p.identified,
+            }
+            for p in people
+        ],
+        "recording": {
+            "status": state.recording.status,
+            "since": state.recording.since,
+            "parts": state.recording.parts,
+        },
+        "discussion": None
+        if d is None
+        else {"item": d.item, "scope": d.scope, "seconds": d.seconds, "started_at": d.started_at},
+        "results": [
+            {
+                "vote_id": v.vote_id,
+                "item": v.item,
+                "amendment": v.amendment,
+                "adopted": v.adopted,
+                **v.tally().as_dict(),
+                "required": v.required,
+            }
+            for v in state.votes.values()
+            if v.closed
+        ],
+    }

@@ -1,0 +1,428 @@
+"""Councils, rosters, convening and the journal over HTTP: parse, call the service, serialise."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from orchestrator.convening.categories import CATEGORY_UK
+from orchestrator.convening.roster import MemberRow, write_csv
+from orchestrator.convening.rules import parse_guest
+from orchestrator.convening.service import CouncilService, check_upload, parse_draft
+from orchestrator.convening.store import SessionRow
+from orchestrator.kernel.errors import Invalid
+from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.journal.chain import GENESIS, verify_chain
+from orchestrator.kernel.web import validation as v
+from orchestrator.kernel.web.auth import principal, require_admin
+from orchestrator.kernel.web.http import (
+    json_response,
+    match_int,
+    match_uuid,
+    operation,
+    read_json,
+    read_object,
+)
+
+SERVICE: web.AppKey[CouncilService] = web.AppKey("council_service", CouncilService)
+SETTINGS_LIMIT: web.AppKey[int] = web.AppKey("max_upload_bytes", int)
+routes = web.RouteTableDef()
+
+JSON = "application/json"
+COUNCIL_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["name", "convocation", "total_composition"],
+            "properties": {
+                "name": {"type": "string"},
+                "convocation": {"type": "integer", "minimum": 1},
+                "total_composition": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "R7: the legal number of deputies",
+                },
+            },
+        }
+    }
+}
+MEMBER_SCHEMA = {
+    "type": "object",
+    "required": ["surname", "given_name", "role", "email", "phone"],
+    "properties": {
+        "surname": {"type": "string"},
+        "given_name": {"type": "string"},
+        "patronymic": {"type": "string"},
+        "role": {"enum": ["mayor", "deputy", "secretary"]},
+        "email": {"type": "string", "format": "email"},
+        "phone": {"type": "string"},
+    },
+}
+ROSTER_BODY = {
+    "text/csv": {
+        "schema": {
+            "type": "string",
+            "description": "UTF-8 CSV, header: surname,given_name,patronymic,role,email,phone",
+        }
+    },
+    JSON: {"schema": {"type": "array", "items": MEMBER_SCHEMA}},
+}
+CONVENE_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["title", "number", "starts_at", "agenda"],
+            "properties": {
+                "title": {"type": "string"},
+                "number": {"type": "integer"},
+                "starts_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "R3: ≥ 24 h ahead",
+                },
+                "planned_end": {"type": "string", "format": "date-time"},
+                "agenda": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["title", "category"],
+                        "properties": {
+                            "title": {"type": "string"},
+                            "category": {"enum": [c.value for c in CATEGORY_UK]},
+                            "description": {"type": "string"},
+                            "secret_ballot": {"const": False, "description": "R2"},
+                        },
+                    },
+                },
+                "guests": {"type": "array", "items": {"type": "object"}},
+                "chair_member_id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "R5 stand-in",
+                },
+                "chair_reason": {"type": "string"},
+            },
+        }
+    }
+}
+PARTICIPANT_BODY = {JSON: {"schema": {"type": "object", "required": ["person", "reason"]}}}
+REASON_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string"}},
+        }
+    }
+}
+
+
+def _session_json(s: SessionRow) -> dict[str, Any]:
+    return {
+        "id": str(s.id),
+        "council_id": str(s.council_id),
+        "title": s.title,
+        "number": s.number,
+        "status": s.status,
+        "starts_at": journal.format_time(s.starts_at),
+        "planned_end": journal.format_time(s.planned_end),
+        "announced_at": journal.format_time(s.announced_at) if s.announced_at else None,
+    }
+
+
+def _member_json(member_id: str, r: MemberRow) -> dict[str, Any]:
+    return {
+        "id": member_id,
+        "surname": r.surname,
+        "given_name": r.given_name,
+        "patronymic": r.patronymic,
+        "role": r.kind,
+        "email": r.email,
+        "phone": r.phone,
+    }
+
+
+@routes.get("/api/v1/categories")
+@operation("The agenda categories a remote session may consider (R1)", tag="convening")
+async def list_categories(request: web.Request) -> web.Response:
+    return json_response([{"code": c.value, "name_uk": name} for c, name in CATEGORY_UK.items()])
+
+
+@routes.post("/api/v1/councils")
+@operation(
+    "Create a council", tag="councils", auth="admin", body=COUNCIL_BODY, responses={201: "created"}
+)
+async def create_council(request: web.Request) -> web.Response:
+    await require_admin(request)
+    body = await read_object(request)
+    council = await request.app[SERVICE].create_council(
+        v.text(body, "name", max_len=300),
+        v.integer(body, "convocation", lo=1, hi=100),
+        v.integer(body, "total_composition", lo=1, hi=1000),
+    )
+    return json_response(council.to_json(), status=201)
+
+
+@routes.get("/api/v1/councils")
+@operation("List councils", tag="councils")
+async def list_councils(request: web.Request) -> web.Response:
+    return json_response([c.to_json() for c in await request.app[SERVICE].councils()])
+
+
+@routes.get("/api/v1/councils/{council_id}")
+@operation("One council", tag="councils")
+async def get_council(request: web.Request) -> web.Response:
+    council = await request.app[SERVICE].council(match_uuid(request, "council_id"))
+    return json_response(council.to_json())
+
+
+@routes.put("/api/v1/councils/{council_id}/roster")
+@operation(
+    "Replace the roster from CSV or JSON; a file with any error imports nothing (R6)",
+    tag="councils",
+    auth="admin",
+    body=ROSTER_BODY,
+)
+async def put_roster(request: web.Request) -> web.Response:
+    await require_admin(request)
+    council_id = match_uuid(request, "council_id")
+    service = request.app[SERVICE]
+    if request.content_type == "text/csv":
+        report = await service.import_roster_csv(council_id, await request.read())
+    else:
+        rows = await read_json(request)
+        if not isinstance(rows, list):
+            raise Invalid("the roster must be a JSON array of members", field="body")
+        report = await service.import_roster_rows(council_id, rows)
+    return json_response(
+        {"added": report.added, "updated": report.updated, "retired": report.retired}
+    )
+
+
+@routes.get("/api/v1/councils/{council_id}/roster")
+@operation(
+    "Export the roster (CSV with Accept: text/csv, else JSON), contacts included",
+    tag="councils",
+    auth="admin",
+)
+async def get_roster(request: web.Request) -> web.Response:
+    await require_admin(request)
+    members = await request.app[SERVICE].members(match_uuid(request, "council_id"))
+    if "text/csv" in request.headers.get("Accept", ""):
+        return web.Response(
+            body=write_csv(m.row for m in members),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": 'attachment; filename="roster.csv"'},
+        )
+    return json_response([_member_json(str(m.id), m.row) for m in members])
+
+
+@routes.post("/api/v1/councils/{council_id}/sessions")
+@operation(
+    "Convene a remote session (R1–R6)",
+    tag="convening",
+    auth="admin",
+    body=CONVENE_BODY,
+    responses={201: "convened"},
+)
+async def convene(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    council_id = match_uuid(request, "council_id")
+    draft = parse_draft(await read_object(request))
+    session = await request.app[SERVICE].convene(council_id, draft, by)
+    return json_response(await request.app[SERVICE].session_view(session.id), status=201)
+
+
+@routes.get("/api/v1/sessions")
+@operation("List sessions, newest first", tag="convening")
+async def list_sessions(request: web.Request) -> web.Response:
+    council = request.query.get("council_id")
+    council_id = v.uuid(council, "council_id") if council is not None else None
+    rows = await request.app[SERVICE].sessions(council_id)
+    return json_response([_session_json(s) for s in rows])
+
+
+@routes.get("/api/v1/sessions/{session_id}")
+@operation("A session: agenda, documents, participants without contacts", tag="convening")
+async def get_session(request: web.Request) -> web.Response:
+    return json_response(await request.app[SERVICE].session_view(match_uuid(request, "session_id")))
+
+
+@routes.post("/api/v1/sessions/{session_id}/items/{item}/documents")
+@operation(
+    "Attach a draft document to an agenda item (raw body, ?filename=)",
+    tag="convening",
+    auth="admin",
+    body={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    responses={201: "stored with its sha256"},
+)
+async def attach_document(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    item = match_int(request, "item")
+    limit = request.app[SETTINGS_LIMIT]
+    if request.content_length is not None and request.content_length > limit:
+        raise Invalid(
+            f"the document is larger than {limit} bytes", field="file", code="payload_too_large"
+        )
+    content = await request.read()
+    filename = check_upload(request.query.get("filename", ""), len(content), limit)
+    doc = await request.app[SERVICE].attach_document(
+        session_id,
+        item,
+        filename,
+        request.content_type or "application/octet-stream",
+        content,
+        by,
+    )
+    return json_response(
+        {
+            "id": str(doc.id),
+            "item": doc.item,
+            "filename": doc.filename,
+            "size": doc.size,
+            "sha256": doc.sha256,
+        },
+        status=201,
+    )
+
+
+@routes.get("/api/v1/documents/{document_id}")
+@operation("Download a draft document", tag="convening")
+async def get_document(request: web.Request) -> web.Response:
+    doc, content = await request.app[SERVICE].document(match_uuid(request, "document_id"))
+    return web.Response(
+        body=content,
+        content_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            "X-Content-SHA256": doc.sha256,
+        },
+    )
+
+
+@routes.post("/api/v1/sessions/{session_id}/announce")
+@operation(
+    "Announce: publish and queue one notice per participant (R3, R4)", tag="convening", auth="admin"
+)
+async def announce(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    await request.app[SERVICE].announce(session_id, by)
+    return json_response(await request.app[SERVICE].announcement(session_id))
+
+
+@routes.get("/api/v1/sessions/{session_id}/announcement")
+@operation("The public announcement in Ukrainian (R3)", tag="convening")
+async def get_announcement(request: web.Request) -> web.Response:
+    return json_response(await request.app[SERVICE].announcement(match_uuid(request, "session_id")))
+
+
+@routes.get("/api/v1/sessions/{session_id}/contacts")
+@operation("The participant list with contact data (R6)", tag="convening", auth="admin")
+async def get_contacts(request: web.Request) -> web.Response:
+    await require_admin(request)
+    people = await request.app[SERVICE].contacts(match_uuid(request, "session_id"))
+    return json_response(
+        [{**p.public(), "email": p.person.email, "phone": p.person.phone} for p in people]
+    )
+
+
+@routes.post("/api/v1/sessions/{session_id}/participants")
+@operation(
+    "Add an invited guest to the list, with a reason (journaled, R6)",
+    tag="convening",
+    auth="admin",
+    body=PARTICIPANT_BODY,
+    responses={201: "added"},
+)
+async def add_participant(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    body = await read_object(request)
+    person = parse_guest(v.obj(body.get("person"), "person"), "person.")
+    reason = v.text(body, "reason", max_len=1000)
+    added = await request.app[SERVICE].add_participant(session_id, person, reason, by)
+    return json_response(added.public(), status=201)
+
+
+@routes.delete("/api/v1/sessions/{session_id}/participants/{participant_id}")
+@operation(
+    "Remove a participant from the list, with a reason (journaled, R6)",
+    tag="convening",
+    auth="admin",
+    body=REASON_BODY,
+    responses={204: "removed"},
+)
+async def remove_participant(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = match_uuid(request, "session_id")
+    pid = match_uuid(request, "participant_id")
+    reason = v.text(await read_object(request), "reason", max_len=1000)
+    await request.app[SERVICE].remove_participant(session_id, pid, reason, by)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/sessions/{session_id}/notices")
+@operation("Convening notices and their delivery status (R4)", tag="convening", auth="admin")
+async def get_notices(request: web.Request) -> web.Response:
+    await require_admin(request)
+    notices = await request.app[SERVICE].notices(match_uuid(request, "session_id"))
+    return json_response(
+        [
+            {
+                "participant_id": str(n.participant_id),
+                "kind": n.kind,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "queued_at": journal.format_time(n.queued_at),
+                "sent_at": journal.format_time(n.sent_at) if n.sent_at else None,
+            }
+            for n in notices
+        ]
+    )
+
+
+@routes.get("/api/v1/sessions/{session_id}/journal")
+@operation("The session's journal (public, hash-chained); ?after=seq", tag="journal")
+async def get_journal(request: web.Request) -> web.Response:
+    after_raw = request.query.get("after", "0")
+    if not after_raw.isdigit() or len(after_raw) > 9:
+        raise Invalid("after must be a sequence number", field="after")
+    events = await request.app[SERVICE].events(match_uuid(request, "session_id"), int(after_raw))
+    return json_response([e.to_public() for e in events])
+
+
+@routes.get("/api/v1/sessions/{session_id}/journal/verify")
+@operation("Recompute the journal's hash chain", tag="journal")
+async def verify_journal(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    service = request.app[SERVICE]
+    events = await service.events(session_id)
+    faults = verify_chain(events)
+    return json_response(
+        {
+            "ok": not faults,
+            "events": len(events),
+            "last_hash": events[-1].hash if events else GENESIS,
+            "faults": [{"seq": f.seq, "reason": f.reason} for f in faults],
+        }
+    )
+
+
+@routes.get("/api/v1/whoami")
+@operation("Who the server thinks you are", tag="auth")
+async def whoami(request: web.Request) -> web.Response:
+    p = await principal(request)
+    return json_response(
+        {
+            "kind": p.kind,
+            "session_id": str(p.session_id) if p.session_id else None,
+            "participant_id": str(p.participant_id) if p.participant_id else None,
+            "role": p.role.value if p.role else None,
+        }
+    )

@@ -1,0 +1,440 @@
+"""Use-cases of councils, rosters and convening: a transaction, a pure rule, journal events."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from orchestrator.convening import roster, store
+from orchestrator.convening import rules as convening
+from orchestrator.convening.categories import category_uk
+from orchestrator.kernel.clock import Clock, utc_now
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.errors import Conflict, Invalid, NotFound
+from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.web import validation as v
+from orchestrator.kernel.web.auth import Principal
+
+log = structlog.get_logger(__name__)
+
+
+def kyiv(at: datetime) -> str:
+    """A time as a Ukrainian reader sees it: Kyiv local time."""
+    return at.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class ConveningDraft:
+    title: str
+    number: int
+    starts_at: datetime
+    planned_end: datetime
+    agenda: list[convening.AgendaItem]
+    guests: list[convening.Person]
+    chair_member_id: UUID | None
+    chair_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterReport:
+    added: int
+    updated: int
+    retired: int
+
+
+class CouncilService:
+    """Councils, rosters, convening, the participant list, documents and announcements."""
+
+    def __init__(self, pool: asyncpg.Pool, *, public_url: str, clock: Clock = utc_now) -> None:
+        self.pool = pool
+        self.public_url = public_url
+        self.clock = clock
+
+    # --- councils and rosters ------------------------------------------------------------
+
+    async def create_council(self, name: str, convocation: int, total: int) -> store.Council:
+        council = store.Council(uuid.uuid4(), name, convocation, total)
+        async with self.pool.acquire() as conn:
+            await store.insert_council(conn, council)
+        log.info("council_created", council_id=str(council.id))
+        return council
+
+    async def council(self, council_id: UUID) -> store.Council:
+        async with self.pool.acquire() as conn:
+            return await store.get_council(conn, council_id)
+
+    async def councils(self) -> list[store.Council]:
+        async with self.pool.acquire() as conn:
+            return await store.list_councils(conn)
+
+    async def import_roster_csv(self, council_id: UUID, data: bytes) -> RosterReport:
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id, lock=True)
+            rows = roster.read_csv(data, council.total_composition)
+            return await self._replace(conn, council_id, rows)
+
+    async def import_roster_rows(
+        self, council_id: UUID, raws: Sequence[Mapping[str, Any]]
+    ) -> RosterReport:
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id, lock=True)
+            rows = roster.check_rows(raws, council.total_composition)
+            return await self._replace(conn, council_id, rows)
+
+    async def _replace(
+        self, conn: Conn, council_id: UUID, rows: list[roster.MemberRow]
+    ) -> RosterReport:
+        ids = [uuid.uuid4() for _ in rows]
+        added, updated, retired = await store.replace_roster(conn, council_id, rows, ids)
+        log.info(
+            "roster_imported",
+            council_id=str(council_id),
+            added=added,
+            updated=updated,
+            retired=retired,
+        )
+        return RosterReport(added, updated, retired)
+
+    async def members(self, council_id: UUID) -> list[store.Member]:
+        async with self.pool.acquire() as conn:
+            await store.get_council(conn, council_id)
+            return await store.list_members(conn, council_id)
+
+    # --- convening (R1–R6) ---------------------------------------------------------------
+
+    async def convene(
+        self, council_id: UUID, draft: ConveningDraft, by: Principal
+    ) -> store.SessionRow:
+        now = self.clock()
+        convening.check_window(draft.starts_at, draft.planned_end, now)
+        convening.check_notice(draft.starts_at, now)  # R3 can no longer be met otherwise
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id)
+            members = [m.person() for m in await store.list_members(conn, council_id)]
+            participants, chair, secretary = convening.form_participants(
+                members,
+                draft.guests,
+                chair_member_id=draft.chair_member_id,
+                chair_reason=draft.chair_reason,
+                new_id=uuid.uuid4,
+            )
+            row = store.SessionRow(
+                id=uuid.uuid4(),
+                council_id=council_id,
+                title=draft.title,
+                number=draft.number,
+                starts_at=draft.starts_at,
+                planned_end=draft.planned_end,
+                room=f"rada-{secrets.token_hex(16)}",
+                status="convened",
+                announced_at=None,
+            )
+            await store.insert_session(conn, row)
+            await store.insert_participants(conn, row.id, participants)
+            await journal_store.append_event(
+                conn,
+                row.id,
+                events.SESSION_CONVENED,
+                {
+                    "council": council.to_json(),
+                    "title": draft.title,
+                    "number": draft.number,
+                    "starts_at": journal.format_time(draft.starts_at),
+                    "planned_end": journal.format_time(draft.planned_end),
+                    "room": row.room,
+                    "broadcast_url": self.broadcast_url(row.id),
+                    "agenda": [item.to_payload() for item in draft.agenda],
+                    "participants": [p.public() for p in participants],
+                    "chair_participant_id": str(chair),
+                    "secretary_participant_id": str(secretary),
+                    "chair_reason": draft.chair_reason or None,
+                },
+                actor=by.actor,
+                at=now,
+            )
+        structlog.contextvars.bind_contextvars(session_id=str(row.id))
+        log.info("session_convened", participants=len(participants), items=len(draft.agenda))
+        return row
+
+    def broadcast_url(self, session_id: UUID) -> str:
+        """Where the public watches (R3): the session's page in the public archive."""
+        return f"{self.public_url}/archive/sessions/{session_id}"
+
+    async def attach_document(
+        self,
+        session_id: UUID,
+        item: int,
+        filename: str,
+        content_type: str,
+        content: bytes,
+        by: Principal,
+    ) -> store.Document:
+        async with self.pool.acquire() as conn, conn.transaction():
+            session = await store.get_session(conn, session_id)
+            self._require_status(session, ("convened",), "attach documents")
+            agenda = (await self._convened(conn, session_id))["agenda"]
+            if not 0 <= item < len(agenda):
+                raise NotFound(f"the agenda has no item {item}", code="item_not_found")
+            doc = store.Document(
+                uuid.uuid4(),
+                session_id,
+                item,
+                filename,
+                content_type,
+                len(content),
+                hashlib.sha256(content).hexdigest(),
+            )
+            await store.insert_document(conn, doc, content)
+            await journal_store.append_event(
+                conn,
+                session_id,
+                events.DOCUMENT_ATTACHED,
+                {
+                    "item": item,
+                    "document_id": str(doc.id),
+                    "filename": filename,
+                    "content_type": content_type,
+                    "size": doc.size,
+                    "sha256": doc.sha256,
+                },
+                actor=by.actor,
+                at=self.clock(),
+            )
+        return doc
+
+    async def announce(self, session_id: UUID, by: Principal) -> journal.Event:
+        """R3, R4: publish the announcement and queue one notice per participant."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            session = await store.get_session(conn, session_id)
+            self._require_status(session, ("convened",), "announce")
+            await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+            convening.check_notice(session.starts_at, now)
+            participants = await store.list_participants(conn, session_id)
+            queued = await store.queue_notices(
+                conn, session_id, [p.participant.participant_id for p in participants], "convening"
+            )
+            await store.set_session_status(conn, session_id, "announced", announced_at=now)
+            event = await journal_store.append_event(
+                conn,
+                session_id,
+                events.SESSION_ANNOUNCED,
+                {
+                    "announced_at": journal.format_time(now),
+                    "starts_at": journal.format_time(session.starts_at),
+                    "broadcast_url": self.broadcast_url(session_id),
+                    "notices_queued": queued,
+                },
+                actor=by.actor,
+                at=now,
+            )
+        log.info("session_announced", session_id=str(session_id), notices=queued)
+        return event
+
+    async def add_participant(
+        self, session_id: UUID, person: convening.Person, reason: str, by: Principal
+    ) -> convening.Participant:
+        """R6: the list changes only with a journal entry saying why."""
+        participant = convening.Participant(uuid.uuid4(), person, "guest")
+        async with self.pool.acquire() as conn, conn.transaction():
+            session = await store.get_session(conn, session_id)
+            self._require_status(session, ("convened", "announced"), "amend the participant list")
+            await store.insert_participants(conn, session_id, [participant])
+            if session.status == "announced":
+                await store.queue_notices(
+                    conn, session_id, [participant.participant_id], "convening"
+                )
+            await journal_store.append_event(
+                conn,
+                session_id,
+                events.PARTICIPANT_ADDED,
+                {"participant": participant.public(), "reason": reason},
+                actor=by.actor,
+                at=self.clock(),
+            )
+        return participant
+
+    async def remove_participant(
+        self, session_id: UUID, participant_id: UUID, reason: str, by: Principal
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            session = await store.get_session(conn, session_id)
+            self._require_status(session, ("convened", "announced"), "amend the participant list")
+            removed = await store.remove_participant(conn, session_id, participant_id)
+            if removed.role in ("chair", "secretary"):
+                raise Conflict(
+                    f"the {removed.role} cannot be removed from the list (R5, R17)",
+                    code="participant_required",
+                )
+            await journal_store.append_event(
+                conn,
+                session_id,
+                events.PARTICIPANT_REMOVED,
+                {"participant_id": str(participant_id), "reason": reason},
+                actor=by.actor,
+                at=self.clock(),
+            )
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def session(self, session_id: UUID) -> store.SessionRow:
+        async with self.pool.acquire() as conn:
+            return await store.get_session(conn, session_id)
+
+    async def sessions(self, council_id: UUID | None = None) -> list[store.SessionRow]:
+        async with self.pool.acquire() as conn:
+            return await store.list_sessions(conn, council_id)
+
+    async def session_view(self, session_id: UUID) -> dict[str, Any]:
+        """The public description of a session: agenda, documents, participants (no contacts)."""
+        async with self.pool.acquire() as conn:
+            session = await store.get_session(conn, session_id)
+            convened = await self._convened(conn, session_id)
+            docs = await store.list_documents(conn, session_id)
+            people = await store.list_participants(conn, session_id)
+            last_seq, last_hash = await journal_store.journal_head(conn, session_id)
+        agenda = []
+        for i, item in enumerate(convened["agenda"]):
+            agenda.append(
+                {
+                    "index": i,
+                    "title": item["title"],
+                    "category": item["category"],
+                    "category_uk": category_uk(item["category"]),
+                    "description": item.get("description", ""),
+                    "documents": [
+                        {
+                            "id": str(d.id),
+                            "filename": d.filename,
+                            "size": d.size,
+                            "sha256": d.sha256,
+                            "url": f"/api/v1/documents/{d.id}",
+                        }
+                        for d in docs
+                        if d.item == i
+                    ],
+                }
+            )
+        return {
+            "id": str(session.id),
+            "council": convened["council"],
+            "title": session.title,
+            "number": session.number,
+            "status": session.status,
+            "starts_at": journal.format_time(session.starts_at),
+            "starts_at_kyiv": kyiv(session.starts_at),
+            "planned_end": journal.format_time(session.planned_end),
+            "announced_at": journal.format_time(session.announced_at)
+            if session.announced_at
+            else None,
+            "broadcast_url": self.broadcast_url(session.id),
+            "agenda": agenda,
+            "participants": [p.participant.public() for p in people],
+            "chair_participant_id": convened["chair_participant_id"],
+            "secretary_participant_id": convened["secretary_participant_id"],
+            "journal": {"last_seq": last_seq, "last_hash": last_hash},
+        }
+
+    async def announcement(self, session_id: UUID) -> dict[str, Any]:
+        """R3: the public announcement in Ukrainian: when, what, how to watch."""
+        view = await self.session_view(session_id)
+        if view["announced_at"] is None:
+            raise Conflict("the session has not been announced yet", code="not_announced")
+        lines = [
+            f"{view['council']['name']} ({view['council']['convocation']} скликання)",
+            f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
+            f"Початок: {view['starts_at_kyiv']} (за київським часом).",
+            "Порядок денний:",
+        ]
+        lines += [f"{i['index'] + 1}. {i['title']} — {i['category_uk']}" for i in view["agenda"]]
+        lines.append(f"Відкрита онлайн-трансляція: {view['broadcast_url']}")
+        return {
+            "session_id": view["id"],
+            "announced_at": view["announced_at"],
+            "starts_at": view["starts_at"],
+            "broadcast_url": view["broadcast_url"],
+            "agenda": view["agenda"],
+            "text_uk": "\n".join(lines),
+        }
+
+    async def contacts(self, session_id: UUID) -> list[convening.Participant]:
+        """The participant list with contact data (R6): for the administrator and the mailer."""
+        async with self.pool.acquire() as conn:
+            await store.get_session(conn, session_id)
+            return [p.participant for p in await store.list_participants(conn, session_id)]
+
+    async def notices(self, session_id: UUID) -> list[store.Notice]:
+        async with self.pool.acquire() as conn:
+            await store.get_session(conn, session_id)
+            return await store.list_notices(conn, session_id)
+
+    async def document(self, doc_id: UUID) -> tuple[store.Document, bytes]:
+        async with self.pool.acquire() as conn:
+            return await store.get_document(conn, doc_id)
+
+    async def events(self, session_id: UUID, after: int = 0) -> list[journal.Event]:
+        async with self.pool.acquire() as conn:
+            await store.get_session(conn, session_id)
+            return await journal_store.load_events(conn, session_id, after=after)
+
+    # --- internals ------------------------------------------------------------------------
+
+    async def _convened(self, conn: Conn, session_id: UUID) -> dict[str, Any]:
+        first = await journal_store.load_events(conn, session_id)
+        for ev in first:
+            if ev.type == events.SESSION_CONVENED:
+                return dict(ev.payload)
+        raise NotFound(f"session {session_id} has no convening record", code="session_not_found")
+
+    @staticmethod
+    def _require_status(session: store.SessionRow, allowed: tuple[str, ...], act: str) -> None:
+        if session.status not in allowed:
+            raise Conflict(
+                f"cannot {act}: the session is {session.status}",
+                code="wrong_state",
+                state=session.status,
+            )
+
+
+def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
+    """The convening request body, validated field by field (R1, R2 in ``parse_agenda``)."""
+    title = v.text(body, "title", max_len=500)
+    number = v.integer(body, "number", lo=1, hi=100000)
+    starts_at = v.timestamp(body, "starts_at")
+    planned_end = (
+        v.timestamp(body, "planned_end")
+        if body.get("planned_end") is not None
+        else starts_at + convening.DEFAULT_DURATION
+    )
+    agenda = convening.parse_agenda(v.array(body, "agenda", max_len=convening.MAX_AGENDA))
+    guests = [
+        convening.parse_guest(v.obj(g, f"guests[{i}]"), f"guests[{i}].")
+        for i, g in enumerate(v.array(body, "guests", max_len=convening.MAX_GUESTS, required=False))
+    ]
+    chair = body.get("chair_member_id")
+    chair_id = v.uuid(chair, "chair_member_id") if chair is not None else None
+    reason = v.text(body, "chair_reason", max_len=1000, required=False)
+    return ConveningDraft(title, number, starts_at, planned_end, agenda, guests, chair_id, reason)
+
+
+def check_upload(filename: str, size: int, limit: int) -> str:
+    name = v.clean_text(filename, "filename")
+    if not name or "/" in name or "\\" in name or name in (".", "..") or len(name) > 200:
+        raise Invalid("filename must be a plain file name", field="filename")
+    if size == 0:
+        raise Invalid("the document is empty", field="file")
+    if size > limit:
+        raise Invalid(f"the document is larger than {limit} bytes", field="file")
+    return name

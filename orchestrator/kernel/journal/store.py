@@ -1,0 +1,95 @@
+"""The journal's SQL: append (hash-chained, notifying listeners), read, lock a session's head.
+
+Functions take a connection the caller's transaction owns; records stay here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.journal import chain as journal
+
+NOTIFY_CHANNEL = "rada_journal"
+"""Every append notifies this channel with ``"<session id>:<seq>"``."""
+
+
+async def append_event(
+    conn: Conn,
+    session_id: UUID,
+    type_: str,
+    payload: Mapping[str, Any],
+    *,
+    actor: str,
+    at: datetime,
+) -> journal.Event:
+    """Append one event. Call inside a transaction: the session row is locked until commit, so
+    appends to one session are serialised; the (session, seq) key forbids a fork regardless."""
+    # One round trip locks the session row (appends to one session queue here) and then reads
+    # the head (see journal_lock_head); a second inserts and notifies listeners (live state).
+    head = await conn.fetchrow("SELECT * FROM journal_lock_head($1)", session_id)
+    if head is None or not head["present"]:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    seq, prev = (head["seq"], head["hash"]) if head["seq"] is not None else (0, journal.GENESIS)
+    event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
+    await conn.execute(
+        """WITH appended AS (
+               INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq)
+           SELECT pg_notify($9, $10) FROM appended""",
+        session_id,
+        event.seq,
+        event.at,
+        event.actor,
+        event.type,
+        event.payload,
+        event.prev_hash,
+        event.hash,
+        NOTIFY_CHANNEL,
+        f"{session_id}:{event.seq}",
+    )
+    return event
+
+
+def _event(r: asyncpg.Record) -> journal.Event:
+    return journal.Event(
+        r["session_id"],
+        r["seq"],
+        r["at"],
+        r["actor"],
+        r["type"],
+        r["payload"],
+        r["prev_hash"],
+        r["hash"],
+    )
+
+
+async def load_events(conn: Conn, session_id: UUID, *, after: int = 0) -> list[journal.Event]:
+    rows = await conn.fetch(
+        "SELECT * FROM journal WHERE session_id = $1 AND seq > $2 ORDER BY seq", session_id, after
+    )
+    return [_event(r) for r in rows]
+
+
+async def journal_head(conn: Conn, session_id: UUID) -> tuple[int, str]:
+    """The last sequence number and hash (0 and the genesis hash for an empty journal)."""
+    r = await conn.fetchrow(
+        "SELECT seq, hash FROM journal WHERE session_id = $1 ORDER BY seq DESC LIMIT 1", session_id
+    )
+    return (r["seq"], r["hash"]) if r else (0, journal.GENESIS)
+
+
+async def lock_session(conn: Conn, session_id: UUID) -> None:
+    """Take the session row's lock for this transaction (one writer per session, as in
+    :func:`append_event`), before reading the state an act is decided on."""
+    locked = await conn.fetchval(
+        "SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
+    )
+    if locked is None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")

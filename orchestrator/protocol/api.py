@@ -1,0 +1,139 @@
+"""JSON endpoints of the protocol: read it, finalise, sign (with an optional ``.p7s``), publish.
+
+``setup(app)`` installs the :class:`PublicationService`, these routes and the public pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.keys import CLOCK, POOL, RECORDING_SETTINGS, SETTINGS
+from orchestrator.kernel.web.auth import Role, require_participant
+from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
+from orchestrator.protocol import pages
+from orchestrator.protocol.render import to_dict
+from orchestrator.protocol.service import (
+    PUBLICATION,
+    PublicationService,
+    parse_signature,
+    publication_json,
+)
+
+routes = web.RouteTableDef()
+
+SIGNERS = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY)
+
+
+def configure(
+    *, archive_root: Path | None = None, media_root: Path | None = None
+) -> Callable[[web.Application], None]:
+    """A ``setup`` with the archive folder and the recorder's media folder (defaults
+    ``RADA_DATA_DIR/archive`` and ``RADA_DATA_DIR/media``; the recorder's ``LocalStorage`` root
+    must be the media folder: it writes ``<media>/<session_id>/manifest.json`` and the parts)."""
+
+    def setup_with(app: web.Application) -> None:
+        async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+            data_dir = app[SETTINGS].data_dir
+            recorder = app.get(RECORDING_SETTINGS)
+            app[PUBLICATION] = PublicationService(
+                app[POOL],
+                archive_root=archive_root or data_dir / "archive",
+                media_root=media_root or data_dir / "media",
+                clock=app[CLOCK],
+                recorded=recorder is not None and recorder.enabled,
+            )
+            yield
+
+        app.cleanup_ctx.append(service_ctx)
+        app.add_routes(routes)
+        pages.setup(app)
+
+    return setup_with
+
+
+def setup(app: web.Application) -> None:
+    """Wire the protocol API and the public archive with the default folders."""
+    configure()(app)
+
+
+def service(request: web.Request) -> PublicationService:
+    return request.app[PUBLICATION]
+
+
+def _event(e: journal.Event) -> dict[str, Any]:
+    return e.to_public()
+
+
+@routes.get("/api/v1/sessions/{session_id}/protocol")
+@operation("The protocol as folded from the journal, with its signing status", tag="protocol")
+async def get_protocol(request: web.Request) -> web.Response:
+    svc = service(request)
+    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    return json_response(
+        {
+            "protocol": to_dict(snap.protocol),
+            "publication": publication_json(snap.publication, svc.clock()),
+        }
+    )
+
+
+@routes.get("/api/v1/sessions/{session_id}/protocol/status")
+@operation("The 24-hour clock (R18) and the signatures (R19)", tag="protocol")
+async def get_status(request: web.Request) -> web.Response:
+    svc = service(request)
+    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    return json_response(publication_json(snap.publication, svc.clock()))
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/finalise")
+@operation(
+    "The secretary finalises the protocol (R17): its SHA-256 is journaled",
+    tag="protocol",
+    auth="secretary",
+    responses={201: "protocol_finalised event", 409: "session open or already finalised"},
+)
+async def finalise(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, (Role.SECRETARY,))
+    return json_response(_event(await service(request).finalise(session_id, who)), status=201)
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/signatures")
+@operation(
+    "Sign the finalised protocol: the chair, or a member who voted (R19)",
+    tag="protocol",
+    auth="chair,secretary,deputy",
+    body={
+        "type": "object",
+        "required": ["protocol_sha256"],
+        "properties": {
+            "protocol_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "p7s": {"type": "string", "description": "detached .p7s made outside rada, base64"},
+        },
+    },
+    responses={201: "protocol_signed event", 403: "did not vote", 409: "not finalised"},
+)
+async def sign(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, SIGNERS)
+    digest, p7s = parse_signature(dict(await read_object(request)))
+    event = await service(request).sign(session_id, who, digest, p7s)
+    return json_response(_event(event), status=201)
+
+
+@routes.post("/api/v1/sessions/{session_id}/protocol/publish")
+@operation(
+    "Publish the signed protocol (R18, R20); marked late after 24 hours",
+    tag="protocol",
+    auth="chair,secretary",
+    responses={201: "protocol_published event", 409: "not signed by the chair"},
+)
+async def publish(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, (Role.CHAIR, Role.SECRETARY))
+    return json_response(_event(await service(request).publish(session_id, who)), status=201)

@@ -1,0 +1,309 @@
+"""The public archive (R9, R20): Ukrainian pages, no sign-in, nothing loaded from outside.
+
+- ``/archive``: upcoming sessions (announcement, countdown), live, past;
+- ``/archive/sessions/{id}``: agenda, the recording with chapters (items, votes, breaks),
+  the named vote tables, the 24-hour clock (R18), downloads;
+- ``/archive/sessions/{id}/files/{path}``: the archive folder, with HTTP byte ranges;
+- ``/archive/deputies/{member_id}``: attendance and every answer across sessions;
+- ``/archive/feed.atom`` and ``/archive/sessions.ics``: announced sessions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import mimetypes
+import re
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.keys import SETTINGS
+from orchestrator.kernel.web.http import match_uuid
+from orchestrator.protocol import archive, feeds
+from orchestrator.protocol.feeds import Listed
+from orchestrator.protocol.model import Protocol
+from orchestrator.protocol.render import chapters, environment, hms, long_date, vote_title
+from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
+
+routes = web.RouteTableDef()
+
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".p7s": "application/pkcs7-signature",
+}
+# recording parts and the recorder's files are fixed by the manifest once the archive exists
+IMMUTABLE = frozenset({archive.PARTS, archive.RECORDER_FILES})
+STATIC = {"archive.js": "text/javascript; charset=utf-8"}
+SECURITY_HEADERS = {
+    # nothing is loaded from outside the server
+    "Content-Security-Policy": (
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def setup(app: web.Application) -> None:
+    app.add_routes(routes)
+
+
+def _service(request: web.Request) -> PublicationService:
+    return request.app[PUBLICATION]
+
+
+def _page(template: str, **context: Any) -> web.Response:
+    html = environment().get_template(template).render(**context)
+    return web.Response(
+        text=html, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS
+    )
+
+
+def phase(s: Listed) -> str:
+    """upcoming | live | past | cancelled (convened but unannounced sessions are not public)."""
+    if s.cancelled:
+        return "cancelled"
+    if s.closed_at is not None:
+        return "past"
+    if s.opened_at is not None:
+        return "live"
+    if s.announced_at is not None:
+        return "upcoming"
+    return "unannounced"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else journal.format_time(at)
+
+
+@routes.get("/archive")
+async def archive_list(request: web.Request) -> web.Response:
+    svc = _service(request)
+    groups: dict[str, list[Listed]] = {"upcoming": [], "live": [], "past": [], "cancelled": []}
+    for s in await svc.listed():
+        groups.get(phase(s), []).append(s)
+    groups["upcoming"].reverse()  # soonest first
+    return _page("archive_list.html", groups=groups, now=svc.clock(), iso=_iso)
+
+
+def _downloads(folder: Path | None, p: Protocol) -> list[tuple[str, str]]:
+    """(label, archive-relative path) of the files present in the archive folder."""
+    if folder is None:
+        return []
+    wanted = [
+        ("Протокол (PDF)", archive.PROTOCOL_PDF),
+        ("Протокол (HTML)", archive.PROTOCOL_HTML),
+        ("Протокол (JSON)", archive.PROTOCOL_JSON),
+        ("Поіменні результати: motions (CSV)", f"{archive.OPENDATA}/motions.csv"),
+        ("Поіменні результати: votings (CSV)", f"{archive.OPENDATA}/votings.csv"),
+        ("Поіменні результати: motions (JSON)", f"{archive.OPENDATA}/motions.json"),
+        ("Поіменні результати: votings (JSON)", f"{archive.OPENDATA}/votings.json"),
+        ("Журнал засідання (JSON)", archive.JOURNAL),
+        ("Маніфест запису", archive.MANIFEST),
+        ("Розділи запису (WebVTT)", archive.CHAPTERS),
+    ]
+    for part in p.recording.parts:
+        wanted.append(
+            (f"Запис, частина {part.part}", f"{archive.PARTS}/{archive.part_name(part.file)}")
+        )
+    for item in p.items:
+        for d in item.documents:
+            wanted.append(
+                (f"Проєкт: {d.filename}", archive.document_path(d.document_id, d.filename))
+            )
+    return [(label, rel) for label, rel in wanted if (folder / rel).is_file()]
+
+
+@routes.get("/archive/sessions/{session_id}")
+async def session_page(request: web.Request) -> web.Response:
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    listed = await svc.listed_session(session_id)
+    state = phase(listed)
+    if state == "unannounced":
+        raise NotFound("this session has not been announced", code="session_not_found")
+    snap = await svc.snapshot(session_id)
+    p = snap.protocol
+    folder = await svc.ensure_archive(session_id)
+    base = f"/archive/sessions/{session_id}/files"
+    parts = [
+        {
+            "part": x.part,
+            "src": f"{base}/{archive.PARTS}/{archive.part_name(x.file)}",
+            "offset_ms": x.offset_ms,
+            "duration_ms": x.duration_ms,
+            "chapters": f"{base}/{archive.PART_CHAPTERS.format(x.part)}",
+        }
+        for x in p.recording.parts
+    ]
+    playable = folder is not None and all(
+        (folder / archive.PARTS / archive.part_name(x.file)).is_file() for x in p.recording.parts
+    )
+    return _page(
+        "archive_session.html",
+        s=listed,
+        state=state,
+        p=p,
+        long_date=long_date(p),
+        pub=publication_json(snap.publication, svc.clock()),
+        chapters=[
+            {"id": cid, "ms": ms, "title": title, "at": hms(ms)} for cid, ms, title in chapters(p)
+        ],
+        parts=parts,
+        parts_json=json.dumps(parts),
+        playable=playable and bool(parts),
+        files=base,
+        downloads=_downloads(folder, p),
+        now=svc.clock(),
+        iso=_iso,
+    )
+
+
+@routes.get("/archive/sessions/{session_id}/files/{path:.+}")
+async def archive_file(request: web.Request) -> web.StreamResponse:
+    """A file of the archive folder; aiohttp's FileResponse answers Range requests (206)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    rel = request.match_info["path"]
+    segments = rel.split("/")
+    if any(seg in ("", ".", "..") or seg.startswith(".") for seg in segments):
+        raise NotFound("no such file in the archive", code="file_not_found")
+    folder = svc.folder(session_id)
+    if not (segments[0] in IMMUTABLE and folder.joinpath(*segments).is_file()):
+        # files built from the journal follow it (signatures, publication); media never change
+        built = await svc.ensure_archive(session_id)
+        if built is None:
+            raise NotFound("the archive exists once the session is closed", code="file_not_found")
+        folder = built
+    path = folder.joinpath(*segments)
+    if not path.is_file() or folder.resolve() not in path.resolve().parents:
+        raise NotFound("no such file in the archive", code="file_not_found")
+    content_type = CONTENT_TYPES.get(path.suffix) or (
+        mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": content_type,
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+LIVE_FILE = re.compile(r"^(live\.m3u8|part-\d{4,}\.(mp4|m3u8))$")
+
+
+@routes.get("/archive/sessions/{session_id}/live/{name}")
+async def live_file(request: web.Request) -> web.StreamResponse:
+    """The recorder's live playlist and the parts it points into, while the session is live
+    (byte ranges; the playlist is never cached)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    name = request.match_info["name"]
+    if not LIVE_FILE.match(name):
+        raise NotFound("no such live file", code="file_not_found")
+    if phase(await svc.listed_session(session_id)) != "live":
+        raise NotFound("the session is not live; see its archive", code="file_not_found")
+    path = svc.media_root / str(session_id) / name
+    if not path.is_file():
+        raise NotFound("no such live file", code="file_not_found")
+    playlist = name.endswith(".m3u8")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "application/vnd.apple.mpegurl" if playlist else "video/mp4",
+            "Cache-Control": "no-cache" if playlist else "public, max-age=5",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@routes.get("/archive/deputies/{member_id}")
+async def deputy_page(request: web.Request) -> web.Response:
+    svc = _service(request)
+    member_id = match_uuid(request, "member_id")
+    history = await svc.member_history(member_id)
+    rows: list[dict[str, Any]] = []
+    name = None
+    for snap in history:
+        p = snap.protocol
+        me = next((x for x in p.participants if x.person.member_id == str(member_id)), None)
+        if me is None or p.opened_at is None:
+            continue
+        name = me.person.name
+        answers = []
+        for v in p.votes:
+            row = next((r for r in v.rows if r.participant_id == me.person.participant_id), None)
+            if row is not None:
+                answers.append(
+                    {
+                        "title": vote_title(p, v),
+                        "answer": row.answer,
+                        "answer_uk": row.answer_uk,
+                        "vote_id": v.vote_id,
+                    }
+                )
+        rows.append(
+            {
+                "session_id": p.session_id,
+                "number": p.number,
+                "title": p.title,
+                "date": long_date(p),
+                "present": me.identified_at is not None,
+                "identified_at": me.identified_at,
+                "answers": answers,
+            }
+        )
+    if name is None:
+        raise NotFound("no sessions of this council member yet", code="member_not_found")
+    attended = sum(1 for r in rows if r["present"])
+    return _page("archive_deputy.html", name=name, rows=rows, attended=attended)
+
+
+@routes.get("/archive/feed.atom")
+async def atom_feed(request: web.Request) -> web.Response:
+    svc = _service(request)
+    body = feeds.atom(await svc.listed(), _base_url(request), svc.clock())
+    return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+@routes.get("/archive/sessions.ics")
+async def ical_feed(request: web.Request) -> web.Response:
+    svc = _service(request)
+    body = feeds.ical(await svc.listed(), _base_url(request), svc.clock())
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8")
+
+
+def _base_url(request: web.Request) -> str:
+
+    return request.app[SETTINGS].http.public_url.rstrip("/")
+
+
+@functools.cache
+def _static(name: str) -> bytes:
+    return resources.files("orchestrator").joinpath("static", name).read_bytes()
+
+
+@routes.get("/archive/static/{name}")
+async def static_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise NotFound("no such file", code="file_not_found")
+    return web.Response(
+        body=_static(name),
+        headers={"Content-Type": STATIC[name], "Cache-Control": "public, max-age=3600"},
+    )

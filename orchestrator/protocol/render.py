@@ -1,0 +1,571 @@
+"""Print a :class:`~orchestrator.protocol.Protocol` as JSON, HTML, PDF and WebVTT chapters.
+
+All four read the same model, so they agree. Pure functions returning bytes/str; no I/O except
+reading the template and the font that ships in the ``font-source-sans-pro`` wheel (SIL OFL
+1.1, Cyrillic with Ukrainian letters), so the PDF prints Ukrainian on any machine.
+
+- JSON (:func:`to_json`): machine-readable, times ISO 8601 UTC, canonical bytes (sorted keys)
+  so that its SHA-256 names the document (``protocol_finalised.protocol_sha256``).
+- HTML (:func:`to_html`): ``templates/protocol.html``, Ukrainian, landmarks, captioned tables.
+- PDF (:func:`to_pdf`): fpdf2, A4.
+- Chapters (:func:`to_vtt`): a WebVTT chapters track for items, votes and breaks, cue ids
+  ``item-N``, ``vote-ID``, ``break-N`` (the archive page seeks by them).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from orchestrator.conduct.quorum import Quorum
+from orchestrator.conduct.tally import Result
+from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.kyivtime import KYIV, day_uk
+from orchestrator.protocol.model import (
+    Offset,
+    Protocol,
+    Vote,
+)
+
+# --- formatting shared by HTML, PDF and VTT -----------------------------------------------
+
+
+def kyiv_time(at: datetime | None) -> str:
+    """``20.11.2026 10:00:00`` in Kyiv time, or a dash."""
+    return "—" if at is None else at.astimezone(KYIV).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def kyiv_clock(at: datetime | None) -> str:
+    return "—" if at is None else at.astimezone(KYIV).strftime("%H:%M:%S")
+
+
+def long_date(p: Protocol) -> str:
+    d = p.date
+    return "—" if d is None else f"{day_uk(d)} року"
+
+
+def hms(ms: int | None) -> str:
+    """``1:02:03`` for a duration or an offset in milliseconds."""
+    if ms is None:
+        return "—"
+    seconds = ms // 1000
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def offset_text(o: Offset | None) -> str:
+    if o is None:
+        return "—"
+    where = f" (частина {o.part}, {hms(o.part_ms)})" if o.part is not None else ""
+    return hms(o.ms) + where
+
+
+def vote_title(p: Protocol, v: Vote) -> str:
+    item = p.items[v.item]
+    if v.amendment is not None:
+        return f"Поправка {v.amendment + 1} до питання {item.number} «{item.title}»"
+    return f"Питання {item.number} «{item.title}»"
+
+
+def quorum_text(q: Quorum | None) -> str:
+    if q is None:
+        return "—"
+    verdict = "кворум є" if q.holds else "кворуму немає"
+    return (
+        f"присутні {q.present_deputies} з {q.total_composition} депутатів "
+        f"(потрібно щонайменше {q.required}), {verdict}"
+    )
+
+
+def tally_text(v: Vote) -> str:
+    return ", ".join(f"{Result(key).uk_in_text} — {n}" for key, n in v.tally.as_dict().items())
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _t(at: datetime | None) -> str | None:
+    return None if at is None else format_time(at)
+
+
+def _offset(o: Offset | None) -> dict[str, Any] | None:
+    return None if o is None else {"ms": o.ms, "part": o.part, "part_ms": o.part_ms}
+
+
+def _quorum(q: Quorum | None) -> dict[str, Any] | None:
+    if q is None:
+        return None
+    return {
+        "present_deputies": q.present_deputies,
+        "total_composition": q.total_composition,
+        "required": q.required,
+        "holds": q.holds,
+    }
+
+
+def _vote(p: Protocol, v: Vote) -> dict[str, Any]:
+    return {
+        "vote_id": v.vote_id,
+        "item": v.item,
+        "amendment": v.amendment,
+        "title": vote_title(p, v),
+        "opened_at": _t(v.opened_at),
+        "closed_at": _t(v.closed_at),
+        "quorum": _quorum(v.quorum),
+        "required": v.required,
+        "total_composition": v.total_composition,
+        "mayor_taking_part": v.mayor_taking_part,
+        "roll_call": [
+            {
+                "position": r.position,
+                "participant_id": r.participant_id,
+                "member_id": r.member_id,
+                "name": r.name,
+                "answer": r.answer,
+                "answer_uk": r.answer_uk,
+                "source": r.source,
+                "at": _t(r.at),
+            }
+            for r in v.rows
+        ],
+        "totals": v.tally.as_dict(),
+        "adopted": v.adopted,
+        "outcome_uk": v.outcome_uk,
+        "offset": _offset(v.offset),
+        "discrepancies": list(v.discrepancies),
+    }
+
+
+def to_dict(p: Protocol) -> dict[str, Any]:
+    """The protocol's content as plain JSON values."""
+    return {
+        "format": "rada-protocol/1",
+        "session_id": p.session_id,
+        "council": {
+            "id": p.council_id,
+            "name": p.council_name,
+            "convocation": p.convocation,
+            "total_composition": p.total_composition,
+        },
+        "number": p.number,
+        "title": p.title,
+        "date": None if p.date is None else p.date.isoformat(),
+        "place": p.place,
+        "broadcast_url": p.broadcast_url,
+        "starts_at": _t(p.starts_at),
+        "announced_at": _t(p.announced_at),
+        "opened_at": _t(p.opened_at),
+        "competent_at": _t(p.competent_at),
+        "closed_at": _t(p.closed_at),
+        "cancelled": p.cancelled,
+        "publication_deadline": _t(p.publication_deadline),
+        "chair": None
+        if p.chair is None
+        else {"participant_id": p.chair.participant_id, "name": p.chair.name, "role": p.chair.role},
+        "secretary": None
+        if p.secretary is None
+        else {"participant_id": p.secretary.participant_id, "name": p.secretary.name},
+        "participants": [
+            {
+                "participant_id": x.person.participant_id,
+                "member_id": x.person.member_id,
+                "name": x.person.name,
+                "role": x.person.role,
+                "role_uk": x.person.role_uk,
+                "joined_at": _t(x.joined_at),
+                "identified_at": _t(x.identified_at),
+                "confirmed_by": x.confirmed_by,
+                "removed": x.removed,
+            }
+            for x in p.participants
+        ],
+        "quorum_at_opening": _quorum(p.quorum_at_opening),
+        "agenda": [
+            {
+                "index": i.index,
+                "number": i.number,
+                "title": i.title,
+                "category": i.category,
+                "category_uk": i.category_uk,
+                "documents": [
+                    {
+                        "document_id": d.document_id,
+                        "filename": d.filename,
+                        "content_type": d.content_type,
+                        "size": d.size,
+                        "sha256": d.sha256,
+                    }
+                    for d in i.documents
+                ],
+                "opened_at": _t(i.opened_at),
+                "closed_at": _t(i.closed_at),
+                "discussion_ms": i.discussion_ms,
+                "discussion_limits": [
+                    {"at": _t(lim.at), "scope": lim.scope, "seconds": lim.seconds}
+                    for lim in i.limits
+                ],
+                "remarks": [
+                    {"at": _t(r.at), "by": r.by, "text": r.text, "offset": _offset(r.offset)}
+                    for r in i.remarks
+                ],
+                "amendments": [
+                    {
+                        "index": a.index,
+                        "number": a.number,
+                        "text": a.text,
+                        "by": a.by,
+                        "proposed_at": _t(a.proposed_at),
+                        "vote": None if a.vote is None else _vote(p, a.vote),
+                    }
+                    for a in i.amendments
+                ],
+                "vote": None if i.vote is None else _vote(p, i.vote),
+                "offset": _offset(i.offset),
+            }
+            for i in p.items
+        ],
+        "breaks": [
+            {
+                "cause": b.cause,
+                "cause_uk": b.cause_uk,
+                "reason": b.reason,
+                "declared_by": b.declared_by,
+                "started_at": _t(b.started_at),
+                "ended_at": _t(b.ended_at),
+                "duration_ms": b.duration_ms,
+                "offset": _offset(b.offset),
+            }
+            for b in p.breaks
+        ],
+        "recording": {
+            "parts": [
+                {
+                    "part": x.part,
+                    "file": x.file,
+                    "started_at": _t(x.started_at),
+                    "duration_ms": x.duration_ms,
+                    "size": x.size,
+                    "sha256": x.sha256,
+                    "offset_ms": x.offset_ms,
+                }
+                for x in p.recording.parts
+            ],
+            "manifest": p.recording.manifest,
+            "manifest_sha256": p.recording.manifest_sha256,
+            "duration_ms": p.recording.duration_ms,
+            "losses": [
+                {
+                    "at": _t(x.at),
+                    "part": x.part,
+                    "cause": x.cause,
+                    "last_media_at": _t(x.last_media_at),
+                }
+                for x in p.recording.losses
+            ],
+        },
+        "seal": {"hash": p.seal, "seq": p.seal_seq, "events": p.events},
+    }
+
+
+def to_json(p: Protocol) -> bytes:
+    """Canonical JSON bytes: sorted keys, UTF-8, two-space indent, final newline."""
+    text = json.dumps(to_dict(p), ensure_ascii=False, sort_keys=True, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def protocol_sha256(p: Protocol) -> str:
+    """The document's name in ``protocol_finalised``: SHA-256 of :func:`to_json`."""
+    return hashlib.sha256(to_json(p)).hexdigest()
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment for rada's Ukrainian documents and pages."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("orchestrator", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        kyiv_time=kyiv_time,
+        kyiv_clock=kyiv_clock,
+        hms=hms,
+        offset_text=offset_text,
+        quorum_text=quorum_text,
+    )
+    env.globals.update(vote_title=vote_title, tally_text=tally_text)
+    return env
+
+
+def to_html(p: Protocol) -> str:
+    return environment().get_template("protocol.html").render(p=p, long_date=long_date(p))
+
+
+# --- WebVTT chapters ---------------------------------------------------------------------------
+
+
+def _vtt_time(ms: int) -> str:
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def chapters(p: Protocol) -> list[tuple[str, int, str]]:
+    """(cue id, start ms, title) for the opening, each item, each vote and each break."""
+    out: list[tuple[str, int, str]] = []
+    if p.opened_at is not None and p.recording.parts:
+        opening = p.recording.parts[0].offset_ms
+        out.append(("opening", opening, "Відкриття сесії, ідентифікація учасників"))
+    for item in p.items:
+        if item.offset is not None:
+            out.append(
+                (f"item-{item.number}", item.offset.ms, f"Питання {item.number}. {item.title}")
+            )
+    for v in p.votes:
+        if v.offset is not None:
+            out.append((f"vote-{v.vote_id}", v.offset.ms, f"Голосування: {vote_title(p, v)}"))
+    for n, b in enumerate(p.breaks, start=1):
+        if b.offset is not None:
+            out.append((f"break-{n}", b.offset.ms, f"Перерва: {b.cause_uk}"))
+    out.sort(key=lambda c: c[1])
+    return out
+
+
+def _cue_spans(p: Protocol) -> list[tuple[str, int, int, str]]:
+    """(cue id, start, end, title) on the joint timeline; a cue runs to the next (≥ 1 ms)."""
+    cues = chapters(p)
+    spans = []
+    for k, (cue_id, start, title) in enumerate(cues):
+        nxt = cues[k + 1][1] if k + 1 < len(cues) else p.recording.duration_ms
+        spans.append((cue_id, start, max(nxt, start + 1), title))
+    return spans
+
+
+def _vtt(spans: list[tuple[str, int, int, str]]) -> str:
+    lines = ["WEBVTT", ""]
+    for cue_id, start, end, title in spans:
+        lines += [cue_id, f"{_vtt_time(start)} --> {_vtt_time(end)}", title, ""]
+    return "\n".join(lines)
+
+
+def to_vtt(p: Protocol) -> str:
+    """The WebVTT chapters track on the parts' joint timeline (the protocol's offsets)."""
+    return _vtt(_cue_spans(p))
+
+
+def to_part_vtts(p: Protocol) -> dict[int, str]:
+    """Per part, the chapters that fall in it, timed from that part's start (a player that
+    plays one part file at a time shows the right chapter and caption)."""
+    out: dict[int, str] = {}
+    spans = _cue_spans(p)
+    for part in p.recording.parts:
+        lo, hi = part.offset_ms, part.offset_ms + part.duration_ms
+        inside = [
+            (cid, max(start, lo) - lo, min(end, hi) - lo, title)
+            for cid, start, end, title in spans
+            if start < hi and end > lo
+        ]
+        out[part.part] = _vtt([c for c in inside if c[2] > c[1]])
+    return out
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+def font_files() -> tuple[Path, Path]:
+    """Regular and bold Source Sans Pro TTFs from the ``font-source-sans-pro`` wheel."""
+    import font_source_sans_pro
+
+    files: dict[str, str] = font_source_sans_pro.font_files_ttf
+    return Path(files["SourceSansPro"]), Path(files["SourceSansProBold"])
+
+
+def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
+    """The PDF's content as a flat list of (kind, data) blocks, in reading order."""
+    yield "title", f"ПРОТОКОЛ № {p.number}"
+    yield "center", f"{p.title} — {p.council_name}, {p.convocation} скликання"
+    yield "center", f"{long_date(p)}, {p.place}"
+    yield "field", ("Головував (R5)", p.chair.name if p.chair else "—")
+    yield "field", ("Протокол вів секретар ради (R17)", p.secretary.name if p.secretary else "—")
+    yield "field", ("Оголошено (R3)", kyiv_time(p.announced_at))
+    yield "field", ("Відкрито", kyiv_time(p.opened_at))
+    yield "field", ("Закрито", kyiv_time(p.closed_at))
+    yield "field", ("Кворум при відкритті (R7)", quorum_text(p.quorum_at_opening))
+    if p.cancelled:
+        yield "field", ("Скасовано", p.cancelled)
+    yield "h2", "Учасники та ідентифікація (R6, R11)"
+    yield (
+        "table",
+        (
+            ("ПІБ", "Роль", "Ідентифіковано", "Підтвердив"),
+            (70, 30, 35, 45),
+            [
+                (
+                    x.person.name,
+                    x.person.role_uk,
+                    kyiv_clock(x.identified_at),
+                    x.confirmed_by or "—",
+                )
+                for x in p.participants
+            ],
+        ),
+    )
+    yield "h2", "Порядок денний (R1)"
+    for item in p.items:
+        yield "para", f"{item.number}. {item.title} — {item.category_uk}"
+    for item in p.items:
+        yield "h2", f"Питання {item.number}. {item.title}"
+        yield "field", ("Категорія (R1)", item.category_uk)
+        yield "field", ("Розгляд", f"{kyiv_clock(item.opened_at)} – {kyiv_clock(item.closed_at)}")
+        yield "field", ("Обговорення (R14)", hms(item.discussion_ms))
+        for lim in item.limits:
+            yield "para", f"Обмеження обговорення: {lim.seconds} с ({lim.scope})"
+        yield "field", ("Місце в записі (R9)", offset_text(item.offset))
+        for d in item.documents:
+            yield "para", f"Документ: {d.filename}, SHA-256 {d.sha256}"
+        if item.remarks:
+            yield "h3", "Зауваження та пропозиції (R19)"
+            for r in item.remarks:
+                yield "para", f"{kyiv_clock(r.at)} {r.by or '—'}: {r.text}"
+        for a in item.amendments:
+            yield "h3", f"Поправка {a.number} ({a.by or '—'})"
+            yield "para", a.text
+            if a.vote is not None:
+                yield from _pdf_vote(p, a.vote)
+        if item.vote is not None:
+            yield "h3", "Поіменне голосування (R13, R15, R16)"
+            yield from _pdf_vote(p, item.vote)
+    yield "h2", "Перерви (R10)"
+    if not p.breaks:
+        yield "para", "Перерв не було."
+    for b in p.breaks:
+        yield (
+            "para",
+            (
+                f"{b.cause_uk}: {b.reason}; оголосив {b.declared_by or '—'}; "
+                f"{kyiv_time(b.started_at)} – {kyiv_time(b.ended_at)}, тривалість "
+                f"{hms(b.duration_ms)}; у записі {offset_text(b.offset)}"
+            ),
+        )
+    yield "h2", "Запис засідання (R9)"
+    yield "para", "Запис і його носій є невід'ємною частиною цього протоколу."
+    yield (
+        "table",
+        (
+            ("Частина", "Файл", "Початок", "Тривалість", "Розмір, байт"),
+            (18, 50, 42, 28, 42),
+            [
+                (str(x.part), x.file, kyiv_time(x.started_at), hms(x.duration_ms), str(x.size))
+                for x in p.recording.parts
+            ],
+        ),
+    )
+    for x in p.recording.parts:
+        yield "mono", f"частина {x.part} SHA-256 {x.sha256}"
+    yield "field", ("Маніфест", p.recording.manifest or "—")
+    yield "mono", f"SHA-256 маніфесту {p.recording.manifest_sha256 or '—'}"
+    yield "field", ("Загальна тривалість", hms(p.recording.duration_ms))
+    yield "h2", "Печатка журналу"
+    yield "para", f"Остання подія журналу № {p.seal_seq} з {p.events}; її хеш:"
+    yield "mono", p.seal
+
+
+def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
+    yield "field", ("Голосування", vote_title(p, v))
+    yield "field", ("Кворум", quorum_text(v.quorum))
+    yield "field", ("Місце в записі", offset_text(v.offset))
+    yield (
+        "table",
+        (
+            ("№", "ПІБ", "Відповідь", "Як подано", "Час"),
+            (10, 80, 30, 40, 20),
+            [(str(r.position), r.name, r.answer_uk, r.source_uk, kyiv_clock(r.at)) for r in v.rows],
+        ),
+    )
+    yield "field", ("Підсумок", tally_text(v))
+    yield "field", ("Потрібно (R13)", f"{v.required} голосів «за»")
+    yield "field", ("Результат", v.outcome_uk)
+    for d in v.discrepancies:
+        yield "field", ("Розбіжність", d)
+
+
+def to_pdf(p: Protocol) -> bytes:
+    """The protocol as an A4 PDF with an embedded Cyrillic font."""
+    from fpdf import FPDF
+
+    regular, bold = font_files()
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Протокол № {p.number} — {p.council_name}")
+    pdf.set_lang("uk")
+    pdf.set_creator("rada")
+    if p.closed_at is not None:
+        pdf.set_creation_date(p.closed_at)
+    pdf.add_font("SSP", "", str(regular))
+    pdf.add_font("SSP", "B", str(bold))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    width = pdf.epw
+    fitted: dict[tuple[str, float], str] = {}  # names repeat in every vote table
+    for kind, data in _pdf_lines(p):
+        if kind == "title":
+            pdf.set_font("SSP", "B", 16)
+            pdf.cell(width, 10, data, align="C", new_x="LMARGIN", new_y="NEXT")
+        elif kind == "center":
+            pdf.set_font("SSP", "", 11)
+            pdf.multi_cell(width, 6, data, align="C", new_x="LMARGIN", new_y="NEXT")
+        elif kind in ("h2", "h3"):
+            pdf.ln(2)
+            pdf.set_font("SSP", "B", 13 if kind == "h2" else 11)
+            pdf.multi_cell(width, 7, data, new_x="LMARGIN", new_y="NEXT")
+        elif kind == "field":
+            label, value = data
+            pdf.set_font("SSP", "B", 10)
+            pdf.write(5, f"{label}: ")
+            pdf.set_font("SSP", "", 10)
+            pdf.write(5, value)
+            pdf.ln(6)
+        elif kind == "para":
+            pdf.set_font("SSP", "", 10)
+            pdf.multi_cell(width, 5, data, new_x="LMARGIN", new_y="NEXT")
+        elif kind == "mono":
+            pdf.set_font("SSP", "", 8)
+            pdf.multi_cell(width, 4, data, new_x="LMARGIN", new_y="NEXT")
+        elif kind == "table":
+            header, widths, rows = data
+            pdf.set_font("SSP", "B", 9)
+            for text, w in zip(header, widths, strict=True):
+                pdf.cell(w, 6, text, border=1)
+            pdf.ln(6)
+            pdf.set_font("SSP", "", 9)
+            for row in rows:
+                if pdf.will_page_break(5):
+                    pdf.add_page()
+                # text() and rect() are far cheaper than cell() for thousands of roll-call rows
+                x, y = pdf.l_margin, pdf.get_y()
+                for text, w in zip(row, widths, strict=True):
+                    key = (text, w)
+                    if key not in fitted:
+                        fitted[key] = _fit(pdf, text, w)
+                    pdf.rect(x, y, w, 5)
+                    pdf.text(x + 1, y + 3.6, fitted[key])
+                    x += w
+                pdf.set_y(y + 5)
+    return bytes(pdf.output())
+
+
+def _fit(pdf: Any, text: str, width: float) -> str:
+    """Shorten a cell's text with an ellipsis if it would overflow its column."""
+    if pdf.get_string_width(text) <= width - 2:
+        return text
+    while text and pdf.get_string_width(text + "…") > width - 2:
+        text = text[:-1]
+    return text + "…"

@@ -1,0 +1,287 @@
+"""``rada verify ARCHIVE``: check a session's published archive against its own journal.
+
+ARCHIVE is an archive folder (layout in :mod:`orchestrator.archive`) or its public URL
+(``http://127.0.0.1:8080/archive/<session_id>/files``); a URL is downloaded into a temporary
+folder first. Checks, each difference named on its own line:
+
+1. the journal chain: every event's hash recomputed, sequence without gaps, one session;
+2. the manifest's SHA-256 against ``archive_ready.manifest_sha256``, its part count against
+   ``archive_ready.parts``;
+3. every manifest entry against the journal's ``part_closed`` for the same part (file, start,
+   duration, size, hash), and no part only on one side;
+4. every part file under ``parts/`` and every recorder file under ``recording/``: present, its
+   size and SHA-256 as the manifest says;
+5. ``protocol.json`` (if present): its seal is the journal's last session event, and its SHA-256
+   is what the last ``protocol_finalised`` names;
+6. attached documents and uploaded signatures that are present: their SHA-256 as journaled.
+
+Exit status 0 when nothing differs, 1 when something does, 2 when the archive cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import Event, event_from_public, verify_chain
+from orchestrator.protocol import archive
+from orchestrator.protocol.model import PROTOCOL_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class Unreadable(Exception):
+    """The archive lacks a file every check needs, or it is not JSON."""
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise Unreadable(f"{path.name}: missing") from exc
+    except ValueError as exc:
+        raise Unreadable(f"{path.name}: not valid JSON ({exc})") from exc
+
+
+def load_journal(folder: Path) -> list[Event]:
+    data = _load_json(folder / archive.JOURNAL)
+    if not isinstance(data, list):
+        raise Unreadable(f"{archive.JOURNAL}: expected a list of events")
+    try:
+        return [event_from_public(item) for item in data]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unreadable(f"{archive.JOURNAL}: an event is malformed ({exc})") from exc
+
+
+def check_journal(events: Sequence[Event]) -> list[Difference]:
+    out = [Difference(f"journal event {f.seq}", f.reason) for f in verify_chain(events)]
+    sessions = {e.session_id for e in events}
+    if len(sessions) > 1:
+        out.append(Difference("journal", f"events of {len(sessions)} sessions in one journal"))
+    if not events:
+        out.append(Difference("journal", "no events"))
+    return out
+
+
+def _last(events: Sequence[Event], type_: str) -> Event | None:
+    found = [e for e in events if e.type == type_]
+    return found[-1] if found else None
+
+
+_PART_FIELDS = ("file", "started_at", "duration_ms", "size", "sha256")
+
+
+def check_recording(folder: Path, events: Sequence[Event]) -> list[Difference]:
+    out: list[Difference] = []
+    ready = _last(events, ev.ARCHIVE_READY)
+    closed = {int(e.payload["part"]): e.payload for e in events if e.type == ev.PART_CLOSED}
+    manifest_path = folder / archive.MANIFEST
+    if not manifest_path.is_file():
+        if ready is not None or closed:
+            out.append(Difference(archive.MANIFEST, "missing"))
+        return out
+    raw = manifest_path.read_bytes()
+    if ready is None:
+        out.append(Difference("journal", "no archive_ready event names the manifest"))
+    elif hashlib.sha256(raw).hexdigest() != ready.payload.get("manifest_sha256"):
+        out.append(Difference(archive.MANIFEST, "SHA-256 differs from archive_ready"))
+    try:
+        entries = archive.manifest_entries(json.loads(raw))
+    except ValueError as exc:
+        return [*out, Difference(archive.MANIFEST, f"unreadable ({exc})")]
+    if ready is not None and int(ready.payload.get("parts", -1)) != len(entries):
+        out.append(
+            Difference(
+                archive.MANIFEST,
+                f"{len(entries)} parts, archive_ready says {ready.payload.get('parts')}",
+            )
+        )
+    listed: set[int] = set()
+    for entry in entries:
+        number = int(entry.get("part", -1))
+        listed.add(number)
+        where = f"part {number}"
+        journaled = closed.get(number)
+        if journaled is None:
+            out.append(Difference(where, "in the manifest but no part_closed in the journal"))
+        else:
+            for key in _PART_FIELDS:
+                if journaled.get(key) != entry.get(key):
+                    out.append(Difference(where, f"{key} differs between manifest and journal"))
+        rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+        out.extend(_check_file(folder, rel, entry))
+    for entry in archive.manifest_files(json.loads(raw)):
+        rel = archive.recorder_file_path(str(entry.get("file", "")))
+        out.extend(_check_file(folder, rel, entry))
+    for number in sorted(set(closed) - listed):
+        out.append(Difference(f"part {number}", "in the journal but not in the manifest"))
+    return out
+
+
+def _check_file(folder: Path, rel: str, entry: Mapping[str, Any]) -> list[Difference]:
+    """A file the manifest lists: present, its size and SHA-256 as listed."""
+    path = folder / rel
+    if not path.is_file():
+        return [Difference(rel, "missing")]
+    out = []
+    if path.stat().st_size != entry.get("size"):
+        out.append(
+            Difference(rel, f"size {path.stat().st_size}, manifest says {entry.get('size')}")
+        )
+    if archive.sha256_file(path) != entry.get("sha256"):
+        out.append(Difference(rel, "SHA-256 differs from the manifest"))
+    return out
+
+
+def check_protocol(folder: Path, events: Sequence[Event]) -> list[Difference]:
+    path = folder / archive.PROTOCOL_JSON
+    if not path.is_file():
+        return []
+    out: list[Difference] = []
+    raw = path.read_bytes()
+    session = [e for e in events if e.type not in PROTOCOL_EVENTS]
+    try:
+        seal = json.loads(raw).get("seal", {}).get("hash")
+    except (ValueError, AttributeError):
+        seal = None
+    if session and seal != session[-1].hash:
+        out.append(Difference(archive.PROTOCOL_JSON, "its seal is not the journal's last hash"))
+    finalised = _last(events, ev.PROTOCOL_FINALISED)
+    if finalised is not None and hashlib.sha256(raw).hexdigest() != finalised.payload.get(
+        "protocol_sha256"
+    ):
+        out.append(Difference(archive.PROTOCOL_JSON, "SHA-256 differs from protocol_finalised"))
+    return out
+
+
+def check_attachments(folder: Path, events: Sequence[Event]) -> list[Difference]:
+    out: list[Difference] = []
+    expected: list[tuple[str, Any]] = []
+    for e in events:
+        p = e.payload
+        if e.type == ev.DOCUMENT_ATTACHED:
+            expected.append(
+                (archive.document_path(str(p["document_id"]), str(p["filename"])), p.get("sha256"))
+            )
+        elif e.type == ev.PROTOCOL_SIGNED and p.get("signature_sha256"):
+            expected.append((archive.signature_path(str(p["by"])), p["signature_sha256"]))
+    for rel, digest in expected:
+        path = folder / rel
+        if path.is_file() and archive.sha256_file(path) != digest:
+            out.append(Difference(rel, "SHA-256 differs from the journal"))
+    return out
+
+
+def verify_archive(folder: Path) -> list[Difference]:
+    """Every difference between the archive's files and its journal; empty when intact.
+
+    Raises :class:`Unreadable` when the journal itself cannot be read.
+    """
+    events = load_journal(folder)
+    return [
+        *check_journal(events),
+        *check_recording(folder, events),
+        *check_protocol(folder, events),
+        *check_attachments(folder, events),
+    ]
+
+
+# --- a published archive over HTTP ----------------------------------------------------------
+
+
+def _fetch(base: str, rel: str, target: Path, *, required: bool) -> bool:
+    url = urllib.parse.urljoin(base.rstrip("/") + "/", rel)
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise Unreadable(f"{url}: only http and https are fetched")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, target.open("wb") as f:  # noqa: S310 - scheme checked above
+            while chunk := response.read(archive.CHUNK):
+                f.write(chunk)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        if required:
+            raise Unreadable(f"{url}: {exc}") from exc
+        return False
+    return True
+
+
+def download(base: str, folder: Path) -> None:
+    """Fetch a published archive's checked files into ``folder``."""
+    _fetch(base, archive.JOURNAL, folder / archive.JOURNAL, required=True)
+    _fetch(base, archive.PROTOCOL_JSON, folder / archive.PROTOCOL_JSON, required=False)
+    if _fetch(base, archive.MANIFEST, folder / archive.MANIFEST, required=False):
+        listed = _load_json(folder / archive.MANIFEST)
+        for entry in archive.manifest_entries(listed):
+            rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+            _fetch(base, rel, folder / rel, required=False)
+        for entry in archive.manifest_files(listed):
+            rel = archive.recorder_file_path(str(entry.get("file", "")))
+            _fetch(base, rel, folder / rel, required=False)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def run(target: str) -> int:
+    """Verify and print; the exit status of ``rada verify``."""
+    try:
+        if target.startswith(("http://", "https://")):
+            with tempfile.TemporaryDirectory(prefix="rada-verify-") as tmp:
+                download(target, Path(tmp))
+                differences = verify_archive(Path(tmp))
+        else:
+            differences = verify_archive(Path(target))
+    except Unreadable as exc:
+        print(f"cannot verify: {exc}", file=sys.stderr)
+        return 2
+    if differences:
+        for d in differences:
+            print(f"DIFFERS {d}")
+        print(f"{len(differences)} difference(s): the archive does not match its journal")
+        return 1
+    print("OK: the journal chain, the manifest, every part and the protocol agree")
+    return 0
+
+
+def _command(args: argparse.Namespace, settings: object = None) -> int:
+    """``rada verify``; needs no settings: an archive is checked on its own."""
+    return run(args.archive)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``rada verify ARCHIVE``; the handler is ``args.func(args, settings) -> int``."""
+    parser = subparsers.add_parser(
+        "verify", help="check a session's published archive against its journal"
+    )
+    parser.add_argument("archive", help="archive folder, or its public http(s) URL")
+    parser.set_defaults(func=_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rada")
+    register(parser.add_subparsers(required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

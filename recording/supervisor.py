@@ -1,0 +1,444 @@
+"""The recorder supervisor: one recorder per opened session, claimed by exactly one rada process.
+
+Every poll (once a second, and at once when the journal announces an append through
+LISTEN/NOTIFY) the supervisor reads the sessions in the ``opened`` state (conduct keeps the
+``sessions.status`` column in step with ``session_opened``/``session_closed``):
+
+* an opened session nobody records here is claimed with ``pg_try_advisory_lock`` on a
+  connection this process keeps open — another process may hold it; if this one dies, its
+  connection ends, the lock is freed and another process takes over (its recorder closes the
+  crashed part as recovered and starts a new one);
+* a recorded session that is no longer opened is closed: with ``closed``, its archive is
+  written with chapters from the journal (``archive_ready``); otherwise the recorder stops.
+
+The recorder's events go to the journal through :class:`JournalSink` (actor ``recorder``).
+Conduct reacts to ``recording_lost`` by declaring the technical break (R9, R10); the two
+packages meet only through the journal. The call source (Jibri, or a simulated call on a
+machine without Jitsi) is started for each recorded session and restarted while nothing is
+received (Jibri quits by itself 30 s after the room empties), or at once when the Jibri's
+status webhook reports it left the call or unhealthy (:func:`record_jibri_report` journals
+``jibri_status``; the append's NOTIFY wakes the poll, which wakes that session's keeper).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import aiohttp
+import asyncpg
+import structlog
+
+from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.settings.recording import RecordingSettings
+from recording import store
+from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
+from recording.jibri.client import JibriHandle, JibriPool
+from recording.jibri.status import StatusReport, journal_payload, source_state
+from recording.media.ingest import ffmpeg_executable, simulated_call_args
+from recording.media.recorder import Recorder
+from recording.storage.local import RecordingStorage
+
+ACTOR = "recorder"
+OPENED = "opened"
+CLOSED = "closed"
+MIN_SECONDS = 600  # disk check for a session already past its planned end
+RESTART_GAP_SECONDS = 5.0  # a source a webhook reported lost is restarted at most this often
+RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
+SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
+
+log = structlog.get_logger(__name__)
+
+
+class JournalSink:
+    """The recorder's owner: each event is appended to the session's journal."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock) -> None:
+        self.pool = pool
+        self.clock = clock
+
+    async def recording_event(self, session_id: UUID, type: str, payload: dict[str, Any]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await journal_store.append_event(
+                conn, session_id, type, payload, actor=ACTOR, at=self.clock()
+            )
+
+
+class CallSource(Protocol):
+    """What pushes the conference to a session's ingest: Jibri, or a simulated call."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object: ...
+
+    async def stop(self, handle: object) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JibriCall:
+    """Jibri streaming the Jitsi call (``callUrlInfo.baseUrl`` is Jitsi's web address)."""
+
+    pool: JibriPool
+    call_base_url: str
+    name: str = "jibri"
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object:
+        return await self.pool.start(
+            session_id=str(session_id),
+            call_base_url=self.call_base_url,
+            room=room,
+            stream_url=stream_url,
+        )
+
+    async def stop(self, handle: object) -> None:
+        assert isinstance(handle, JibriHandle)
+        await self.pool.stop(handle)
+
+
+class SimulatedCall:
+    """An ffmpeg test source pushed over RTMP exactly as Jibri pushes (or over SRT with
+    ``RADA_RECORDING_INGEST=srt``), for a machine without Jitsi (DESIGN principle 5,
+    ``RADA_RECORDING_SIMULATED_CALL=1``)."""
+
+    name = "simulated_call"
+
+    def __init__(self, ffmpeg: str | None = None, size: str = "640x360") -> None:
+        self.ffmpeg = ffmpeg or ffmpeg_executable()
+        self.size = size
+
+    async def start(self, session_id: UUID, room: str, stream_url: str) -> object:
+        return await asyncio.create_subprocess_exec(
+            *simulated_call_args(self.ffmpeg, stream_url, size=self.size),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    async def stop(self, handle: object) -> None:
+        assert isinstance(handle, asyncio.subprocess.Process)
+        if handle.returncode is None:
+            handle.terminate()
+        await handle.wait()
+
+
+class RecordingSupervisor:
+    """Runs the recorders of the opened sessions this process has claimed."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        database_url: str,
+        settings: RecordingSettings,
+        storage: RecordingStorage,
+        clock: Clock,
+        source: CallSource | None = None,
+        poll_seconds: float = 1.0,
+        instance: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.database_url = database_url
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+        self.source = source
+        self.poll_seconds = poll_seconds
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.sink = JournalSink(pool, clock)
+        self.recorders: dict[UUID, Recorder] = {}
+        self._rooms: dict[UUID, str] = {}
+        self._keepers: dict[UUID, asyncio.Task[None]] = {}
+        self._source_lost: dict[UUID, asyncio.Event] = {}  # wakes a keeper: restart now
+        self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
+        self._refused: set[UUID] = set()  # sessions whose refusal is already journaled
+        self._next_sweep = 0.0
+        self._locks: asyncpg.Connection | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._poll_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._locks = await asyncpg.connect(self.database_url)
+        await self._locks.add_listener(journal_store.NOTIFY_CHANNEL, self._notified)
+        self._task = asyncio.create_task(self._run())
+        log.info("recording_supervisor_started", instance=self.instance)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Graceful shutdown: stop every recorder (its part closes cleanly), free the claims."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        async with self._poll_lock:
+            for session_id in list(self.recorders):
+                await self._release(session_id, closed=False)
+        if self._locks is not None:
+            await self._locks.close()
+        log.info("recording_supervisor_stopped", instance=self.instance)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll()
+            except Exception:
+                log.exception("recording_poll_failed")
+            self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the wake is set, and stop() then waits for this loop forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
+
+    async def poll(self) -> None:
+        """Claim newly opened sessions, close the ones that left the opened state."""
+        async with self._poll_lock:
+            assert self._locks is not None
+            async with self.pool.acquire() as conn:
+                opened = {s.id: s for s in await store.sessions_in(conn, (OPENED,))}
+            now = asyncio.get_running_loop().time()
+            for session_id, session in opened.items():
+                if session_id not in self.recorders and self._retry_at.get(session_id, 0) <= now:
+                    await self._claim(session_id, session.room, session.planned_end)
+            for session_id in [s for s in self.recorders if s not in opened]:
+                async with self.pool.acquire() as conn:
+                    status = await store.session_status(conn, session_id)
+                await self._release(session_id, closed=status == CLOSED)
+            await self._save_statuses()
+            await self._wake_lost_sources()
+            if now >= self._next_sweep:
+                self._next_sweep = now + SWEEP_SECONDS
+                await self._archive_orphans()
+
+    async def _wake_lost_sources(self) -> None:
+        """Wake the keepers of sessions whose Jibri reported OFF or unhealthy."""
+        if not self._keepers:
+            return
+        async with self.pool.acquire() as conn:
+            lost = await store.sessions_with_lost_jibri(conn, list(self._keepers))
+        for session_id in lost:
+            if (event := self._source_lost.get(session_id)) is not None:
+                event.set()
+
+    async def _archive_orphans(self) -> None:
+        """Write the archive of sessions that closed while their recorder's process was dead."""
+        assert self._locks is not None
+        async with self.pool.acquire() as conn:
+            orphans = await store.unarchived_closed(conn)
+        for session_id in orphans:
+            if session_id in self.recorders or not await store.try_claim(self._locks, session_id):
+                continue
+            try:
+                recorder, _ = await self._recorder(session_id)
+                async with self.pool.acquire() as conn:
+                    entries = await journal_store.load_events(conn, session_id)
+                await recorder.finalize(entries)
+                log.info("orphan_archive_written", session_id=str(session_id))
+            finally:
+                await store.release(self._locks, session_id)
+
+    async def _recorder(self, session_id: UUID) -> tuple[Recorder, datetime | None]:
+        """A recorder for the session with its stream key, knowing whether the journal's last
+        word on the recording is a loss."""
+        async with self.pool.acquire() as conn:
+            key = await store.stream_key(conn, session_id)
+            lost_since = await store.recording_lost_since(conn, session_id)
+        recorder = Recorder(
+            session_id=session_id,
+            key=key,
+            settings=self.settings,
+            storage=self.storage,
+            sink=self.sink,
+            clock=self.clock,
+            lost_since=lost_since,
+        )
+        return recorder, lost_since
+
+    async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
+        assert self._locks is not None
+        if not await store.try_claim(self._locks, session_id):
+            return  # another rada process records it
+        recorder, lost_since = await self._recorder(session_id)
+        remaining = max((planned_end - self.clock()).total_seconds(), MIN_SECONDS)
+        taken = frozenset(r.port for r in self.recorders.values() if r.port is not None)
+        try:
+            await recorder.start(expected_seconds=remaining, taken_ports=taken)
+        except (StorageInsufficient, NoIngestPort, OSError) as exc:
+            # No recording is possible: journal it once as a loss so conduct holds the break
+            # (R9), and try again later (space may be freed, a port released).
+            await store.release(self._locks, session_id)
+            self._retry_at[session_id] = asyncio.get_running_loop().time() + RETRY_SECONDS
+            log.error("recorder_not_started", session_id=str(session_id), error=repr(exc))
+            if session_id not in self._refused and lost_since is None:
+                self._refused.add(session_id)
+                await self.sink.recording_event(
+                    session_id,
+                    ev.RECORDING_LOST,
+                    {
+                        "part": 0,
+                        "cause": "storage" if isinstance(exc, StorageInsufficient) else "process",
+                        "last_media_at": format_time(self.clock()),
+                    },
+                )
+            return
+        self._retry_at.pop(session_id, None)
+        self._refused.discard(session_id)
+        self.recorders[session_id] = recorder
+        self._rooms[session_id] = room
+        if self.source is not None:
+            self._source_lost[session_id] = asyncio.Event()
+            self._keepers[session_id] = asyncio.create_task(self._keep_source(session_id))
+
+    async def _release(self, session_id: UUID, *, closed: bool) -> None:
+        recorder = self.recorders.pop(session_id)
+        self._rooms.pop(session_id, None)
+        keeper = self._keepers.pop(session_id, None)
+        self._source_lost.pop(session_id, None)
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        try:
+            if closed:
+                async with self.pool.acquire() as conn:
+                    entries = await journal_store.load_events(conn, session_id)
+                await recorder.close(entries)
+            else:
+                await recorder.stop()
+        finally:
+            assert self._locks is not None
+            if not self._locks.is_closed():
+                await store.release(self._locks, session_id)
+
+    async def _keep_source(self, session_id: UUID) -> None:
+        """Start the call source; restart it whenever nothing has been received for the retry
+        period (Jibri quits by itself 30 s after the room empties), and at once when its Jibri
+        reported that it left the call or is unhealthy."""
+        assert self.source is not None
+        source = self.source
+        loop = asyncio.get_running_loop()
+        recorder = self.recorders[session_id]
+        lost = self._source_lost[session_id]
+        handle: object | None = None
+        started = -self.settings.jibri_retry_seconds
+        try:
+            while True:
+                quiet = not recorder.status().receiving
+                due = quiet and loop.time() - started >= self.settings.jibri_retry_seconds
+                if lost.is_set() and loop.time() - started >= RESTART_GAP_SECONDS:
+                    lost.clear()
+                    # Checked again here: a wake from a poll that read the state just before
+                    # this keeper restarted the source must not restart it twice. (The gap
+                    # keeps a Jibri that stays unhealthy from being restarted in a loop.)
+                    if not due and await self._jibri_lost(session_id):
+                        log.warning("call_source_lost", session_id=str(session_id))
+                        due = True
+                if due:
+                    if handle is not None:
+                        await self._stop_source(session_id, handle)
+                        handle = None
+                    started = loop.time()
+                    try:
+                        handle = await source.start(
+                            session_id, self._rooms[session_id], recorder.ingest_url()
+                        )
+                    except (JibriUnavailable, OSError) as exc:
+                        log.error("call_source_failed", source=source.name, error=repr(exc))
+                    else:
+                        await self._assign(session_id, handle)
+                if lost.is_set():
+                    await asyncio.sleep(1.0)  # within the gap: the poll keeps waking it
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await lost.wait()
+        finally:
+            if handle is not None:
+                await self._stop_source(session_id, handle)
+
+    async def _jibri_lost(self, session_id: UUID) -> bool:
+        async with self.pool.acquire() as conn:
+            return session_id in await store.sessions_with_lost_jibri(conn, [session_id])
+
+    async def _assign(self, session_id: UUID, handle: object) -> None:
+        """Remember which Jibri streams the session, for its status webhooks."""
+        if isinstance(handle, JibriHandle) and handle.jibri_id is not None:
+            async with self.pool.acquire() as conn:
+                await store.assign_jibri(
+                    conn, handle.jibri_id, session_id, handle.base_url, self.clock()
+                )
+
+    async def _stop_source(self, session_id: UUID, handle: object) -> None:
+        """Stop the source; its Jibri stops serving the session first, so the status change
+        rada causes itself is not journaled as the source's loss."""
+        assert self.source is not None
+        if isinstance(handle, JibriHandle) and handle.jibri_id is not None:
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                async with self.pool.acquire() as conn:
+                    await store.unassign_jibri(conn, handle.jibri_id, session_id)
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
+            await self.source.stop(handle)
+
+    async def _save_statuses(self) -> None:
+        if not self.recorders:
+            return
+        now = self.clock()
+        async with self.pool.acquire() as conn:
+            for recorder in self.recorders.values():
+                status = recorder.status()
+                await store.save_status(
+                    conn,
+                    store.StatusRow(
+                        session_id=status.session_id,
+                        instance=self.instance,
+                        ingest_port=status.port,
+                        receiving=status.receiving,
+                        lost_since=status.lost_since,
+                        part=status.part,
+                        parts=status.parts,
+                        bitrate_kbps=status.bitrate_kbps,
+                        updated_at=now,
+                    ),
+                )
+
+
+async def record_jibri_report(pool: asyncpg.Pool, report: StatusReport, at: datetime) -> str:
+    """Journal a Jibri's status report for the session it serves, only when its state for
+    that session changes (Jibri repeats its status every minute). The outcome: ``journaled``,
+    ``unchanged`` or ``unassigned`` (the Jibri serves no opened session)."""
+    state = source_state(report)
+    async with pool.acquire() as conn, conn.transaction():
+        assignment = await store.lock_assignment(conn, report.jibri_id)
+        if assignment is None:
+            return "unassigned"
+        if (assignment.status, assignment.failure_reason) == (state.status, state.failure_reason):
+            return "unchanged"
+        await store.save_report(conn, report.jibri_id, state.status, state.failure_reason, at)
+        await journal_store.append_event(
+            conn,
+            assignment.session_id,
+            ev.JIBRI_STATUS,
+            journal_payload(report, state),
+            actor=ACTOR,
+            at=at,
+        )
+    log.info(
+        "jibri_status_journaled",
+        session_id=str(assignment.session_id),
+        jibri=report.jibri_id,
+        status=state.status,
+        failure_reason=state.failure_reason,
+    )
+    return "journaled"
