@@ -125,12 +125,27 @@ def votings(p: Protocol) -> list[dict[str, Any]]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to a spreadsheet (CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell that a spreadsheet shows as text: a string that a spreadsheet would
+    run as a formula (``=HYPERLINK(…)`` in a name) is prefixed with an apostrophe. Numbers and
+    the JSON files are left as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row[k] is None else row[k] for k in fields})
+        writer.writerow({k: csv_cell(row[k]) for k in fields})
     return buf.getvalue().encode("utf-8")
 
 

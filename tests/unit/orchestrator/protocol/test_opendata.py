@@ -87,3 +87,17 @@ def test_voter_id_is_the_stable_member_id(proto, files):
     rows = json.loads(files["votings.json"])
     members = {x.person.member_id for x in proto.participants}
     assert {r["voterId"] for r in rows} <= members
+
+
+def test_a_formula_in_a_name_is_text_in_the_csv_and_unchanged_in_the_json():
+    """A council name starting with ``=`` reaches a spreadsheet as text (apostrophe prefix),
+    while the JSON files keep the name exactly (R20: open data is the protocol's)."""
+    name = '=HYPERLINK("http://evil.example/","Рада")'
+    files = opendata.files(build(play_session(council_name=name).events))
+    row = _csv(files["motions.csv"])[0]
+    assert row["authorityName"] == "'" + name
+    assert json.loads(files["motions.json"])[0]["authorityName"] == name
+    for cell in ("-1", "+380", "@x", "\tx", "=1+1"):
+        assert opendata.csv_cell(cell) == "'" + cell
+    assert opendata.csv_cell(-1) == -1
+    assert opendata.csv_cell("Коростишівська") == "Коростишівська"
