@@ -284,6 +284,7 @@ def test_containerfile_installs_the_lock_then_rada_and_runs_unprivileged() -> No
     (user,) = re.findall(r"^USER (\S+)", text, re.MULTILINE)
     assert user.split(":")[0] not in ("0", "root")
     assert 'ENTRYPOINT ["rada"]' in text and 'CMD ["serve"]' in text
+    assert container()["args"] == ["serve"]  # the Deployment runs `rada serve` too
     (volume,) = re.findall(r'^VOLUME \["([^"]+)"\]', text, re.MULTILINE)
     assert volume == container_file_env()["RADA_DATA_DIR"] == config()["RADA_DATA_DIR"]
     exposed = re.search(r"^EXPOSE (\d+)/tcp", text, re.MULTILINE)
