@@ -1,21 +1,25 @@
 """The public archive (R9, R20): Ukrainian pages, no sign-in, nothing loaded from outside.
 
+The pages extend the site's ``base.html`` and are rendered through the site's environment
+(:func:`orchestrator.kernel.web.pages.render`, its strict Content-Security-Policy); their script
+``archive.js`` and stylesheet ``archive.css`` are served from ``/static/`` with the others.
+"Archive" here names these pages; the folder a session publishes (its layout in
+:mod:`orchestrator.protocol.archive`) is imported as ``published``.
+
 - ``/archive``: upcoming sessions (announcement, countdown), live, past;
 - ``/archive/sessions/{id}``: agenda, the recording with chapters (items, votes, breaks),
   the named vote tables, the 24-hour clock (R18), downloads;
-- ``/archive/sessions/{id}/files/{path}``: the archive folder, with HTTP byte ranges;
+- ``/archive/sessions/{id}/files/{path}``: the published folder, with HTTP byte ranges;
 - ``/archive/deputies/{member_id}``: attendance and every answer across sessions;
 - ``/archive/feed.atom`` and ``/archive/sessions.ics``: announced sessions.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import mimetypes
 import re
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,13 @@ from aiohttp import web
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import SETTINGS
+from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.http import match_uuid
-from orchestrator.protocol import archive, feeds
+from orchestrator.protocol import archive as published
+from orchestrator.protocol import feeds
 from orchestrator.protocol.feeds import Listed
 from orchestrator.protocol.model import Protocol
-from orchestrator.protocol.render import chapters, environment, hms, long_date, vote_title
+from orchestrator.protocol.render import FILTERS, FUNCTIONS, chapters, hms, long_date, vote_title
 from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
 
 routes = web.RouteTableDef()
@@ -43,21 +49,14 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".p7s": "application/pkcs7-signature",
 }
-# recording parts and the recorder's files are fixed by the manifest once the archive exists
-IMMUTABLE = frozenset({archive.PARTS, archive.RECORDER_FILES})
-STATIC = {"archive.js": "text/javascript; charset=utf-8"}
-SECURITY_HEADERS = {
-    # nothing is loaded from outside the server
-    "Content-Security-Policy": (
-        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
-        "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+# recording parts and the recorder's files are fixed by the manifest once the folder exists
+IMMUTABLE = frozenset({published.PARTS, published.RECORDER_FILES})
 
 
 def setup(app: web.Application) -> None:
+    """The routes, and the protocol's filters in the site's environment (the session page
+    includes the protocol's body)."""
+    pages.register(app, template_globals=FUNCTIONS, filters=FILTERS)
     app.add_routes(routes)
 
 
@@ -65,11 +64,8 @@ def _service(request: web.Request) -> PublicationService:
     return request.app[PUBLICATION]
 
 
-def _page(template: str, **context: Any) -> web.Response:
-    html = environment().get_template(template).render(**context)
-    return web.Response(
-        text=html, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS
-    )
+def _page(request: web.Request, template: str, **context: Any) -> web.Response:
+    return pages.render(request, template, context)
 
 
 def phase(s: Listed) -> str:
@@ -90,39 +86,39 @@ def _iso(at: datetime | None) -> str | None:
 
 
 @routes.get("/archive")
-async def archive_list(request: web.Request) -> web.Response:
+async def session_list(request: web.Request) -> web.Response:
     svc = _service(request)
     groups: dict[str, list[Listed]] = {"upcoming": [], "live": [], "past": [], "cancelled": []}
     for s in await svc.listed():
         groups.get(phase(s), []).append(s)
     groups["upcoming"].reverse()  # soonest first
-    return _page("archive_list.html", groups=groups, now=svc.clock(), iso=_iso)
+    return _page(request, "archive_list.html", groups=groups, now=svc.clock(), iso=_iso)
 
 
 def _downloads(folder: Path | None, p: Protocol) -> list[tuple[str, str]]:
-    """(label, archive-relative path) of the files present in the archive folder."""
+    """(label, relative path) of the files present in the published folder."""
     if folder is None:
         return []
     wanted = [
-        ("Протокол (PDF)", archive.PROTOCOL_PDF),
-        ("Протокол (HTML)", archive.PROTOCOL_HTML),
-        ("Протокол (JSON)", archive.PROTOCOL_JSON),
-        ("Поіменні результати: motions (CSV)", f"{archive.OPENDATA}/motions.csv"),
-        ("Поіменні результати: votings (CSV)", f"{archive.OPENDATA}/votings.csv"),
-        ("Поіменні результати: motions (JSON)", f"{archive.OPENDATA}/motions.json"),
-        ("Поіменні результати: votings (JSON)", f"{archive.OPENDATA}/votings.json"),
-        ("Журнал засідання (JSON)", archive.JOURNAL),
-        ("Маніфест запису", archive.MANIFEST),
-        ("Розділи запису (WebVTT)", archive.CHAPTERS),
+        ("Протокол (PDF)", published.PROTOCOL_PDF),
+        ("Протокол (HTML)", published.PROTOCOL_HTML),
+        ("Протокол (JSON)", published.PROTOCOL_JSON),
+        ("Поіменні результати: motions (CSV)", f"{published.OPENDATA}/motions.csv"),
+        ("Поіменні результати: votings (CSV)", f"{published.OPENDATA}/votings.csv"),
+        ("Поіменні результати: motions (JSON)", f"{published.OPENDATA}/motions.json"),
+        ("Поіменні результати: votings (JSON)", f"{published.OPENDATA}/votings.json"),
+        ("Журнал засідання (JSON)", published.JOURNAL),
+        ("Маніфест запису", published.MANIFEST),
+        ("Розділи запису (WebVTT)", published.CHAPTERS),
     ]
     for part in p.recording.parts:
         wanted.append(
-            (f"Запис, частина {part.part}", f"{archive.PARTS}/{archive.part_name(part.file)}")
+            (f"Запис, частина {part.part}", f"{published.PARTS}/{published.part_name(part.file)}")
         )
     for item in p.items:
         for d in item.documents:
             wanted.append(
-                (f"Проєкт: {d.filename}", archive.document_path(d.document_id, d.filename))
+                (f"Проєкт: {d.filename}", published.document_path(d.document_id, d.filename))
             )
     return [(label, rel) for label, rel in wanted if (folder / rel).is_file()]
 
@@ -142,17 +138,19 @@ async def session_page(request: web.Request) -> web.Response:
     parts = [
         {
             "part": x.part,
-            "src": f"{base}/{archive.PARTS}/{archive.part_name(x.file)}",
+            "src": f"{base}/{published.PARTS}/{published.part_name(x.file)}",
             "offset_ms": x.offset_ms,
             "duration_ms": x.duration_ms,
-            "chapters": f"{base}/{archive.PART_CHAPTERS.format(x.part)}",
+            "chapters": f"{base}/{published.PART_CHAPTERS.format(x.part)}",
         }
         for x in p.recording.parts
     ]
     playable = folder is not None and all(
-        (folder / archive.PARTS / archive.part_name(x.file)).is_file() for x in p.recording.parts
+        (folder / published.PARTS / published.part_name(x.file)).is_file()
+        for x in p.recording.parts
     )
     return _page(
+        request,
         "archive_session.html",
         s=listed,
         state=state,
@@ -173,8 +171,8 @@ async def session_page(request: web.Request) -> web.Response:
 
 
 @routes.get("/archive/sessions/{session_id}/files/{path:.+}")
-async def archive_file(request: web.Request) -> web.StreamResponse:
-    """A file of the archive folder; aiohttp's FileResponse answers Range requests (206)."""
+async def published_file(request: web.Request) -> web.StreamResponse:
+    """A file of the session's published folder; aiohttp's FileResponse answers Range requests (206)."""
     svc = _service(request)
     session_id = match_uuid(request, "session_id")
     rel = request.match_info["path"]
@@ -271,7 +269,7 @@ async def deputy_page(request: web.Request) -> web.Response:
     if name is None:
         raise NotFound("no sessions of this council member yet", code="member_not_found")
     attended = sum(1 for r in rows if r["present"])
-    return _page("archive_deputy.html", name=name, rows=rows, attended=attended)
+    return _page(request, "archive_deputy.html", name=name, rows=rows, attended=attended)
 
 
 @routes.get("/archive/feed.atom")
@@ -291,19 +289,3 @@ async def ical_feed(request: web.Request) -> web.Response:
 def _base_url(request: web.Request) -> str:
 
     return request.app[SETTINGS].http.public_url.rstrip("/")
-
-
-@functools.cache
-def _static(name: str) -> bytes:
-    return resources.files("orchestrator").joinpath("static", name).read_bytes()
-
-
-@routes.get("/archive/static/{name}")
-async def static_file(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    if name not in STATIC:
-        raise NotFound("no such file", code="file_not_found")
-    return web.Response(
-        body=_static(name),
-        headers={"Content-Type": STATIC[name], "Cache-Control": "public, max-age=3600"},
-    )

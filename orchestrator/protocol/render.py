@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from orchestrator.conduct.quorum import Quorum
 from orchestrator.conduct.tally import Result
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.kyivtime import KYIV, day_uk
+from orchestrator.kernel.web.templating import make_environment
 from orchestrator.protocol.model import (
     Offset,
     Protocol,
@@ -287,29 +288,30 @@ def protocol_sha256(p: Protocol) -> str:
 # --- HTML -------------------------------------------------------------------------------------
 
 
+FILTERS: Mapping[str, Callable[..., str]] = {
+    "kyiv_time": kyiv_time,
+    "kyiv_clock": kyiv_clock,
+    "hms": hms,
+    "offset_text": offset_text,
+    "quorum_text": quorum_text,
+}
+"""The filters of the protocol's templates (the document and the public archive pages)."""
+FUNCTIONS: Mapping[str, Callable[..., str]] = {"vote_title": vote_title, "tally_text": tally_text}
+"""The functions the protocol's templates call."""
+
+
 @functools.cache
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment for rada's Ukrainian documents and pages."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("orchestrator", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(
-        kyiv_time=kyiv_time,
-        kyiv_clock=kyiv_clock,
-        hms=hms,
-        offset_text=offset_text,
-        quorum_text=quorum_text,
-    )
-    env.globals.update(vote_title=vote_title, tally_text=tally_text)
-    return env
+def document_environment() -> jinja2.Environment:
+    """The site's environment (:func:`~orchestrator.kernel.web.templating.make_environment`) with the
+    protocol's filters, for the standalone document: it is written into the published folder
+    (in a worker thread, without an application) and must render offline, so
+    ``protocol.html`` extends no page and carries its own inline CSS."""
+    return make_environment(FUNCTIONS, FILTERS)
 
 
 def to_html(p: Protocol) -> str:
-    return environment().get_template("protocol.html").render(p=p, long_date=long_date(p))
+    """The protocol as a standalone HTML document (``templates/protocol.html``)."""
+    return document_environment().get_template("protocol.html").render(p=p, long_date=long_date(p))
 
 
 # --- WebVTT chapters ---------------------------------------------------------------------------

@@ -1,18 +1,25 @@
 """Server-rendered pages (Ukrainian): one Jinja2 environment, one base template, one stylesheet.
 
-Every package's templates extend ``base.html``; ``render`` adds the security headers. Pages load
+Every page of the site (home, the consoles, the participant's pages, the public archive) extends
+``base.html`` and is rendered by :func:`render` from the application's environment
+(``app[ENV]``), which adds the security headers. Features add the filters and functions their
+templates use with :func:`register` at setup, so the kernel imports no feature. Pages load
 nothing from outside the server except what a page explicitly allows (the deputy page frames the
 council's Jitsi domain).
+
+The environment itself is built by :func:`orchestrator.kernel.web.templating.make_environment`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
+
+from orchestrator.kernel.web.templating import make_environment
 
 SITE = Path(__file__).resolve().parents[2]
 """The ``orchestrator`` package folder: the site's ``templates/`` and ``static/``."""
@@ -21,25 +28,17 @@ STATIC_DIR = SITE / "static"
 ENV: web.AppKey[jinja2.Environment] = web.AppKey("jinja", jinja2.Environment)
 
 
-def make_environment(template_globals: Mapping[str, Any] | None = None) -> jinja2.Environment:
-    """The site's one environment: ``orchestrator/templates`` and each feature package's own
-    ``templates/``; ``template_globals`` are the words the composition root gives every page."""
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [_loader("orchestrator"), _loader("identity"), _loader("recording")]
-        ),
-        autoescape=jinja2.select_autoescape(("html", "xml")),
-        undefined=jinja2.StrictUndefined,
-    )
+def register(
+    app: web.Application,
+    *,
+    template_globals: Mapping[str, Any] | None = None,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+) -> None:
+    """A feature's setup adds the functions and filters its templates use to the site's
+    environment (after :func:`setup`)."""
+    env = app[ENV]
     env.globals.update(template_globals or {})
-    return env
-
-
-def _loader(package: str) -> jinja2.BaseLoader:
-    try:
-        return jinja2.PackageLoader(package, "templates")
-    except ValueError:  # a package without templates
-        return jinja2.DictLoader({})
+    env.filters.update(filters or {})
 
 
 def csp(extra: Mapping[str, str] | None = None) -> str:
