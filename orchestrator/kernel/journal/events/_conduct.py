@@ -110,12 +110,12 @@ class VoteOpened(EventPayload):
     TYPE: ClassVar[str] = VOTE_OPENED
     vote_id: str
     item: int
-    order: tuple[str, ...]  # R15: the roll-call order
-    total_composition: int
-    mayor_taking_part: bool  # R13
-    required: int  # R13
     amendment: int | None = None
+    order: tuple[str, ...] = ()  # R15: the roll-call order
     absent: tuple[str, ...] = ()
+    total_composition: int = 0
+    mayor_taking_part: bool = False  # R13
+    required: int = 0  # R13
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ class BallotRecorded(EventPayload):
     vote_id: str
     participant_id: str
     answer: str
-    source: str
+    source: str = ""  # deputy|secretary
 
 
 @dataclass(frozen=True, slots=True)
