@@ -606,7 +606,7 @@ class _Fold:
             adopted = d.closed.adopted
             stated_counts = d.closed.stated()
             for key, counted in tally.as_dict().items():
-                stated = stated_counts.get(key)
+                stated = stated_counts[key]
                 if stated is not None and stated != counted:
                     discrepancies.append(
                         f"{key}: журнал vote_closed = {stated}, пораховано поіменно = {counted}"

@@ -58,6 +58,7 @@ class _Key:
     load: Callable[[Any], Any]
     dump: Callable[[Any], Any]
     nullable: bool
+    plain: type | None  # a value of exactly this type is read as it is (no call to ``load``)
 
 
 def _codec(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any], bool]:
@@ -92,6 +93,12 @@ def _codec(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any], bool]
     raise TypeError(f"no JSON form for {hint!r}")
 
 
+def _plain(hint: Any) -> type | None:
+    """``str``, ``int`` or ``bool`` for a field of that type (or that type or None)."""
+    args = [a for a in get_args(hint) if a is not type(None)] or [hint]
+    return args[0] if len(args) == 1 and args[0] in (str, int, bool) else None
+
+
 _KEYS: dict[type[Payload], tuple[_Key, ...]] = {}
 
 
@@ -106,6 +113,7 @@ def _keys(cls: type[Payload]) -> tuple[_Key, ...]:
                 f.name.removesuffix("_"),  # ``for_`` is the key "for"
                 f.default is MISSING and f.default_factory is MISSING,
                 *_codec(hints[f.name]),
+                _plain(hints[f.name]),
             )
             for f in fields(cls)
             if f.name not in _BOOKKEEPING
@@ -129,22 +137,26 @@ class Payload:
         values: dict[str, Any] = {}
         omitted: list[str] = []
         matched = 0
-        for k in _keys(cls):
+        keys = _keys(cls)
+        for k in keys:
             raw = payload.get(k.key, _ABSENT)
-            if raw is not _ABSENT:
+            if raw is None:
                 matched += 1
-            if raw is None and not k.nullable:
+                if k.nullable:
+                    values[k.attr] = None
+                    continue
                 raw = _ABSENT
-            if raw is _ABSENT:
-                if k.required:
-                    raise MalformedPayload(f"{cls.__name__}: no {k.key!r} in the payload")
-                omitted.append(k.key)
-            else:
-                values[k.attr] = None if raw is None else k.load(raw)
+            elif raw is not _ABSENT:
+                matched += 1
+                values[k.attr] = raw if type(raw) is k.plain else k.load(raw)
+                continue
+            if k.required:
+                raise MalformedPayload(f"{cls.__name__}: no {k.key!r} in the payload")
+            omitted.append(k.key)
         if omitted:
             values["omitted"] = frozenset(omitted)
         if matched < len(payload):
-            known = {k.key for k in _keys(cls)}
+            known = {k.key for k in keys}
             values["extra"] = {key: v for key, v in payload.items() if key not in known}
         return cls(**values)
 
