@@ -4,7 +4,10 @@ Pure: no I/O. ``fold(events)`` rebuilds the state; ``apply(state, event)`` advan
 event in place; ``state.clone()`` gives an independent copy cheaply (closed votes and past
 breaks are immutable and shared), so a use-case can try its events on a copy and keep the
 committed state untouched if the transaction fails. ``snapshot(state)`` is the live-state
-contract (``/work/briefs/live-state.md``): no e-mail or phone ever enters it.
+contract: no e-mail or phone ever enters it (R12).
+
+``HANDLERS`` maps each event type to the handler that takes in its typed payload
+(``events.parse``); the protocol, the chapters and ``rada verify`` fold the same way.
 
 Phases: convened → announced → opened → competent → item ↔ voting ↔ break → closed (or
 cancelled). ``phase`` is derived: a break overrides an item or a vote in progress, which stays

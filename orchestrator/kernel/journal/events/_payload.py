@@ -12,7 +12,8 @@ that hold for old journals as well as new ones:
 - values are read as JSON holds them: ``int`` and ``str`` fields are coerced as the folds always
   did (``int(p["item"])``), lists become tuples and nested objects their own payload classes.
 
-A ``null`` where the vocabulary has no null (``title: null``) reads as the field's default.
+A ``null`` where the vocabulary has no null (``title: null``, which no emitter writes) reads as
+the field's default and is left out when written.
 A key is required when its field has no default; a payload without it raises
 :class:`MalformedPayload` (a ``KeyError``, as the folds' ``p["item"]`` did).
 """
