@@ -627,6 +627,8 @@ class Recorder:
             await self._save_record(run.record)
         except OSError as exc:
             self._write_failed(run, parts.record_name(run.number), exc)
+            if self._lost_since is not None and self._lost_cause == "storage":
+                return  # the disk still refuses rada's own writes: not resumed (R9)
         payload = {"part": run.number, "started_at": format_time(started)}
         if self._lost_since is not None:
             self._lost_since = None

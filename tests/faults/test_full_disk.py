@@ -42,6 +42,8 @@ async def test_full_disk_is_a_storage_loss_and_no_resume_until_media_is_written(
     assert sink.of(ev.RECORDING_RESUMED) == []
     assert not recorder.status().receiving
     await blocked.kill()
+    await asyncio.sleep(STALL)  # the blocked stream's end: its last bytes may land, rada's not
+    assert sink.of(ev.RECORDING_RESUMED) == []
 
     small_disk.free()
     healthy = await publish(recorder.ingest_url())
