@@ -216,7 +216,6 @@ def verify_archive(folder: Path) -> list[Difference]:
 # --- the media itself (R9): whole parts, and parts that cover the sitting -------------------
 
 _BOX_HEADER = 16
-_INIT_BOXES = frozenset({"ftyp", "moov"})
 
 
 def part_media_problem(path: Path) -> str | None:
