@@ -330,7 +330,8 @@ def _spans(events: Sequence[Event]) -> tuple[list[tuple[datetime, datetime]], da
 
 def check_coverage(events: Sequence[Event]) -> list[Difference]:
     """Stretches of the sitting with neither media nor a declared break (R9, R10)."""
-    opened, closed = _last(events, ev.SESSION_OPENED), _last(events, ev.SESSION_CLOSED)
+    opened = next((e for e in events if e.type == ev.SESSION_OPENED), None)
+    closed = next((e for e in reversed(events) if e.type == ev.SESSION_CLOSED), None)
     if opened is None or closed is None or not any(e.type == ev.PART_CLOSED for e in events):
         return []  # not sat, not closed, or never recorded: the other checks say so
     covered, first_part = _spans(events)
