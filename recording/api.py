@@ -3,8 +3,10 @@ state, and the recording files (live HLS during the session, the archive after i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -82,8 +84,21 @@ async def recording_status(request: web.Request) -> web.Response:
         "bitrate_kbps": row.bitrate_kbps,
         "updated_at": _time(row.updated_at),
         "live_playlist": f"/recordings/{session_id}/live.m3u8",
+        **await _space(request.app, session_id),
     }
     return json_response(body)
+
+
+async def _space(app: web.Application, session_id: UUID) -> dict[str, Any]:
+    """Free space where the session's parts are written, and whether it is below the headroom
+    (a warning on the chair's console before a full disk stops the recording, R9). Every rada
+    process shares the media folder, so any of them can look."""
+    try:
+        usage = await asyncio.to_thread(shutil.disk_usage, recordings_root(app) / str(session_id))
+    except OSError:
+        return {"free_bytes": None, "storage_low": False}
+    free = int(usage.free)
+    return {"free_bytes": free, "storage_low": free < app[RECORDING_SETTINGS].headroom_bytes}
 
 
 @routes.get("/api/v1/sessions/{session_id}/recording/ingest")

@@ -86,6 +86,7 @@ class RecordingSettings:
     s3_secret_access_key: str = field(default="", repr=False)
     s3_part_size: int = 64 * MiB
     s3_addressing: str = "path"  # path | virtual
+    headroom_bytes: int = 1024 * MiB  # free space below this while recording: a warning
 
     def __post_init__(self) -> None:
         if not self.ports or any(not 0 < p < 65536 for p in self.ports):
@@ -202,6 +203,8 @@ class RecordingSettings:
                 values["s3_" + name.lower()] = text
         if (text := get("S3_PART_SIZE")) is not None:
             values["s3_part_size"] = parse_size(f"{PREFIX}S3_PART_SIZE", text)
+        if (text := get("HEADROOM")) is not None:
+            values["headroom_bytes"] = parse_size(f"{PREFIX}HEADROOM", text)
         return cls(**values)  # type: ignore[arg-type]
 
     @property

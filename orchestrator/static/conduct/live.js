@@ -62,9 +62,22 @@ async function post(url, body) {
 // Ukrainian words for refusals a console expects, by the problem's stable code (else its detail)
 const PROBLEM_UK = {};
 
+// 503 (the database restarts): the act was not taken; it is sent again after Retry-After,
+// for up to RETRY_FOR_MS. A repeat that did land after all is refused by the session's state
+// (one answer per deputy per vote), never taken twice.
+const RETRY_FOR_MS = 60000;
+
 async function act(path, body) {
   fill("problem");
-  const r = await post(`/api/v1/sessions/${SID}${path}`, body);
+  const giveUp = Date.now() + RETRY_FOR_MS;
+  let r = await post(`/api/v1/sessions/${SID}${path}`, body);
+  while (r.status === 503 && Date.now() < giveUp) {
+    fill("problem", "Зв’язок із сервером відновлюється…");
+    const wait = Math.min(10, Math.max(1, Number(r.headers.get("Retry-After")) || 2));
+    await new Promise((done) => setTimeout(done, wait * 1000));
+    try { r = await post(`/api/v1/sessions/${SID}${path}`, body); } catch (e) { /* offline: try again */ }
+  }
+  if (r.ok) fill("problem");
   if (!r.ok) {
     let detail = r.statusText;
     try { const problem = await r.json(); detail = PROBLEM_UK[problem.code] || problem.detail; } catch (e) { /* not JSON */ }
