@@ -80,9 +80,16 @@ class Subscription:
 class JournalListener:
     """The process's one LISTEN connection on the journal's channel; see the module."""
 
-    def __init__(self, url: str, *, check_seconds: float = CHECK_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        check_seconds: float = CHECK_SECONDS,
+        check_timeout: float = CHECK_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url
         self.check_seconds = check_seconds
+        self.check_timeout = check_timeout
         self.reconnections = 0  # how many times the LISTEN was re-established
         self._subscriptions: list[Subscription] = []
         self._conn: asyncpg.Connection | None = None
@@ -174,7 +181,7 @@ class JournalListener:
             except asyncio.CancelledError:  # shutting down: say goodbye to the server
                 self._conn = None
                 with contextlib.suppress(Exception):
-                    await conn.close(timeout=CHECK_TIMEOUT_SECONDS)
+                    await conn.close(timeout=self.check_timeout)
                 raise
             except Exception as exc:  # the LISTEN or a check failed: reconnect
                 log.warning("journal_listen_failed", error=type(exc).__name__)
@@ -201,7 +208,7 @@ class JournalListener:
                 async with asyncio.timeout(self.check_seconds):
                     await lost.wait()
             if not lost.is_set():
-                await conn.fetchval("SELECT 1", timeout=CHECK_TIMEOUT_SECONDS)
+                await conn.fetchval("SELECT 1", timeout=self.check_timeout)
         log.warning("journal_listen_connection_lost")
 
 

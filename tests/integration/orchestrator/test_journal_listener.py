@@ -30,7 +30,7 @@ from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import api as recording_api
 from tests.conftest import make_council, make_session
 from tests.fixtures.signin import jitsi_test_settings, smtp_test_settings
-from tests.integration.outage import refusing_connections, terminate
+from tests.integration.outage import FreezingProxy, refusing_connections, terminate
 from tests.integration.recording.conftest import PORTS
 
 WAIT = 10.0
@@ -209,3 +209,29 @@ async def test_one_listen_connection_per_listener(
             f'LISTEN "{journal_store.NOTIFY_CHANNEL}"',
         )
     assert [r["pid"] for r in listening_pids] == [listener.backend_pid]
+
+
+async def test_silent_connection_is_noticed_by_the_check_and_replaced(
+    pool: asyncpg.Pool, database_url: str, session_id: uuid.UUID
+) -> None:
+    """A connection that goes silent without closing (no termination callback) fails the
+    periodic SELECT 1; the listener reconnects, tells its subscribers, and hears again."""
+    async with FreezingProxy(database_url) as proxy:
+        listener = JournalListener(proxy.url, check_seconds=0.2, check_timeout=0.5)
+        await listener.start()
+        try:
+            heard = Heard()
+            listener.subscribe(heard.appended, heard.reconnected, name="heard")
+            seq = await append(pool, session_id)
+            assert await heard.next_append() == Appended(session_id, seq)
+            proxy.frozen.set()
+            await append(pool, session_id)  # swallowed by the silent connection
+            await asyncio.sleep(0.1)
+            assert heard.appends.empty()
+            proxy.frozen.clear()  # new connections through the relay work again
+            async with asyncio.timeout(WAIT):
+                await heard.reconnections.get()
+            seq = await append(pool, session_id)
+            assert await heard.next_append() == Appended(session_id, seq)
+        finally:
+            await listener.close()
