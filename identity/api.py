@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import asyncpg
 import structlog
 from aiohttp import web
 
@@ -28,8 +27,7 @@ from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator.convening import api as core_api
 from orchestrator.kernel.errors import NotFound
-from orchestrator.kernel.journal.store import NOTIFY_CHANNEL
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, SETTINGS
+from orchestrator.kernel.keys import CLOCK, JITSI, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web import validation as v
@@ -403,20 +401,22 @@ def configure(
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task, listener = None, None
+            task, subscription = None, None
             if send_notices and app[SMTP].configured:
                 task = asyncio.create_task(sender.run())
                 # wake at once when any instance appends to a journal (an announcement queues
-                # notices); the interval poll stays as the fallback
-                listener = await asyncpg.connect(app[DATABASE_URL])
-                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: sender.wake.set())
+                # notices) or the listener reconnects (appends may have gone unheard); the
+                # interval poll stays as the fallback
+                subscription = app[JOURNAL_LISTENER].subscribe(
+                    lambda _: sender.wake.set(), sender.wake.set, name="notice_sender"
+                )
             elif send_notices:
                 log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
             try:
                 yield
             finally:
-                if listener is not None:
-                    await listener.close()
+                if subscription is not None:
+                    app[JOURNAL_LISTENER].unsubscribe(subscription)
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -19,7 +19,15 @@ from aiohttp import web
 
 from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
 from orchestrator.kernel.journal.chain import format_time
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, RECORDING_SETTINGS, SETTINGS
+from orchestrator.kernel.keys import (
+    CLOCK,
+    DATABASE_URL,
+    JITSI,
+    JOURNAL_LISTENER,
+    POOL,
+    RECORDING_SETTINGS,
+    SETTINGS,
+)
 from orchestrator.kernel.settings.recording import RecordingSettings
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
@@ -250,6 +258,7 @@ def _supervisor_ctx(
                 clock=app[CLOCK],
                 source=source,
                 poll_seconds=poll_seconds,
+                listener=app[JOURNAL_LISTENER],
             )
             await supervisor.start()
             app[SUPERVISOR] = supervisor

@@ -10,7 +10,6 @@ at start-up with the others.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from uuid import UUID
@@ -22,7 +21,7 @@ from orchestrator.conduct.live import LiveHub
 from orchestrator.conduct.service import ConductService, Outcome
 from orchestrator.conduct.state import snapshot
 from orchestrator.kernel.errors import Invalid
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, POOL, SETTINGS
+from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import Principal, Role, require_participant
 from orchestrator.kernel.web.http import (
@@ -43,7 +42,6 @@ CHAIR_OR_SECRETARY = {Role.CHAIR, Role.SECRETARY}
 VOTERS = {Role.CHAIR, Role.SECRETARY, Role.DEPUTY}
 
 JSON = "application/json"
-LISTEN_READY_SECONDS = 30
 
 
 def _body(props: Mapping[str, Any], required: list[str]) -> dict[str, Any]:
@@ -353,14 +351,12 @@ def setup(app: web.Application) -> None:
         hub = LiveHub(service)
         app[CONDUCT] = service
         app[LIVE] = hub
-        ready = asyncio.Event()
-        listener = asyncio.get_running_loop().create_task(hub.run(app[DATABASE_URL], ready))
-        await asyncio.wait_for(ready.wait(), LISTEN_READY_SECONDS)
+        listener = app[JOURNAL_LISTENER]
+        subscription = listener.subscribe(hub.appended, hub.reconnected, name="live_hub")
         try:
             yield
         finally:
-            listener.cancel()
-            await asyncio.gather(listener, return_exceptions=True)
+            listener.unsubscribe(subscription)
             await hub.close()
 
     app.cleanup_ctx.append(conduct_ctx)

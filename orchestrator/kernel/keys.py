@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.journal.listener import JournalListener
 from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.settings.identity import JitsiSettings
 from orchestrator.kernel.settings.recording import RecordingSettings
@@ -18,6 +19,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
 DATABASE_URL: web.AppKey[str] = web.AppKey("database_url", str)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)  # type: ignore[arg-type]
+JOURNAL_LISTENER: web.AppKey[JournalListener] = web.AppKey("journal_listener", JournalListener)
 JITSI: web.AppKey[JitsiSettings] = web.AppKey("jitsi_settings", JitsiSettings)
 RECORDING_SETTINGS: web.AppKey[RecordingSettings] = web.AppKey(
     "recording_settings", RecordingSettings
