@@ -1,7 +1,8 @@
-"""The notice sender: takes convening notices the foundation queued at announcement (R3, R4),
-issues each participant's personal link, and mails it with the agenda, the drafts and an
-``.ics`` to the official address on the participant list (R12). Status per recipient lands
-in the ``notices`` table, which the secretary reads as deliveries.
+"""The notice sender: takes the convening notices queued at announcement (R3, R4; convening
+queues them through identity's ``store.queue_notices`` inside its own transaction), issues each
+participant's personal link, and mails it with the agenda, the drafts and an ``.ics`` to the
+official address on the participant list (R12). Status per recipient lands in the ``notices``
+table (identity's alone), which the secretary reads as deliveries.
 
 Several rada instances may run it: a notice is claimed with ``FOR UPDATE SKIP LOCKED`` and a
 lease, so one sender mails it and a dead sender's claims are taken over.

@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from identity import api as identity_api
+from identity import store as identity_store
 from orchestrator.conduct import api as conduct_api
 from orchestrator.conduct.tally import spoken_answers_uk
 from orchestrator.convening import api as convening_api
@@ -83,7 +84,10 @@ def create_app(
             pool = await database.create_pool(url, settings.database)
             app[POOL] = pool
             app[convening_api.SERVICE] = CouncilService(
-                pool, public_url=settings.http.public_url, clock=clock
+                pool,
+                public_url=settings.http.public_url,
+                queue_notices=identity_store.queue_notices,  # identity owns the notices (R4)
+                clock=clock,
             )
             log.info("database_ready")
             try:

@@ -366,27 +366,6 @@ async def remove_participant(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/api/v1/sessions/{session_id}/notices")
-@operation("Convening notices and their delivery status (R4)", tag="convening", auth="admin")
-async def get_notices(request: web.Request) -> web.Response:
-    await require_admin(request)
-    notices = await request.app[SERVICE].notices(match_uuid(request, "session_id"))
-    return json_response(
-        [
-            {
-                "participant_id": str(n.participant_id),
-                "kind": n.kind,
-                "status": n.status,
-                "attempts": n.attempts,
-                "last_error": n.last_error,
-                "queued_at": journal.format_time(n.queued_at),
-                "sent_at": journal.format_time(n.sent_at) if n.sent_at else None,
-            }
-            for n in notices
-        ]
-    )
-
-
 @routes.get("/api/v1/sessions/{session_id}/journal")
 @operation("The session's journal (public, hash-chained); ?after=seq", tag="journal")
 async def get_journal(request: web.Request) -> web.Response:

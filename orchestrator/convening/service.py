@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -54,12 +54,30 @@ class RosterReport:
     retired: int
 
 
+class NoticeQueue(Protocol):
+    """Queues one convening notice per participant (R4) inside the caller's transaction and
+    returns how many were asked for. The package that mails the notices owns their table and
+    provides this (identity, wired by ``create_app``): convening only says who is notified."""
+
+    async def __call__(
+        self, conn: Conn, session_id: UUID, participant_ids: Sequence[UUID]
+    ) -> int: ...
+
+
 class CouncilService:
     """Councils, rosters, convening, the participant list, documents and announcements."""
 
-    def __init__(self, pool: asyncpg.Pool, *, public_url: str, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        public_url: str,
+        queue_notices: NoticeQueue,
+        clock: Clock = utc_now,
+    ) -> None:
         self.pool = pool
         self.public_url = public_url
+        self.queue_notices = queue_notices
         self.clock = clock
 
     # --- councils and rosters ------------------------------------------------------------
@@ -223,8 +241,8 @@ class CouncilService:
             await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
             convening.check_notice(session.starts_at, now)
             participants = await store.list_participants(conn, session_id)
-            queued = await store.queue_notices(
-                conn, session_id, [p.participant.participant_id for p in participants], "convening"
+            queued = await self.queue_notices(
+                conn, session_id, [p.participant.participant_id for p in participants]
             )
             await store.set_session_status(conn, session_id, "announced", announced_at=now)
             event = await journal_store.append_event(
@@ -253,9 +271,7 @@ class CouncilService:
             self._require_status(session, ("convened", "announced"), "amend the participant list")
             await store.insert_participants(conn, session_id, [participant])
             if session.status == "announced":
-                await store.queue_notices(
-                    conn, session_id, [participant.participant_id], "convening"
-                )
+                await self.queue_notices(conn, session_id, [participant.participant_id])
             await journal_store.append_event(
                 conn,
                 session_id,
@@ -374,11 +390,6 @@ class CouncilService:
         async with self.pool.acquire() as conn:
             await store.get_session(conn, session_id)
             return [p.participant for p in await store.list_participants(conn, session_id)]
-
-    async def notices(self, session_id: UUID) -> list[store.Notice]:
-        async with self.pool.acquire() as conn:
-            await store.get_session(conn, session_id)
-            return await store.list_notices(conn, session_id)
 
     async def document(self, doc_id: UUID) -> tuple[store.Document, bytes]:
         async with self.pool.acquire() as conn:

@@ -73,17 +73,6 @@ class Document:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    participant_id: UUID
-    kind: str
-    status: str
-    attempts: int
-    last_error: str | None
-    queued_at: datetime
-    sent_at: datetime | None
-
-
 # --- councils and rosters --------------------------------------------------------------
 
 
@@ -362,33 +351,3 @@ async def get_document(conn: Conn, doc_id: UUID) -> tuple[Document, bytes]:
     if r is None:
         raise NotFound(f"no document {doc_id}", code="document_not_found")
     return _document(r), bytes(r["content"])
-
-
-# --- notices (R4) -----------------------------------------------------------------------
-
-
-async def queue_notices(
-    conn: Conn, session_id: UUID, participant_ids: Sequence[UUID], kind: str
-) -> int:
-    await conn.executemany(
-        """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, $3)
-           ON CONFLICT ON CONSTRAINT notices_once DO NOTHING""",
-        [(session_id, pid, kind) for pid in participant_ids],
-    )
-    return len(participant_ids)
-
-
-async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
-    rows = await conn.fetch("SELECT * FROM notices WHERE session_id = $1 ORDER BY id", session_id)
-    return [
-        Notice(
-            r["participant_id"],
-            r["kind"],
-            r["status"],
-            r["attempts"],
-            r["last_error"],
-            r["queued_at"],
-            r["sent_at"],
-        )
-        for r in rows
-    ]

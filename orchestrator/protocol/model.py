@@ -67,7 +67,10 @@ ACTOR_UK: Mapping[str, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class ListedPerson:
+    """A person on the session's participant list as the protocol names them (no contacts);
+    ``convening.rules.Person`` is the one with contact data, before the list is formed."""
+
     participant_id: str
     member_id: str | None
     surname: str
@@ -94,7 +97,7 @@ class Person:
 class Participation:
     """One person on the participant list (R6) and their identification (R11)."""
 
-    person: Person
+    person: ListedPerson
     joined_at: datetime | None
     identified_at: datetime | None
     confirmed_by: str | None  # the confirming person's name
@@ -285,8 +288,8 @@ class Protocol:
     competent_at: datetime | None
     closed_at: datetime | None
     cancelled: str | None
-    chair: Person | None
-    secretary: Person | None
+    chair: ListedPerson | None
+    secretary: ListedPerson | None
     total_composition: int
     participants: tuple[Participation, ...]
     quorum_at_opening: Quorum | None
@@ -318,7 +321,7 @@ class Protocol:
                 out.append(item.vote)
         return tuple(sorted(out, key=lambda v: v.opened_at))
 
-    def person(self, participant_id: str) -> Person | None:
+    def person(self, participant_id: str) -> ListedPerson | None:
         for p in self.participants:
             if p.person.participant_id == participant_id:
                 return p.person
@@ -385,16 +388,16 @@ class _ItemDraft:
 
 @dataclass
 class _PersonDraft:
-    person: Person
+    person: ListedPerson
     joined_at: datetime | None = None
     identified_at: datetime | None = None
     confirmed_by: str | None = None
     removed: str | None = None
 
 
-def _person(data: ev.Participant) -> Person:
+def _person(data: ev.Participant) -> ListedPerson:
     role = data.role
-    return Person(
+    return ListedPerson(
         participant_id=data.participant_id,
         member_id=data.member_id,
         surname=data.surname,

@@ -190,7 +190,7 @@ class Recorder:
         self.storage = storage
         self.sink = sink
         self.clock = clock
-        self.ffmpeg = ffmpeg or ffmpeg_executable()
+        self.ffmpeg = ffmpeg or ffmpeg_executable(settings.ffmpeg)
         self.log = structlog.get_logger(__name__).bind(session_id=str(session_id))
         self.directory = Path()
         self.gate: RtmpGate | None = None  # RTMP ingest

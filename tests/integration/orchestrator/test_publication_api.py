@@ -42,10 +42,14 @@ def played() -> PlayedSession:
 
 @pytest.fixture
 def identity_app(
-    settings: Settings, clock: FakeClock, identity_setup: Callable[[web.Application], None]
+    identity_settings: Settings,
+    clock: FakeClock,
+    identity_setup: Callable[[web.Application], None],
 ) -> web.Application:
     """The app with identity (personal-link sign-in) and the protocol package."""
-    return create_app(settings, clock=clock, extensions=[identity_setup, publication_api.setup])
+    return create_app(
+        identity_settings, clock=clock, extensions=[identity_setup, publication_api.setup]
+    )
 
 
 @pytest.fixture
