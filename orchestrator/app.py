@@ -9,7 +9,7 @@ recordings stop cleanly before the pool closes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
 
 import asyncpg
@@ -24,8 +24,16 @@ from orchestrator.convening import api as convening_api
 from orchestrator.convening.service import CouncilService
 from orchestrator.kernel import database
 from orchestrator.kernel.clock import Clock, utc_now
+from orchestrator.kernel.health import Health, HealthRegistry
 from orchestrator.kernel.journal.listener import listening
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
+from orchestrator.kernel.keys import (
+    CLOCK,
+    DATABASE_URL,
+    HEALTH,
+    JOURNAL_LISTENER,
+    POOL,
+    SETTINGS,
+)
 from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web import openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
@@ -64,6 +72,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[ADMIN_TOKEN] = settings.admin_token
+    app[HEALTH] = HealthRegistry()
     app[AUTHENTICATOR] = admin_only_authenticator
     app[convening_api.SETTINGS_LIMIT] = settings.http.max_upload_bytes
 
@@ -103,6 +112,8 @@ def create_app(
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(journal_listener_ctx)
+    app[HEALTH].register("database", _database_health(app), required=True)
+    app[HEALTH].register("journal_listener", _listener_health(app), required=True)
     pages.setup(app, {"spoken_answers": spoken_answers_uk()})
     app.add_routes(convening_api.routes)
     app.router.add_get("/", home)
@@ -114,15 +125,50 @@ def create_app(
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Database reachable and migrations current: 200; otherwise 503 with the reason."""
-    try:
-        async with request.app[POOL].acquire(timeout=5) as conn:
-            missing = await database.pending(conn)
-    except Exception as exc:  # any failure here is "not healthy", with the reason shown
-        return json_response({"status": "unhealthy", "database": str(exc)}, status=503)
-    if missing:
-        return json_response({"status": "unhealthy", "pending_migrations": missing}, status=503)
-    return json_response({"status": "ok", "version": rada_version()})
+    """Each component's state (database, journal listener, recorder supervisor…): 200 when
+    every required one is up; otherwise 503 with ``Retry-After`` and which is down."""
+    healthy, components = await request.app[HEALTH].report()
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "version": rada_version(),
+        "components": components,
+    }
+    if healthy:
+        return json_response(body)
+    return json_response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_health(app: web.Application) -> Callable[[], Awaitable[Health]]:
+    async def check() -> Health:
+        """Reachable (a connection within 2 s) and every migration applied."""
+        pool = app.get(POOL)
+        if pool is None:
+            return Health(False, {"error": "not opened"})
+        try:
+            async with pool.acquire(timeout=2) as conn:
+                missing = await database.pending(conn)
+        except Exception as exc:  # any failure here is "down", with its kind shown
+            return Health(False, {"error": type(exc).__name__})
+        if missing:
+            return Health(False, {"pending_migrations": missing})
+        return Health(True)
+
+    return check
+
+
+def _listener_health(app: web.Application) -> Callable[[], Awaitable[Health]]:
+    async def check() -> Health:
+        """LISTENing now (while it reconnects, other processes' acts do not reach consoles)."""
+        listener = app.get(JOURNAL_LISTENER)
+        if listener is None:
+            return Health(False, {"error": "not started"})
+        detail = {"reconnections": listener.reconnections}
+        return Health(listener.backend_pid is not None, detail)
+
+    return check
 
 
 async def home(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ import structlog
 from aiohttp import web
 
 from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
+from orchestrator.kernel.health import Health
 from orchestrator.kernel.journal.chain import format_time
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, HEALTH, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
@@ -203,9 +204,12 @@ async def jibri_status(request: web.Request) -> web.Response:
     return json_response({"outcome": outcome})
 
 
-def configure(*, poll_seconds: float = 1.0) -> Callable[[web.Application], None]:
-    """A ``setup`` with the supervisor's poll interval (tests shorten it). Recording reads its
-    section from ``app[SETTINGS].recording``."""
+def configure(
+    *, poll_seconds: float = 1.0, instance: str | None = None
+) -> Callable[[web.Application], None]:
+    """A ``setup`` with the supervisor's poll interval (tests shorten it) and the name it gives
+    its process (host:pid unless told; tests running two in one process name them). Recording
+    reads its section from ``app[SETTINGS].recording``."""
 
     def setup_with(app: web.Application) -> None:
         settings = app[SETTINGS].recording
@@ -213,13 +217,17 @@ def configure(*, poll_seconds: float = 1.0) -> Callable[[web.Application], None]
         app.add_routes(routes)
         app.router.add_post(f"{settings.jibri_webhook_prefix}/v1/status", jibri_status)
         if settings.enabled:
-            app.cleanup_ctx.append(_supervisor_ctx(poll_seconds))
+            app.cleanup_ctx.append(_supervisor_ctx(poll_seconds, instance))
+            # required when votes need the recorder receiving (R9): without claims that are
+            # confirmed, no process may be recording the next session
+            required = app[SETTINGS].conduct.recording_required
+            app[HEALTH].register("recording_supervisor", _supervisor_health(app), required=required)
 
     return setup_with
 
 
 def _supervisor_ctx(
-    poll_seconds: float,
+    poll_seconds: float, instance: str | None
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS].recording
@@ -247,6 +255,7 @@ def _supervisor_ctx(
                 clock=app[CLOCK],
                 source=source,
                 poll_seconds=poll_seconds,
+                instance=instance,
                 listener=app[JOURNAL_LISTENER],
             )
             await supervisor.start()
@@ -259,6 +268,16 @@ def _supervisor_ctx(
                     await http.close()
 
     return recording_ctx
+
+
+def _supervisor_health(app: web.Application) -> Callable[[], Awaitable[Health]]:
+    async def check() -> Health:
+        supervisor = app.get(SUPERVISOR)
+        if supervisor is None:
+            return Health(False, {"error": "not started"})
+        return supervisor.health()
+
+    return check
 
 
 def _jitsi_base_url(app: web.Application) -> str:

@@ -18,6 +18,25 @@ machine without Jitsi) is started for each recorded session and restarted while 
 received (Jibri quits by itself 30 s after the room empties), or at once when the Jibri's
 status webhook reports it left the call or unhealthy (:func:`record_jibri_report` journals
 ``jibri_status``; the append's NOTIFY wakes the poll, which wakes that session's keeper).
+
+**Surviving the database.** The claims live on one dedicated connection (session-level advisory
+locks), checked with ``SELECT 1`` at every poll. When it is lost (PostgreSQL restarted or failed
+over: every lock vanished with it) the supervisor reconnects, at once and then with the journal
+listener's capped backoff, and claims every session it records *again* before anything else:
+
+* a claim confirmed again: the recorder goes on as if nothing happened;
+* a claim another process took meanwhile: this recorder is **fenced** at once: it stops and
+  writes nothing more to the journal (``recorder_fenced`` in the log), so two recorders never
+  write one session (R9);
+* while the database cannot be reached the recorders **keep recording locally**. The media is
+  still captured (the course of the session is recorded, R9), and no vote can be taken meanwhile
+  (every act is a database transaction), so keeping on never lets a vote through unrecorded;
+  stopping would only cut a gap into the recording. Their claims are unconfirmed meanwhile
+  (``/healthz`` shows the supervisor down), and no other process starts: after a (re)connection
+  a supervisor leaves alone, for ``RECLAIM_GRACE_SECONDS``, every session whose recorder status
+  names another process, so a live holder (reconnecting within the backoff cap) re-claims first.
+  A holder cut off from a server that stays up keeps its locks until the server drops its
+  connection.
 """
 
 from __future__ import annotations
@@ -36,10 +55,17 @@ import asyncpg
 import structlog
 
 from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.health import Health
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.journal.chain import format_time
-from orchestrator.kernel.journal.listener import Appended, JournalListener, Subscription
+from orchestrator.kernel.journal.listener import (
+    BACKOFF_CAP_SECONDS,
+    Appended,
+    JournalListener,
+    Subscription,
+    backoff,
+)
 from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import store
 from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
@@ -56,6 +82,12 @@ MIN_SECONDS = 600  # disk check for a session already past its planned end
 RESTART_GAP_SECONDS = 5.0  # a source a webhook reported lost is restarted at most this often
 RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
 SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
+CONNECT_SECONDS = 10.0  # the lock connection's connect timeout
+CHECK_TIMEOUT_SECONDS = 2.0  # the lock connection's SELECT 1 at every poll
+# After a reconnection, sessions another process recorded are left to it this long: its own
+# reconnection (the backoff is capped) and re-claim come first (see the module).
+RECLAIM_GRACE_SECONDS = 2 * BACKOFF_CAP_SECONDS
+STALE_POLLS = 5  # /healthz: the supervisor is down when no poll succeeded for this many intervals
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +104,18 @@ class JournalSink:
             await journal_store.append_event(
                 conn, session_id, type, payload, actor=ACTOR, at=self.clock()
             )
+
+
+class LocksDown(ConnectionError):
+    """The claims cannot be confirmed: the lock connection is down (see the module)."""
+
+
+class FencedSink:
+    """The sink of a fenced recorder: another process records the session now, so nothing this
+    one still says goes to the journal (it is logged)."""
+
+    async def recording_event(self, session_id: UUID, type: str, payload: dict[str, Any]) -> None:
+        log.warning("recording_event_fenced", session_id=str(session_id), type=type)
 
 
 class CallSource(Protocol):
@@ -167,12 +211,20 @@ class RecordingSupervisor:
         self._refused: set[UUID] = set()  # sessions whose refusal is already journaled
         self._next_sweep = 0.0
         self._locks: asyncpg.Connection | None = None
+        self._lock_failures = 0  # failed connection attempts in a row
+        self._reconnect_at = 0.0  # loop time of the next attempt
+        self._grace_until = 0.0  # loop time until which others' sessions are left alone
+        self._polled_at = 0.0  # loop time of the last poll that succeeded
+        self._poll_failing = False
+        self.reconnections = 0  # how many times the lock connection was opened again
+        self.fenced = 0  # recorders stopped because another process had claimed their session
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._poll_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        self._locks = await asyncpg.connect(self.database_url)
+        await self._connect_locks()
+        self._polled_at = asyncio.get_running_loop().time()
         if self.listener is not None:  # a reconnection may have dropped appends: poll then too
             self._subscription = self.listener.subscribe(
                 self._notified, self._wake.set, name="recording_supervisor"
@@ -196,15 +248,121 @@ class RecordingSupervisor:
             for session_id in list(self.recorders):
                 await self._release(session_id, closed=False)
         if self._locks is not None:
-            await self._locks.close()
+            try:
+                await self._locks.close(timeout=CHECK_TIMEOUT_SECONDS)
+            except Exception:  # a dead connection: do not wait for a goodbye
+                self._locks.terminate()
         log.info("recording_supervisor_stopped", instance=self.instance)
+
+    # --- the lock connection ---------------------------------------------------------------
+
+    async def _connect_locks(self) -> None:
+        conn = await asyncpg.connect(
+            self.database_url,
+            timeout=CONNECT_SECONDS,
+            server_settings={"application_name": f"rada recorder {self.instance}"[:63]},
+        )
+        conn.add_termination_listener(self._lock_connection_ended)
+        self._locks = conn
+
+    def _lock_connection_ended(self, conn: object) -> None:
+        if conn is self._locks:
+            self._wake.set()  # the next poll reconnects at once
+
+    def _drop_locks(self, error: BaseException | None) -> None:
+        """The lock connection is gone, and every claim with it."""
+        if self._locks is not None:
+            self._locks.terminate()
+            self._locks = None
+            self._lock_failures = 0
+            self._reconnect_at = 0.0  # the first attempt at once
+            log.warning(
+                "recording_lock_connection_lost",
+                error=type(error).__name__ if error is not None else "closed",
+                unconfirmed=[str(s) for s in self.recorders],
+            )
+
+    async def _locks_ready(self) -> bool:
+        """The lock connection checked; if it was lost, reopened (capped backoff) and every
+        recorded session claimed again (the claims vanished with it). False while the database
+        cannot be reached: the recorders keep recording locally (see the module)."""
+        conn = self._locks
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.fetchval("SELECT 1", timeout=CHECK_TIMEOUT_SECONDS)
+            except Exception as exc:  # refused, reset, timed out…: the connection is lost
+                self._drop_locks(exc)
+            else:
+                return True
+        elif conn is not None:
+            self._drop_locks(None)
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._reconnect_at:
+            return False
+        try:
+            await self._connect_locks()
+        except Exception as exc:  # still unreachable: try again after the backoff
+            self._lock_failures += 1
+            delay = backoff(self._lock_failures)
+            self._reconnect_at = loop.time() + delay
+            log.warning("recording_lock_connect_failed", error=type(exc).__name__, retry_in=delay)
+            return False
+        self.reconnections += 1
+        self._grace_until = loop.time() + RECLAIM_GRACE_SECONDS
+        await self._reclaim()
+        return True
+
+    async def _reclaim(self) -> None:
+        """Claim every recorded session again; fence those another process took meanwhile."""
+        assert self._locks is not None
+        confirmed: list[str] = []
+        for session_id in list(self.recorders):
+            if await store.try_claim(self._locks, session_id):
+                confirmed.append(str(session_id))
+            else:
+                await self._fence(session_id)
+        log.info("recording_lock_reconnected", confirmed=confirmed, fenced=self.fenced)
+
+    async def _fence(self, session_id: UUID) -> None:
+        """Another process records the session: stop this recorder at once, and let nothing it
+        still says reach the journal (never two recorders writing one session, R9)."""
+        log.error("recorder_fenced", session_id=str(session_id), instance=self.instance)
+        self.fenced += 1
+        self.recorders[session_id].sink = FencedSink()
+        await self._release(session_id, closed=False, unlock=False)
+
+    def health(self) -> Health:
+        """Up when the claims are confirmed (the lock connection answers) and polls succeed."""
+        loop = asyncio.get_running_loop()
+        connected = self._locks is not None and not self._locks.is_closed()
+        since_poll = loop.time() - self._polled_at
+        polling = since_poll <= max(5.0, STALE_POLLS * self.poll_seconds)
+        detail = {
+            "lock_connection": "up" if connected else "down",
+            "last_poll_seconds_ago": round(since_poll, 1),
+            "recording": len(self.recorders),
+            "unconfirmed": 0 if connected else len(self.recorders),
+            "reconnections": self.reconnections,
+            "fenced": self.fenced,
+        }
+        return Health(connected and polling, detail)
+
+    # --- polling ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
             try:
                 await self.poll()
+            except LocksDown:  # logged where it was found; retried with the backoff
+                self._poll_failing = True
             except Exception:
-                log.exception("recording_poll_failed")
+                if not self._poll_failing:  # once per outage, not every second
+                    log.exception("recording_poll_failed")
+                self._poll_failing = True
+            else:
+                if self._poll_failing:
+                    log.info("recording_poll_recovered")
+                self._poll_failing = False
             self._wake.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
             # that arrives as the wake is set, and stop() then waits for this loop forever.
@@ -215,7 +373,8 @@ class RecordingSupervisor:
     async def poll(self) -> None:
         """Claim newly opened sessions, close the ones that left the opened state."""
         async with self._poll_lock:
-            assert self._locks is not None
+            if not await self._locks_ready():
+                raise LocksDown("the recorder's lock connection is down")
             async with self.pool.acquire() as conn:
                 opened = {s.id: s for s in await store.sessions_in(conn, (OPENED,))}
             now = asyncio.get_running_loop().time()
@@ -231,6 +390,7 @@ class RecordingSupervisor:
             if now >= self._next_sweep:
                 self._next_sweep = now + SWEEP_SECONDS
                 await self._archive_orphans()
+            self._polled_at = asyncio.get_running_loop().time()
 
     async def _wake_lost_sources(self) -> None:
         """Wake the keepers of sessions whose Jibri reported OFF or unhealthy."""
@@ -276,8 +436,18 @@ class RecordingSupervisor:
         )
         return recorder, lost_since
 
+    async def _recorded_elsewhere(self, session_id: UUID) -> bool:
+        """Whether the session's last recorder status names another process."""
+        async with self.pool.acquire() as conn:
+            rows = await store.load_statuses(conn, session_id)
+        return bool(rows) and rows[0].instance != self.instance
+
     async def _claim(self, session_id: UUID, room: str, planned_end: datetime) -> None:
         assert self._locks is not None
+        if asyncio.get_running_loop().time() < self._grace_until and (
+            await self._recorded_elsewhere(session_id)
+        ):
+            return  # just reconnected: its recorder's process may be re-claiming it
         if not await store.try_claim(self._locks, session_id):
             return  # another rada process records it
         recorder, lost_since = await self._recorder(session_id)
@@ -311,7 +481,7 @@ class RecordingSupervisor:
             self._source_lost[session_id] = asyncio.Event()
             self._keepers[session_id] = asyncio.create_task(self._keep_source(session_id))
 
-    async def _release(self, session_id: UUID, *, closed: bool) -> None:
+    async def _release(self, session_id: UUID, *, closed: bool, unlock: bool = True) -> None:
         recorder = self.recorders.pop(session_id)
         self._rooms.pop(session_id, None)
         keeper = self._keepers.pop(session_id, None)
@@ -328,9 +498,9 @@ class RecordingSupervisor:
             else:
                 await recorder.stop()
         finally:
-            assert self._locks is not None
-            if not self._locks.is_closed():
-                await store.release(self._locks, session_id)
+            if unlock and self._locks is not None and not self._locks.is_closed():
+                with contextlib.suppress(Exception):  # a lost connection freed it already
+                    await store.release(self._locks, session_id)
 
     async def _keep_source(self, session_id: UUID) -> None:
         """Start the call source; restart it whenever nothing has been received for the retry

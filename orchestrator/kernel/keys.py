@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from orchestrator.kernel.clock import Clock
+from orchestrator.kernel.health import HealthRegistry
 from orchestrator.kernel.journal.listener import JournalListener
 from orchestrator.kernel.settings import Settings
 
@@ -18,3 +19,4 @@ POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
 DATABASE_URL: web.AppKey[str] = web.AppKey("database_url", str)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)  # type: ignore[arg-type]
 JOURNAL_LISTENER: web.AppKey[JournalListener] = web.AppKey("journal_listener", JournalListener)
+HEALTH: web.AppKey[HealthRegistry] = web.AppKey("health", HealthRegistry)

