@@ -23,7 +23,7 @@ from orchestrator.conduct.state import snapshot
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
-from orchestrator.kernel.web.auth import Principal, Role, require_participant
+from orchestrator.kernel.web.auth import Principal, Role, principal, require_participant
 from orchestrator.kernel.web.http import (
     json_response,
     match_int,
@@ -81,22 +81,40 @@ async def live_state(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE + "/ws")
-@operation("WebSocket: a snapshot on connect and after every journal append", tag="conduct")
+@operation(
+    "WebSocket: a snapshot on connect and after every journal append (a client that does not "
+    "read gets only the newest and is cut off if it stays behind; public sockets are limited "
+    "per address and in total)",
+    tag="conduct",
+    responses={429: "Too many public live connections from this address or in all"},
+)
 async def live_socket(request: web.Request) -> web.WebSocketResponse:
     sid = await _sid(request)
     hub = request.app[LIVE]
     await request.app[CONDUCT].state(sid)  # 404 before the upgrade if there is no such session
-    # compress=False: every console gets the same frame; deflating it once per client would
-    # cost more CPU than the bytes it saves
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096, compress=False)
-    await ws.prepare(request)
+    public = (await principal(request)).kind == "public"
+    address = (
+        request.app[SETTINGS].signin.client_address(
+            request.remote, request.headers.get("X-Forwarded-For")
+        )
+        if public
+        else None
+    )
+    hub.admit(address)  # 429 before the upgrade when its address or the process is full
     try:
-        await hub.attach(sid, ws)
-        async for msg in ws:  # clients only listen; anything they send is ignored
-            if msg.type == WSMsgType.ERROR:
-                break
+        # compress=False: every console gets the same frame; deflating it once per client
+        # would cost more CPU than the bytes it saves
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096, compress=False)
+        await ws.prepare(request)
+        try:
+            await hub.attach(sid, ws, address, request.transport)
+            async for msg in ws:  # clients only listen; anything they send is ignored
+                if msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            hub.detach(sid, ws)
     finally:
-        hub.detach(sid, ws)
+        hub.release(address)
     return ws
 
 
@@ -348,7 +366,7 @@ def setup(app: web.Application) -> None:
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)
-        hub = LiveHub(service)
+        hub = LiveHub(service, app[SETTINGS].live)
         app[CONDUCT] = service
         app[LIVE] = hub
         listener = app[JOURNAL_LISTENER]

@@ -19,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
+from orchestrator.kernel.settings.live import LiveSettings
 from orchestrator.kernel.settings.recording import RecordingSettings
 from orchestrator.kernel.settings.values import SettingsError, env_bool
 
@@ -27,6 +28,7 @@ __all__ = [
     "DatabaseSettings",
     "HttpSettings",
     "JitsiSettings",
+    "LiveSettings",
     "LogSettings",
     "RecordingSettings",
     "Settings",
@@ -102,6 +104,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     log: LogSettings = field(default_factory=LogSettings)
     conduct: ConductSettings = field(default_factory=ConductSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
     jitsi: JitsiSettings = field(default_factory=JitsiSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     signin: SignInSettings = field(default_factory=SignInSettings)
@@ -155,6 +158,7 @@ class Settings:
             conduct=ConductSettings(
                 recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True)
             ),
+            live=LiveSettings.from_env(env),
             jitsi=JitsiSettings.from_env(env),
             smtp=SmtpSettings.from_env(env),
             signin=SignInSettings.from_env(env),
