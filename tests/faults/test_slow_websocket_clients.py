@@ -1,0 +1,131 @@
+"""Live-state WebSocket clients that never read (raw sockets that complete the upgrade, then
+never read a byte) during a roll call: the process's memory stays bounded, they are cut off
+once behind, and a client that reads sees every state as before. Public sockets are limited per
+client address and in total."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from orchestrator.app import create_app
+from orchestrator.conduct import api as conduct_api
+from orchestrator.kernel.settings import LiveSettings, Settings, SignInSettings
+from orchestrator.kernel.web.auth import Principal
+from tests.conftest import make_settings
+from tests.integration.conduct.world import VOTERS, World, install_test_auth, make_world
+
+ROLL_CALL_SECONDS = 60.0
+SILENT_CLIENTS = 3
+AMENDMENT_TEXT = "Збільшити видатки на ремонт котельні " * 60  # ~2 KiB: the snapshot grows
+# The bound: each silent client holds at most RADA_LIVE_BUFFER of unsent output plus one frame
+# (the newest snapshot waiting) and aiohttp's own 64 KiB before it drains; everything else the
+# roll call allocates is shared with the reading clients. 40 MiB leaves room for the
+# allocator's noise; main grew by hundreds of MiB here.
+RSS_BOUND = 40 * 1024 * 1024
+
+
+def upgrade(
+    port: int, path: str, headers: Mapping[str, str] | None = None
+) -> tuple[socket.socket, int]:
+    """A raw socket asking for the WebSocket upgrade, with the answer's status; after the
+    answer's head nothing is read (a small receive buffer, as a stalled phone on a slow link)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"{extra}\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:  # the answer's head only; nothing after it is ever read
+        head += sock.recv(1)
+    return sock, int(head.split()[1])
+
+
+def silent_client(port: int, path: str, headers: Mapping[str, str] | None = None) -> socket.socket:
+    """A client that completed the upgrade and never reads."""
+    sock, status = upgrade(port, path, headers)
+    assert status == 101, status
+    return sock
+
+
+def upgrade_status(port: int, path: str, headers: Mapping[str, str] | None = None) -> int:
+    """The status of a WebSocket upgrade (the socket is closed afterwards)."""
+    sock, status = upgrade(port, path, headers)
+    sock.close()
+    return status
+
+
+def conduct_app(settings: Settings, people: dict[str, Principal]) -> web.Application:
+    app = create_app(settings, extensions=[conduct_api.setup])
+    install_test_auth(app, people)
+    return app
+
+
+@pytest.fixture
+def people() -> dict[str, Principal]:
+    return {}
+
+
+async def roll_call(world: World) -> None:
+    """The chair opens a session whose recording is not required here (no recorder wired)."""
+    await world.act("/open", "Коваленко")
+    await world.join_and_identify(*VOTERS)
+    await world.act("/items/0/open", "Коваленко")
+
+
+async def test_public_sockets_are_limited_per_address_and_in_total(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path, people: dict[str, Principal]
+) -> None:
+    """Public sockets: the third from one address is refused (429), another address (named by
+    a trusted proxy's X-Forwarded-For) still gets in until the total is reached; a signed-in
+    participant is never counted; a closed socket frees its place."""
+    settings = make_settings(
+        database_url,
+        tmp_path / "data",
+        live=LiveSettings(public_per_address=2, public_total=3),
+        signin=SignInSettings(trusted_proxies=("127.0.0.1",)),
+    )
+    async with TestClient(TestServer(conduct_app(settings, people))) as client:
+        world = await make_world(client, pool, people)
+        path = f"/api/v1/sessions/{world.session_id}/ws"
+        port = client.port
+        assert port is not None
+
+        def via(address: str) -> dict[str, str]:
+            return {"X-Forwarded-For": address}
+
+        held: list[socket.socket] = []
+        for _ in range(2):
+            held.append(await asyncio.to_thread(silent_client, port, path, via("203.0.113.7")))
+        assert await asyncio.to_thread(upgrade_status, port, path, via("203.0.113.7")) == 429
+        held.append(await asyncio.to_thread(silent_client, port, path, via("198.51.100.2")))
+        assert await asyncio.to_thread(upgrade_status, port, path, via("198.51.100.9")) == 429
+        signed_in = {**via("203.0.113.7"), **world.as_("Коваленко")}
+        assert await asyncio.to_thread(upgrade_status, port, path, signed_in) == 101
+        held.pop(0).close()
+        hub = client.app[conduct_api.LIVE]
+
+        async def freed() -> bool:
+            return sum(hub.public.values()) == 2
+
+        for _ in range(100):
+            if await freed():
+                break
+            await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(upgrade_status, port, path, via("203.0.113.7")) == 101
+        for sock in held:
+            sock.close()
