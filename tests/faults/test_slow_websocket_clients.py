@@ -10,23 +10,28 @@ import base64
 import os
 import socket
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import psutil
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.app import create_app
 from orchestrator.conduct import api as conduct_api
+from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.settings import LiveSettings, Settings, SignInSettings
 from orchestrator.kernel.web.auth import Principal
 from tests.conftest import make_settings
-from tests.integration.conduct.world import VOTERS, World, install_test_auth, make_world
+from tests.integration.conduct.world import ORDER, VOTERS, World, install_test_auth, make_world
 
 ROLL_CALL_SECONDS = 60.0
 SILENT_CLIENTS = 3
-AMENDMENT_TEXT = "Збільшити видатки на ремонт котельні " * 60  # ~2 KiB: the snapshot grows
+AMENDMENT_TEXT = "Збільшити видатки на ремонт котельні. " * 100  # ~7 KiB
+AMENDMENTS = 10  # ~70 KiB in every snapshot
 # The bound: each silent client holds at most RADA_LIVE_BUFFER of unsent output plus one frame
 # (the newest snapshot waiting) and aiohttp's own 64 KiB before it drains; everything else the
 # roll call allocates is shared with the reading clients. 40 MiB leaves room for the
@@ -80,11 +85,98 @@ def people() -> dict[str, Principal]:
     return {}
 
 
-async def roll_call(world: World) -> None:
-    """The chair opens a session whose recording is not required here (no recorder wired)."""
+async def roll_call(world: World) -> str:
+    """A roll call on a long amendment, in a session whose recording is not required here (no
+    recorder wired); the vote's id."""
     await world.act("/open", "Коваленко")
     await world.join_and_identify(*VOTERS)
     await world.act("/items/0/open", "Коваленко")
+    proposer = world.pids["Ґудзь"]
+    for _ in range(AMENDMENTS):
+        await world.act(
+            "/amendments", "Єрмоленко", {"text": AMENDMENT_TEXT, "by_participant_id": proposer}
+        )
+    body = await world.act("/votes", "Коваленко", {"amendment": 0})
+    vote_id: str = body["state"]["current_vote"]["vote_id"]
+    return vote_id
+
+
+async def answer(world: World, vote_id: str, surname: str) -> dict[str, Any]:
+    body: dict[str, Any] = await world.act(
+        f"/votes/{vote_id}/ballots",
+        surname,
+        {"participant_id": world.pids[surname], "answer": "against"},
+    )
+    return body
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path, people: dict[str, Principal]
+) -> None:
+    """Three clients that never read during a 60 s roll call (a deputy's connection
+    coming and going, each a new ~60 KiB snapshot): the process's RSS grows by less than RSS_BOUND, the silent
+    clients are cut off, and a reading client gets the last state within a second."""
+    settings = make_settings(database_url, tmp_path / "data")
+    settings = replace(settings, conduct=replace(settings.conduct, recording_required=False))
+    async with TestClient(TestServer(conduct_app(settings, people))) as client:
+        world = await make_world(client, pool, people)
+        vote = await roll_call(world)
+        path = f"/api/v1/sessions/{world.session_id}/ws"
+        port = client.port
+        assert port is not None
+        silent = [await asyncio.to_thread(silent_client, port, path) for _ in range(SILENT_CLIENTS)]
+        process = psutil.Process()
+        loop = asyncio.get_running_loop()
+        async with client.ws_connect(path) as reader:
+            seen: list[int] = []
+            heard = asyncio.Event()
+
+            async def read() -> None:
+                async for msg in reader:
+                    seen.append(msg.json()["seq"])
+                    heard.set()
+
+            reading = asyncio.create_task(read())
+
+            before = process.memory_info().rss
+            samples = [before]
+            began = loop.time()
+            moves = 0
+            last = 0
+            # the roll call: the vote stays open while a deputy's connection comes and goes
+            # (each a journal append, so a new snapshot for every client)
+            mover = world.pids["Петренко-Лисенко"]
+            while loop.time() - began < ROLL_CALL_SECONDS:
+                for type_ in (ev.PRESENCE_LEFT, ev.PRESENCE_JOINED):
+                    last = await world.journal(
+                        type_, {"participant_id": mover, "occupant_id": "occ-Петренко-Лисенко"}
+                    )
+                    await asyncio.sleep(0.02)
+                moves += 1
+                samples.append(process.memory_info().rss)
+            for surname in ORDER[:-1]:
+                last = (await answer(world, vote, surname))["seq"]
+            finished = loop.time()
+            async with asyncio.timeout(5):
+                while not seen or seen[-1] < last:
+                    heard.clear()
+                    await heard.wait()
+            caught_up = loop.time() - finished
+            reading.cancel()
+        for sock in silent:
+            sock.close()
+        hub = client.app[conduct_api.LIVE]
+        mib = 1024 * 1024
+        print(
+            f"{moves} comings and goings, {last} appends; RSS {before / mib:.0f} MiB → max "
+            f"{max(samples) / mib:.0f} MiB, end {samples[-1] / mib:.0f} MiB; "
+            f"cut off {hub.cut_off}; reader caught up {caught_up:.2f} s after the last act"
+        )
+        assert seen and seen[-1] == last and caught_up < 1.0
+        assert max(samples) - before < RSS_BOUND
+        assert hub.cut_off == SILENT_CLIENTS
 
 
 async def test_public_sockets_are_limited_per_address_and_in_total(
