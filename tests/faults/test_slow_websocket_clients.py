@@ -29,7 +29,7 @@ from tests.conftest import make_settings
 from tests.integration.conduct.world import ORDER, VOTERS, World, install_test_auth, make_world
 
 ROLL_CALL_SECONDS = 60.0
-SILENT_CLIENTS = 3
+SILENT_CLIENTS = int(os.environ.get("SILENT_CLIENTS", "3"))  # bench/live_silent_clients.py: 100
 AMENDMENT_TEXT = "Збільшити видатки на ремонт котельні. " * 100  # ~7 KiB
 AMENDMENTS = 10  # ~70 KiB in every snapshot
 # The bound: each silent client holds at most RADA_LIVE_BUFFER of unsent output plus one frame
@@ -118,7 +118,8 @@ async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
     """Three clients that never read during a 60 s roll call (a deputy's connection
     coming and going, each a new ~60 KiB snapshot): the process's RSS grows by less than RSS_BOUND, the silent
     clients are cut off, and a reading client gets the last state within a second."""
-    settings = make_settings(database_url, tmp_path / "data")
+    live = LiveSettings(public_per_address=max(20, SILENT_CLIENTS + 1))  # all from 127.0.0.1
+    settings = make_settings(database_url, tmp_path / "data", live=live)
     settings = replace(settings, conduct=replace(settings.conduct, recording_required=False))
     async with TestClient(TestServer(conduct_app(settings, people))) as client:
         world = await make_world(client, pool, people)
