@@ -5,6 +5,8 @@ JSON bodies, and the ``operation`` decorator that documents a handler for the Op
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -173,22 +175,84 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request's JSON body, or a 422 naming what is wrong with it."""
+    """The request's JSON body, or a 422 (413 when too large) naming what is wrong with it."""
     if request.content_type != "application/json":
         raise Invalid(
             "send the body as application/json", field="body", code="unsupported_media_type"
         )
+    if request.content_length is not None and request.content_length > JSON_MAX_BYTES:
+        raise _json_too_large()
     raw = await request.read()
+    if len(raw) > JSON_MAX_BYTES:
+        raise _json_too_large()
+    return parse_json(raw)
+
+
+JSON_MAX_BYTES = 2 * 1024 * 1024  # the largest body is a sign request with its base64 .p7s
+JSON_MAX_DEPTH = 32  # rada's deepest body is three levels; a parser recursing 1,000 deep is a 500
+_NUMBER_LIMIT = "numbers in the body are limited to a few hundred digits"
+
+
+def _json_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"a JSON body is at most {JSON_MAX_BYTES} bytes", field="body", code="payload_too_large"
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not JSON", field="body", code="malformed_json")
+
+
+def _number(raw: str) -> int:
+    if len(raw) > 300:
+        raise Invalid(_NUMBER_LIMIT, field="body", code="malformed_json")
+    return int(raw)
+
+
+def _real(raw: str) -> float:
+    value = float(raw) if len(raw) <= 400 else math.inf
+    if not math.isfinite(value):
+        raise Invalid(_NUMBER_LIMIT, field="body", code="malformed_json")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from untrusted bytes: UTF-8, nesting at most :data:`JSON_MAX_DEPTH` deep
+    (checked before parsing, so the parser never recurses deeper), numbers of bounded length
+    (Python refuses int strings past 4,300 digits with a ValueError), no ``NaN``/``Infinity``."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("the body is not UTF-8", field="body", code="malformed_json") from None
+    if _nesting(text) > JSON_MAX_DEPTH:
+        raise Invalid(
+            f"the body nests deeper than {JSON_MAX_DEPTH} levels", field="body", code="too_deep"
+        )
+    try:
+        return json.loads(text, parse_int=_number, parse_float=_real, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise Invalid(
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             field="body",
             code="malformed_json",
         ) from None
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in ``text``, strings skipped (an upper bound for
+    malformed text, which the parser refuses anyway)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 async def read_object(request: web.Request) -> Mapping[str, Any]:
