@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
 from orchestrator.convening.categories import CATEGORY_UK
 from orchestrator.convening.roster import MemberRow, write_csv
 from orchestrator.convening.rules import parse_guest
-from orchestrator.convening.service import CouncilService, check_upload, parse_draft
+from orchestrator.convening.service import (
+    CouncilService,
+    check_upload,
+    draft_content_type,
+    parse_draft,
+)
 from orchestrator.convening.store import SessionRow
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal.chain import GENESIS, verify_chain
+from orchestrator.kernel.web import files
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import principal, require_admin
 from orchestrator.kernel.web.http import (
@@ -274,7 +279,7 @@ async def attach_document(request: web.Request) -> web.Response:
         session_id,
         item,
         filename,
-        request.content_type or "application/octet-stream",
+        draft_content_type(filename, content),  # sniffed: never the uploader's say-so
         content,
         by,
     )
@@ -296,9 +301,8 @@ async def get_document(request: web.Request) -> web.Response:
     doc, content = await request.app[SERVICE].document(match_uuid(request, "document_id"))
     return web.Response(
         body=content,
-        content_type=doc.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            **files.file_headers(doc.filename, doc.content_type, download=True),
             "X-Content-SHA256": doc.sha256,
         },
     )
