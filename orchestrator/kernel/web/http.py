@@ -296,6 +296,9 @@ def operation(
     """Document a handler for ``/api/v1/openapi.json``. ``auth``: public | admin | participant
     roles (e.g. "chair", "chair,secretary") | jitsi (the event_sync bearer) | jibri (Jibri's webhook bearer)."""
 
+    if body is not None and not all("/" in media_type for media_type in body):
+        raise ValueError(f"{summary!r}: body maps media types to their schema")
+
     def mark(handler: H) -> H:
         handler.__rada_operation__ = {  # type: ignore[attr-defined]
             "summary": summary,
