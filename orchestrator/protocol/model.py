@@ -32,11 +32,13 @@ from typing import Any
 from orchestrator.conduct.quorum import Quorum, required_for_quorum
 from orchestrator.conduct.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
 from orchestrator.convening.categories import category_uk
+from orchestrator.convening.citations import DEFAULT_CITATIONS, citations_of, cite
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event, parse_time
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Gender, gender_of
 
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
@@ -88,6 +90,15 @@ class Person:
     @property
     def is_deputy(self) -> bool:
         return self.kind in DEPUTY_KINDS
+
+    @property
+    def gender(self) -> Gender:
+        return gender_of(self.patronymic, self.given_name)
+
+    @property
+    def short_name(self) -> str:
+        """«Іван ВОЙТЕНКО», as a signature line prints the signer."""
+        return " ".join(p for p in (self.given_name, self.surname.upper()) if p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +281,20 @@ class Recording:
 
 
 @dataclass(frozen=True, slots=True)
+class Heading:
+    """The official heading's council fields, as the council set them at convening (R18)."""
+
+    oblast: str = ""  # as printed under the council's name: «Житомирської області»
+    city: str = ""  # where the council sits: «м. Коростишів»
+    emblem: str | None = None  # base64 PNG or JPEG
+    citations: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CITATIONS))
+
+    def cite(self, *rules: str) -> str:
+        """«(ч. 5 ст. 87 Регламенту)»: what a reader can look up, never the rule's R-code."""
+        return cite(self.citations, *rules)
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     session_id: str
     council_id: str
@@ -296,6 +321,7 @@ class Protocol:
     seal: str  # hash of the last session event
     seal_seq: int
     events: int
+    heading: Heading = field(default_factory=Heading)
 
     @property
     def date(self) -> date | None:
@@ -749,6 +775,14 @@ class _Fold:
             seal=self.last.hash,
             seal_seq=self.last.seq,
             events=self.count,
+            heading=Heading(
+                oblast=council.oblast,
+                city=council.place,
+                emblem=council.emblem,
+                citations=citations_of(
+                    council.citations if isinstance(council.citations, Mapping) else None
+                ),
+            ),
         )
 
 
