@@ -66,15 +66,13 @@ COUNCIL_BODY = {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
                     "description": "rule (R1–R20) → the article of the council's Регламент "
-                    "or of the law that documents cite for it; \"\" cites nothing",
+                    'or of the law that documents cite for it; "" cites nothing',
                 },
             },
         }
     }
 }
-COUNCIL_PATCH_BODY = {
-    JSON: {"schema": {**COUNCIL_BODY[JSON]["schema"], "required": []}}
-}
+COUNCIL_PATCH_BODY = {JSON: {"schema": {**COUNCIL_BODY[JSON]["schema"], "required": []}}}
 MEMBER_SCHEMA = {
     "type": "object",
     "required": ["surname", "given_name", "role", "email", "phone"],

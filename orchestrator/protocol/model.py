@@ -38,7 +38,7 @@ from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event, parse_time
 from orchestrator.kernel.kyivtime import KYIV
-from orchestrator.kernel.ukrainian import Gender, gender_of
+from orchestrator.kernel.ukrainian import Gender, agree, gender_of
 
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
@@ -60,6 +60,11 @@ BREAK_CAUSE_UK: Mapping[str, str] = {
     "recording_lost": "втрата запису (технічна перерва)",
     "quorum_lost": "втрата кворуму",
     "storage": "несправність сховища запису",
+}
+FEMININE_RESULT_UK: Mapping[str, str] = {
+    "abstain": "утрималася",
+    "none": "не голосувала",
+    "absent": "відсутня",
 }
 ACTOR_UK: Mapping[str, str] = {
     "system": "автоматично (rada)",
@@ -130,6 +135,7 @@ class RollCallRow:
     answer: str  # for|against|abstain|none|absent
     source: str | None  # deputy|secretary
     at: datetime | None
+    gender: Gender = Gender.UNKNOWN  # for «утрималася», «відсутня»
 
     @property
     def result(self) -> Result:
@@ -142,6 +148,13 @@ class RollCallRow:
     @property
     def source_uk(self) -> str:
         return SOURCE_UK.get(self.source or "", "")
+
+    @property
+    def answer_agreed(self) -> str:
+        """The answer as a sentence about this voter says it: «утрималася», «відсутня»."""
+        return agree(
+            self.gender, self.answer_uk, FEMININE_RESULT_UK.get(self.answer, self.answer_uk)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -675,6 +688,7 @@ class _Fold:
             answer=answer if answer in ROLL_CALL_ANSWERS else "none",
             source=source,
             at=at,
+            gender=draft.person.gender if draft else Gender.UNKNOWN,
         )
 
     def discussion_ms(self, item: _ItemDraft, first_vote: datetime | None) -> int | None:
