@@ -28,6 +28,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Case, number_of, ordinal
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import Principal
 
@@ -369,7 +370,7 @@ class CouncilService:
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
         lines = [
-            f"{view['council']['name']} ({view['council']['convocation']} скликання)",
+            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
             f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
@@ -484,6 +485,14 @@ def parse_council_settings(body: Mapping[str, Any], *, partial: bool) -> dict[st
     if "citations" in body:
         out["citations"] = parse_citations(body["citations"])
     return out
+
+
+def convocation_uk(convocation: int | str) -> str:
+    """«восьмого скликання» (as written: «VIII скликання» when it is no number)."""
+    n = number_of(convocation)
+    if n is None or not 1 <= n <= 999:
+        return f"{convocation} скликання"
+    return f"{ordinal(n, case=Case.GENITIVE)} скликання"
 
 
 def check_upload(filename: str, size: int, limit: int) -> str:
