@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
@@ -195,20 +194,27 @@ async def send_file(
     await response.prepare(request)
     if request.method != hdrs.METH_HEAD and part.length > 0:
         try:
-            with await asyncio.to_thread(path.open, "rb") as f:
-                await _copy(f, response, part)
+            await _copy(path, response, part)
         except ConnectionError:
             return response  # the client went away (a player seeking): nothing to answer
     await response.write_eof()
     return response
 
 
-async def _copy(f: BinaryIO, response: web.StreamResponse, part: ByteRange) -> None:
-    await asyncio.to_thread(f.seek, part.start)
-    left = part.length
+def _read(path: Path, offset: int, size: int) -> bytes:
+    """``size`` bytes at ``offset``; the file is open only inside this call, so a request
+    cancelled meanwhile leaves no open file behind."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
+async def _copy(path: Path, response: web.StreamResponse, part: ByteRange) -> None:
+    offset, left = part.start, part.length
     while left > 0:
-        chunk = await asyncio.to_thread(f.read, min(CHUNK, left))
+        chunk = await asyncio.to_thread(_read, path, offset, min(CHUNK, left))
         if not chunk:
             break  # the file shrank under us; the client sees a short body
         await response.write(chunk)
+        offset += len(chunk)
         left -= len(chunk)
