@@ -11,7 +11,7 @@ share one cue (titles joined with "; "); each cue lasts until the next one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -69,66 +69,107 @@ class _Names:
         self.people: dict[str, str] = {}
 
     def learn(self, entry: JournalEntry) -> None:
-        payload = entry.payload
-        if entry.type == ev.SESSION_CONVENED:
-            self.items = [str(i.get("title", "")) for i in payload.get("agenda", [])]
-            for person in payload.get("participants", []):
-                self._person(person)
-        elif entry.type == ev.PARTICIPANT_ADDED:
-            self._person(payload.get("participant", {}))
+        handler = _LEARN.get(entry.type)
+        if handler is not None:
+            handler(self, ev.typed(entry.type, entry.payload))
 
-    def _person(self, person: Mapping[str, Any]) -> None:
-        name = " ".join(str(person.get(k) or "") for k in ("surname", "given_name")).strip()
-        if person.get("participant_id"):
-            self.people[str(person["participant_id"])] = name or "учасник"
+    def on_convened(self, p: ev.SessionConvened) -> None:
+        self.items = [i.title for i in p.agenda]
+        for person in p.participants:
+            self.listed(person)
 
-    def item(self, index: Any) -> str:
-        number = int(index) + 1
-        title = self.items[int(index)] if 0 <= int(index) < len(self.items) else ""
+    def on_added(self, p: ev.ParticipantAdded) -> None:
+        self.listed(p.participant)
+
+    def listed(self, person: ev.Participant) -> None:
+        name = " ".join((person.surname, person.given_name)).strip()
+        if person.participant_id:
+            self.people[person.participant_id] = name or "учасник"
+
+    def item(self, index: int) -> str:
+        number = index + 1
+        title = self.items[index] if 0 <= index < len(self.items) else ""
         return f"Питання {number}: {title}" if title else f"Питання {number}"
 
-    def person(self, participant_id: Any) -> str:
-        return self.people.get(str(participant_id), "учасник")
+    def person(self, participant_id: str) -> str:
+        return self.people.get(participant_id, "учасник")
 
 
-def _vote(payload: Mapping[str, Any]) -> str:
-    text = f"питання {int(payload.get('item', 0)) + 1}"
-    if payload.get("amendment") is not None:
-        text += f", поправка {payload['amendment']}"
-    elif "." in str(payload.get("vote_id", "")):
-        text += f", поправка {str(payload['vote_id']).split('.a', 1)[-1]}"
+_LEARN: Mapping[str, Callable[[_Names, Any], None]] = {
+    ev.SESSION_CONVENED: _Names.on_convened,
+    ev.PARTICIPANT_ADDED: _Names.on_added,
+}
+"""Where names come from: event type -> the :class:`_Names` method that learns them."""
+
+
+def _vote(p: ev.VoteOpened) -> str:
+    text = f"питання {p.item + 1}"
+    if p.amendment is not None:
+        text += f", поправка {p.amendment}"
+    elif "." in p.vote_id:
+        text += f", поправка {p.vote_id.split('.a', 1)[-1]}"
     return text
+
+
+def _opened(p: ev.SessionOpened, names: _Names) -> str:
+    return "Відкриття засідання"
+
+
+def _item_opened(p: ev.ItemOpened, names: _Names) -> str:
+    return names.item(p.item)
+
+
+def _vote_opened(p: ev.VoteOpened, names: _Names) -> str:
+    return f"Поіменне голосування: {_vote(p)}"
+
+
+def _ballot(p: ev.BallotRecorded, names: _Names) -> str:
+    return f"{names.person(p.participant_id)}: {ANSWERS.get(p.answer, p.answer)}"
+
+
+def _skipped(p: ev.DeputySkipped, names: _Names) -> str:
+    return f"{names.person(p.participant_id)}: не голосував"
+
+
+def _vote_closed(p: ev.VoteClosed, names: _Names) -> str:
+    verdict = "рішення прийнято" if p.adopted else "рішення не прийнято"
+    return (
+        f"Підсумки голосування: за {p.for_ or 0}, проти {p.against or 0}, "
+        f"утрималися {p.abstain or 0} — {verdict}"
+    )
+
+
+def _break_declared(p: ev.BreakDeclared, names: _Names) -> str:
+    reason = p.reason.strip()
+    return f"Перерва: {reason}" if reason else "Перерва"
+
+
+def _break_ended(p: ev.BreakEnded, names: _Names) -> str:
+    return "Продовження засідання після перерви"
+
+
+def _closed(p: ev.SessionClosed, names: _Names) -> str:
+    return "Закриття засідання"
+
+
+TITLES: Mapping[str, Callable[[Any, _Names], str]] = {
+    ev.SESSION_OPENED: _opened,
+    ev.ITEM_OPENED: _item_opened,
+    ev.VOTE_OPENED: _vote_opened,
+    ev.BALLOT_RECORDED: _ballot,
+    ev.DEPUTY_SKIPPED: _skipped,
+    ev.VOTE_CLOSED: _vote_closed,
+    ev.BREAK_DECLARED: _break_declared,
+    ev.BREAK_ENDED: _break_ended,
+    ev.SESSION_CLOSED: _closed,
+}
+"""The chapter-worthy events: event type -> the title of its cue."""
 
 
 def title(entry: JournalEntry, names: _Names) -> str | None:
     """The chapter title of a journal event, or None if it is not a chapter."""
-    p = entry.payload
-    match entry.type:
-        case ev.SESSION_OPENED:
-            return "Відкриття засідання"
-        case ev.ITEM_OPENED:
-            return names.item(p.get("item", 0))
-        case ev.VOTE_OPENED:
-            return f"Поіменне голосування: {_vote(p)}"
-        case ev.BALLOT_RECORDED:
-            answer = ANSWERS.get(str(p.get("answer")), str(p.get("answer")))
-            return f"{names.person(p.get('participant_id'))}: {answer}"
-        case ev.DEPUTY_SKIPPED:
-            return f"{names.person(p.get('participant_id'))}: не голосував"
-        case ev.VOTE_CLOSED:
-            verdict = "рішення прийнято" if p.get("adopted") else "рішення не прийнято"
-            return (
-                f"Підсумки голосування: за {p.get('for', 0)}, проти {p.get('against', 0)}, "
-                f"утрималися {p.get('abstain', 0)} — {verdict}"
-            )
-        case ev.BREAK_DECLARED:
-            reason = str(p.get("reason") or "").strip()
-            return f"Перерва: {reason}" if reason else "Перерва"
-        case ev.BREAK_ENDED:
-            return "Продовження засідання після перерви"
-        case ev.SESSION_CLOSED:
-            return "Закриття засідання"
-    return None
+    handler = TITLES.get(entry.type)
+    return None if handler is None else handler(ev.typed(entry.type, entry.payload), names)
 
 
 def cues(entries: Sequence[JournalEntry], parts: Sequence[TimedPart]) -> list[Cue]:

@@ -4,7 +4,10 @@ Pure: no I/O. ``fold(events)`` rebuilds the state; ``apply(state, event)`` advan
 event in place; ``state.clone()`` gives an independent copy cheaply (closed votes and past
 breaks are immutable and shared), so a use-case can try its events on a copy and keep the
 committed state untouched if the transaction fails. ``snapshot(state)`` is the live-state
-contract (``/work/briefs/live-state.md``): no e-mail or phone ever enters it.
+contract: no e-mail or phone ever enters it (R12).
+
+``HANDLERS`` maps each event type to the handler that takes in its typed payload
+(``events.parse``); the protocol, the chapters and ``rada verify`` fold the same way.
 
 Phases: convened → announced → opened → competent → item ↔ voting ↔ break → closed (or
 cancelled). ``phase`` is derived: a break overrides an item or a vote in progress, which stays
@@ -13,7 +16,7 @@ paused underneath it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -265,127 +268,120 @@ class SessionState:
 # --- the fold --------------------------------------------------------------------------
 
 
-def _participant(data: Mapping[str, Any]) -> ParticipantState:
+def _participant(data: ev.Participant) -> ParticipantState:
+    role = data.role
     return ParticipantState(
-        participant_id=str(data["participant_id"]),
-        surname=str(data.get("surname", "")),
-        given_name=str(data.get("given_name", "")),
-        patronymic=str(data.get("patronymic") or ""),
-        kind=str(data.get("kind", data.get("role", "guest"))),
-        role=str(data.get("role", "deputy")),
+        participant_id=data.participant_id,
+        surname=data.surname,
+        given_name=data.given_name,
+        patronymic=data.patronymic,
+        kind=data.kind if data.kind is not None else role if role is not None else "guest",
+        role="deputy" if role is None else role,
     )
 
 
-def _convened(s: SessionState, e: Event) -> None:
-    p = e.payload
-    council = dict(p.get("council") or {})
-    s.council = council
-    s.total_composition = int(council.get("total_composition", 1))
-    s.title = str(p.get("title", ""))
-    s.number = int(p.get("number", 0))
-    s.starts_at = p.get("starts_at")
-    s.chair_participant_id = p.get("chair_participant_id")
-    s.secretary_participant_id = p.get("secretary_participant_id")
+def _convened(s: SessionState, e: Event, p: ev.SessionConvened) -> None:
+    council = p.council or ev.Council()
+    s.council = {} if p.council is None else council.to_payload()
+    s.total_composition = 1 if council.total_composition is None else council.total_composition
+    s.title = p.title
+    s.number = p.number or 0
+    s.starts_at = p.starts_at
+    s.chair_participant_id = p.chair_participant_id
+    s.secretary_participant_id = p.secretary_participant_id
     s.agenda = [
         ItemState(
-            index=i,
-            title=str(item.get("title", "")),
-            category=str(item.get("category", "")),
-            secret_ballot=bool(item.get("secret_ballot", False)),
+            index=i, title=item.title, category=item.category, secret_ballot=item.secret_ballot
         )
-        for i, item in enumerate(p.get("agenda") or [])
+        for i, item in enumerate(p.agenda)
     ]
-    for data in p.get("participants") or []:
+    for data in p.participants:
         part = _participant(data)
         s.participants[part.participant_id] = part
     s.people_order = None
 
 
-def _joined(s: SessionState, e: Event) -> None:
-    part = s.participants.get(str(e.payload.get("participant_id")))
+def _listed(s: SessionState, participant_id: str | None) -> ParticipantState | None:
+    return None if participant_id is None else s.participants.get(participant_id)
+
+
+def _joined(s: SessionState, e: Event, p: ev.PresenceJoined) -> None:
+    part = _listed(s, p.participant_id)
     if part is not None:
-        part.occupants.add(str(e.payload.get("occupant_id")))
+        part.occupants.add(p.occupant_id)
 
 
-def _left(s: SessionState, e: Event) -> None:
-    part = s.participants.get(str(e.payload.get("participant_id")))
+def _left(s: SessionState, e: Event, p: ev.PresenceLeft) -> None:
+    part = _listed(s, p.participant_id)
     if part is None:
         return
-    part.occupants.discard(str(e.payload.get("occupant_id")))
+    part.occupants.discard(p.occupant_id)
     if not part.occupants:
         # R11: whoever comes back must be identified again: the person on the line may differ.
         part.identified = False
 
 
-def _identified(s: SessionState, e: Event) -> None:
-    part = s.participants.get(str(e.payload.get("participant_id")))
+def _identified(s: SessionState, e: Event, p: ev.ParticipantIdentified) -> None:
+    part = _listed(s, p.participant_id)
     if part is not None:
         part.identified = True
 
 
-def _added(s: SessionState, e: Event) -> None:
-    part = _participant(e.payload["participant"])
+def _added(s: SessionState, e: Event, p: ev.ParticipantAdded) -> None:
+    part = _participant(p.participant)
     s.participants[part.participant_id] = part
     s.people_order = None
 
 
-def _removed(s: SessionState, e: Event) -> None:
-    part = s.participants.get(str(e.payload.get("participant_id")))
+def _removed(s: SessionState, e: Event, p: ev.ParticipantRemoved) -> None:
+    part = _listed(s, p.participant_id)
     if part is not None:
         part.removed = True
         part.identified = False
 
 
-def _announced(s: SessionState, e: Event) -> None:
+def _announced(s: SessionState, e: Event, p: ev.SessionAnnounced) -> None:
     s.announced = True
-    s.starts_at = e.payload.get("starts_at", s.starts_at)
+    if p.starts_at is not None:
+        s.starts_at = p.starts_at
 
 
-def _opened(s: SessionState, e: Event) -> None:
+def _opened(s: SessionState, e: Event, p: ev.SessionOpened) -> None:
     s.opened = True
 
 
-def _competent(s: SessionState, e: Event) -> None:
+def _competent(s: SessionState, e: Event, p: ev.SessionCompetent) -> None:
     s.competent = True
 
 
-def _item_opened(s: SessionState, e: Event) -> None:
-    index = int(e.payload["item"])
-    s.current_item = index
-    s.agenda[index].status = "open"
+def _item_opened(s: SessionState, e: Event, p: ev.ItemOpened) -> None:
+    s.current_item = p.item
+    s.agenda[p.item].status = "open"
     s.discussion = None
 
 
-def _discussion(s: SessionState, e: Event) -> None:
-    p = e.payload
-    s.discussion = Discussion(int(p["item"]), str(p["scope"]), int(p["seconds"]), format_time(e.at))
+def _discussion(s: SessionState, e: Event, p: ev.DiscussionLimited) -> None:
+    s.discussion = Discussion(p.item, p.scope, p.seconds, format_time(e.at))
 
 
-def _remark(s: SessionState, e: Event) -> None:
-    s.agenda[int(e.payload["item"])].remarks += 1
+def _remark(s: SessionState, e: Event, p: ev.RemarkRecorded) -> None:
+    s.agenda[p.item].remarks += 1
 
 
-def _amendment(s: SessionState, e: Event) -> None:
-    p = e.payload
-    item = s.agenda[int(p["item"])]
-    by = p.get("by_participant_id")
-    item.amendments.append(
-        Amendment(int(p["amendment"]), str(p.get("text", "")), None if by is None else str(by))
-    )
+def _amendment(s: SessionState, e: Event, p: ev.AmendmentProposed) -> None:
+    s.agenda[p.item].amendments.append(Amendment(p.amendment, p.text, p.by_participant_id))
 
 
-def _vote_opened(s: SessionState, e: Event) -> None:
-    p = e.payload
-    amendment = p.get("amendment")
+def _vote_opened(s: SessionState, e: Event, p: ev.VoteOpened) -> None:
     vote = VoteState(
-        vote_id=str(p["vote_id"]),
-        item=int(p["item"]),
-        amendment=None if amendment is None else int(amendment),
-        order=[str(x) for x in p["order"]],
-        absent=[str(x) for x in p.get("absent") or []],
-        total_composition=int(p["total_composition"]),
-        mayor_taking_part=bool(p["mayor_taking_part"]),
-        required=int(p["required"]),
+        vote_id=p.vote_id,
+        item=p.item,
+        amendment=p.amendment,
+        order=list(p.order),
+        absent=list(p.absent),
+        total_composition=p.total_composition,
+        mayor_taking_part=p.mayor_taking_part,
+        required=p.required,
         opened_at=format_time(e.at),
     )
     s.current_vote = vote
@@ -394,11 +390,11 @@ def _vote_opened(s: SessionState, e: Event) -> None:
     s.discussion = None
 
 
-def _called(s: SessionState, e: Event) -> None:
+def _called(s: SessionState, e: Event, p: ev.DeputyCalled) -> None:
     vote = s.current_vote
-    if vote is not None and vote.vote_id == str(e.payload["vote_id"]):
-        vote.called = str(e.payload["participant_id"])
-        vote.called_position = int(e.payload["position"])
+    if vote is not None and vote.vote_id == p.vote_id:
+        vote.called = p.participant_id
+        vote.called_position = p.position
 
 
 def _answered(vote: VoteState, pid: str, answer: Answer, source: str) -> None:
@@ -408,90 +404,91 @@ def _answered(vote: VoteState, pid: str, answer: Answer, source: str) -> None:
         vote.called = None
 
 
-def _ballot(s: SessionState, e: Event) -> None:
-    vote = s.votes.get(str(e.payload["vote_id"]))
+def _ballot(s: SessionState, e: Event, p: ev.BallotRecorded) -> None:
+    vote = s.votes.get(p.vote_id)
     if vote is not None:
-        p = e.payload
-        _answered(vote, str(p["participant_id"]), Answer(p["answer"]), str(p["source"]))
+        _answered(vote, p.participant_id, Answer(p.answer), p.source)
 
 
-def _skipped(s: SessionState, e: Event) -> None:
-    vote = s.votes.get(str(e.payload["vote_id"]))
+def _skipped(s: SessionState, e: Event, p: ev.DeputySkipped) -> None:
+    vote = s.votes.get(p.vote_id)
     if vote is not None:
-        _answered(vote, str(e.payload["participant_id"]), Answer.NONE, "chair")
+        _answered(vote, p.participant_id, Answer.NONE, "chair")
 
 
-def _vote_closed(s: SessionState, e: Event) -> None:
-    vote = s.votes.get(str(e.payload["vote_id"]))
+def _vote_closed(s: SessionState, e: Event, p: ev.VoteClosed) -> None:
+    vote = s.votes.get(p.vote_id)
     if vote is None:
         return
     vote.closed = True
     vote.called = None
-    vote.adopted = bool(e.payload.get("adopted"))
+    vote.adopted = p.adopted
     vote.result = vote.tally()
     if s.current_vote is vote:
         s.current_vote = None
     s.agenda[vote.item].status = "open"
 
 
-def _item_closed(s: SessionState, e: Event) -> None:
-    index = int(e.payload["item"])
-    s.agenda[index].status = "closed"
-    if s.current_item == index:
+def _item_closed(s: SessionState, e: Event, p: ev.ItemClosed) -> None:
+    s.agenda[p.item].status = "closed"
+    if s.current_item == p.item:
         s.current_item = None
     s.discussion = None
 
 
-def _break_declared(s: SessionState, e: Event) -> None:
-    p = e.payload
+def _break_declared(s: SessionState, e: Event, p: ev.BreakDeclared) -> None:
     vote = s.current_vote
     if vote is not None:
         vote.interruptions += 1
         vote.called = None  # the call is void; the roll call resumes from the first not answered
     s.break_ = BreakState(
-        cause=str(p.get("cause", "chair")),
-        reason=str(p.get("reason", "")),
+        cause=p.cause,
+        reason=p.reason,
         since=format_time(e.at),
-        by=str(p.get("by", e.actor)),
+        by=e.actor if p.by is None else p.by,
         vote_id=None if vote is None else vote.vote_id,
     )
 
 
-def _break_ended(s: SessionState, e: Event) -> None:
+def _end_break(s: SessionState, e: Event, by: str | None) -> None:
     if s.break_ is not None:
-        s.breaks.append(
-            replace(
-                s.break_, ended_at=format_time(e.at), ended_by=str(e.payload.get("by", e.actor))
-            )
-        )
+        ended_by = e.actor if by is None else by
+        s.breaks.append(replace(s.break_, ended_at=format_time(e.at), ended_by=ended_by))
     s.break_ = None
 
 
-def _closed(s: SessionState, e: Event) -> None:
+def _break_ended(s: SessionState, e: Event, p: ev.BreakEnded) -> None:
+    _end_break(s, e, p.by)
+
+
+def _closed(s: SessionState, e: Event, p: ev.SessionClosed) -> None:
     s.closed = True
     if s.break_ is not None:
-        _break_ended(s, e)
+        _end_break(s, e, p.by)
 
 
-def _cancelled(s: SessionState, e: Event) -> None:
+def _cancelled(s: SessionState, e: Event, p: ev.SessionCancelled) -> None:
     s.cancelled = True
 
 
-def _recording_on(s: SessionState, e: Event) -> None:
+def _recording_on(s: SessionState, e: Event, p: ev.RecordingStarted | ev.RecordingResumed) -> None:
     s.recording.status = "receiving"
     s.recording.since = format_time(e.at)
 
 
-def _recording_lost(s: SessionState, e: Event) -> None:
+def _recording_lost(s: SessionState, e: Event, p: ev.RecordingLost) -> None:
     s.recording.status = "lost"
     s.recording.since = format_time(e.at)
 
 
-def _part_closed(s: SessionState, e: Event) -> None:
+def _part_closed(s: SessionState, e: Event, p: ev.PartClosed) -> None:
     s.recording.parts += 1
 
 
-_HANDLERS = {
+Handler = Callable[[SessionState, Event, Any], None]
+"""Advances the state by one event, given the event and its typed payload."""
+
+HANDLERS: Mapping[str, Handler] = {
     ev.SESSION_CONVENED: _convened,
     ev.SESSION_ANNOUNCED: _announced,
     ev.PARTICIPANT_ADDED: _added,
@@ -520,15 +517,16 @@ _HANDLERS = {
     ev.RECORDING_LOST: _recording_lost,
     ev.PART_CLOSED: _part_closed,
 }
+"""The conduct fold: event type -> handler (types not listed only move the sequence)."""
 
 
 def apply(state: SessionState, event: Event) -> SessionState:
     """Advance ``state`` by one event, in place (unknown types only move the sequence)."""
     if event.seq != state.last_seq + 1:
         raise ValueError(f"event {event.seq} does not follow {state.last_seq}")
-    handler = _HANDLERS.get(event.type)
+    handler = HANDLERS.get(event.type)
     if handler is not None:
-        handler(state, event)
+        handler(state, event, ev.parse(event))
     state.last_seq = event.seq
     state.last_hash = event.hash
     return state

@@ -24,7 +24,7 @@ signing never changes the document it signs. :func:`publication` folds those act
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -367,7 +367,7 @@ class _VoteDraft:
     required: int
     answers: dict[str, tuple[str, str | None, datetime]] = field(default_factory=dict)
     closed_at: datetime | None = None
-    closed: Mapping[str, Any] | None = None
+    closed: ev.VoteClosed | None = None
 
 
 @dataclass
@@ -392,211 +392,198 @@ class _PersonDraft:
     removed: str | None = None
 
 
-def _person(data: Mapping[str, Any]) -> Person:
-    member = data.get("member_id")
+def _person(data: ev.Participant) -> Person:
+    role = data.role
     return Person(
-        participant_id=str(data["participant_id"]),
-        member_id=None if member is None else str(member),
-        surname=str(data.get("surname", "")),
-        given_name=str(data.get("given_name", "")),
-        patronymic=str(data.get("patronymic", "")),
-        kind=str(data.get("kind") or data.get("role", "guest")),
-        role=str(data.get("role", "guest")),
+        participant_id=data.participant_id,
+        member_id=data.member_id,
+        surname=data.surname,
+        given_name=data.given_name,
+        patronymic=data.patronymic,
+        kind=data.kind or (role if role is not None else "guest"),
+        role="guest" if role is None else role,
     )
 
 
-def _time(value: Any) -> datetime | None:
-    return parse_time(value) if isinstance(value, str) and value else None
+def _time(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
 
 
 class _Fold:
-    """Accumulates the session's events; :meth:`result` freezes them into a Protocol."""
+    """Accumulates the session's events; :meth:`result` freezes them into a Protocol.
+
+    One method per event type, dispatched through :data:`_FOLD` with the typed payload.
+    """
 
     def __init__(self) -> None:
-        self.convened: Mapping[str, Any] | None = None
+        self.convened: ev.SessionConvened | None = None
         self.people: dict[str, _PersonDraft] = {}
         self.items: list[_ItemDraft] = []
         self.votes: dict[str, _VoteDraft] = {}
         self.breaks: list[list[Any]] = []  # [cause, reason, by, start, end]
-        self.parts: list[Mapping[str, Any]] = []
+        self.parts: list[ev.PartClosed] = []
         self.losses: list[RecordingLoss] = []
-        self.archive: Mapping[str, Any] | None = None
+        self.archive: ev.ArchiveReady | None = None
         self.announced_at: datetime | None = None
         self.starts_at: datetime | None = None
         self.opened_at: datetime | None = None
         self.competent_at: datetime | None = None
-        self.competent: Mapping[str, Any] | None = None
+        self.competent: ev.SessionCompetent | None = None
         self.closed_at: datetime | None = None
         self.cancelled: str | None = None
         self.last: Event | None = None
         self.count = 0
 
-    def name(self, participant_id: Any) -> str | None:
+    def name(self, participant_id: str | None) -> str | None:
         if participant_id is None:
             return None
-        key = str(participant_id).removeprefix("participant:")  # ids or journal actors
+        key = participant_id.removeprefix("participant:")  # ids or journal actors
         draft = self.people.get(key)
         if draft:
             return draft.person.name
         return ACTOR_UK.get(key, key)
 
+    def draft(self, participant_id: str | None) -> _PersonDraft | None:
+        return None if participant_id is None else self.people.get(participant_id)
+
     def apply(self, e: Event) -> None:
-        p = e.payload
-        t = e.type
         self.count += 1
         self.last = e
-        if t == ev.SESSION_CONVENED:
-            self.convened = p
-            self.starts_at = _time(p.get("starts_at"))
-            for data in p.get("participants", []):
-                person = _person(data)
-                self.people[person.participant_id] = _PersonDraft(person)
-            self.items = [
-                _ItemDraft(i, str(a.get("title", "")), str(a.get("category", "")))
-                for i, a in enumerate(p.get("agenda", []))
-            ]
-        elif t == ev.SESSION_ANNOUNCED:
-            self.announced_at = _time(p.get("announced_at")) or e.at
-            self.starts_at = _time(p.get("starts_at")) or self.starts_at
-        elif t == ev.PARTICIPANT_ADDED:
-            person = _person(p["participant"])
-            self.people[person.participant_id] = _PersonDraft(person)
-        elif t == ev.PARTICIPANT_REMOVED:
-            draft = self.people.get(str(p["participant_id"]))
-            if draft:
-                draft.removed = str(p.get("reason", ""))
-        elif t == ev.SESSION_CANCELLED:
-            self.cancelled = str(p.get("reason", ""))
-        elif t == ev.DOCUMENT_ATTACHED:
-            self.items[int(p["item"])].documents.append(
-                Document(
-                    int(p["item"]),
-                    str(p["document_id"]),
-                    str(p["filename"]),
-                    str(p.get("content_type", "")),
-                    int(p.get("size", 0)),
-                    str(p.get("sha256", "")),
-                )
-            )
-        elif t == ev.PRESENCE_JOINED:
-            pid = p.get("participant_id")
-            draft = self.people.get(str(pid)) if pid else None
-            if draft and draft.joined_at is None:
-                draft.joined_at = e.at
-        elif t == ev.PARTICIPANT_IDENTIFIED:
-            draft = self.people.get(str(p["participant_id"]))
-            if draft:
-                draft.identified_at = e.at
-                draft.confirmed_by = self.name(p.get("confirmed_by"))
-        elif t == ev.SESSION_OPENED:
-            self.opened_at = e.at
-        elif t == ev.SESSION_COMPETENT:
-            self.competent_at = e.at
-            self.competent = p
-        elif t == ev.ITEM_OPENED:
-            self.items[int(p["item"])].opened_at = e.at
-        elif t == ev.DISCUSSION_LIMITED:
-            self.items[int(p["item"])].limits.append(
-                DiscussionLimit(e.at, str(p.get("scope", "item")), int(p.get("seconds", 0)))
-            )
-        elif t == ev.REMARK_RECORDED:
-            self.items[int(p["item"])].remarks.append(
-                (e.at, self.name(p.get("by_participant_id")), str(p.get("text", "")))
-            )
-        elif t == ev.AMENDMENT_PROPOSED:
-            self.items[int(p["item"])].amendments[int(p["amendment"])] = (
-                str(p.get("text", "")),
-                self.name(p.get("by_participant_id")),
-                e.at,
-            )
-        elif t == ev.VOTE_OPENED:
-            amendment = p.get("amendment")
-            self.votes[str(p["vote_id"])] = _VoteDraft(
-                vote_id=str(p["vote_id"]),
-                item=int(p["item"]),
-                amendment=None if amendment is None else int(amendment),
-                opened_at=e.at,
-                order=[str(x) for x in p.get("order", [])],
-                absent=[str(x) for x in p.get("absent", [])],
-                total_composition=int(p.get("total_composition", 0)),
-                mayor_taking_part=bool(p.get("mayor_taking_part", False)),
-                required=int(p.get("required", 0)),
-            )
-        elif t == ev.BALLOT_RECORDED:
-            vote = self.votes.get(str(p["vote_id"]))
-            if vote:
-                vote.answers[str(p["participant_id"])] = (
-                    str(p["answer"]),
-                    str(p.get("source")) if p.get("source") else None,
-                    e.at,
-                )
-        elif t == ev.DEPUTY_SKIPPED:
-            vote = self.votes.get(str(p["vote_id"]))
-            if vote:
-                vote.answers[str(p["participant_id"])] = ("none", None, e.at)
-        elif t == ev.VOTE_CLOSED:
-            vote = self.votes.get(str(p["vote_id"]))
-            if vote:
-                vote.closed_at = e.at
-                vote.closed = p
-        elif t == ev.ITEM_CLOSED:
-            self.items[int(p["item"])].closed_at = e.at
-        elif t == ev.BREAK_DECLARED:
-            self.breaks.append(
-                [
-                    str(p.get("cause", "chair")),
-                    str(p.get("reason", "")),
-                    self.name(p.get("by")),
-                    e.at,
-                    None,
-                ]
-            )
-        elif t == ev.BREAK_ENDED:
-            if self.breaks and self.breaks[-1][4] is None:
-                self.breaks[-1][4] = e.at
-        elif t == ev.SESSION_CLOSED:
-            self.closed_at = e.at
-        elif t == ev.RECORDING_LOST:
-            self.losses.append(
-                RecordingLoss(
-                    e.at,
-                    int(p.get("part", 0)),
-                    str(p.get("cause", "")),
-                    _time(p.get("last_media_at")),
-                )
-            )
-        elif t == ev.PART_CLOSED:
-            self.parts.append(p)
-        elif t == ev.ARCHIVE_READY:
-            self.archive = p
+        handler = _FOLD.get(e.type)
+        if handler is not None:
+            handler(self, e, ev.parse(e))
+
+    # -- one method per event type (``_FOLD``) --
+
+    def on_convened(self, e: Event, p: ev.SessionConvened) -> None:
+        self.convened = p
+        self.starts_at = _time(p.starts_at)
+        for data in p.participants:
+            self.listed(data)
+        self.items = [_ItemDraft(i, a.title, a.category) for i, a in enumerate(p.agenda)]
+
+    def listed(self, data: ev.Participant) -> None:
+        person = _person(data)
+        self.people[person.participant_id] = _PersonDraft(person)
+
+    def on_announced(self, e: Event, p: ev.SessionAnnounced) -> None:
+        self.announced_at = _time(p.announced_at) or e.at
+        self.starts_at = _time(p.starts_at) or self.starts_at
+
+    def on_added(self, e: Event, p: ev.ParticipantAdded) -> None:
+        self.listed(p.participant)
+
+    def on_removed(self, e: Event, p: ev.ParticipantRemoved) -> None:
+        draft = self.people.get(p.participant_id)
+        if draft:
+            draft.removed = p.reason
+
+    def on_cancelled(self, e: Event, p: ev.SessionCancelled) -> None:
+        self.cancelled = p.reason
+
+    def on_document(self, e: Event, p: ev.DocumentAttached) -> None:
+        self.items[p.item].documents.append(
+            Document(p.item, p.document_id, p.filename, p.content_type, p.size, p.sha256)
+        )
+
+    def on_joined(self, e: Event, p: ev.PresenceJoined) -> None:
+        draft = self.draft(p.participant_id or None)
+        if draft and draft.joined_at is None:
+            draft.joined_at = e.at
+
+    def on_identified(self, e: Event, p: ev.ParticipantIdentified) -> None:
+        draft = self.people.get(p.participant_id)
+        if draft:
+            draft.identified_at = e.at
+            draft.confirmed_by = self.name(p.confirmed_by)
+
+    def on_opened(self, e: Event, p: ev.SessionOpened) -> None:
+        self.opened_at = e.at
+
+    def on_competent(self, e: Event, p: ev.SessionCompetent) -> None:
+        self.competent_at = e.at
+        self.competent = p
+
+    def on_item_opened(self, e: Event, p: ev.ItemOpened) -> None:
+        self.items[p.item].opened_at = e.at
+
+    def on_limited(self, e: Event, p: ev.DiscussionLimited) -> None:
+        self.items[p.item].limits.append(DiscussionLimit(e.at, p.scope, p.seconds))
+
+    def on_remark(self, e: Event, p: ev.RemarkRecorded) -> None:
+        self.items[p.item].remarks.append((e.at, self.name(p.by_participant_id), p.text))
+
+    def on_amendment(self, e: Event, p: ev.AmendmentProposed) -> None:
+        by = self.name(p.by_participant_id)
+        self.items[p.item].amendments[p.amendment] = (p.text, by, e.at)
+
+    def on_vote_opened(self, e: Event, p: ev.VoteOpened) -> None:
+        self.votes[p.vote_id] = _VoteDraft(
+            vote_id=p.vote_id,
+            item=p.item,
+            amendment=p.amendment,
+            opened_at=e.at,
+            order=list(p.order),
+            absent=list(p.absent),
+            total_composition=p.total_composition,
+            mayor_taking_part=p.mayor_taking_part,
+            required=p.required,
+        )
+
+    def on_ballot(self, e: Event, p: ev.BallotRecorded) -> None:
+        vote = self.votes.get(p.vote_id)
+        if vote:
+            vote.answers[p.participant_id] = (p.answer, p.source or None, e.at)
+
+    def on_skipped(self, e: Event, p: ev.DeputySkipped) -> None:
+        vote = self.votes.get(p.vote_id)
+        if vote:
+            vote.answers[p.participant_id] = ("none", None, e.at)
+
+    def on_vote_closed(self, e: Event, p: ev.VoteClosed) -> None:
+        vote = self.votes.get(p.vote_id)
+        if vote:
+            vote.closed_at = e.at
+            vote.closed = p
+
+    def on_item_closed(self, e: Event, p: ev.ItemClosed) -> None:
+        self.items[p.item].closed_at = e.at
+
+    def on_break_declared(self, e: Event, p: ev.BreakDeclared) -> None:
+        self.breaks.append([p.cause, p.reason, self.name(p.by), e.at, None])
+
+    def on_break_ended(self, e: Event, p: ev.BreakEnded) -> None:
+        if self.breaks and self.breaks[-1][4] is None:
+            self.breaks[-1][4] = e.at
+
+    def on_closed(self, e: Event, p: ev.SessionClosed) -> None:
+        self.closed_at = e.at
+
+    def on_recording_lost(self, e: Event, p: ev.RecordingLost) -> None:
+        self.losses.append(RecordingLoss(e.at, p.part, p.cause, _time(p.last_media_at)))
+
+    def on_part_closed(self, e: Event, p: ev.PartClosed) -> None:
+        self.parts.append(p)
+
+    def on_archive_ready(self, e: Event, p: ev.ArchiveReady) -> None:
+        self.archive = p
 
     # -- freezing --
 
     def recording(self) -> Recording:
         parts: list[Part] = []
         offset = 0
-        for p in sorted(self.parts, key=lambda x: int(x["part"])):
-            started = _time(p.get("started_at"))
+        for p in sorted(self.parts, key=lambda x: x.part):
+            started = _time(p.started_at)
             if started is None:
                 continue
-            duration = int(p.get("duration_ms", 0))
-            parts.append(
-                Part(
-                    int(p["part"]),
-                    str(p["file"]),
-                    started,
-                    duration,
-                    int(p.get("size", 0)),
-                    str(p.get("sha256", "")),
-                    offset,
-                )
-            )
-            offset += duration
-        archive = self.archive or {}
+            parts.append(Part(p.part, p.file, started, p.duration_ms, p.size, p.sha256, offset))
+            offset += p.duration_ms
+        archive = self.archive
         return Recording(
             parts=tuple(parts),
-            manifest=archive.get("manifest"),
-            manifest_sha256=archive.get("manifest_sha256"),
+            manifest=None if archive is None else archive.manifest,
+            manifest_sha256=None if archive is None else archive.manifest_sha256,
             duration_ms=offset,
             losses=tuple(self.losses),
         )
@@ -616,10 +603,11 @@ class _Fold:
         discrepancies: list[str] = []
         adopted: bool | None = None
         if d.closed is not None:
-            adopted = bool(d.closed.get("adopted"))
+            adopted = d.closed.adopted
+            stated_counts = d.closed.stated()
             for key, counted in tally.as_dict().items():
-                stated = d.closed.get(key)
-                if stated is not None and int(stated) != counted:
+                stated = stated_counts[key]
+                if stated is not None and stated != counted:
                     discrepancies.append(
                         f"{key}: журнал vote_closed = {stated}, пораховано поіменно = {counted}"
                     )
@@ -681,7 +669,7 @@ class _Fold:
         if self.convened is None or self.last is None:
             raise Conflict("the journal has no session_convened event", code="protocol_not_ready")
         c = self.convened
-        council = c.get("council", {})
+        council = c.council or ev.Council()
         recording = self.recording()
         parts = recording.parts
         votes = {vid: self.vote(d, parts) for vid, d in self.votes.items()}
@@ -719,25 +707,25 @@ class _Fold:
                     offset=None if draft.opened_at is None else locate(parts, draft.opened_at),
                 )
             )
-        total = int(council.get("total_composition", 0))
+        total = council.total_composition or 0
         quorum = None
-        if self.competent is not None:
-            present = int(self.competent.get("present_deputies", 0))
-            total_q = int(self.competent.get("total_composition", total))
-            stated = self.competent.get("quorum")
-            required = required_for_quorum(total_q) if stated is None else int(stated)
+        if (competent := self.competent) is not None:
+            present = competent.present_deputies
+            total_q = total if competent.total_composition is None else competent.total_composition
+            stated = competent.quorum
+            required = required_for_quorum(total_q) if stated is None else stated
             quorum = Quorum(present, total_q, required, present >= required)
-        chair = self.people.get(str(c.get("chair_participant_id")))
-        secretary = self.people.get(str(c.get("secretary_participant_id")))
+        chair = self.draft(c.chair_participant_id)
+        secretary = self.draft(c.secretary_participant_id)
         return Protocol(
             session_id=str(self.last.session_id),
-            council_id=str(council.get("id", "")),
-            council_name=str(council.get("name", "")),
-            convocation=str(council.get("convocation", "")),
-            number=c.get("number", ""),
-            title=str(c.get("title", "")),
+            council_id=council.id,
+            council_name=council.name,
+            convocation=str(council.convocation),
+            number="" if c.number is None else c.number,
+            title=c.title,
             place=PLACE,
-            broadcast_url=c.get("broadcast_url"),
+            broadcast_url=c.broadcast_url,
             starts_at=self.starts_at,
             announced_at=self.announced_at,
             opened_at=self.opened_at,
@@ -762,6 +750,36 @@ class _Fold:
             seal_seq=self.last.seq,
             events=self.count,
         )
+
+
+_FOLD: Mapping[str, Callable[[_Fold, Event, Any], None]] = {
+    ev.SESSION_CONVENED: _Fold.on_convened,
+    ev.SESSION_ANNOUNCED: _Fold.on_announced,
+    ev.PARTICIPANT_ADDED: _Fold.on_added,
+    ev.PARTICIPANT_REMOVED: _Fold.on_removed,
+    ev.SESSION_CANCELLED: _Fold.on_cancelled,
+    ev.DOCUMENT_ATTACHED: _Fold.on_document,
+    ev.PRESENCE_JOINED: _Fold.on_joined,
+    ev.PARTICIPANT_IDENTIFIED: _Fold.on_identified,
+    ev.SESSION_OPENED: _Fold.on_opened,
+    ev.SESSION_COMPETENT: _Fold.on_competent,
+    ev.ITEM_OPENED: _Fold.on_item_opened,
+    ev.DISCUSSION_LIMITED: _Fold.on_limited,
+    ev.REMARK_RECORDED: _Fold.on_remark,
+    ev.AMENDMENT_PROPOSED: _Fold.on_amendment,
+    ev.VOTE_OPENED: _Fold.on_vote_opened,
+    ev.BALLOT_RECORDED: _Fold.on_ballot,
+    ev.DEPUTY_SKIPPED: _Fold.on_skipped,
+    ev.VOTE_CLOSED: _Fold.on_vote_closed,
+    ev.ITEM_CLOSED: _Fold.on_item_closed,
+    ev.BREAK_DECLARED: _Fold.on_break_declared,
+    ev.BREAK_ENDED: _Fold.on_break_ended,
+    ev.SESSION_CLOSED: _Fold.on_closed,
+    ev.RECORDING_LOST: _Fold.on_recording_lost,
+    ev.PART_CLOSED: _Fold.on_part_closed,
+    ev.ARCHIVE_READY: _Fold.on_archive_ready,
+}
+"""The protocol fold: event type -> the :class:`_Fold` method that takes it in."""
 
 
 def build(events: Iterable[Event]) -> Protocol:
@@ -813,57 +831,82 @@ class Publication:
         return moment > self.deadline
 
 
-def _actor_participant(actor: str) -> str:
-    return actor.removeprefix("participant:")
+@dataclass
+class _Acts:
+    """Accumulates the protocol's own acts; one method per event type (``_ACTS``)."""
 
-
-def publication(events: Iterable[Event]) -> Publication:
-    """Fold the protocol's own acts: finalisation, signatures, publication."""
-    names: dict[str, str] = {}
+    names: dict[str, str] = field(default_factory=dict)
     closed_at: datetime | None = None
     finalised_at: datetime | None = None
     finalised_by: str | None = None
     protocol_sha: str | None = None
-    signatures: dict[str, Signature] = {}
+    signatures: dict[str, Signature] = field(default_factory=dict)
     published_at: datetime | None = None
-    late = False
+    late: bool = False
+
+    def listed(self, data: ev.Participant) -> None:
+        person = _person(data)
+        self.names[person.participant_id] = person.name
+
+    def on_convened(self, e: Event, p: ev.SessionConvened) -> None:
+        for data in p.participants:
+            self.listed(data)
+
+    def on_added(self, e: Event, p: ev.ParticipantAdded) -> None:
+        self.listed(p.participant)
+
+    def on_closed(self, e: Event, p: ev.SessionClosed) -> None:
+        self.closed_at = e.at
+
+    def on_finalised(self, e: Event, p: ev.ProtocolFinalised) -> None:
+        by = _by(e, p.by)
+        self.finalised_at = e.at
+        self.finalised_by = self.names.get(by, by)
+        self.protocol_sha = p.protocol_sha256
+        self.signatures = {}  # a new draft needs new signatures
+
+    def on_signed(self, e: Event, p: ev.ProtocolSigned) -> None:
+        by = _by(e, p.by)
+        self.signatures[by] = Signature(
+            e.at, by, self.names.get(by, by), p.role, p.signature_sha256
+        )
+
+    def on_published(self, e: Event, p: ev.ProtocolPublished) -> None:
+        self.published_at = e.at
+        self.late = p.late
+
+
+def _by(e: Event, by: str | None) -> str:
+    """Who acted: the payload's ``by``, else the participant the event's actor names."""
+    return e.actor.removeprefix("participant:") if by is None else by
+
+
+_ACTS: Mapping[str, Callable[[_Acts, Event, Any], None]] = {
+    ev.SESSION_CONVENED: _Acts.on_convened,
+    ev.PARTICIPANT_ADDED: _Acts.on_added,
+    ev.SESSION_CLOSED: _Acts.on_closed,
+    ev.PROTOCOL_FINALISED: _Acts.on_finalised,
+    ev.PROTOCOL_SIGNED: _Acts.on_signed,
+    ev.PROTOCOL_PUBLISHED: _Acts.on_published,
+}
+"""The publication fold: event type -> the :class:`_Acts` method that takes it in."""
+
+
+def publication(events: Iterable[Event]) -> Publication:
+    """Fold the protocol's own acts: finalisation, signatures, publication."""
+    acts = _Acts()
     for e in events:
-        p = e.payload
-        if e.type == ev.SESSION_CONVENED:
-            for data in p.get("participants", []):
-                person = _person(data)
-                names[person.participant_id] = person.name
-        elif e.type == ev.PARTICIPANT_ADDED:
-            person = _person(p["participant"])
-            names[person.participant_id] = person.name
-        elif e.type == ev.SESSION_CLOSED:
-            closed_at = e.at
-        elif e.type == ev.PROTOCOL_FINALISED:
-            finalised_at = e.at
-            by = str(p.get("by", _actor_participant(e.actor)))
-            finalised_by = names.get(by, by)
-            protocol_sha = str(p.get("protocol_sha256", ""))
-            signatures = {}  # a new draft needs new signatures
-        elif e.type == ev.PROTOCOL_SIGNED:
-            by = str(p.get("by", _actor_participant(e.actor)))
-            signatures[by] = Signature(
-                e.at,
-                by,
-                names.get(by, by),
-                str(p.get("role", "member")),
-                p.get("signature_sha256"),
-            )
-        elif e.type == ev.PROTOCOL_PUBLISHED:
-            published_at = e.at
-            late = bool(p.get("late", False))
-    deadline = None if closed_at is None else closed_at + PUBLICATION_DEADLINE
+        handler = _ACTS.get(e.type)
+        if handler is not None:
+            handler(acts, e, ev.parse(e))
+    deadline = None if acts.closed_at is None else acts.closed_at + PUBLICATION_DEADLINE
     return Publication(
-        closed_at,
+        acts.closed_at,
         deadline,
-        finalised_at,
-        finalised_by,
-        protocol_sha,
-        tuple(sorted(signatures.values(), key=lambda s: s.at)),
-        published_at,
-        late,
+        acts.finalised_at,
+        acts.finalised_by,
+        acts.protocol_sha,
+        tuple(sorted(acts.signatures.values(), key=lambda s: s.at)),
+        acts.published_at,
+        acts.late,
     )

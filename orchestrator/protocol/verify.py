@@ -27,8 +27,8 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,18 +80,62 @@ def check_journal(events: Sequence[Event]) -> list[Difference]:
     return out
 
 
-def _last(events: Sequence[Event], type_: str) -> Event | None:
-    found = [e for e in events if e.type == type_]
-    return found[-1] if found else None
+@dataclass
+class Journaled:
+    """What the journal says of the archive's files, folded in one pass (``_JOURNALED``)."""
+
+    ready: ev.ArchiveReady | None = None  # the last archive_ready
+    parts: dict[int, ev.PartClosed] = field(default_factory=dict)
+    finalised: ev.ProtocolFinalised | None = None  # the last protocol_finalised
+    digests: list[tuple[str, str]] = field(default_factory=list)  # (path in the archive, SHA-256)
+    seal: str | None = None  # the hash of the last session event (protocol acts left out)
+
+    def on_archive_ready(self, p: ev.ArchiveReady) -> None:
+        self.ready = p
+
+    def on_part_closed(self, p: ev.PartClosed) -> None:
+        self.parts[p.part] = p
+
+    def on_finalised(self, p: ev.ProtocolFinalised) -> None:
+        self.finalised = p
+
+    def on_document(self, p: ev.DocumentAttached) -> None:
+        self.digests.append((archive.document_path(p.document_id, p.filename), p.sha256))
+
+    def on_signed(self, p: ev.ProtocolSigned) -> None:
+        if p.signature_sha256:
+            self.digests.append((archive.signature_path(str(p.by)), p.signature_sha256))
+
+
+_JOURNALED: Mapping[str, Callable[[Journaled, Any], None]] = {
+    ev.ARCHIVE_READY: Journaled.on_archive_ready,
+    ev.PART_CLOSED: Journaled.on_part_closed,
+    ev.PROTOCOL_FINALISED: Journaled.on_finalised,
+    ev.DOCUMENT_ATTACHED: Journaled.on_document,
+    ev.PROTOCOL_SIGNED: Journaled.on_signed,
+}
+"""What ``rada verify`` reads of the journal: event type -> the :class:`Journaled` method."""
+
+
+def journaled(events: Sequence[Event]) -> Journaled:
+    """Fold the journal into what the archive's files must agree with."""
+    facts = Journaled()
+    for e in events:
+        if e.type not in PROTOCOL_EVENTS:
+            facts.seal = e.hash
+        handler = _JOURNALED.get(e.type)
+        if handler is not None:
+            handler(facts, ev.parse(e))
+    return facts
 
 
 _PART_FIELDS = ("file", "started_at", "duration_ms", "size", "sha256")
 
 
-def check_recording(folder: Path, events: Sequence[Event]) -> list[Difference]:
+def check_recording(folder: Path, facts: Journaled) -> list[Difference]:
     out: list[Difference] = []
-    ready = _last(events, ev.ARCHIVE_READY)
-    closed = {int(e.payload["part"]): e.payload for e in events if e.type == ev.PART_CLOSED}
+    ready = facts.ready
+    closed = facts.parts
     manifest_path = folder / archive.MANIFEST
     if not manifest_path.is_file():
         if ready is not None or closed:
@@ -100,30 +144,27 @@ def check_recording(folder: Path, events: Sequence[Event]) -> list[Difference]:
     raw = manifest_path.read_bytes()
     if ready is None:
         out.append(Difference("journal", "no archive_ready event names the manifest"))
-    elif hashlib.sha256(raw).hexdigest() != ready.payload.get("manifest_sha256"):
+    elif hashlib.sha256(raw).hexdigest() != ready.manifest_sha256:
         out.append(Difference(archive.MANIFEST, "SHA-256 differs from archive_ready"))
     try:
         entries = archive.manifest_entries(json.loads(raw))
     except ValueError as exc:
         return [*out, Difference(archive.MANIFEST, f"unreadable ({exc})")]
-    if ready is not None and int(ready.payload.get("parts", -1)) != len(entries):
+    if ready is not None and (-1 if ready.parts is None else ready.parts) != len(entries):
         out.append(
-            Difference(
-                archive.MANIFEST,
-                f"{len(entries)} parts, archive_ready says {ready.payload.get('parts')}",
-            )
+            Difference(archive.MANIFEST, f"{len(entries)} parts, archive_ready says {ready.parts}")
         )
     listed: set[int] = set()
     for entry in entries:
         number = int(entry.get("part", -1))
         listed.add(number)
         where = f"part {number}"
-        journaled = closed.get(number)
-        if journaled is None:
+        journaled_part = closed.get(number)
+        if journaled_part is None:
             out.append(Difference(where, "in the manifest but no part_closed in the journal"))
         else:
             for key in _PART_FIELDS:
-                if journaled.get(key) != entry.get(key):
+                if getattr(journaled_part, key) != entry.get(key):
                     out.append(Difference(where, f"{key} differs between manifest and journal"))
         rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
         out.extend(_check_file(folder, rel, entry))
@@ -150,39 +191,27 @@ def _check_file(folder: Path, rel: str, entry: Mapping[str, Any]) -> list[Differ
     return out
 
 
-def check_protocol(folder: Path, events: Sequence[Event]) -> list[Difference]:
+def check_protocol(folder: Path, facts: Journaled) -> list[Difference]:
     path = folder / archive.PROTOCOL_JSON
     if not path.is_file():
         return []
     out: list[Difference] = []
     raw = path.read_bytes()
-    session = [e for e in events if e.type not in PROTOCOL_EVENTS]
     try:
         seal = json.loads(raw).get("seal", {}).get("hash")
     except (ValueError, AttributeError):
         seal = None
-    if session and seal != session[-1].hash:
+    if facts.seal is not None and seal != facts.seal:
         out.append(Difference(archive.PROTOCOL_JSON, "its seal is not the journal's last hash"))
-    finalised = _last(events, ev.PROTOCOL_FINALISED)
-    if finalised is not None and hashlib.sha256(raw).hexdigest() != finalised.payload.get(
-        "protocol_sha256"
-    ):
+    finalised = facts.finalised
+    if finalised is not None and hashlib.sha256(raw).hexdigest() != finalised.protocol_sha256:
         out.append(Difference(archive.PROTOCOL_JSON, "SHA-256 differs from protocol_finalised"))
     return out
 
 
-def check_attachments(folder: Path, events: Sequence[Event]) -> list[Difference]:
+def check_attachments(folder: Path, facts: Journaled) -> list[Difference]:
     out: list[Difference] = []
-    expected: list[tuple[str, Any]] = []
-    for e in events:
-        p = e.payload
-        if e.type == ev.DOCUMENT_ATTACHED:
-            expected.append(
-                (archive.document_path(str(p["document_id"]), str(p["filename"])), p.get("sha256"))
-            )
-        elif e.type == ev.PROTOCOL_SIGNED and p.get("signature_sha256"):
-            expected.append((archive.signature_path(str(p["by"])), p["signature_sha256"]))
-    for rel, digest in expected:
+    for rel, digest in facts.digests:
         path = folder / rel
         if path.is_file() and archive.sha256_file(path) != digest:
             out.append(Difference(rel, "SHA-256 differs from the journal"))
@@ -195,11 +224,12 @@ def verify_archive(folder: Path) -> list[Difference]:
     Raises :class:`Unreadable` when the journal itself cannot be read.
     """
     events = load_journal(folder)
+    facts = journaled(events)
     return [
         *check_journal(events),
-        *check_recording(folder, events),
-        *check_protocol(folder, events),
-        *check_attachments(folder, events),
+        *check_recording(folder, facts),
+        *check_protocol(folder, facts),
+        *check_attachments(folder, facts),
     ]
 
 

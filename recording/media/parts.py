@@ -102,7 +102,7 @@ class PartRecord:
         )
 
     def closed_payload(self) -> dict[str, Any]:
-        """The ``part_closed`` journal payload (see ``orchestrator/events.py``)."""
+        """The ``part_closed`` journal payload (``orchestrator.kernel.journal.events.PartClosed``)."""
         return {
             "part": self.part,
             "file": self.file,
