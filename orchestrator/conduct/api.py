@@ -326,7 +326,7 @@ async def _page(request: web.Request, template: str, *, call: bool = False) -> w
         "phase": state.phase.value,
     }
     extra = None
-    if call:
+    if call and JITSI in request.app:  # an app without identity has no call to frame
         jitsi = f"https://{request.app[JITSI].domain}"
         extra = {"script-src": jitsi, "frame-src": jitsi}
     response = pages.render(request, template, context, csp_extra=extra)
