@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orchestrator.app import create_app
 from orchestrator.kernel import database
-from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, RecordingSettings, Settings
 from orchestrator.protocol import api as publication_api
 from tests.archive_seed import seed
 from tests.journal_builder import PartFile, play_session
@@ -102,6 +102,7 @@ async def main() -> None:
                 data_dir=root / "data",
                 database=DatabaseSettings(url=url),
                 http=HttpSettings(public_url="http://127.0.0.1"),
+                recording=RecordingSettings(enabled=False),  # no recorder wired: none sealing
             )
             app = create_app(settings, extensions=[publication_api.setup])
             runner = web.AppRunner(app, access_log=None)

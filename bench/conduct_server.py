@@ -17,10 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 
 from orchestrator.app import create_app
-from orchestrator.cli import ensure_admin_token
 from orchestrator.kernel.keys import POOL
 from orchestrator.kernel.logconfig import configure_logging
-from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.settings import Settings, first_start
 from orchestrator.kernel.web.auth import (
     AUTHENTICATOR,
     PUBLIC,
@@ -61,7 +60,7 @@ def build(settings: Settings) -> web.Application:
 
 
 def main() -> int:
-    settings, _ = ensure_admin_token(Settings.from_env())
+    settings, _ = first_start.complete(Settings.from_env())
     configure_logging(settings.log, stream=sys.stderr)
     print(f"serving on {settings.http.host}:{settings.http.port}", flush=True)
     web.run_app(

@@ -33,7 +33,7 @@ from identity.api import IDENTITY, configure
 from identity.tokens import SessionWindow, TokenSubject, build_claims
 from orchestrator.kernel import database
 from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
-from orchestrator.kernel.settings.identity import JitsiSettings, SmtpSettings
+from orchestrator.kernel.settings.identity import JitsiSettings
 from orchestrator.kernel.web.auth import Role
 
 ADMIN = {"Authorization": "Bearer bench-admin-token-0123456789"}
@@ -137,12 +137,10 @@ async def main() -> None:
             data_dir=Path(tempfile.mkdtemp(prefix="radabenchdata")),
             database=DatabaseSettings(url=url, pool_max=args.concurrency + 2),
             http=HttpSettings(public_url="http://127.0.0.1"),
+            jitsi=JITSI,
             admin_token=ADMIN["Authorization"].split()[1],
         )
-        smtp = SmtpSettings.from_env({})
-        app = create_app(
-            settings, clock=clock, extensions=[configure(JITSI, smtp, send_notices=False)]
-        )
+        app = create_app(settings, clock=clock, extensions=[configure(send_notices=False)])
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

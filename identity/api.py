@@ -1,5 +1,5 @@
 """Identity over HTTP: personal-link sign-in, the participant authenticator with CSRF checks,
-links and deliveries for the administrator and the secretary, Jitsi tokens, Prosody's
+links, notices and deliveries for the administrator and the secretary, Jitsi tokens, Prosody's
 event_sync webhooks, the chair's identification (R11), and the participant's page.
 """
 
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from pathlib import Path
@@ -16,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import asyncpg
 import structlog
 from aiohttp import web
 
@@ -28,9 +25,9 @@ from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator.convening import api as core_api
 from orchestrator.kernel.errors import NotFound
-from orchestrator.kernel.journal.store import NOTIFY_CHANNEL
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, SETTINGS
-from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
+from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
+from orchestrator.kernel.settings import SettingsError
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import (
@@ -51,8 +48,6 @@ from orchestrator.kernel.web.http import json_response, match_uuid, operation, r
 
 log = structlog.get_logger(__name__)
 
-SMTP: web.AppKey[SmtpSettings] = web.AppKey("smtp_settings", SmtpSettings)
-SIGNIN: web.AppKey[SignInSettings] = web.AppKey("signin_settings", SignInSettings)
 IDENTITY: web.AppKey[IdentityService] = web.AppKey("identity_service", IdentityService)
 SENDER: web.AppKey[NoticeSender] = web.AppKey("notice_sender", NoticeSender)
 ISSUER: web.AppKey[TokenIssuer] = web.AppKey("token_issuer", TokenIssuer)
@@ -126,7 +121,7 @@ def role_page(app: web.Application, role: Role, session_id: UUID) -> str:
 @routes.get("/join/{token}")
 async def join(request: web.Request) -> web.Response:
     """Open a personal link: sign this browser in and go to the role's page."""
-    address = request.app[SIGNIN].client_address(
+    address = request.app[SETTINGS].signin.client_address(
         request.remote, request.headers.get("X-Forwarded-For")
     )
     result = await request.app[IDENTITY].open_link(request.match_info["token"], address)
@@ -178,7 +173,7 @@ async def signout(request: web.Request) -> web.Response:
     return response
 
 
-# --- links and deliveries --------------------------------------------------------------------
+# --- links, notices and deliveries -----------------------------------------------------------
 
 ISSUE_BODY = {"application/json": {"schema": {"type": "object", "properties": {
     "participant_ids": {"type": "array", "items": {"type": "string", "format": "uuid"},
@@ -246,6 +241,27 @@ async def deliveries(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/api/v1/sessions/{session_id}/notices")
+@operation("Convening notices and their delivery status (R4)", tag="convening", auth="admin")
+async def get_notices(request: web.Request) -> web.Response:
+    await require_admin(request)
+    notices = await request.app[IDENTITY].notices(match_uuid(request, "session_id"))
+    return json_response(
+        [
+            {
+                "participant_id": str(n.participant_id),
+                "kind": n.kind,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "queued_at": format_time(n.queued_at),
+                "sent_at": format_time(n.sent_at) if n.sent_at else None,
+            }
+            for n in notices
+        ]
+    )
+
+
 # --- Jitsi ---------------------------------------------------------------------------------
 
 
@@ -269,7 +285,7 @@ async def public_key(request: web.Request) -> web.Response:
 
 
 def _check_event_secret(request: web.Request) -> None:
-    if not bearer_matches(request, request.app[JITSI].event_secret):
+    if not bearer_matches(request, request.app[SETTINGS].jitsi.event_secret):
         raise EventSecretRefused("the event_sync bearer secret is missing or wrong")
 
 
@@ -333,7 +349,7 @@ def _page(request: web.Request, template: str) -> web.Response:
     """A page that carries no personal data: it reads everything through the API with the
     sign-in cookie, so it may be served to anyone. It may frame and script the Jitsi domain."""
     session_id = match_uuid(request, "session_id")
-    jitsi = f"https://{request.app[JITSI].domain}"
+    jitsi = f"https://{request.app[SETTINGS].jitsi.domain}"
     response = pages.render(
         request,
         template,
@@ -359,64 +375,47 @@ async def identify_page(request: web.Request) -> web.Response:
 # --- wiring --------------------------------------------------------------------------------
 
 
-def _jitsi_from_env(app: web.Application) -> JitsiSettings:
-    """``RADA_JITSI_*``; with no HS256 secret, one kept in the data folder (as the admin key)."""
-    env = dict(os.environ)
-    if not env.get("RADA_JITSI_APP_SECRET") and env.get("RADA_JITSI_ALG", "HS256") == "HS256":
-        path = app[SETTINGS].data_dir / "jitsi-app-secret"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48))
-        env["RADA_JITSI_APP_SECRET"] = path.read_text().strip()
-        log.warning("jitsi_secret_generated", hint="set RADA_JITSI_APP_SECRET to Jitsi's secret")
-    return JitsiSettings.from_env(env)
-
-
-def configure(
-    jitsi: JitsiSettings | None = None,
-    smtp: SmtpSettings | None = None,
-    *,
-    signin: SignInSettings | None = None,
-    send_notices: bool = True,
-) -> Callable[[web.Application], None]:
-    """A ``setup`` with explicit settings (tests); ``setup`` itself reads the environment."""
+def configure(*, send_notices: bool = True) -> Callable[[web.Application], None]:
+    """A ``setup`` that may leave the notice sender off (tests run it themselves). Identity
+    reads its sections (``jitsi``, ``smtp``, ``signin``) from ``app[SETTINGS]``."""
 
     def setup_with(app: web.Application) -> None:
-        app[JITSI] = jitsi if jitsi is not None else _jitsi_from_env(app)
-        app[SMTP] = smtp if smtp is not None else SmtpSettings.from_env()
-        app[SIGNIN] = signin if signin is not None else SignInSettings.from_env()
-        app[ISSUER] = TokenIssuer(app[JITSI])
+        jitsi = app[SETTINGS].jitsi
+        if jitsi.secret_pending:
+            raise SettingsError(
+                "RADA_JITSI_APP_SECRET is not set and was not generated (rada serve does that)"
+            )
+        app[ISSUER] = TokenIssuer(jitsi)
         app[AUTHENTICATOR] = authenticate
         app.add_routes(routes)
-        prefix = app[JITSI].events_prefix
         for path, handler in EVENTS.items():
-            app.router.add_post(f"{prefix}/events/{path}", handler)
-        app.router.add_get(f"{app[JITSI].asap_key_path}/{{name}}", public_key)
+            app.router.add_post(f"{jitsi.events_prefix}/events/{path}", handler)
+        app.router.add_get(f"{jitsi.asap_key_path}/{{name}}", public_key)
         app.router.add_static("/static/identity", STATIC)
 
         async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
-            app[IDENTITY] = IdentityService(app[POOL], app[JITSI], app[ISSUER], clock=app[CLOCK])
+            app[IDENTITY] = IdentityService(app[POOL], jitsi, app[ISSUER], clock=app[CLOCK])
             sender = NoticeSender(
-                app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SMTP]),
+                app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SETTINGS].smtp),
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task, listener = None, None
-            if send_notices and app[SMTP].configured:
+            task, subscription = None, None
+            if send_notices and app[SETTINGS].smtp.configured:
                 task = asyncio.create_task(sender.run())
                 # wake at once when any instance appends to a journal (an announcement queues
-                # notices); the interval poll stays as the fallback
-                listener = await asyncpg.connect(app[DATABASE_URL])
-                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: sender.wake.set())
+                # notices) or the listener reconnects (appends may have gone unheard); the
+                # interval poll stays as the fallback
+                subscription = app[JOURNAL_LISTENER].subscribe(
+                    lambda _: sender.wake.set(), sender.wake.set, name="notice_sender"
+                )
             elif send_notices:
                 log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
             try:
                 yield
             finally:
-                if listener is not None:
-                    await listener.close()
+                if subscription is not None:
+                    app[JOURNAL_LISTENER].unsubscribe(subscription)
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -428,5 +427,5 @@ def configure(
 
 
 def setup(app: web.Application) -> None:
-    """Wire identity from ``RADA_JITSI_*`` and ``RADA_SMTP_*``."""
+    """Wire identity from its sections of ``app[SETTINGS]``, with the notice sender."""
     configure()(app)

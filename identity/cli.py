@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
-from orchestrator.kernel.settings import Settings, SettingsError
-from orchestrator.kernel.settings.identity import JitsiSettings, SmtpSettings
+from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.settings.first_start import JITSI_SECRET_FILE
 
 
 def check_lines(settings: Settings) -> list[str]:
     """What ``rada check`` prints about Jitsi and e-mail (never raises, never prints secrets)."""
-    env = dict(os.environ)
-    generated = settings.data_dir / "jitsi-app-secret"
+    jitsi, smtp = settings.jitsi, settings.smtp
     app_key_state = "set"
-    if not env.get("RADA_JITSI_APP_SECRET"):
+    if jitsi.secret_pending:
+        generated = settings.data_dir / JITSI_SECRET_FILE
         app_key_state = (
             "generated into the data folder" if generated.exists() else "generated on serve"
         )
-        env["RADA_JITSI_APP_SECRET"] = "x" * 32  # only to validate the rest of the settings
-    try:
-        jitsi = JitsiSettings.from_env(env)
-    except (SettingsError, ValueError) as exc:
-        return [f"jitsi: FAILED: {exc}"]
     lines = [
         f"jitsi: https://{jitsi.domain} (XMPP {jitsi.xmpp_domain}), tokens {jitsi.algorithm} "
         f"iss={jitsi.app_id} aud={jitsi.accepted_audiences[0]}, app secret {app_key_state}",
@@ -32,10 +25,6 @@ def check_lines(settings: Settings) -> list[str]:
             else "REFUSED (set RADA_JITSI_EVENT_SECRET)"
         ),
     ]
-    try:
-        smtp = SmtpSettings.from_env(os.environ)
-    except (SettingsError, ValueError) as exc:
-        return [*lines, f"e-mail: FAILED: {exc}"]
     if smtp.configured:
         lines.append(f"e-mail: {smtp.host}:{smtp.port} ({smtp.security}), from {smtp.sender}")
     else:

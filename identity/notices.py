@@ -1,7 +1,8 @@
-"""The notice sender: takes convening notices the foundation queued at announcement (R3, R4),
-issues each participant's personal link, and mails it with the agenda, the drafts and an
-``.ics`` to the official address on the participant list (R12). Status per recipient lands
-in the ``notices`` table, which the secretary reads as deliveries.
+"""The notice sender: takes the convening notices queued at announcement (R3, R4; convening
+queues them through identity's ``store.queue_notices`` inside its own transaction), issues each
+participant's personal link, and mails it with the agenda, the drafts and an ``.ics`` to the
+official address on the participant list (R12). Status per recipient lands in the ``notices``
+table (identity's alone), which the secretary reads as deliveries.
 
 Several rada instances may run it: a notice is claimed with ``FOR UPDATE SKIP LOCKED`` and a
 lease, so one sender mails it and a dead sender's claims are taken over.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -22,6 +25,7 @@ from identity.service import IdentityService
 from orchestrator.convening.service import CouncilService
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.ukrainian import salutation
 
 log = structlog.get_logger(__name__)
 
@@ -116,6 +120,7 @@ class NoticeSender:
         return mail.Notice(
             notice_id=f"{claim.session_id}-{claim.participant_id}",
             recipient_name=f"{ref.surname} {ref.given_name}",
+            salutation=_salutation(view, claim.participant_id),
             recipient_email=ref.email,
             council_name=view["council"]["name"],
             session_title=session.title,
@@ -129,3 +134,12 @@ class NoticeSender:
             link_url=f"{self.public_url}/join/{token}",
             attachments=attachments,
         )
+
+
+def _salutation(view: Mapping[str, Any], participant_id: UUID) -> str:
+    """The notice's salutation in the vocative, from the participant list's given name and
+    patronymic («Шановна Ларисо Іванівно!»)."""
+    for person in view.get("participants", []):
+        if person.get("participant_id") == str(participant_id):
+            return salutation(str(person.get("given_name", "")), str(person.get("patronymic", "")))
+    return ""

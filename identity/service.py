@@ -216,7 +216,16 @@ class IdentityService:
         log.info("links_reissued", session_id=str(session_id), count=len(targets))
         return len(targets)
 
-    async def deliveries(self, session_id: UUID) -> list[store.Delivery]:
+    # --- notices (R4) ---------------------------------------------------------------------
+
+    async def notices(self, session_id: UUID) -> list[store.NoticeRow]:
+        """The session's convening notices in the order they were queued."""
+        async with self.pool.acquire() as conn:
+            await core.get_session(conn, session_id)
+            return await store.list_notices(conn, session_id)
+
+    async def deliveries(self, session_id: UUID) -> list[store.NoticeRow]:
+        """The same notices by participant name: what the secretary checks before the session."""
         async with self.pool.acquire() as conn:
             await core.get_session(conn, session_id)
             return await store.deliveries(conn, session_id)

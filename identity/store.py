@@ -1,7 +1,10 @@
-"""All SQL of the identity package. Functions take a connection the service owns."""
+"""All SQL of the identity package, including all of the ``notices`` table (R4): convening
+queues notices through :func:`queue_notices` (its ``NoticeQueue``), identity mails them and
+reports them. Functions take a connection the service owns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -48,12 +51,15 @@ class Occupant:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class NoticeRow:
+    """One participant's convening notice (R4) and where its e-mail stands (no address)."""
+
     participant_id: UUID
     surname: str
     given_name: str
     role: str
-    status: str
+    kind: str
+    status: str  # queued | sending | sent | failed
     attempts: int
     last_error: str | None
     queued_at: datetime
@@ -342,7 +348,20 @@ async def present(conn: Conn, session_id: UUID) -> list[Occupant]:
     ]
 
 
-# --- notices and deliveries ------------------------------------------------------------
+# --- notices (R4) ----------------------------------------------------------------------
+
+KIND = "convening"
+
+
+async def queue_notices(conn: Conn, session_id: UUID, participant_ids: Sequence[UUID]) -> int:
+    """Queue one convening notice per participant (a participant already notified is not
+    notified twice); convening calls this inside the announcement's transaction."""
+    await conn.executemany(
+        """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, $3)
+           ON CONFLICT ON CONSTRAINT notices_once DO NOTHING""",
+        [(session_id, pid, KIND) for pid in participant_ids],
+    )
+    return len(participant_ids)
 
 
 async def claim_notices(
@@ -386,36 +405,45 @@ async def finish_notice(
 
 async def requeue_notice(conn: Conn, session_id: UUID, participant_id: UUID) -> None:
     await conn.execute(
-        """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, 'convening')
+        """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, $3)
            ON CONFLICT ON CONSTRAINT notices_once
            DO UPDATE SET status = 'queued', last_error = NULL, claimed_at = NULL,
                          queued_at = now()""",
         session_id,
         participant_id,
+        KIND,
     )
 
 
-async def deliveries(conn: Conn, session_id: UUID) -> list[Delivery]:
-    rows = await conn.fetch(
-        """SELECT n.participant_id, p.surname, p.given_name, p.role, n.status, n.attempts,
-                  n.last_error, n.queued_at, n.sent_at
-           FROM notices n JOIN participants p
-             ON p.session_id = n.session_id AND p.participant_id = n.participant_id
-           WHERE n.session_id = $1 ORDER BY n.participant_id""",
-        session_id,
+NOTICE_ROWS = """SELECT n.participant_id, p.surname, p.given_name, p.role, n.kind, n.status,
+       n.attempts, n.last_error, n.queued_at, n.sent_at
+FROM notices n JOIN participants p
+  ON p.session_id = n.session_id AND p.participant_id = n.participant_id
+WHERE n.session_id = $1"""
+
+
+def _notice(r: asyncpg.Record) -> NoticeRow:
+    return NoticeRow(
+        r["participant_id"],
+        r["surname"],
+        r["given_name"],
+        r["role"],
+        r["kind"],
+        r["status"],
+        r["attempts"],
+        r["last_error"],
+        r["queued_at"],
+        r["sent_at"],
     )
-    rows = core.by_name(rows)
-    return [
-        Delivery(
-            r["participant_id"],
-            r["surname"],
-            r["given_name"],
-            r["role"],
-            r["status"],
-            r["attempts"],
-            r["last_error"],
-            r["queued_at"],
-            r["sent_at"],
-        )
-        for r in rows
-    ]
+
+
+async def list_notices(conn: Conn, session_id: UUID) -> list[NoticeRow]:
+    """The session's notices in the order they were queued."""
+    rows = await conn.fetch(NOTICE_ROWS + " ORDER BY n.id", session_id)
+    return [_notice(r) for r in rows]
+
+
+async def deliveries(conn: Conn, session_id: UUID) -> list[NoticeRow]:
+    """The session's notices in the Ukrainian order of the participants' names (R15)."""
+    rows = await conn.fetch(NOTICE_ROWS + " ORDER BY n.participant_id", session_id)
+    return [_notice(r) for r in core.by_name(rows)]

@@ -1,7 +1,8 @@
 """``create_app``: the one place that wires rada together.
 
 Resources live in ``cleanup_ctx`` generators in dependency order: database (embedded server or
-the configured URL) → migrations/schema check → pool → services → each package's own contexts
+the configured URL) → migrations/schema check → pool → services → the journal listener (one
+LISTEN connection that features subscribe to) → each package's own contexts
 (recorder supervisor, mailer…) added by its ``setup``. Shutdown runs them in reverse, so
 recordings stop cleanly before the pool closes.
 """
@@ -16,13 +17,15 @@ import structlog
 from aiohttp import web
 
 from identity import api as identity_api
+from identity import store as identity_store
 from orchestrator.conduct import api as conduct_api
 from orchestrator.conduct.tally import spoken_answers_uk
 from orchestrator.convening import api as convening_api
 from orchestrator.convening.service import CouncilService
 from orchestrator.kernel import database
 from orchestrator.kernel.clock import Clock, utc_now
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, POOL, SETTINGS
+from orchestrator.kernel.journal.listener import listening
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web import openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
@@ -81,7 +84,10 @@ def create_app(
             pool = await database.create_pool(url, settings.database)
             app[POOL] = pool
             app[convening_api.SERVICE] = CouncilService(
-                pool, public_url=settings.http.public_url, clock=clock
+                pool,
+                public_url=settings.http.public_url,
+                queue_notices=identity_store.queue_notices,  # identity owns the notices (R4)
+                clock=clock,
             )
             log.info("database_ready")
             try:
@@ -89,7 +95,14 @@ def create_app(
             finally:
                 await pool.close()
 
+    async def journal_listener_ctx(app: web.Application) -> AsyncIterator[None]:
+        """The process's one LISTEN on the journal; features subscribe in their contexts."""
+        async with listening(app[DATABASE_URL]) as listener:
+            app[JOURNAL_LISTENER] = listener
+            yield
+
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(journal_listener_ctx)
     pages.setup(app, {"spoken_answers": spoken_answers_uk()})
     app.add_routes(convening_api.routes)
     app.router.add_get("/", home)

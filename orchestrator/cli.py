@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import shutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from pathlib import Path
 
 import asyncpg
 import structlog
@@ -21,7 +17,7 @@ from identity.cli import check_lines as identity_lines
 from orchestrator.app import create_app
 from orchestrator.kernel import database
 from orchestrator.kernel.logconfig import configure_logging
-from orchestrator.kernel.settings import Settings, SettingsError
+from orchestrator.kernel.settings import Settings, SettingsError, first_start
 from orchestrator.protocol import verify
 from orchestrator.rehearsal import play as rehearsal
 from recording.cli import check_lines as recording_lines
@@ -39,36 +35,19 @@ RADA_DATABASE_URL, rada runs its own PostgreSQL server in RADA_DATA_DIR.
 """
 
 
-def ensure_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
-    """Write endpoints are never open: with no RADA_ADMIN_TOKEN, make one and keep it in a
-    0600 file in the data folder (the same one on every start)."""
-    if settings.admin_token:
-        return settings, None
-    path = settings.data_dir / "admin-token"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32))
-    token = path.read_text().strip()
-    return replace(settings, admin_token=token), path
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    if args.host:
-        settings = _with_http(settings, host=args.host)
-    if args.port is not None:
-        settings = _with_http(settings, port=args.port)
-    settings, token_file = ensure_admin_token(settings)
     try:
+        settings, generated = first_start.complete(settings)
         app = create_app(settings, migrate=not args.no_migrate)
     except SettingsError as exc:
         print(f"rada: configuration error: {exc}", file=sys.stderr)
         return 2
+    if generated.jitsi_secret:
+        log.warning("jitsi_secret_generated", hint="set RADA_JITSI_APP_SECRET to Jitsi's secret")
     url = f"http://{settings.http.host}:{settings.http.port}"
     print(f"rada is starting on {url} (data in {settings.data_dir})", flush=True)
-    if token_file:
-        print(f"administrator key: {token_file}", flush=True)
+    if generated.admin_token:
+        print(f"administrator key: {generated.admin_token}", flush=True)
     web.run_app(
         app,
         host=settings.http.host,
@@ -78,13 +57,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=None,
     )
     return 0
-
-
-def _with_http(settings: Settings, **changes: object) -> Settings:
-    http = replace(settings.http, **changes)  # type: ignore[arg-type]
-    if "RADA_PUBLIC_URL" not in os.environ:
-        http = replace(http, public_url=f"http://{http.host}:{http.port}")
-    return replace(settings, http=http)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,7 +98,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         ok = False
         print(f"database: FAILED: {exc}")
     try:
-        path = ffmpeg_path()
+        path = ffmpeg_path(settings.recording.ffmpeg)
         print(f"ffmpeg: {ffmpeg_version(path)} ({path})")
     except Exception as exc:  # report, never crash
         ok = False
@@ -186,21 +158,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _options(args: argparse.Namespace) -> dict[str, str]:
+    """``serve --host/--port`` win over ``RADA_HOST``/``RADA_PORT`` (and so move the default
+    public URL with them)."""
+    options = {}
+    if getattr(args, "host", None):
+        options["RADA_HOST"] = args.host
+    if getattr(args, "port", None) is not None:
+        options["RADA_PORT"] = str(args.port)
+    return options
+
+
+def _defaults(args: argparse.Namespace) -> dict[str, str]:
+    """A one-shot command prints its findings; its logs are only for trouble (warnings),
+    unless ``RADA_LOG_LEVEL`` is set."""
+    return {} if args.command == "serve" else {"RADA_LOG_LEVEL": "warning"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (services, containers): harmless here
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(overrides=_options(args), defaults=_defaults(args))
     except SettingsError as exc:
         print(f"rada: configuration error: {exc}", file=sys.stderr)
         return 2
-    log_settings = settings.log
-    if args.command != "serve" and "RADA_LOG_LEVEL" not in os.environ:
-        # a one-shot command prints its findings; its logs are only for trouble
-        log_settings = replace(log_settings, level="warning")
-    configure_logging(log_settings, stream=sys.stderr if args.command != "serve" else None)
+    configure_logging(settings.log, stream=sys.stderr if args.command != "serve" else None)
     result: int = args.func(args, settings)
     return result
 

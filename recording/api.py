@@ -3,8 +3,9 @@ state, and the recording files (live HLS during the session, the archive after i
 
 from __future__ import annotations
 
-import os
+import asyncio
 import re
+import shutil
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +18,7 @@ from aiohttp import web
 
 from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
 from orchestrator.kernel.journal.chain import format_time
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, RECORDING_SETTINGS, SETTINGS
-from orchestrator.kernel.settings.recording import RecordingSettings
+from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
@@ -82,8 +82,21 @@ async def recording_status(request: web.Request) -> web.Response:
         "bitrate_kbps": row.bitrate_kbps,
         "updated_at": _time(row.updated_at),
         "live_playlist": f"/recordings/{session_id}/live.m3u8",
+        **await _space(request.app, session_id),
     }
     return json_response(body)
+
+
+async def _space(app: web.Application, session_id: UUID) -> dict[str, Any]:
+    """Free space where the session's parts are written, and whether it is below the headroom
+    (a warning on the chair's console before a full disk stops the recording, R9). Every rada
+    process shares the media folder, so any of them can look."""
+    try:
+        usage = await asyncio.to_thread(shutil.disk_usage, recordings_root(app) / str(session_id))
+    except OSError:
+        return {"free_bytes": None, "storage_low": False}
+    free = int(usage.free)
+    return {"free_bytes": free, "storage_low": free < app[SETTINGS].recording.headroom_bytes}
 
 
 @routes.get("/api/v1/sessions/{session_id}/recording/ingest")
@@ -101,7 +114,7 @@ async def recording_ingest(request: web.Request) -> web.Response:
         if not rows or rows[0].ingest_port is None:
             raise NotFound("this session has no recorder listening", code="recording_not_found")
         key = await store.stream_key(conn, session_id)
-    settings = request.app[RECORDING_SETTINGS]
+    settings = request.app[SETTINGS].recording
     port = rows[0].ingest_port
     body = {"protocol": settings.ingest, "port": port, "url": ingest_url(settings, port, key)}
     return json_response(body)
@@ -154,7 +167,7 @@ JIBRI_STATUS_BODY = {
 def _check_jibri_auth(request: web.Request) -> None:
     """Jibri's own RS256 JWT (``jwt-info``) or the bearer secret a proxy adds; with neither
     configured every report is refused (see ``recording/jibri_auth.py``)."""
-    settings = request.app[RECORDING_SETTINGS]
+    settings = request.app[SETTINGS].recording
     try:
         check_authorization(
             request.headers.get("Authorization", ""),
@@ -180,7 +193,7 @@ async def jibri_status(request: web.Request) -> web.Response:
     report = parse_report(await read_object(request))
     outcome = await record_jibri_report(request.app[POOL], report, request.app[CLOCK]())
     if outcome == "unassigned":
-        known = any(i == report.jibri_id for i, _ in request.app[RECORDING_SETTINGS].jibri_ids)
+        known = any(i == report.jibri_id for i, _ in request.app[SETTINGS].recording.jibri_ids)
         (log.debug if known else log.warning)(
             "jibri_status_unassigned" if known else "jibri_status_unknown_jibri",
             jibri=report.jibri_id,
@@ -190,19 +203,16 @@ async def jibri_status(request: web.Request) -> web.Response:
     return json_response({"outcome": outcome})
 
 
-def configure(
-    settings: RecordingSettings | None = None, *, poll_seconds: float = 1.0
-) -> Callable[[web.Application], None]:
-    """A ``setup`` with explicit settings (tests); ``setup`` itself reads the environment."""
+def configure(*, poll_seconds: float = 1.0) -> Callable[[web.Application], None]:
+    """A ``setup`` with the supervisor's poll interval (tests shorten it). Recording reads its
+    section from ``app[SETTINGS].recording``."""
 
     def setup_with(app: web.Application) -> None:
-        recording = settings or getattr(app[SETTINGS], "recording", None)
-        app[RECORDING_SETTINGS] = recording or RecordingSettings.from_env(os.environ)
-        app[JIBRI_TOKEN_KEY] = load_token_key(app[RECORDING_SETTINGS])
+        settings = app[SETTINGS].recording
+        app[JIBRI_TOKEN_KEY] = load_token_key(settings)
         app.add_routes(routes)
-        prefix = app[RECORDING_SETTINGS].jibri_webhook_prefix
-        app.router.add_post(f"{prefix}/v1/status", jibri_status)
-        if app[RECORDING_SETTINGS].enabled:
+        app.router.add_post(f"{settings.jibri_webhook_prefix}/v1/status", jibri_status)
+        if settings.enabled:
             app.cleanup_ctx.append(_supervisor_ctx(poll_seconds))
 
     return setup_with
@@ -212,10 +222,12 @@ def _supervisor_ctx(
     poll_seconds: float,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[RECORDING_SETTINGS]
+        settings = app[SETTINGS].recording
         async with open_storage(settings, recordings_root(app)) as storage:
             http = aiohttp.ClientSession() if settings.jibri_urls else None
-            source: CallSource | None = SimulatedCall() if settings.simulated_call else None
+            source: CallSource | None = (
+                SimulatedCall(settings.ffmpeg or None) if settings.simulated_call else None
+            )
             if http is not None:
                 login = JibriLogin(
                     settings.jibri_xmpp_domain, settings.jibri_username, settings.jibri_password
@@ -235,6 +247,7 @@ def _supervisor_ctx(
                 clock=app[CLOCK],
                 source=source,
                 poll_seconds=poll_seconds,
+                listener=app[JOURNAL_LISTENER],
             )
             await supervisor.start()
             app[SUPERVISOR] = supervisor
@@ -249,12 +262,11 @@ def _supervisor_ctx(
 
 
 def _jitsi_base_url(app: web.Application) -> str:
-    """Jitsi's web address, from identity's settings when identity is wired."""
-    jitsi = app.get(JITSI)
-    domain = jitsi.domain if jitsi is not None else os.environ.get("RADA_JITSI_DOMAIN", "")
+    """Jitsi's web address (``callUrlInfo.baseUrl``), from the Jitsi section of the settings."""
+    domain = app[SETTINGS].jitsi.domain
     return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"
 
 
 def setup(app: web.Application) -> None:
-    """Wire recording from ``RADA_RECORDING_*``."""
+    """Wire recording from ``app[SETTINGS].recording``."""
     configure()(app)

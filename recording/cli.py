@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +19,7 @@ from recording.storage import replica
 
 def check_lines(settings: Settings) -> list[str]:
     """What ``rada check`` prints about recording (never raises: it is a diagnostic)."""
-    try:
-        recording = RecordingSettings.from_env(os.environ)
-    except ValueError as exc:
-        return [f"recording: FAILED: {exc}"]
+    recording = settings.recording
     root = settings.data_dir / "media"
     root.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(root).free

@@ -1,7 +1,7 @@
 """The recorder supervisor: one recorder per opened session, claimed by exactly one rada process.
 
-Every poll (once a second, and at once when the journal announces an append through
-LISTEN/NOTIFY) the supervisor reads the sessions in the ``opened`` state (conduct keeps the
+Every poll (once a second, at once when the process's journal listener announces an append
+through LISTEN/NOTIFY, and after it reconnected) the supervisor reads the sessions in the ``opened`` state (conduct keeps the
 ``sessions.status`` column in step with ``session_opened``/``session_closed``):
 
 * an opened session nobody records here is claimed with ``pg_try_advisory_lock`` on a
@@ -39,6 +39,7 @@ from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.journal.listener import Appended, JournalListener, Subscription
 from orchestrator.kernel.settings.recording import RecordingSettings
 from recording import store
 from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
@@ -145,6 +146,7 @@ class RecordingSupervisor:
         source: CallSource | None = None,
         poll_seconds: float = 1.0,
         instance: str | None = None,
+        listener: JournalListener | None = None,
     ) -> None:
         self.pool = pool
         self.database_url = database_url
@@ -154,6 +156,8 @@ class RecordingSupervisor:
         self.source = source
         self.poll_seconds = poll_seconds
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.listener = listener  # without one, only the interval poll runs
+        self._subscription: Subscription | None = None
         self.sink = JournalSink(pool, clock)
         self.recorders: dict[UUID, Recorder] = {}
         self._rooms: dict[UUID, str] = {}
@@ -169,15 +173,21 @@ class RecordingSupervisor:
 
     async def start(self) -> None:
         self._locks = await asyncpg.connect(self.database_url)
-        await self._locks.add_listener(journal_store.NOTIFY_CHANNEL, self._notified)
+        if self.listener is not None:  # a reconnection may have dropped appends: poll then too
+            self._subscription = self.listener.subscribe(
+                self._notified, self._wake.set, name="recording_supervisor"
+            )
         self._task = asyncio.create_task(self._run())
         log.info("recording_supervisor_started", instance=self.instance)
 
-    def _notified(self, *_: object) -> None:
+    def _notified(self, _notice: Appended) -> None:
         self._wake.set()
 
     async def stop(self) -> None:
         """Graceful shutdown: stop every recorder (its part closes cleanly), free the claims."""
+        if self.listener is not None and self._subscription is not None:
+            self.listener.unsubscribe(self._subscription)
+            self._subscription = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -22,16 +22,26 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.kernel import database
-from orchestrator.kernel.settings import DatabaseSettings, HttpSettings, Settings
+from orchestrator.kernel.settings import (
+    ConductSettings,
+    DatabaseSettings,
+    HttpSettings,
+    JitsiSettings,
+    RecordingSettings,
+    Settings,
+)
 
 # identity's participant sign-in through the real personal-link flow (sign_in, identity_client…)
 pytest_plugins = ["tests.fixtures.signin", "tests.fixtures.smtp"]
 
-# Apps built by tests run no recorder supervisor unless a test wires one (tests/integration/
-# recording configure it explicitly); otherwise every opened session would start ffmpeg.
+# The `rada serve` processes tests spawn (they inherit this environment) run no recorder
+# supervisor unless the test's own variables turn it on; apps built in-process get the same
+# from make_settings. Otherwise every opened session would start ffmpeg.
 os.environ.setdefault("RADA_RECORDING_ENABLED", "0")
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+GENERATED_JITSI_SECRET = "generated-jitsi-secret-0123456789-0123456789"
+"""What ``rada serve`` would have generated for an unset RADA_JITSI_APP_SECRET."""
 TEMPLATE = "rada_template"
 
 
@@ -93,13 +103,27 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
-def make_settings(database_url: str, data_dir: Path, **env: Any) -> Settings:
+# Tests convene at least 24 hours ahead (R3) and open at once: the opening window is widened to
+# a week here; the timing tests set their own.
+WIDE_OPENING = ConductSettings(open_early_minutes=7 * 24 * 60, open_late_minutes=7 * 24 * 60)
+
+
+def make_settings(database_url: str, data_dir: Path, **sections: Any) -> Settings:
+    """Settings as an unconfigured environment gives them once ``rada serve`` has completed
+    them, except that the recorder is off (tests that record pass ``recording=``) and the
+    opening window is a week wide."""
+    values: dict[str, Any] = {
+        "jitsi": JitsiSettings(app_secret=GENERATED_JITSI_SECRET),
+        "recording": RecordingSettings(enabled=False),
+        "conduct": WIDE_OPENING,
+        **sections,
+    }
     return Settings(
         data_dir=data_dir,
         database=DatabaseSettings(url=database_url),
         http=HttpSettings(public_url="http://rada.test"),
         admin_token=ADMIN_TOKEN,
-        **env,
+        **values,
     )
 
 

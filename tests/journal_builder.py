@@ -173,12 +173,20 @@ class PlayedSession:
         return f"{p['surname']} {p['given_name']} {p['patronymic']}"
 
 
+def _box(kind: bytes, body: bytes) -> bytes:
+    return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+
 def synthetic_parts(played: dict[str, bytes]) -> PartWriter:
     """A writer that makes small deterministic byte strings in place of media files."""
 
     def write(part: int, duration_ms: int) -> PartFile:
         name = f"part-{part:04d}.mp4"
-        data = (f"part {part} {duration_ms} ".encode() * 400)[: 4096 + part]
+        # shaped as a fragmented MP4 (init section, then fragments), as rada verify checks
+        body = (f"part {part} {duration_ms} ".encode() * 400)[: 4096 + part]
+        data = _box(b"ftyp", b"iso6\0\0\0\0") + _box(b"moov", bytes(32))
+        for i in range(0, len(body), 1024):
+            data += _box(b"moof", bytes(16)) + _box(b"mdat", body[i : i + 1024])
         played[name] = data
         return PartFile(name, len(data), hashlib.sha256(data).hexdigest())
 

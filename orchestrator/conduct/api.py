@@ -10,8 +10,8 @@ at start-up with the others.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from orchestrator.conduct.live import LiveHub
 from orchestrator.conduct.service import ConductService, Outcome
 from orchestrator.conduct.state import snapshot
 from orchestrator.kernel.errors import Invalid
-from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JITSI, POOL, SETTINGS
+from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import Principal, Role, require_participant
 from orchestrator.kernel.web.http import (
@@ -43,7 +43,6 @@ CHAIR_OR_SECRETARY = {Role.CHAIR, Role.SECRETARY}
 VOTERS = {Role.CHAIR, Role.SECRETARY, Role.DEPUTY}
 
 JSON = "application/json"
-LISTEN_READY_SECONDS = 30
 
 
 def _body(props: Mapping[str, Any], required: list[str]) -> dict[str, Any]:
@@ -326,8 +325,8 @@ async def _page(request: web.Request, template: str, *, call: bool = False) -> w
         "phase": state.phase.value,
     }
     extra = None
-    if call and JITSI in request.app:  # an app without identity has no call to frame
-        jitsi = f"https://{request.app[JITSI].domain}"
+    if call:
+        jitsi = f"https://{request.app[SETTINGS].jitsi.domain}"
         extra = {"script-src": jitsi, "frame-src": jitsi}
     response = pages.render(request, template, context, csp_extra=extra)
     response.headers["Cache-Control"] = "no-store"
@@ -360,21 +359,24 @@ async def public_view(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Routes, the conduct service and the live hub (after the foundation's database context)."""
 
-    policy = Policy(recording_required=app[SETTINGS].conduct.recording_required)
+    conduct_settings = app[SETTINGS].conduct
+    policy = Policy(
+        recording_required=conduct_settings.recording_required,
+        open_early=timedelta(minutes=conduct_settings.open_early_minutes),
+        open_late=timedelta(minutes=conduct_settings.open_late_minutes),
+    )
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)
         hub = LiveHub(service)
         app[CONDUCT] = service
         app[LIVE] = hub
-        ready = asyncio.Event()
-        listener = asyncio.get_running_loop().create_task(hub.run(app[DATABASE_URL], ready))
-        await asyncio.wait_for(ready.wait(), LISTEN_READY_SECONDS)
+        listener = app[JOURNAL_LISTENER]
+        subscription = listener.subscribe(hub.appended, hub.reconnected, name="live_hub")
         try:
             yield
         finally:
-            listener.cancel()
-            await asyncio.gather(listener, return_exceptions=True)
+            listener.unsubscribe(subscription)
             await hub.close()
 
     app.cleanup_ctx.append(conduct_ctx)

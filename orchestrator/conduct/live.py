@@ -1,37 +1,33 @@
 """The live state over WebSocket, shared by every rada process on one database.
 
-Each process holds one extra PostgreSQL connection that ``LISTEN``s on ``rada_journal`` (the
-journal store ``NOTIFY``s ``<session_id>:<seq>`` with every append, in the appending
-transaction, so a notification means "committed"). On a notification the process brings its
-folded state of that session up to date and sends the snapshot to its WebSocket clients; so a
-deputy on one process and the chair on another see each other's acts. A reconnecting client
-simply gets the current snapshot. Clients must ignore a snapshot whose ``seq`` is not newer
-than the last one they have (two sends can cross).
+The process's journal listener (:mod:`orchestrator.kernel.journal.listener`) tells the hub of
+every append (the journal store ``NOTIFY``s ``<session_id>:<seq>`` in the appending
+transaction, so a notification means "committed"). The hub then brings its folded state of
+that session up to date and sends the snapshot to its WebSocket clients; so a deputy on one
+process and the chair on another see each other's acts. After the listener reconnects
+(notifications sent meanwhile are lost) the hub re-reads the journal heads of the sessions it
+follows and catches up the same way. A reconnecting client simply gets the current snapshot.
+Clients must ignore a snapshot whose ``seq`` is not newer than the last one they have (two
+sends can cross).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import structlog
 from aiohttp import web
 
 from orchestrator.conduct.service import ConductService
 from orchestrator.conduct.state import SessionState, snapshot
-from orchestrator.kernel.journal.store import NOTIFY_CHANNEL
+from orchestrator.kernel.journal.listener import Appended
+from orchestrator.kernel.journal.store import journal_head
 
 log = structlog.get_logger(__name__)
-
-RECONNECT_SECONDS = 1.0
-
-
-def _setter(event: asyncio.Event) -> Callable[[object], None]:
-    return lambda _conn: event.set()
 
 
 def message(state: SessionState) -> str:
@@ -43,7 +39,7 @@ def message(state: SessionState) -> str:
 
 
 class LiveHub:
-    """WebSocket clients per session, and the LISTEN connection that keeps them current."""
+    """WebSocket clients per session, kept current by the journal listener's notices."""
 
     def __init__(self, service: ConductService) -> None:
         self.service = service
@@ -101,15 +97,13 @@ class LiveHub:
 
     # --- listening ------------------------------------------------------------------------
 
-    def _notified(self, conn: object, pid: int, channel: str, payload: object) -> None:
-        payload = str(payload)
-        raw_sid, _, raw_seq = payload.partition(":")
-        try:
-            sid, seq = UUID(raw_sid), int(raw_seq)
-        except ValueError:
-            log.warning("live_notify_malformed", payload=payload[:100])
-            return
-        self.want(sid, seq)
+    def appended(self, notice: Appended) -> None:
+        """The journal listener's subscriber: a session's journal reached ``notice.seq``."""
+        self.want(notice.session_id, notice.seq)
+
+    def reconnected(self) -> None:
+        """The journal listener's subscriber: notifications may have been lost meanwhile."""
+        self._spawn(self._catch_up_followed())
 
     def want(self, sid: UUID, seq: int) -> None:
         """Catch up session ``sid`` to at least ``seq`` (coalesced per session)."""
@@ -132,36 +126,19 @@ class LiveHub:
         finally:
             del self._workers[sid]
 
-    async def _resync(self, sid: UUID) -> None:
+    async def _catch_up_followed(self) -> None:
+        """Re-read the journal heads of the sessions this process follows (clients attached
+        or states published) and catch up those that moved."""
+        followed = set(self.sockets) | set(self.last)
+        if not followed:
+            return
         try:
-            await self.publish(await self.service.state(sid))
-        except Exception:  # the next notification retries
-            log.exception("live_resync_failed", session_id=str(sid))
-
-    async def run(self, url: str, ready: asyncio.Event) -> None:
-        """Hold the LISTEN connection; reconnect if it drops and then catch every client up."""
-        first = True
-        while True:
-            lost = asyncio.Event()
-            try:
-                conn = await asyncpg.connect(url)
-            except (OSError, asyncpg.PostgresError):
-                log.warning("live_listen_connect_failed")
-                await asyncio.sleep(RECONNECT_SECONDS)
-                continue
-            try:
-                conn.add_termination_listener(_setter(lost))
-                await conn.add_listener(NOTIFY_CHANNEL, self._notified)
-                if not first:  # notifications may have been missed meanwhile
-                    for sid in list(self.sockets):
-                        self._spawn(self._resync(sid))
-                first = False
-                ready.set()
-                await lost.wait()
-                log.warning("live_listen_connection_lost")
-            finally:
-                if not conn.is_closed():
-                    await conn.close()
+            async with self.service.pool.acquire() as conn:
+                for sid in followed:
+                    seq, _ = await journal_head(conn, sid)
+                    self.want(sid, seq)
+        except Exception:  # the next notification, or the next reconnection, retries
+            log.exception("live_catch_up_failed")
 
     async def close(self) -> None:
         for clients in list(self.sockets.values()):

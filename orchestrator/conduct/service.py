@@ -74,6 +74,7 @@ class ConductService:
         self.policy = policy
         self._states: dict[UUID, SessionState] = {}
         self._loading: dict[UUID, asyncio.Lock] = {}
+        self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
@@ -116,9 +117,11 @@ class ConductService:
     async def refresh(self, session_id: UUID, seq: int) -> SessionState | None:
         """A journal append was announced (LISTEN/NOTIFY): catch up and tell the listeners.
         Runs rada's reactions if the new state calls for them (e.g. the recorder's
-        ``recording_lost`` or identity's ``presence_left``)."""
-        known = self._states.get(session_id)
-        if known is not None and known.last_seq >= seq:
+        ``recording_lost`` or identity's ``presence_left``).
+
+        What the listeners last heard is tracked apart from the cache: a read (``state``) may have
+        folded the announced events already, and they must still be told and reacted to."""
+        if self._told.get(str(session_id), 0) >= seq:
             return None
         state = await self.state(session_id)
         await self._tell(state)
@@ -128,6 +131,9 @@ class ConductService:
         return state
 
     async def _tell(self, state: SessionState) -> None:
+        if self._told.get(state.session_id, 0) >= state.last_seq:
+            return
+        self._told[state.session_id] = state.last_seq
         for listener in self.listeners:
             await listener(state)
 
@@ -200,7 +206,9 @@ class ConductService:
 
     async def open_session(self, sid: UUID, who: Principal) -> Outcome:
         actor = actor_of(who, sid)
-        return await self.act(sid, lambda s: conduct.decide_open_session(s, actor))
+        return await self.act(
+            sid, lambda s: conduct.decide_open_session(s, actor, self.clock(), self.policy)
+        )
 
     async def declare_competent(self, sid: UUID, who: Principal) -> Outcome:
         actor = actor_of(who, sid)

@@ -26,6 +26,9 @@ Text is NFC-normalised first, so a decomposed ``И + ◌̆`` is ``Й``.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+
+from orchestrator.kernel.errors import Invalid
 
 UKRAINIAN_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
 
@@ -102,3 +105,62 @@ def name_key(surname: str, given_name: str, patronymic: str = "") -> VoterKey:
         collation_levels(patronymic),
     )
     return tuple(tuple(levels[level] for levels in names) for level in range(3))
+
+
+# --- one script per name (R15: a look-alike letter would sort the name out of order) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class MixedScript:
+    """The first letter of a name that is not in the script of the name's other letters."""
+
+    position: int  # 1-based, in the NFC-normalised name
+    letter: str
+    script: str  # of the offending letter: LATIN, GREEK…
+    expected: str  # the name's script: CYRILLIC…
+
+    def describe(self) -> str:
+        code = f"U+{ord(self.letter):04X}"
+        name = unicodedata.name(self.letter, code)
+        return (
+            f"letter {self.position} «{self.letter}» is {name} ({code}) among "
+            f"{self.expected.lower()} letters; type the name in one alphabet"
+        )
+
+
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
+
+
+def mixed_script(text: str) -> MixedScript | None:
+    """``None`` when every letter of ``text`` is of one script (apostrophes, hyphens and spaces
+    are not letters); otherwise the first letter outside the name's script, which is the script
+    most of its letters share (Cyrillic on a tie): ``Кiрієнко`` with a Latin ``i`` names that ``i``."""
+    letters = [
+        (i, ch, _script(ch))
+        for i, ch in enumerate(unicodedata.normalize("NFC", text), start=1)
+        if ch.isalpha() and ch not in APOSTROPHES
+    ]
+    counts: dict[str, int] = {}
+    for _, _, script in letters:
+        counts[script] = counts.get(script, 0) + 1
+    if len(counts) <= 1:
+        return None
+    expected = max(counts, key=lambda s: (counts[s], s == "CYRILLIC"))
+    position, letter, script = next(entry for entry in letters if entry[2] != expected)
+    return MixedScript(position, letter, script, expected)
+
+
+def check_one_script(value: str, field: str) -> str:
+    """Refuse (``Invalid``, code ``mixed_script_name``) a name that mixes alphabets, naming the
+    field and the offending letter; return the value unchanged."""
+    found = mixed_script(value)
+    if found is not None:
+        raise Invalid(
+            f"{field}: {found.describe()}",
+            code="mixed_script_name",
+            field=field,
+            letter=found.letter,
+            position=found.position,
+        )
+    return value

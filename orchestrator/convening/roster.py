@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.convening.names import check_one_script
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.web import validation as v
 
@@ -46,6 +47,8 @@ def parse_row(raw: Mapping[str, Any]) -> MemberRow:
     patronymic = v.person_name(
         v.text(raw, "patronymic", max_len=100, required=False), "patronymic", required=False
     )
+    for field, value in (("surname", surname), ("given_name", given), ("patronymic", patronymic)):
+        check_one_script(value, field)  # R15: a look-alike letter breaks the alphabetical order
     kind = v.text(raw, "role", max_len=20)
     if kind not in KINDS:
         raise Invalid(f"role must be one of {', '.join(KINDS)}", field="role")
@@ -71,7 +74,7 @@ def check_rows(
         try:
             row = parse_row(raw)
         except Invalid as exc:
-            errors.append({"row": n, "field": exc.field, "detail": exc.detail})
+            errors.append({"row": n, "field": exc.field, "detail": exc.detail, **exc.extra})
             continue
         key = row.email.lower()
         if key in seen:

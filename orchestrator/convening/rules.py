@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from orchestrator.convening.categories import Category
+from orchestrator.convening.names import check_one_script
 from orchestrator.kernel.errors import Invalid, RuleViolation
 from orchestrator.kernel.web import validation as v
 
@@ -128,6 +129,18 @@ def check_notice(starts_at: datetime, announced_at: datetime) -> None:
 
 
 def parse_guest(body: Mapping[str, Any], prefix: str) -> Person:
+    person = _parse_guest(body, prefix)
+    check_names(person, prefix)
+    return person
+
+
+def check_names(person: Person, prefix: str) -> None:
+    """R15: each of a person's names in one alphabet (``Invalid`` naming the field and letter)."""
+    for field in ("surname", "given_name", "patronymic"):
+        check_one_script(getattr(person, field), prefix + field)
+
+
+def _parse_guest(body: Mapping[str, Any], prefix: str) -> Person:
     return Person(
         surname=v.person_name(
             v.text(body, "surname", max_len=100, prefix=prefix), prefix + "surname"
@@ -159,6 +172,8 @@ def form_participants(
 
     Returns the participants, the chair's and the secretary's participant ids.
     """
+    for person in members:  # a roster imported before names were checked (R15)
+        check_names(person, f"roster[{person.member_id}].")
     mayor = next((m for m in members if m.kind == "mayor"), None)
     secretary = next((m for m in members if m.kind == "secretary"), None)
     if chair_member_id is None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import hashlib
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -17,6 +20,7 @@ import structlog
 from orchestrator.convening import roster, store
 from orchestrator.convening import rules as convening
 from orchestrator.convening.categories import category_uk
+from orchestrator.convening.citations import parse_citations
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict, Invalid, NotFound
@@ -24,6 +28,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Case, number_of, ordinal
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import Principal
 
@@ -54,21 +59,51 @@ class RosterReport:
     retired: int
 
 
+class NoticeQueue(Protocol):
+    """Queues one convening notice per participant (R4) inside the caller's transaction and
+    returns how many were asked for. The package that mails the notices owns their table and
+    provides this (identity, wired by ``create_app``): convening only says who is notified."""
+
+    async def __call__(
+        self, conn: Conn, session_id: UUID, participant_ids: Sequence[UUID]
+    ) -> int: ...
+
+
 class CouncilService:
     """Councils, rosters, convening, the participant list, documents and announcements."""
 
-    def __init__(self, pool: asyncpg.Pool, *, public_url: str, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        public_url: str,
+        queue_notices: NoticeQueue,
+        clock: Clock = utc_now,
+    ) -> None:
         self.pool = pool
         self.public_url = public_url
+        self.queue_notices = queue_notices
         self.clock = clock
 
     # --- councils and rosters ------------------------------------------------------------
 
-    async def create_council(self, name: str, convocation: int, total: int) -> store.Council:
-        council = store.Council(uuid.uuid4(), name, convocation, total)
+    async def create_council(
+        self, name: str, convocation: int, total: int, heading: Mapping[str, Any] | None = None
+    ) -> store.Council:
+        council = store.Council(uuid.uuid4(), name, convocation, total, **(heading or {}))
         async with self.pool.acquire() as conn:
             await store.insert_council(conn, council)
         log.info("council_created", council_id=str(council.id))
+        return council
+
+    async def update_council(self, council_id: UUID, changes: Mapping[str, Any]) -> store.Council:
+        """Change a council's settings; sessions already convened keep what they were
+        convened with (their journal carries it)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id, lock=True)
+            council = dataclasses.replace(council, **changes)
+            await store.update_council(conn, council)
+        log.info("council_updated", council_id=str(council_id), fields=sorted(changes))
         return council
 
     async def council(self, council_id: UUID) -> store.Council:
@@ -223,8 +258,8 @@ class CouncilService:
             await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
             convening.check_notice(session.starts_at, now)
             participants = await store.list_participants(conn, session_id)
-            queued = await store.queue_notices(
-                conn, session_id, [p.participant.participant_id for p in participants], "convening"
+            queued = await self.queue_notices(
+                conn, session_id, [p.participant.participant_id for p in participants]
             )
             await store.set_session_status(conn, session_id, "announced", announced_at=now)
             event = await journal_store.append_event(
@@ -253,9 +288,7 @@ class CouncilService:
             self._require_status(session, ("convened", "announced"), "amend the participant list")
             await store.insert_participants(conn, session_id, [participant])
             if session.status == "announced":
-                await store.queue_notices(
-                    conn, session_id, [participant.participant_id], "convening"
-                )
+                await self.queue_notices(conn, session_id, [participant.participant_id])
             await journal_store.append_event(
                 conn,
                 session_id,
@@ -353,7 +386,7 @@ class CouncilService:
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
         lines = [
-            f"{view['council']['name']} ({view['council']['convocation']} скликання)",
+            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
             f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
@@ -374,11 +407,6 @@ class CouncilService:
         async with self.pool.acquire() as conn:
             await store.get_session(conn, session_id)
             return [p.participant for p in await store.list_participants(conn, session_id)]
-
-    async def notices(self, session_id: UUID) -> list[store.Notice]:
-        async with self.pool.acquire() as conn:
-            await store.get_session(conn, session_id)
-            return await store.list_notices(conn, session_id)
 
     async def document(self, doc_id: UUID) -> tuple[store.Document, bytes]:
         async with self.pool.acquire() as conn:
@@ -427,6 +455,55 @@ def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     chair_id = v.uuid(chair, "chair_member_id") if chair is not None else None
     reason = v.text(body, "chair_reason", max_len=1000, required=False)
     return ConveningDraft(title, number, starts_at, planned_end, agenda, guests, chair_id, reason)
+
+
+MAX_EMBLEM_BYTES = 64 * 1024
+HEADING_FIELDS = ("oblast", "place", "emblem", "citations")
+
+
+def parse_emblem(value: Any) -> bytes | None:
+    """The council's emblem for the protocol's heading: base64 PNG or JPEG, ≤ 64 KiB."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid("emblem must be a PNG or JPEG image in base64", field="emblem")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("emblem is not valid base64", field="emblem") from None
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise Invalid("emblem must be a PNG or JPEG image", field="emblem")
+    if len(data) > MAX_EMBLEM_BYTES:
+        raise Invalid(f"emblem is larger than {MAX_EMBLEM_BYTES} bytes", field="emblem")
+    return data
+
+
+def parse_council_settings(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The council's settings in a request body: every field on creation (the heading ones
+    optional), only those present on a change."""
+    out: dict[str, Any] = {}
+    if not partial or "name" in body:
+        out["name"] = v.text(body, "name", max_len=300)
+    if not partial or "convocation" in body:
+        out["convocation"] = v.integer(body, "convocation", lo=1, hi=100)
+    if not partial or "total_composition" in body:
+        out["total_composition"] = v.integer(body, "total_composition", lo=1, hi=1000)
+    for key in ("oblast", "place"):
+        if key in body:
+            out[key] = v.text(body, key, max_len=200, required=False)
+    if "emblem" in body:
+        out["emblem"] = parse_emblem(body["emblem"])
+    if "citations" in body:
+        out["citations"] = parse_citations(body["citations"])
+    return out
+
+
+def convocation_uk(convocation: int | str) -> str:
+    """«восьмого скликання» (as written: «VIII скликання» when it is no number)."""
+    n = number_of(convocation)
+    if n is None or not 1 <= n <= 999:
+        return f"{convocation} скликання"
+    return f"{ordinal(n, case=Case.GENITIVE)} скликання"
 
 
 def check_upload(filename: str, size: int, limit: int) -> str:

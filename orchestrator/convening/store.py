@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from orchestrator.convening.citations import citations_of
 from orchestrator.convening.names import name_key
 from orchestrator.convening.roster import MemberRow
 from orchestrator.convening.rules import Participant, Person
@@ -23,13 +25,24 @@ class Council:
     name: str
     convocation: int
     total_composition: int
+    # the protocol's heading (R18): as the council prints them, and its own article numbers
+    oblast: str = ""
+    place: str = ""
+    emblem: bytes | None = None
+    citations: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The council as the API shows it and as ``session_convened`` carries it (the
+        citations with the defaults filled in, so the protocol needs nothing but the journal)."""
         return {
             "id": str(self.id),
             "name": self.name,
             "convocation": self.convocation,
             "total_composition": self.total_composition,
+            "oblast": self.oblast,
+            "place": self.place,
+            "emblem": None if self.emblem is None else base64.b64encode(self.emblem).decode(),
+            "citations": citations_of(self.citations),
         }
 
 
@@ -73,31 +86,52 @@ class Document:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    participant_id: UUID
-    kind: str
-    status: str
-    attempts: int
-    last_error: str | None
-    queued_at: datetime
-    sent_at: datetime | None
-
-
 # --- councils and rosters --------------------------------------------------------------
 
 
 def _council(r: asyncpg.Record) -> Council:
-    return Council(r["id"], r["name"], r["convocation"], r["total_composition"])
+    return Council(
+        r["id"],
+        r["name"],
+        r["convocation"],
+        r["total_composition"],
+        r["oblast"],
+        r["place"],
+        r["emblem"],
+        dict(r["citations"] or {}),
+    )
 
 
 async def insert_council(conn: Conn, council: Council) -> None:
     await conn.execute(
-        "INSERT INTO councils (id, name, convocation, total_composition) VALUES ($1,$2,$3,$4)",
+        """INSERT INTO councils (id, name, convocation, total_composition, oblast, place, emblem,
+                                 citations)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
         council.id,
         council.name,
         council.convocation,
         council.total_composition,
+        council.oblast,
+        council.place,
+        council.emblem,
+        dict(council.citations),
+    )
+
+
+async def update_council(conn: Conn, council: Council) -> None:
+    """Write every setting of an existing council (the service read and locked it)."""
+    await conn.execute(
+        """UPDATE councils SET name = $2, convocation = $3, total_composition = $4, oblast = $5,
+                               place = $6, emblem = $7, citations = $8
+           WHERE id = $1""",
+        council.id,
+        council.name,
+        council.convocation,
+        council.total_composition,
+        council.oblast,
+        council.place,
+        council.emblem,
+        dict(council.citations),
     )
 
 
@@ -362,33 +396,3 @@ async def get_document(conn: Conn, doc_id: UUID) -> tuple[Document, bytes]:
     if r is None:
         raise NotFound(f"no document {doc_id}", code="document_not_found")
     return _document(r), bytes(r["content"])
-
-
-# --- notices (R4) -----------------------------------------------------------------------
-
-
-async def queue_notices(
-    conn: Conn, session_id: UUID, participant_ids: Sequence[UUID], kind: str
-) -> int:
-    await conn.executemany(
-        """INSERT INTO notices (session_id, participant_id, kind) VALUES ($1, $2, $3)
-           ON CONFLICT ON CONSTRAINT notices_once DO NOTHING""",
-        [(session_id, pid, kind) for pid in participant_ids],
-    )
-    return len(participant_ids)
-
-
-async def list_notices(conn: Conn, session_id: UUID) -> list[Notice]:
-    rows = await conn.fetch("SELECT * FROM notices WHERE session_id = $1 ORDER BY id", session_id)
-    return [
-        Notice(
-            r["participant_id"],
-            r["kind"],
-            r["status"],
-            r["attempts"],
-            r["last_error"],
-            r["queued_at"],
-            r["sent_at"],
-        )
-        for r in rows
-    ]

@@ -84,3 +84,11 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     title = "Service unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    """PostgreSQL cannot be reached or is restarting (503 with ``Retry-After``): the request may
+    be sent again; nothing of it was committed unless its answer said so."""
+
+    code = "database_unavailable"
+    title = "Database unavailable"

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.kernel.journal import chain as journal
-from orchestrator.kernel.keys import CLOCK, POOL, RECORDING_SETTINGS, SETTINGS
+from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
 from orchestrator.kernel.web.auth import Role, require_participant
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
 from orchestrator.protocol import pages
@@ -39,13 +39,12 @@ def configure(
     def setup_with(app: web.Application) -> None:
         async def service_ctx(app: web.Application) -> AsyncIterator[None]:
             data_dir = app[SETTINGS].data_dir
-            recorder = app.get(RECORDING_SETTINGS)
             app[PUBLICATION] = PublicationService(
                 app[POOL],
                 archive_root=archive_root or data_dir / "archive",
                 media_root=media_root or data_dir / "media",
                 clock=app[CLOCK],
-                recorded=recorder is not None and recorder.enabled,
+                recorded=app[SETTINGS].recording.enabled,
             )
             yield
 

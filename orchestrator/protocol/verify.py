@@ -13,7 +13,14 @@ folder first. Checks, each difference named on its own line:
    size and SHA-256 as the manifest says;
 5. ``protocol.json`` (if present): its seal is the journal's last session event, and its SHA-256
    is what the last ``protocol_finalised`` names;
-6. attached documents and uploaded signatures that are present: their SHA-256 as journaled.
+6. attached documents and uploaded signatures that are present: their SHA-256 as journaled;
+7. every part's media is whole (R9): a fragmented MP4 whose init section (``ftyp``, ``moov``)
+   comes first and whose every ``moof`` is followed by its ``mdat``, the last box ending
+   exactly at the end of the file (a truncated last fragment is named);
+8. the parts cover the sitting (R9, R10): between ``session_opened`` and ``session_closed``
+   no stretch without media outside a declared break (``break_declared`` … ``break_ended``)
+   lasts longer than the time a loss takes to be declared, and no act of the sitting (an
+   item, a vote, an answer) falls in a stretch without media before the first part.
 
 Exit status 0 when nothing differs, 1 when something does, 2 when the archive cannot be read.
 """
@@ -29,11 +36,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from orchestrator.kernel.journal import events as ev
-from orchestrator.kernel.journal.chain import Event, event_from_public, verify_chain
+from orchestrator.kernel.journal.chain import Event, event_from_public, parse_time, verify_chain
 from orchestrator.protocol import archive
 from orchestrator.protocol.model import PROTOCOL_EVENTS
 
@@ -230,7 +238,163 @@ def verify_archive(folder: Path) -> list[Difference]:
         *check_recording(folder, facts),
         *check_protocol(folder, facts),
         *check_attachments(folder, facts),
+        *check_part_media(folder),
+        *check_coverage(events),
     ]
+
+
+# --- the media itself (R9): whole parts, and parts that cover the sitting -------------------
+
+_BOX_HEADER = 16
+
+
+def part_media_problem(path: Path) -> str | None:
+    """Why a part is not a whole fragmented MP4 (``None`` when it is): its top-level boxes are
+    walked from their headers. The recorder cuts a part after its last complete fragment, so
+    any other end is damage (a disk that filled, a copy cut short)."""
+    size = path.stat().st_size
+    seen_moov = False
+    pending_moof: int | None = None
+    offset = 0
+    with path.open("rb") as handle:
+        while offset < size:
+            handle.seek(offset)
+            head = handle.read(_BOX_HEADER)
+            if len(head) < 8:
+                return f"truncated last fragment: {size - offset} bytes of a box at byte {offset}"
+            length = int.from_bytes(head[0:4], "big")
+            kind = head[4:8].decode("latin-1")
+            if length == 1 and len(head) == _BOX_HEADER:
+                length = int.from_bytes(head[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8 or not kind.isprintable():
+                return f"not a fragmented MP4: no box at byte {offset}"
+            if offset + length > size:
+                return (
+                    f"truncated last fragment: the {kind} box at byte {offset} needs "
+                    f"{length} bytes, the file holds {size - offset}"
+                )
+            if offset == 0 and kind != "ftyp":
+                return "not a fragmented MP4: it does not begin with ftyp"
+            if kind == "moov":
+                seen_moov = True
+            elif kind == "moof":
+                if not seen_moov:
+                    return f"a fragment at byte {offset} before the init section (moov)"
+                if pending_moof is not None:
+                    return f"the fragment at byte {pending_moof} has no media (mdat)"
+                pending_moof = offset
+            elif kind == "mdat":
+                pending_moof = None
+            offset += length
+    if size == 0 or not seen_moov:
+        return "no init section (ftyp, moov): nothing playable"
+    if pending_moof is not None:
+        return f"truncated last fragment: the fragment at byte {pending_moof} has no media (mdat)"
+    return None
+
+
+def check_part_media(folder: Path) -> list[Difference]:
+    """Every part the manifest lists and the archive holds: a whole fragmented MP4 (R9)."""
+    path = folder / archive.MANIFEST
+    try:
+        entries = archive.manifest_entries(json.loads(path.read_bytes()))
+    except (OSError, ValueError):
+        return []  # a missing or unreadable manifest is named by check_recording
+    out = []
+    for entry in entries:
+        rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
+        if (folder / rel).is_file() and (problem := part_media_problem(folder / rel)):
+            out.append(Difference(rel, problem))
+    return out
+
+
+# A lost recording is declared within the stall time + 1 s and conduct declares the break
+# (R10) as it is journaled: a stretch without media and without a break up to this long is
+# that delay, not a gap.
+GAP_TOLERANCE = timedelta(seconds=15)
+# Acts the sitting may take only while the recording is received (R9).
+RECORDED_ACTS = frozenset(
+    {
+        ev.ITEM_OPENED,
+        ev.DISCUSSION_LIMITED,
+        ev.REMARK_RECORDED,
+        ev.AMENDMENT_PROPOSED,
+        ev.VOTE_OPENED,
+        ev.DEPUTY_CALLED,
+        ev.BALLOT_RECORDED,
+        ev.DEPUTY_SKIPPED,
+        ev.VOTE_CLOSED,
+        ev.ITEM_CLOSED,
+    }
+)
+
+
+def _spans(events: Sequence[Event]) -> tuple[list[tuple[datetime, datetime]], datetime | None]:
+    """The stretches with media (parts) or a declared break, merged, and the first part's
+    start."""
+    covered: list[tuple[datetime, datetime]] = []
+    first_part: datetime | None = None
+    break_since: datetime | None = None
+    for e in events:
+        if e.type == ev.PART_CLOSED:
+            start = parse_time(str(e.payload["started_at"]))
+            end = start + timedelta(milliseconds=int(e.payload.get("duration_ms", 0)))
+            covered.append((start, end))
+            first_part = start if first_part is None else min(first_part, start)
+        elif e.type == ev.BREAK_DECLARED and break_since is None:
+            break_since = e.at
+        elif e.type in (ev.BREAK_ENDED, ev.SESSION_CLOSED) and break_since is not None:
+            covered.append((break_since, e.at))
+            break_since = None
+    covered.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in covered:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged, first_part
+
+
+def check_coverage(events: Sequence[Event]) -> list[Difference]:
+    """Stretches of the sitting with neither media nor a declared break (R9, R10)."""
+    opened = next((e for e in events if e.type == ev.SESSION_OPENED), None)
+    closed = next((e for e in reversed(events) if e.type == ev.SESSION_CLOSED), None)
+    if opened is None or closed is None or not any(e.type == ev.PART_CLOSED for e in events):
+        return []  # not sat, not closed, or never recorded: the other checks say so
+    covered, first_part = _spans(events)
+    gaps: list[tuple[datetime, datetime]] = []
+    cursor = opened.at
+    for start, end in covered:
+        if start > cursor:
+            gaps.append((cursor, min(start, closed.at)))
+        cursor = max(cursor, end)
+        if cursor >= closed.at:
+            break
+    if cursor < closed.at:
+        gaps.append((cursor, closed.at))
+    out = []
+    for start, end in gaps:
+        if end <= start:
+            continue
+        acts = [e for e in events if e.type in RECORDED_ACTS and start < e.at < end]
+        leading = first_part is not None and end <= first_part
+        if (not leading and end - start > GAP_TOLERANCE) or (leading and acts):
+            what = (
+                f"; {len(acts)} act(s) of the sitting in it, from event {acts[0].seq}"
+                if acts
+                else ""
+            )
+            out.append(
+                Difference(
+                    "recording",
+                    f"undeclared gap: no media and no declared break from {start.isoformat()} "
+                    f"to {end.isoformat()} ({(end - start).total_seconds():.0f} s){what}",
+                )
+            )
+    return out
 
 
 # --- a published archive over HTTP ----------------------------------------------------------

@@ -34,7 +34,10 @@ MAX_BREAK_SECONDS = 600
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class RosterEntry:
+    """One row of a scenario's roster: a roster member, or (``role`` guest) an invited guest;
+    ``roster_row`` is the row the roster API takes."""
+
     surname: str
     given_name: str
     patronymic: str
@@ -71,7 +74,7 @@ class PlannedBreak:
 @dataclass(frozen=True, slots=True)
 class Scenario:
     council: dict[str, Any]
-    roster: list[Person]
+    roster: list[RosterEntry]
     session: dict[str, Any]
     attend: list[str]
     answers: list[Planned]
@@ -122,11 +125,11 @@ def parse(raw: object) -> Scenario:
     """Check a scenario's shape; :class:`Invalid` names the first problem."""
     body = _obj(raw, "scenario")
     council = _obj(body.get("council"), "council")
-    roster: list[Person] = []
+    roster: list[RosterEntry] = []
     for i, r in enumerate(_list(body.get("roster"), "roster")):
         where = f"roster[{i}]"
         row = _obj(r, where)
-        person = Person(
+        person = RosterEntry(
             _str(row, "surname", where),
             _str(row, "given_name", where),
             _str(row, "patronymic", where, required=False),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 
-def ffmpeg_path() -> str:
-    explicit = os.environ.get("RADA_FFMPEG")
+def ffmpeg_path(explicit: str = "") -> str:
+    """``explicit`` (the recording settings' ``ffmpeg``, ``RADA_FFMPEG``) when given."""
     if explicit:
         return explicit
     found = shutil.which("ffmpeg")

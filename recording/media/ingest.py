@@ -45,9 +45,10 @@ STORAGE_ERRORS = ("No space left on device", "Disk quota exceeded", "Read-only f
 log = structlog.get_logger(__name__)
 
 
-def ffmpeg_executable() -> str:
-    """The ffmpeg rada runs (``RADA_FFMPEG``, PATH, or imageio-ffmpeg's binary)."""
-    return ffmpeg_path()
+def ffmpeg_executable(explicit: str = "") -> str:
+    """The ffmpeg rada runs: ``explicit`` (``RecordingSettings.ffmpeg``), else the one on the
+    PATH, else imageio-ffmpeg's binary."""
+    return ffmpeg_path(explicit)
 
 
 def _compile(stream: object, exe: str) -> list[str]:

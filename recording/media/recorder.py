@@ -11,9 +11,15 @@ Lifecycle (R9: the recording is part of the protocol; R10: a technical failure i
 * A part begins when ffmpeg's progress first advances (``recording_started``, or
   ``recording_resumed`` after a loss) and closes when its ffmpeg ends: the publisher hung up,
   the watchdog stopped it, the disk filled, or the session closed (``part_closed`` with
-  duration, size and SHA-256 hashed as the bytes were written).
+  duration, size and SHA-256 hashed as the bytes were written). A part whose last fragment was
+  cut short (a full disk, a killed ffmpeg) is cut after its last complete fragment first, as
+  crash repair does, so every part in the archive plays to its end.
 * The watchdog declares ``recording_lost`` when no media has advanced for ``stall_seconds``
-  (cause ``stall``; ``process`` when ffmpeg itself died; ``storage`` at once on a full disk).
+  (cause ``stall``; ``process`` when ffmpeg itself died; ``storage`` at once when any write
+  fails: ffmpeg's, or rada's own part record, live playlist or archive; R9). After a storage
+  loss ``recording_resumed`` waits until a new part's first fragment is on disk, not only for
+  ffmpeg's progress (ffmpeg runs on while its writes fail). Free space is watched while
+  recording: below ``headroom_bytes`` a ``recording_storage_low`` warning is logged.
   It watches ffmpeg's progress, not its exit: a publisher that vanished without closing TCP
   leaves ffmpeg waiting forever, so a stalled ffmpeg is stopped and the gate freed for the
   next publisher. An SRT listener has no gate to drop: its own read timeout (the stall time)
@@ -21,7 +27,8 @@ Lifecycle (R9: the recording is part of the protocol; R10: a technical failure i
   and the next part's ffmpeg binds the port again. A new part after a loss reports ``recording_resumed``.
 * :meth:`Recorder.close` ends the last part and writes the archive (VOD playlist over all
   parts, WebVTT chapters, ``manifest.json``) in well under 2 s whatever the length, then
-  reports ``archive_ready``.
+  reports ``archive_ready``. Space for it is reserved when the recorder starts (a file freed
+  just before the archive is written), so the archive never waits for a full disk.
 
 Events go to a :class:`RecorderSink` (the orchestrator journals them and declares the break)
 through an in-order outbox, so a slow journal never delays the watchdog.
@@ -34,6 +41,7 @@ import contextlib
 import errno
 import json
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -78,6 +86,10 @@ FOLLOW_TICK = 1.0
 RATE_SAMPLES = 4  # follower ticks: the bitrate is measured over the last three seconds
 SINK_RETRIES = 5
 LATE_END_SECONDS = 3.0  # libsrt takes about a second to exit after its read timeout
+# Held from start to close so that the archive (playlist, chapters, manifest: well under a MiB
+# for a day of 2 s segments) can be written on a disk the parts have filled.
+ARCHIVE_RESERVE = ".archive-reserve"
+ARCHIVE_RESERVE_BYTES = 8 * 1024 * 1024
 
 
 class RecorderSink(Protocol):
@@ -101,6 +113,8 @@ class RecorderStatus:
     bitrate_kbps: int | None
     publisher_frames: int
     part_media_ms: int  # media recorded so far in the current part
+    free_bytes: int | None = None  # free space where the parts are written, last looked at
+    storage_low: bool = False  # free space below the headroom (a warning, not yet a loss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +190,7 @@ class Recorder:
         self.storage = storage
         self.sink = sink
         self.clock = clock
-        self.ffmpeg = ffmpeg or ffmpeg_executable()
+        self.ffmpeg = ffmpeg or ffmpeg_executable(settings.ffmpeg)
         self.log = structlog.get_logger(__name__).bind(session_id=str(session_id))
         self.directory = Path()
         self.gate: RtmpGate | None = None  # RTMP ingest
@@ -198,6 +212,10 @@ class Recorder:
         self._outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._supervisor: asyncio.Task[None] | None = None
+        self._free_bytes: int | None = None
+        self._storage_low = False
+        self._unsaved: set[int] = set()
+        self._lost_cause: str | None = None  # closed parts whose record file could not be written
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -215,6 +233,7 @@ class Recorder:
         self.directory = self.storage.session_dir(self.session_id)
         self._tasks.append(asyncio.create_task(self._deliver()))
         await self._recover()
+        await asyncio.to_thread(self._reserve_archive_space)
         if self.settings.ingest == "srt":
             self.udp = srt.UdpPort(self.settings.host, self.settings.ports)
             port = self.udp.take(taken_ports)
@@ -338,6 +357,8 @@ class Recorder:
             bitrate_kbps=bitrate,
             publisher_frames=publisher.frames if publisher else 0,
             part_media_ms=run.out_time_us // 1000 if run is not None else 0,
+            free_bytes=self._free_bytes,
+            storage_low=self._storage_low,
         )
 
     # --- events ------------------------------------------------------------------------------
@@ -364,6 +385,7 @@ class Recorder:
 
     def _declare_lost(self, cause: str) -> None:
         self._lost_since = self._last_media_wall or self.clock()
+        self._lost_cause = cause
         run = self._run
         current = run.number if run is not None and run.record is not None else 0
         last = max(current, max(self.records, default=0))
@@ -525,21 +547,31 @@ class Recorder:
                     self._wake.clear()
                     woken = asyncio.ensure_future(self._wake.wait())
                 self._sample_rate(loop.time(), run)
-                if run.media and run.record is None:
+                if run.media and run.record is None and await self._media_written(run):
                     await self._begin_part(run)
                 if run.record is not None and run.hasher is not None:
-                    await run.hasher.advance()
-                    await self._refresh_live(run)
+                    try:
+                        await run.hasher.advance()
+                        await self._refresh_live(run)
+                    except OSError as exc:
+                        self._write_failed(run, manifest.LIVE_PLAYLIST, exc)
+                await self._watch_space()
                 if exited.done():
                     break
-                if self._closing.is_set():
+                if run.end == "storage":
+                    pass  # a write failed: stop ffmpeg now, whatever else holds
+                elif self._closing.is_set():
                     run.end = "closed"
-                elif self._writes_lost(run):
+                elif run.process.storage_failed() or self._writes_lost(run):
                     run.end = "storage"
                 elif run.media and loop.time() - self._last_media >= self.settings.stall_seconds:
                     run.end = "stall"
                 if run.end == "stall" and self._ends_by_itself(run, loop.time()):
                     continue
+                if run.end == "storage" and self._lost_since is None:
+                    self._declare_lost(
+                        "storage"
+                    )  # now: repairing and hashing the part may take long
                 if run.end is not None:
                     # Closing ffmpeg's input first lets it finish the file as at a normal end of
                     # stream (a blocked read ignores ``q``); the signals are the fallback.
@@ -594,7 +626,9 @@ class Recorder:
         try:
             await self._save_record(run.record)
         except OSError as exc:
-            self.log.error("part_record_write_failed", part=run.number, error=repr(exc))
+            self._write_failed(run, parts.record_name(run.number), exc)
+            if self._lost_since is not None and self._lost_cause == "storage":
+                return  # the disk still refuses rada's own writes: not resumed (R9)
         payload = {"part": run.number, "started_at": format_time(started)}
         if self._lost_since is not None:
             self._lost_since = None
@@ -610,28 +644,33 @@ class Recorder:
             run.end = "storage"
         elif run.end is None:
             run.end = "process" if code < 0 else "eof"
+        if run.media and run.record is None and await self._media_written(run):
+            await self._begin_part(run)
         if run.media or run.end == "storage":  # an idle listener timing out says nothing
             self._last_end = run.end
-        if run.media and run.record is None:
-            await self._begin_part(run)
         if run.record is None:
-            await self._discard_empty(run.number)
+            await self._discard_empty(run.number, unplayable=run.media)
         else:
             self.log.info("part_ended", part=run.number, end=run.end, exit_code=code)
-            try:
-                await self._close_part(run)
-            except OSError as exc:
-                if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                    raise
-                run.end = self._last_end = "storage"
+            await self._close_part(run)
+            if run.end == "storage":
+                self._last_end = "storage"
         if run.end == "storage":
             self.log.error("recording_storage_failed", errors=list(run.process.errors))
             if self._lost_since is None:  # a full disk is a loss at once, media or not
                 self._declare_lost("storage")
 
     async def _close_part(self, run: _Run) -> None:
+        """Hash, repair a cut last fragment, journal ``part_closed``. A write failing here is a
+        storage loss (``run.end``), never a part left unjournaled: the in-memory record stands
+        and its file is written again with the archive."""
         assert run.record is not None and run.hasher is not None
         size, digest = await run.hasher.finish()
+        media = self.directory / parts.media_name(run.number)
+        try:
+            size, digest = await self._repair(media, size, digest)
+        except OSError as exc:
+            self._write_failed(run, media.name, exc)
         playlist = hls.within(await self._read_playlist(run.number), size)
         self._playlists[run.number] = playlist
         # The duration is what the archive can play: the segments the file holds.
@@ -639,17 +678,96 @@ class Recorder:
         if run.publisher is not None:
             closed = replace(closed, frames_received=run.publisher.frames)
         self.records[run.number] = closed
-        await self._save_record(closed)
+        try:
+            await self._save_record(closed)
+        except OSError as exc:
+            self._unsaved.add(closed.part)
+            self._write_failed(run, parts.record_name(closed.part), exc)
         await self.storage.publish_part(self.session_id, closed)
         self._emit(ev.PART_CLOSED, closed.closed_payload())
-        await self._write_live()
+        try:
+            await self._write_live()
+        except OSError as exc:
+            self._write_failed(run, manifest.LIVE_PLAYLIST, exc)
 
-    async def _discard_empty(self, number: int) -> None:
-        """A listener that got no media may leave empty files: they are not a part."""
+    async def _repair(self, media: Path, size: int, digest: str) -> tuple[int, str]:
+        """Cut the part after its last complete fragment when its end was cut short (a full
+        disk leaves half a fragment); hash it again if anything was cut."""
+        if size == 0:
+            return size, digest
+        try:
+            before, kept = await asyncio.to_thread(truncate_to_playable, media)
+        except FileNotFoundError:
+            return size, digest
+        if kept >= before:
+            return size, digest
+        self.log.warning("part_repaired", file=media.name, size=before, kept=kept)
+        return await GrowingFileHasher(media).finish()
+
+    def _write_failed(self, run: _Run, name: str, exc: OSError) -> None:
+        """Any write rada or ffmpeg cannot complete is a storage loss (R9): the follower stops
+        ffmpeg and ``recording_lost`` (cause ``storage``) is declared as the run ends."""
+        self.log.error(
+            "recording_write_failed",
+            part=run.number,
+            file=name,
+            errno=errno.errorcode.get(exc.errno or 0, exc.errno),
+            error=str(exc),
+        )
+        run.end = "storage"
+
+    async def _media_written(self, run: _Run) -> bool:
+        """After a storage loss a part begins (``recording_resumed``) only once its first
+        fragment is on disk: ffmpeg's progress goes on while its writes fail. Otherwise at
+        once."""
+        if self._lost_since is None or self._lost_cause != "storage":
+            return True
+        try:
+            size = (self.directory / parts.media_name(run.number)).stat().st_size
+        except FileNotFoundError:
+            return False
+        playlist = await self._read_playlist(run.number)
+        listed = [s.byterange for s in playlist.segments if s.byterange is not None]
+        return bool(listed) and listed[-1].end <= size
+
+    async def _watch_space(self) -> None:
+        """Free space while recording, against the headroom: a warning, logged once per
+        crossing and shown in the status; a full disk itself is caught by the failed writes."""
+        try:
+            free = int((await asyncio.to_thread(shutil.disk_usage, self.directory)).free)
+        except OSError:
+            return
+        self._free_bytes = free
+        low = free < self.settings.headroom_bytes
+        if low and not self._storage_low:
+            self.log.warning(
+                "recording_storage_low",
+                free_bytes=free,
+                headroom_bytes=self.settings.headroom_bytes,
+            )
+        elif self._storage_low and not low:
+            self.log.info("recording_storage_ok", free_bytes=free)
+        self._storage_low = low
+
+    def _reserve_archive_space(self) -> None:
+        """Hold room for the archive (see ARCHIVE_RESERVE). Blocking; best effort: a disk too
+        full for it is already refused by the capacity check, and is logged here."""
+        path = self.directory / ARCHIVE_RESERVE
+        try:
+            with path.open("ab") as handle:
+                if os.fstat(handle.fileno()).st_size < ARCHIVE_RESERVE_BYTES:
+                    os.posix_fallocate(handle.fileno(), 0, ARCHIVE_RESERVE_BYTES)
+        except OSError as exc:
+            self.log.warning("archive_reserve_failed", error=str(exc))
+
+    async def _discard_empty(self, number: int, *, unplayable: bool = False) -> None:
+        """A listener that got no media may leave empty files: they are not a part. Nor is a
+        run whose media never reached the disk (``unplayable``: a full disk), whatever bytes
+        of it ffmpeg managed to write."""
         for name in (parts.media_name(number), parts.playlist_name(number)):
             path = self.directory / name
             with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_size == 0 or name.endswith(".m3u8"):
+                if unplayable or path.stat().st_size == 0 or name.endswith(".m3u8"):
                     path.unlink()
 
     def _arm_watchdog(self) -> None:
@@ -736,6 +854,11 @@ class Recorder:
 
     async def _write_archive(self, entries: Sequence[chapters.JournalEntry]) -> Archive:
         started = time.perf_counter()
+        # The reserve's room is the archive's: written at once, whatever the parts left free.
+        await asyncio.to_thread((self.directory / ARCHIVE_RESERVE).unlink, missing_ok=True)
+        for number in sorted(self._unsaved):
+            await self._save_record(self.records[number])
+        self._unsaved.clear()
         closed = [self.records[n] for n in sorted(self.records)]
         for record in closed:
             if record.part not in self._playlists:

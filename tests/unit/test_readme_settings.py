@@ -1,8 +1,9 @@
 """The README's configuration table documents every ``RADA_*`` variable rada reads.
 
-The variables are found by running each settings reader on an environment that records what it
-is asked for (so a name built from a prefix counts too), plus the literal ``"RADA_…"`` names
-anywhere in the packages (``RADA_FFMPEG`` is read outside the settings classes)."""
+The variables are found by running the one settings reader (``Settings.from_env``, every section)
+on an environment that records what it is asked for (so a name built from a prefix counts too),
+plus the literal ``"RADA_…"`` names anywhere in the packages (a name written outside the
+reader, e.g. in a hint or an error message, must be documented too)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from orchestrator.kernel.settings import Settings
-from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
-from orchestrator.kernel.settings.recording import RecordingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("orchestrator", "identity", "recording")
@@ -38,18 +37,9 @@ class RecordingEnv(Mapping[str, str]):
 
 
 def variables_read() -> set[str]:
-    names: set[str] = set()
-    readers = (
-        (Settings, {}),
-        (JitsiSettings, {"RADA_JITSI_APP_SECRET": "x" * 40}),
-        (SignInSettings, {}),
-        (SmtpSettings, {}),
-        (RecordingSettings, {}),
-    )
-    for reader, values in readers:
-        env = RecordingEnv(values)
-        reader.from_env(env)
-        names |= env.read
+    env = RecordingEnv()
+    Settings.from_env(env)
+    names = set(env.read)
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             names |= set(re.findall(r"\"(RADA_[A-Z0-9_]*[A-Z0-9])\"", path.read_text()))

@@ -30,13 +30,17 @@ async def append_event(
     at: datetime,
 ) -> journal.Event:
     """Append one event. Call inside a transaction: the session row is locked until commit, so
-    appends to one session are serialised; the (session, seq) key forbids a fork regardless."""
+    appends to one session are serialised; the (session, seq) key forbids a fork regardless.
+    Its time is ``at``, or the previous event's time if ``at`` is earlier (a wall clock stepped
+    back, or two processes' clocks apart): a session's journal never goes back in time."""
     # One round trip locks the session row (appends to one session queue here) and then reads
     # the head (see journal_lock_head); a second inserts and notifies listeners (live state).
     head = await conn.fetchrow("SELECT * FROM journal_lock_head($1)", session_id)
     if head is None or not head["present"]:
         raise NotFound(f"no session {session_id}", code="session_not_found")
     seq, prev = (head["seq"], head["hash"]) if head["seq"] is not None else (0, journal.GENESIS)
+    if head["at"] is not None and at < head["at"]:
+        at = head["at"]  # never earlier than the event before it: a clock stepped back
     event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
     await conn.execute(
         """WITH appended AS (

@@ -1,20 +1,40 @@
-"""Settings: one frozen dataclass per section, read once from ``RADA_*`` variables at start-up.
+"""Settings: one aggregate of frozen sections, read once from ``RADA_*`` variables at start-up.
 
-Every variable is listed in the README's configuration table. Secrets use ``repr=False``.
+``Settings.from_env`` is the only reader of the environment (STYLE: settings, after
+pypa/warehouse ``config.py``): each section validates itself when built, so a malformed variable
+stops start-up with a message naming it. Features read their section from ``app[SETTINGS]``.
+What the environment leaves to rada to generate (the administrator key, the HS256 Jitsi
+secret) is filled in by ``first_start.complete`` before the app is built. Every variable is
+listed in the README's configuration table. Secrets use ``repr=False``.
 """
 
 from __future__ import annotations
 
 import os
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
+from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings, SmtpSettings
+from orchestrator.kernel.settings.recording import RecordingSettings
+from orchestrator.kernel.settings.values import SettingsError, env_bool
 
-class SettingsError(ValueError):
-    """A setting is missing or malformed; start-up stops with this message."""
+__all__ = [
+    "ConductSettings",
+    "DatabaseSettings",
+    "HttpSettings",
+    "JitsiSettings",
+    "LogSettings",
+    "RecordingSettings",
+    "Settings",
+    "SettingsError",
+    "SignInSettings",
+    "SmtpSettings",
+    "env_bool",
+]
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -28,18 +48,6 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     if not lo <= value <= hi:
         raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
     return value
-
-
-def env_bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``, any case); unset or empty: ``default``."""
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes"):
-        return True
-    if raw in ("0", "false", "no"):
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -83,20 +91,44 @@ class ConductSettings:
     without media); a *lost* recording blocks them regardless."""
 
     recording_required: bool = True
+    # the legal timing of the opening: not earlier than this before the announced start
+    # (``RADA_OPEN_EARLY_MINUTES``), nor later than this after it without announcing it again
+    # (``RADA_OPEN_LATE_MINUTES``): the notice named the time (R3)
+    open_early_minutes: int = 15
+    open_late_minutes: int = 60
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything rada is configured with, one section per concern."""
+
     data_dir: Path
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     log: LogSettings = field(default_factory=LogSettings)
     conduct: ConductSettings = field(default_factory=ConductSettings)
+    jitsi: JitsiSettings = field(default_factory=JitsiSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    signin: SignInSettings = field(default_factory=SignInSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     admin_token: str = field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        overrides: Mapping[str, str] | None = None,
+        defaults: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Read every section from ``env`` (the process environment when omitted).
+
+        ``overrides`` win over the environment (the command line's ``--host``, ``--port``);
+        ``defaults`` apply only to variables the environment does not set (a one-shot command
+        logs warnings unless ``RADA_LOG_LEVEL`` says otherwise)."""
         env = os.environ if env is None else env
+        if overrides or defaults:
+            env = ChainMap(dict(overrides or {}), dict(env), dict(defaults or {}))
         data_dir = Path(env.get("RADA_DATA_DIR") or platformdirs.user_data_dir("rada")).expanduser()
         host = env.get("RADA_HOST") or "127.0.0.1"
         port = _int(env, "RADA_PORT", 8080, 1, 65535)
@@ -126,7 +158,13 @@ class Settings:
                 level=_choice(env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             ),
             conduct=ConductSettings(
-                recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True)
+                recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True),
+                open_early_minutes=_int(env, "RADA_OPEN_EARLY_MINUTES", 15, 0, 7 * 24 * 60),
+                open_late_minutes=_int(env, "RADA_OPEN_LATE_MINUTES", 60, 0, 7 * 24 * 60),
             ),
+            jitsi=JitsiSettings.from_env(env),
+            smtp=SmtpSettings.from_env(env),
+            signin=SignInSettings.from_env(env),
+            recording=RecordingSettings.from_env(env),
             admin_token=admin_token,
         )

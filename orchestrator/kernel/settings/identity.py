@@ -1,19 +1,20 @@
-"""Settings of the identity package, read once from ``RADA_JITSI_*`` and ``RADA_SMTP_*``.
+"""The identity sections of the settings: Jitsi, e-mail, sign-in (``RADA_JITSI_*``,
+``RADA_SMTP_*``, ``RADA_TRUSTED_PROXIES``).
 
-One frozen dataclass per section (STYLE: settings), validated at start-up, secrets ``repr=False``.
-The variable names match ``deploy/jitsi.env.example``, which maps each of them onto the
-docker-jitsi-meet variable Prosody reads (e.g. ``RADA_JITSI_APP_SECRET=${JWT_APP_SECRET}``).
+One frozen dataclass per section that validates itself when built, secrets ``repr=False``;
+``Settings.from_env`` reads them once at start-up (STYLE: settings). The Jitsi variable names
+match ``deploy/jitsi.env.example``, which maps each of them onto the docker-jitsi-meet variable
+Prosody reads (e.g. ``RADA_JITSI_APP_SECRET=${JWT_APP_SECRET}``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.kernel.settings import SettingsError, env_bool
+from orchestrator.kernel.settings.values import SettingsError, env_bool
 
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
@@ -37,16 +38,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 class JitsiSettings:
     """How rada talks to Jitsi Meet: the token it issues and the webhooks it accepts."""
 
-    domain: str
+    domain: str = "meet.example.org"
     """Public web domain of Jitsi Meet, where ``external_api.js`` is served."""
-    xmpp_domain: str
+    xmpp_domain: str = "meet.jitsi"
     """Prosody's XMPP domain (docker-jitsi-meet ``XMPP_DOMAIN``): the token's ``sub``."""
-    app_id: str
+    app_id: str = "rada"
     """``JWT_APP_ID``: the ``iss`` rada writes; must be one of ``accepted_issuers``."""
-    app_secret: str = field(repr=False)
-    """``JWT_APP_SECRET`` for HS256 (empty when RS256 is used)."""
-    accepted_issuers: tuple[str, ...]
-    accepted_audiences: tuple[str, ...]
+    app_secret: str = field(default="", repr=False)
+    """``JWT_APP_SECRET`` for HS256 (empty when RS256 is used). Empty with HS256 until the first
+    start generates one (``settings.first_start``): see :attr:`secret_pending`."""
+    accepted_issuers: tuple[str, ...] = ("rada",)
+    accepted_audiences: tuple[str, ...] = ("rada",)
     """The first one is the ``aud`` rada writes."""
     algorithm: str = "HS256"
     kid: str = ""
@@ -69,17 +71,24 @@ class JitsiSettings:
     token's user fields to every occupant, so ``RADA_JITSI_TOKEN_EMAIL=false`` keeps addresses
     out of the call (an empty string: Prosody only needs a string)."""
 
+    def __post_init__(self) -> None:
+        self._validate()
+
     @property
     def audience(self) -> str:
         return self.accepted_audiences[0]
 
+    @property
+    def secret_pending(self) -> bool:
+        """HS256 with no ``RADA_JITSI_APP_SECRET``: the first start generates the secret."""
+        return self.algorithm == "HS256" and not self.app_secret
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> JitsiSettings:
-        """Read and validate ``RADA_JITSI_*`` (``env`` defaults to ``os.environ``)."""
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> JitsiSettings:
+        """Read ``RADA_JITSI_*``; building the section validates it."""
         app_id = env.get("RADA_JITSI_APP_ID", "rada").strip()
         key_path = env.get("RADA_JITSI_PRIVATE_KEY_PATH", "").strip()
-        settings = cls(
+        return cls(
             domain=env.get("RADA_JITSI_DOMAIN", "meet.example.org").strip(),
             xmpp_domain=env.get("RADA_JITSI_XMPP_DOMAIN", "meet.jitsi").strip(),
             app_id=app_id,
@@ -98,18 +107,17 @@ class JitsiSettings:
             end_margin=_int(env, "RADA_JITSI_END_MARGIN", 3 * 3600),
             token_email=env_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=True),
         )
-        settings.validate()
-        return settings
 
-    def validate(self) -> None:
-        """Refuse settings Prosody would reject or that would make tokens forgeable."""
+    def _validate(self) -> None:
+        """Refuse settings Prosody would reject or that would make tokens forgeable (an empty
+        HS256 secret is :attr:`secret_pending`, filled in before any token is issued)."""
         if self.algorithm not in SUPPORTED_ALGORITHMS:
             raise SettingsError(f"RADA_JITSI_ALG must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
         if not self.domain or not self.xmpp_domain or not self.app_id:
             raise SettingsError("RADA_JITSI_DOMAIN, _XMPP_DOMAIN and _APP_ID must be set")
         if self.app_id not in self.accepted_issuers:
             raise SettingsError("RADA_JITSI_APP_ID must be one of RADA_JITSI_ACCEPTED_ISSUERS")
-        if self.algorithm == "HS256" and len(self.app_secret.encode()) < MIN_SECRET_BYTES:
+        if self.algorithm == "HS256" and 0 < len(self.app_secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(
                 f"RADA_JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes for HS256"
             )
@@ -130,19 +138,19 @@ class SignInSettings:
     proxy and without this, every browser shares the proxy's address, so one person's wrong
     links would rate-limit everyone."""
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SignInSettings:
-        """Read ``RADA_TRUSTED_PROXIES`` (comma-separated IP addresses)."""
-        env = os.environ if env is None else env
-        proxies = _items(env.get("RADA_TRUSTED_PROXIES", ""))
-        for address in proxies:
+    def __post_init__(self) -> None:
+        for address in self.trusted_proxies:
             try:
                 ipaddress.ip_address(address)
             except ValueError:
                 raise SettingsError(
                     f"RADA_TRUSTED_PROXIES must list IP addresses, not {address!r}"
                 ) from None
-        return cls(trusted_proxies=proxies)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SignInSettings:
+        """Read ``RADA_TRUSTED_PROXIES`` (comma-separated IP addresses)."""
+        return cls(trusted_proxies=_items(env.get("RADA_TRUSTED_PROXIES", "")))
 
     def client_address(self, peer: str | None, forwarded_for: str | None) -> str:
         """The client: the peer, or, when the peer is a trusted proxy, the last address in
@@ -160,9 +168,9 @@ class SignInSettings:
 class SmtpSettings:
     """The SMTP relay that carries convening notices to official e-mail addresses (R4, R12)."""
 
-    host: str
-    port: int
-    sender: str
+    host: str = "localhost"
+    port: int = 587
+    sender: str = "rada@localhost"
     username: str = ""
     password: str = field(default="", repr=False)
     security: str = "starttls"
@@ -171,21 +179,28 @@ class SmtpSettings:
     max_attempts: int = 4
     backoff_seconds: float = 2.0
     """First retry delay; each next one doubles."""
-    configured: bool = True
+    configured: bool = False
     """False when ``RADA_SMTP_HOST`` is unset: notices stay queued (visible as such) and no
     sender runs, rather than mailing a relay nobody configured."""
 
+    def __post_init__(self) -> None:
+        if self.security not in ("starttls", "tls", "none"):
+            raise SettingsError("RADA_SMTP_SECURITY must be starttls, tls or none")
+        if not self.host or "@" not in self.sender:
+            raise SettingsError("RADA_SMTP_HOST and an e-mail RADA_SMTP_SENDER must be set")
+        if self.max_attempts < 1 or self.backoff_seconds < 0 or self.timeout < 1:
+            raise SettingsError("RADA_SMTP_MAX_ATTEMPTS ≥ 1, _BACKOFF_SECONDS ≥ 0, _TIMEOUT ≥ 1")
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
-        """Read and validate ``RADA_SMTP_*`` (``env`` defaults to ``os.environ``)."""
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        """Read ``RADA_SMTP_*``; building the section validates it."""
         security = env.get("RADA_SMTP_SECURITY", "starttls").strip().lower()
         raw_backoff = env.get("RADA_SMTP_BACKOFF_SECONDS", "2").strip()
         try:
             backoff = float(raw_backoff)
         except ValueError:
             raise SettingsError("RADA_SMTP_BACKOFF_SECONDS must be a number") from None
-        settings = cls(
+        return cls(
             host=env.get("RADA_SMTP_HOST", "localhost").strip(),
             port=_int(env, "RADA_SMTP_PORT", 465 if security == "tls" else 587),
             sender=env.get("RADA_SMTP_SENDER", "rada@localhost").strip(),
@@ -197,13 +212,3 @@ class SmtpSettings:
             backoff_seconds=backoff,
             configured=bool(env.get("RADA_SMTP_HOST", "").strip()),
         )
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        if self.security not in ("starttls", "tls", "none"):
-            raise SettingsError("RADA_SMTP_SECURITY must be starttls, tls or none")
-        if not self.host or "@" not in self.sender:
-            raise SettingsError("RADA_SMTP_HOST and an e-mail RADA_SMTP_SENDER must be set")
-        if self.max_attempts < 1 or self.backoff_seconds < 0 or self.timeout < 1:
-            raise SettingsError("RADA_SMTP_MAX_ATTEMPTS ≥ 1, _BACKOFF_SECONDS ≥ 0, _TIMEOUT ≥ 1")

@@ -1,43 +1,7 @@
-"""Recording settings, read once from ``RADA_RECORDING_*`` environment variables.
+"""The recording section of the settings, read once from ``RADA_RECORDING_*`` (and
+``RADA_FFMPEG``) by ``Settings.from_env``; the README's configuration table documents each.
 
-=====================================  ==========================================================
-``RADA_RECORDING_ENABLED``             ``0`` turns the recorder supervisor off (default ``1``)
-``RADA_RECORDING_PORTS``               ingest ports, ``19350-19359`` or ``19350,19352``
-``RADA_RECORDING_INGEST``              ``rtmp`` (default; TCP, what Jibri pushes) or ``srt`` (UDP,
-                                       MPEG-TS from OBS or a hall encoder; not with Jibri)
-``RADA_RECORDING_HOST``                address the ingest binds (default ``0.0.0.0``)
-``RADA_RECORDING_PUBLIC_HOST``         host Jibri uses to reach the ingest (``127.0.0.1``)
-``RADA_RECORDING_STALL_SECONDS``       no media for this long is a recording loss (default 5)
-``RADA_RECORDING_BITRATE_KBPS``        bitrate assumed for the free-disk check (default 4000)
-``RADA_RECORDING_SEGMENT_SECONDS``     HLS segment (and crash-safe fragment) length (default 2)
-``RADA_RECORDING_JIBRI_URLS``          comma-separated Jibri base URLs, tried in order, each
-                                       optionally named by its ``jibri.id``: ``jibri-1=http://..``
-``RADA_RECORDING_JIBRI_WEBHOOK_PREFIX`` where Jibri's webhook subscriber is (``/api/v1/jibri``)
-``RADA_RECORDING_JIBRI_WEBHOOK_SECRET`` bearer secret a proxy adds to Jibri's webhooks
-``RADA_RECORDING_JIBRI_WEBHOOK_PUBLIC_KEY`` PEM public key of Jibri's ``jwt-info`` signing key
-``RADA_RECORDING_JIBRI_WEBHOOK_KID``   ``jwt-info.kid`` (required with the public key)
-``RADA_RECORDING_JIBRI_WEBHOOK_ISSUER`` ``jwt-info.issuer`` (required with the public key)
-``RADA_RECORDING_JIBRI_WEBHOOK_AUDIENCE`` ``jwt-info.audience`` (required with the public key)
-``RADA_RECORDING_JIBRI_RETRY_SECONDS`` restart Jibri when nothing is received this long (30)
-``RADA_RECORDING_SIMULATED_CALL``      ``1``: no Jibri, push a test source instead (demo)
-``RADA_RECORDING_JIBRI_XMPP_DOMAIN``   ``callLoginParams.domain`` Jibri signs in with
-``RADA_RECORDING_JIBRI_USERNAME``      ``callLoginParams.username``
-``RADA_RECORDING_JIBRI_PASSWORD``      ``callLoginParams.password`` (secret)
-``RADA_RECORDING_STORAGE``             ``local`` (default) or ``s3``: also replicate the archive
-                                       to S3-compatible object storage (``recording/replica.py``)
-``RADA_RECORDING_S3_ENDPOINT``         the store's URL, ``https://host[:port]`` (``s3``: required)
-``RADA_RECORDING_S3_BUCKET``           the bucket (``s3``: required)
-``RADA_RECORDING_S3_PREFIX``           key prefix before ``<session id>/<file>`` (``rada/``)
-``RADA_RECORDING_S3_REGION``           the signing region (``us-east-1``)
-``RADA_RECORDING_S3_ACCESS_KEY_ID``    access key id (``s3``: required)
-``RADA_RECORDING_S3_SECRET_ACCESS_KEY`` secret access key (secret; ``s3``: required)
-``RADA_RECORDING_S3_PART_SIZE``        multipart piece size, bytes or ``64MiB`` (5 MiB..5 GiB);
-                                       larger files go up in pieces (default 64 MiB)
-``RADA_RECORDING_S3_ADDRESSING``       ``path`` (default: ``host/bucket/key``) or ``virtual``
-                                       (``bucket.host/key``)
-=====================================  ==========================================================
-
-The data folder is given by the caller (the global settings own it).
+The section validates itself when built. The data folder is the aggregate's (``data_dir``).
 """
 
 from __future__ import annotations
@@ -47,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings.values import SettingsError
 
 PREFIX = "RADA_RECORDING_"
 INGESTS = ("rtmp", "srt")
@@ -86,6 +50,8 @@ class RecordingSettings:
     s3_secret_access_key: str = field(default="", repr=False)
     s3_part_size: int = 64 * MiB
     s3_addressing: str = "path"  # path | virtual
+    headroom_bytes: int = 1024 * MiB  # free space below this while recording: a warning
+    ffmpeg: str = ""  # RADA_FFMPEG; empty: the system ffmpeg, else imageio-ffmpeg's
 
     def __post_init__(self) -> None:
         if not self.ports or any(not 0 < p < 65536 for p in self.ports):
@@ -202,6 +168,10 @@ class RecordingSettings:
                 values["s3_" + name.lower()] = text
         if (text := get("S3_PART_SIZE")) is not None:
             values["s3_part_size"] = parse_size(f"{PREFIX}S3_PART_SIZE", text)
+        if (text := get("HEADROOM")) is not None:
+            values["headroom_bytes"] = parse_size(f"{PREFIX}HEADROOM", text)
+        if explicit := environ.get("RADA_FFMPEG"):
+            values["ffmpeg"] = explicit
         return cls(**values)  # type: ignore[arg-type]
 
     @property

@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
 from typing import Any, TypeVar
 
+import asyncpg
 import structlog
 from aiohttp import web
 
 from orchestrator.kernel.errors import (
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     Forbidden,
     Invalid,
@@ -32,6 +35,17 @@ PROBLEM = "application/problem+json"
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
+RETRY_AFTER_SECONDS = 2  # a restarting PostgreSQL is usually back within seconds
+# PostgreSQL's answers that mean "not now", not "wrong": the connection is gone, the server
+# shuts down or is starting, or it has no connection slot left.
+_DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_CLOSED_INTERFACE = ("pool is closing", "connection is closed", "connection was closed")
 
 STATUS: list[tuple[type[DomainError], int]] = [
     (Unauthorized, 401),
@@ -52,6 +66,36 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database cannot be reached now: asyncpg's
+    connection errors, a closed connection or pool, or a socket error raised inside asyncpg
+    (connection refused, the server's socket gone)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _DATABASE_DOWN):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and any(
+            words in str(current) for words in _CLOSED_INTERFACE
+        ):
+            return True
+        if isinstance(current, OSError | TimeoutError) and _raised_in_asyncpg(
+            current.__traceback__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_in_asyncpg(tb: TracebackType | None) -> bool:
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith("asyncpg"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def problem(
     status: int, title: str, detail: str, code: str, request: web.Request, **extra: Any
 ) -> web.Response:
@@ -66,7 +110,9 @@ def problem(
         "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="rada"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="rada"'} if status == 401 else {}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return web.Response(
         status=status,
         text=json.dumps(body, ensure_ascii=False),
@@ -156,8 +202,9 @@ def error_page(request: web.Request, problem_response: web.Response) -> web.Resp
         "signed_in_role": code in ("forbidden", "not_participant"),
     }
     page = pages.render(request, "error.html", context, status=status)
-    if problem_response.headers.get("WWW-Authenticate"):
-        page.headers["WWW-Authenticate"] = problem_response.headers["WWW-Authenticate"]
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in problem_response.headers:
+            page.headers[header] = problem_response.headers[header]
     page.headers["X-Request-Id"] = str(request.get(REQUEST_ID, ""))
     page.headers["Cache-Control"] = "no-store"
     return page
@@ -182,7 +229,13 @@ async def _problems(request: web.Request, handler: Handler) -> web.StreamRespons
                 exc.status, "http_error"
             )
             return problem(exc.status, exc.reason, exc.text or exc.reason, code, request)
-        except Exception:
+        except Exception as exc:
+            if database_unreachable(exc):
+                log.warning("request_database_unavailable", path=route_of(request), error=repr(exc))
+                return problem_for(
+                    DatabaseUnavailable("the database cannot be reached now; try again shortly"),
+                    request,
+                )
             log.exception("request_failed", path=route_of(request))
             return problem(
                 500,

@@ -76,11 +76,24 @@ function showProblem(text) {
   problemSeq = text ? lastSeq : null;
 }
 
+// 503 (the database restarts): the act was not taken; it is sent again after Retry-After,
+// for up to RETRY_FOR_MS. A repeat that did land after all is refused by the session's state
+// (one answer per deputy per vote), never taken twice.
+const RETRY_FOR_MS = 60000;
+
 async function act(path, body) {
   showProblem("");
+  const giveUp = Date.now() + RETRY_FOR_MS;
   let r;
   try { r = await post(`/api/v1/sessions/${SID}${path}`, body); }
   catch (e) { showProblem("немає зв’язку із сервером. Спробуйте ще раз."); return null; }
+  while (r.status === 503 && Date.now() < giveUp) {
+    fill("problem", "Зв’язок із сервером відновлюється…");
+    const wait = Math.min(10, Math.max(1, Number(r.headers.get("Retry-After")) || 2));
+    await new Promise((done) => setTimeout(done, wait * 1000));
+    try { r = await post(`/api/v1/sessions/${SID}${path}`, body); } catch (e) { /* offline: try again */ }
+  }
+  if (r.ok) showProblem("");
   if (!r.ok) {
     let problem = null;
     try { problem = await r.json(); } catch (e) { /* not JSON */ }

@@ -41,11 +41,13 @@ function renderRecorder(s) {
     since = d.lost_since;
     parts = d.parts;
     if (d.receiving && d.bitrate_kbps !== null) extra.push(`${d.bitrate_kbps} кбіт/с`);
+    if (d.storage_low) extra.push(`мало місця для запису: ${Math.floor((d.free_bytes || 0) / 1048576)} МіБ`);
   } else if (recorderWanted(s) && recorder.missing) {
     extra.push("рекордер не звітує");
   }
   const text = [recordingWords(status, since), ...extra, `частин: ${parts}`].join("; ");
-  const kids = [el("span", {class: status === "lost" ? "warn" : (status === "receiving" ? "ok" : "")}, text)];
+  const warn = status === "lost" || (d && d.storage_low);
+  const kids = [el("span", {class: warn ? "warn" : (status === "receiving" ? "ok" : "")}, text)];
   if (d && d.updated_at) kids.push(el("small", {class: "muted"}, ` (дані рекордера на ${kyiv(d.updated_at)})`));
   fill("recorder", ...kids);
   // announced politely only when the words change (not with every bitrate reading)

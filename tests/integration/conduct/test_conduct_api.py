@@ -9,6 +9,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from orchestrator.conduct.api import CONDUCT
+from orchestrator.conduct.service import ConductService
+from orchestrator.conduct.state import SessionState
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.web.auth import Principal
 from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
@@ -192,6 +195,34 @@ async def test_quorum_loss_during_vote_breaks(world: World) -> None:
     assert body["state"]["quorum"]["holds"] is False
     r = await answer(world, vote_id, "Ґудзь")
     assert r.status == 409
+
+
+async def test_an_announced_append_is_told_and_reacted_to_after_a_read_folded_it(
+    world: World,
+) -> None:
+    """A read (``GET /live``) that folds announced events before their notification arrives
+    does not swallow them: the listeners still hear the new state and rada still reacts to it
+    (here the quorum lost during a vote, R7), however the two race."""
+    vote_id = await voting(world)
+    app_service = world.client.app[CONDUCT]
+    service = ConductService(world.pool, clock=app_service.clock, policy=app_service.policy)
+    heard: list[int] = []
+
+    async def listener(state: SessionState) -> None:
+        heard.append(state.last_seq)
+
+    service.listeners.append(listener)
+    await service.state(world.sid)  # the service follows the session
+    seq = 0
+    for s in ["Іваненко", "Їжакевич", "Д'яченко"]:  # 6 deputies → 3: quorum is 4
+        seq = await world.journal(
+            ev.PRESENCE_LEFT, {"participant_id": world.pids[s], "occupant_id": f"occ-{s}"}
+        )
+    read = await service.state(world.sid)  # a read wins the race against the notification
+    assert read.last_seq == seq
+    after = await service.refresh(world.sid, seq)
+    assert after is not None and seq in heard
+    assert after.phase == "break" and vote_id
 
 
 async def test_websocket_sees_every_commit(world: World) -> None:

@@ -135,6 +135,8 @@ async def test_running_app_mails_notices_when_the_session_is_announced(
     settings: Any, clock: Any, inbox: tuple[Inbox, int]
 ) -> None:
     """With SMTP configured the app's own sender mails every notice after the announcement."""
+    from dataclasses import replace
+
     from aiohttp.test_utils import TestServer
 
     from identity.api import configure
@@ -142,7 +144,8 @@ async def test_running_app_mails_notices_when_the_session_is_announced(
     from tests.fixtures.signin import jitsi_test_settings, smtp_test_settings
 
     handler, port = inbox
-    setup = configure(jitsi_test_settings(), smtp_test_settings(port), send_notices=True)
+    settings = replace(settings, jitsi=jitsi_test_settings(), smtp=smtp_test_settings(port))
+    setup = configure(send_notices=True)
     app = create_app(settings, clock=clock, extensions=[setup])
     async with TestClient(TestServer(app)) as client:
         ids = await convene(client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -43,9 +44,9 @@ async def test_public_key_served_and_tokens_verify_with_it(
         RADA_JITSI_ALG="RS256", RADA_JITSI_KID=KID, RADA_JITSI_PRIVATE_KEY_PATH=str(pem_path)
     )
     app = create_app(
-        settings,
+        replace(settings, jitsi=jitsi, smtp=smtp_test_settings()),
         clock=clock,
-        extensions=[configure(jitsi, smtp_test_settings(), send_notices=False)],
+        extensions=[configure(send_notices=False)],
     )
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/asap/" + "0" * 64 + ".pem")).status == 404

@@ -11,8 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.app import create_app
-from orchestrator.kernel.settings import DatabaseSettings, Settings
-from tests.conftest import ADMIN, agenda, future, make_council, make_session
+from tests.conftest import ADMIN, agenda, future, make_council, make_session, make_settings
 
 Client = TestClient[Any, Any]
 
@@ -100,11 +99,7 @@ async def test_r3_start_time_at_convening(client: Client, hours: float, status: 
 async def test_r3_announcement_too_late_is_refused(database_url: str, tmp_path: Path) -> None:
     """R3: a session convened in time but announced under 24 h before its start is refused."""
     now = [datetime.now(UTC)]
-    settings = Settings(
-        data_dir=tmp_path,
-        admin_token=ADMIN["Authorization"][7:],
-        database=DatabaseSettings(url=database_url),
-    )
+    settings = make_settings(database_url, tmp_path)
     app = create_app(settings, clock=lambda: now[0])
     async with TestClient(TestServer(app)) as c:
         council = await make_council(c)

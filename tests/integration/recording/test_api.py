@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.app import create_app
 from orchestrator.kernel.journal import events as ev
-from orchestrator.kernel.keys import POOL, RECORDING_SETTINGS
+from orchestrator.kernel.keys import POOL, SETTINGS
 from recording.api import configure
 from tests.conftest import ADMIN, make_settings
 from tests.integration.recording.conftest import (
@@ -34,8 +34,8 @@ async def recording_client(
     """The app with only recording wired, a simulated call as the conference."""
     settings = simulated_settings(ingest=request.param)
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[configure(settings, poll_seconds=0.2)],
+        make_settings(database_url, tmp_path / "data", recording=settings),
+        extensions=[configure(poll_seconds=0.2)],
     )
     async with TestClient(TestServer(app)) as client:
         yield client
@@ -67,7 +67,7 @@ async def test_status_and_files_of_a_recorded_session(
     assert (r.status, r.content_type) == (401, "application/problem+json")
     r = await client.get(ingest, headers=ADMIN)
     where = await r.json()
-    protocol = client.app[RECORDING_SETTINGS].ingest
+    protocol = client.app[SETTINGS].recording.ingest
     assert where["protocol"] == protocol and where["url"].startswith(f"{protocol}://127.0.0.1:")
     assert f":{where['port']}" in where["url"]
 

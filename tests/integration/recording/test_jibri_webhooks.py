@@ -111,16 +111,12 @@ async def wired(
     jibri_server = TestServer(fake.app, host="127.0.0.1")
     await jibri_server.start_server()
     jibri_url = str(jibri_server.make_url("")).rstrip("/")
+    recording = settings_for(
+        jibri_url, jibri_webhook_secret="", **jwt_settings(tmp_path, public_pem)
+    )
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[
-            configure(
-                settings_for(
-                    jibri_url, jibri_webhook_secret="", **jwt_settings(tmp_path, public_pem)
-                ),
-                poll_seconds=0.2,
-            )
-        ],
+        make_settings(database_url, tmp_path / "data", recording=recording),
+        extensions=[configure(poll_seconds=0.2)],
     )
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         fake.subscribers.append(str(client.make_url(PREFIX)))
@@ -199,8 +195,8 @@ async def hook(
 ) -> AsyncIterator[tuple[TestClient[Any, Any], Post]]:
     """rada with the webhook but no supervisor (assignments written by the test)."""
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[configure(settings_for(enabled=False))],
+        make_settings(database_url, tmp_path / "data", recording=settings_for(enabled=False)),
+        extensions=[configure()],
     )
     async with TestClient(TestServer(app)) as client:
 
@@ -253,8 +249,12 @@ async def test_refused_and_unknown_reports_leave_the_journal(
 async def test_no_secret_configured_refuses_every_report(database_url: str, tmp_path: Path) -> None:
     """RADA_RECORDING_JIBRI_WEBHOOK_SECRET unset → 403 problem+json, whatever is sent."""
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[configure(settings_for(enabled=False, jibri_webhook_secret=""))],
+        make_settings(
+            database_url,
+            tmp_path / "data",
+            recording=settings_for(enabled=False, jibri_webhook_secret=""),
+        ),
+        extensions=[configure()],
     )
     async with TestClient(TestServer(app)) as client:
         for headers in ({}, {"Authorization": "Bearer "}):
@@ -272,8 +272,12 @@ async def test_jibri_jwt_accepted_and_every_altered_token_refused(
     private_pem, public_pem = jibri_key
     other_private, _ = rsa_pem()
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[configure(settings_for(enabled=False, **jwt_settings(tmp_path, public_pem)))],
+        make_settings(
+            database_url,
+            tmp_path / "data",
+            recording=settings_for(enabled=False, **jwt_settings(tmp_path, public_pem)),
+        ),
+        extensions=[configure()],
     )
     async with TestClient(TestServer(app)) as client:
         pool: asyncpg.Pool = client.app[POOL]

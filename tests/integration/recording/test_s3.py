@@ -350,7 +350,7 @@ async def test_store_verifying_signatures_accepts_rada_and_refuses_a_wrong_secre
 
 
 async def test_rada_check_reports_the_bucket_and_pending_uploads(
-    moto_endpoint: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moto_endpoint: str, database_url: str, tmp_path: Path
 ) -> None:
     """``rada check`` says whether the bucket answers (HeadBucket) and counts what is owed."""
     bucket = Bucket(moto_endpoint)
@@ -362,24 +362,31 @@ async def test_rada_check_reports_the_bucket_and_pending_uploads(
         await storage.publish_part(session_id, _part_file(storage.session_dir(session_id), 100))
     finally:
         await storage.stop()
-    for name, value in {
-        "STORAGE": "s3",
-        "S3_ENDPOINT": moto_endpoint,
-        "S3_BUCKET": bucket.name,
-        "S3_ACCESS_KEY_ID": KEY_ID,
-        "S3_SECRET_ACCESS_KEY": SECRET,
-    }.items():
-        monkeypatch.setenv(f"RADA_RECORDING_{name}", value)
+    env = {
+        f"RADA_RECORDING_{name}": value
+        for name, value in {
+            "STORAGE": "s3",
+            "S3_ENDPOINT": moto_endpoint,
+            "S3_BUCKET": bucket.name,
+            "S3_ACCESS_KEY_ID": KEY_ID,
+            "S3_SECRET_ACCESS_KEY": SECRET,
+        }.items()
+    }
 
-    lines = await asyncio.to_thread(check_lines, make_settings(database_url, data))
+    recording = RecordingSettings.from_env(env)
+    lines = await asyncio.to_thread(
+        check_lines, make_settings(database_url, data, recording=recording)
+    )
     assert (
         f"storage: local folder + S3 {bucket.config().target} (reachable), 1 upload(s) pending"
         in lines
     )
     assert all(SECRET not in line for line in lines)
 
-    monkeypatch.setenv("RADA_RECORDING_S3_BUCKET", "no-such-bucket")
-    lines = await asyncio.to_thread(check_lines, make_settings(database_url, data))
+    recording = RecordingSettings.from_env(env | {"RADA_RECORDING_S3_BUCKET": "no-such-bucket"})
+    lines = await asyncio.to_thread(
+        check_lines, make_settings(database_url, data, recording=recording)
+    )
     (line,) = [x for x in lines if x.startswith("storage:")]
     assert "no-such-bucket (UNREACHABLE (404" in line
 
@@ -470,8 +477,8 @@ async def test_app_replicates_a_recorded_session(
         s3_secret_access_key=SECRET,
     )
     app = create_app(
-        make_settings(database_url, tmp_path / "data"),
-        extensions=[configure(settings, poll_seconds=0.2)],
+        make_settings(database_url, tmp_path / "data", recording=settings),
+        extensions=[configure(poll_seconds=0.2)],
     )
     async with TestClient(TestServer(app)) as client:
         pool: asyncpg.Pool = client.app[POOL]

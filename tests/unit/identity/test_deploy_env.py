@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, TokenVerifier, new_room_name
-from orchestrator.kernel.settings import SettingsError
+from orchestrator.kernel.settings import Settings, SettingsError
 from orchestrator.kernel.settings.identity import JitsiSettings, SignInSettings
 from orchestrator.kernel.web.auth import Role
 
@@ -71,7 +71,7 @@ class Recording(Mapping[str, str]):
 def test_every_rada_jitsi_variable_is_documented_and_read(env: dict[str, str]) -> None:
     """The example sets exactly the RADA_JITSI_* variables that JitsiSettings reads."""
     recording = Recording(env)
-    JitsiSettings.from_env(recording)
+    Settings.from_env(recording)
     read = {k for k in recording.asked if k.startswith("RADA_JITSI_")}
     documented = {k for k in env if k.startswith("RADA_JITSI_")}
     assert read == documented
@@ -124,7 +124,7 @@ def test_domains_and_event_prefix_agree(env: dict[str, str]) -> None:
 
 def test_rada_tokens_pass_prosodys_configuration(env: dict[str, str]) -> None:
     """A token rada issues from this file passes a verifier configured as Prosody is."""
-    rada = JitsiSettings.from_env(env)
+    rada = Settings.from_env(env).jitsi
     prosody = JitsiSettings.from_env(
         {
             "RADA_JITSI_APP_ID": env["JWT_APP_ID"],
