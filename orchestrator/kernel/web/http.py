@@ -28,6 +28,8 @@ from orchestrator.kernel.errors import (
     Unauthorized,
     Unavailable,
 )
+from orchestrator.kernel.web import pages
+from orchestrator.kernel.web.messages_uk import message_uk
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +107,7 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
+        "message_uk": message_uk(code),
         "instance": request.path,
         "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
@@ -137,6 +140,79 @@ def route_of(request: web.Request) -> str:
 
 @web.middleware
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """:func:`_problems`, and for a person's browser an HTML page in Ukrainian instead of the
+    problem+json (API clients keep getting problem+json)."""
+    response = await _problems(request, handler)
+    if (
+        isinstance(response, web.Response)
+        and response.status >= 400
+        and response.content_type == PROBLEM
+        and wants_html(request)
+    ):
+        return error_page(request, response)
+    return response
+
+
+def wants_html(request: web.Request) -> bool:
+    """A page opened in a browser (a link, a typed address), not a script's or API call."""
+    if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("Accept", "")
+    html = accept.find("text/html")
+    json_at = accept.find("json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
+ERROR_HEADINGS = {
+    "link_refused": "Посилання недійсне",
+    "link_rate_limited": "Забагато спроб",
+    "unauthorized": "Потрібно ввійти за персональним посиланням",
+    "forbidden": "Ця сторінка не для вашої ролі",
+    "not_participant": "Ця сторінка не для вашої ролі",
+}
+STATUS_HEADINGS = {
+    401: "Потрібно ввійти за персональним посиланням",
+    403: "Доступ заборонено",
+    404: "Сторінку не знайдено",
+    429: "Забагато спроб",
+    503: "Служба тимчасово недоступна",
+}
+
+
+def error_page(request: web.Request, problem_response: web.Response) -> web.Response:
+    """The problem as a Ukrainian page: what happened, whom to call, where to watch."""
+    if pages.ENV not in request.app or problem_response.text is None:
+        return problem_response
+    body = json.loads(problem_response.text)
+    code = str(body.get("code", "http_error"))
+    status = problem_response.status
+    heading = ERROR_HEADINGS.get(code) or STATUS_HEADINGS.get(status)
+    if heading is None:
+        heading = "Помилка сервера" if status >= 500 else "Запит не виконано"
+    raw_id = request.match_info.get("session_id", "")
+    try:
+        session_id: str | None = str(uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        session_id = None
+    context = {
+        "status": status,
+        "code": code,
+        "heading": heading,
+        "message": message_uk(code),
+        "session_id": session_id,
+        "request_id": request.get(REQUEST_ID),
+        "signed_in_role": code in ("forbidden", "not_participant"),
+    }
+    page = pages.render(request, "error.html", context, status=status)
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in problem_response.headers:
+            page.headers[header] = problem_response.headers[header]
+    page.headers["X-Request-Id"] = str(request.get(REQUEST_ID, ""))
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+async def _problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id and logging context; domain errors → problem+json; the rest → a bare 500."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
