@@ -11,6 +11,7 @@ at start-up with the others.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -329,25 +330,39 @@ async def close_session(request: web.Request) -> web.Response:
 # --- consoles (Ukrainian pages) ------------------------------------------------------------
 
 
-async def _page(request: web.Request, template: str) -> web.Response:
+async def _page(request: web.Request, template: str, *, call: bool = False) -> web.Response:
+    """A console or the watch page. ``call``: the page embeds the session's Jitsi call, so its
+    Content-Security-Policy lets it script and frame the council's Jitsi domain (no other)."""
     sid = await _sid(request)
     state = await request.app[CONDUCT].state(sid)
-    context = {"session_id": str(sid), "title": state.title, "number": state.number}
-    return pages.render(request, template, context)
+    context = {
+        "session_id": str(sid),
+        "title": state.title,
+        "number": state.number,
+        "council_name": str(state.council.get("name", "")),
+        "phase": state.phase.value,
+    }
+    extra = None
+    if call:
+        jitsi = f"https://{request.app[SETTINGS].jitsi.domain}"
+        extra = {"script-src": jitsi, "frame-src": jitsi}
+    response = pages.render(request, template, context, csp_extra=extra)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @routes.get("/sessions/{session_id}/chair", name="chair_console")
 @operation("Chair console (Ukrainian page)", tag="pages", auth="chair")
 async def chair_console(request: web.Request) -> web.Response:
     await _who(request, CHAIR)
-    return await _page(request, "conduct_chair.html")
+    return await _page(request, "conduct_chair.html", call=True)
 
 
 @routes.get("/sessions/{session_id}/secretary", name="secretary_console")
 @operation("Secretary console (Ukrainian page)", tag="pages", auth="secretary")
 async def secretary_console(request: web.Request) -> web.Response:
     await _who(request, {Role.SECRETARY})
-    return await _page(request, "conduct_secretary.html")
+    return await _page(request, "conduct_secretary.html", call=True)
 
 
 @routes.get("/sessions/{session_id}/watch", name="public_view")
@@ -362,7 +377,12 @@ async def public_view(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Routes, the conduct service and the live hub (after the foundation's database context)."""
 
-    policy = Policy(recording_required=app[SETTINGS].conduct.recording_required)
+    conduct_settings = app[SETTINGS].conduct
+    policy = Policy(
+        recording_required=conduct_settings.recording_required,
+        open_early=timedelta(minutes=conduct_settings.open_early_minutes),
+        open_late=timedelta(minutes=conduct_settings.open_late_minutes),
+    )
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
 from orchestrator.convening.categories import CATEGORY_UK
 from orchestrator.convening.roster import MemberRow, write_csv
 from orchestrator.convening.rules import parse_guest
-from orchestrator.convening.service import CouncilService, check_upload, parse_draft
+from orchestrator.convening.service import (
+    CouncilService,
+    check_upload,
+    draft_content_type,
+    parse_council_settings,
+    parse_draft,
+)
 from orchestrator.convening.store import SessionRow
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal.chain import GENESIS, verify_chain
+from orchestrator.kernel.web import files
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import principal, require_admin
 from orchestrator.kernel.web.http import (
@@ -44,10 +50,30 @@ COUNCIL_BODY = {
                     "minimum": 1,
                     "description": "R7: the legal number of deputies",
                 },
+                "oblast": {
+                    "type": "string",
+                    "description": "the protocol's heading: «Житомирської області»",
+                },
+                "place": {
+                    "type": "string",
+                    "description": "the protocol's heading: «м. Коростишів»",
+                },
+                "emblem": {
+                    "type": ["string", "null"],
+                    "contentEncoding": "base64",
+                    "description": "PNG or JPEG, at most 64 KiB; printed above the heading",
+                },
+                "citations": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "rule (R1–R20) → the article of the council's Регламент "
+                    'or of the law that documents cite for it; "" cites nothing',
+                },
             },
         }
     }
 }
+COUNCIL_PATCH_BODY = {JSON: {"schema": {**COUNCIL_BODY[JSON]["schema"], "required": []}}}
 MEMBER_SCHEMA = {
     "type": "object",
     "required": ["surname", "given_name", "role", "email", "phone"],
@@ -157,12 +183,26 @@ async def list_categories(request: web.Request) -> web.Response:
 async def create_council(request: web.Request) -> web.Response:
     await require_admin(request)
     body = await read_object(request)
+    fields = parse_council_settings(body, partial=False)
     council = await request.app[SERVICE].create_council(
-        v.text(body, "name", max_len=300),
-        v.integer(body, "convocation", lo=1, hi=100),
-        v.integer(body, "total_composition", lo=1, hi=1000),
+        fields.pop("name"), fields.pop("convocation"), fields.pop("total_composition"), fields
     )
     return json_response(council.to_json(), status=201)
+
+
+@routes.patch("/api/v1/councils/{council_id}")
+@operation(
+    "Change a council's settings (the protocol's heading, the citations)",
+    tag="councils",
+    auth="admin",
+    body=COUNCIL_PATCH_BODY,
+)
+async def update_council(request: web.Request) -> web.Response:
+    await require_admin(request)
+    body = await read_object(request)
+    changes = parse_council_settings(body, partial=True)
+    council = await request.app[SERVICE].update_council(match_uuid(request, "council_id"), changes)
+    return json_response(council.to_json())
 
 
 @routes.get("/api/v1/councils")
@@ -274,7 +314,7 @@ async def attach_document(request: web.Request) -> web.Response:
         session_id,
         item,
         filename,
-        request.content_type or "application/octet-stream",
+        draft_content_type(filename, content),  # sniffed: never the uploader's say-so
         content,
         by,
     )
@@ -296,9 +336,8 @@ async def get_document(request: web.Request) -> web.Response:
     doc, content = await request.app[SERVICE].document(match_uuid(request, "document_id"))
     return web.Response(
         body=content,
-        content_type=doc.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            **files.file_headers(doc.filename, doc.content_type, download=True),
             "X-Content-SHA256": doc.sha256,
         },
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import hashlib
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -17,6 +21,7 @@ import structlog
 from orchestrator.convening import roster, store
 from orchestrator.convening import rules as convening
 from orchestrator.convening.categories import category_uk
+from orchestrator.convening.citations import parse_citations
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict, Invalid, NotFound
@@ -24,6 +29,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Case, number_of, ordinal
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import Principal
 
@@ -82,11 +88,23 @@ class CouncilService:
 
     # --- councils and rosters ------------------------------------------------------------
 
-    async def create_council(self, name: str, convocation: int, total: int) -> store.Council:
-        council = store.Council(uuid.uuid4(), name, convocation, total)
+    async def create_council(
+        self, name: str, convocation: int, total: int, heading: Mapping[str, Any] | None = None
+    ) -> store.Council:
+        council = store.Council(uuid.uuid4(), name, convocation, total, **(heading or {}))
         async with self.pool.acquire() as conn:
             await store.insert_council(conn, council)
         log.info("council_created", council_id=str(council.id))
+        return council
+
+    async def update_council(self, council_id: UUID, changes: Mapping[str, Any]) -> store.Council:
+        """Change a council's settings; sessions already convened keep what they were
+        convened with (their journal carries it)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id, lock=True)
+            council = dataclasses.replace(council, **changes)
+            await store.update_council(conn, council)
+        log.info("council_updated", council_id=str(council_id), fields=sorted(changes))
         return council
 
     async def council(self, council_id: UUID) -> store.Council:
@@ -369,7 +387,7 @@ class CouncilService:
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
         lines = [
-            f"{view['council']['name']} ({view['council']['convocation']} скликання)",
+            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
             f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
@@ -440,12 +458,104 @@ def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     return ConveningDraft(title, number, starts_at, planned_end, agenda, guests, chair_id, reason)
 
 
+MAX_EMBLEM_BYTES = 64 * 1024
+HEADING_FIELDS = ("oblast", "place", "emblem", "citations")
+
+
+def parse_emblem(value: Any) -> bytes | None:
+    """The council's emblem for the protocol's heading: base64 PNG or JPEG, ≤ 64 KiB."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid("emblem must be a PNG or JPEG image in base64", field="emblem")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("emblem is not valid base64", field="emblem") from None
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise Invalid("emblem must be a PNG or JPEG image", field="emblem")
+    if len(data) > MAX_EMBLEM_BYTES:
+        raise Invalid(f"emblem is larger than {MAX_EMBLEM_BYTES} bytes", field="emblem")
+    return data
+
+
+def parse_council_settings(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The council's settings in a request body: every field on creation (the heading ones
+    optional), only those present on a change."""
+    out: dict[str, Any] = {}
+    if not partial or "name" in body:
+        out["name"] = v.text(body, "name", max_len=300)
+    if not partial or "convocation" in body:
+        out["convocation"] = v.integer(body, "convocation", lo=1, hi=100)
+    if not partial or "total_composition" in body:
+        out["total_composition"] = v.integer(body, "total_composition", lo=1, hi=1000)
+    for key in ("oblast", "place"):
+        if key in body:
+            out[key] = v.text(body, key, max_len=200, required=False)
+    if "emblem" in body:
+        out["emblem"] = parse_emblem(body["emblem"])
+    if "citations" in body:
+        out["citations"] = parse_citations(body["citations"])
+    return out
+
+
+def convocation_uk(convocation: int | str) -> str:
+    """«восьмого скликання» (as written: «VIII скликання» when it is no number)."""
+    n = number_of(convocation)
+    if n is None or not 1 <= n <= 999:
+        return f"{convocation} скликання"
+    return f"{ordinal(n, case=Case.GENITIVE)} скликання"
+
+
 def check_upload(filename: str, size: int, limit: int) -> str:
-    name = v.clean_text(filename, "filename")
-    if not name or "/" in name or "\\" in name or name in (".", "..") or len(name) > 200:
-        raise Invalid("filename must be a plain file name", field="filename")
+    name = v.file_name(filename, "filename")
     if size == 0:
         raise Invalid("the document is empty", field="file")
     if size > limit:
         raise Invalid(f"the document is larger than {limit} bytes", field="file")
     return name
+
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The kinds of draft a council attaches (R4): suffix -> (stored type, what the file starts with).
+DRAFT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (_ZIP,),
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (_ZIP,)),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (_ZIP,),
+    ),
+    ".odt": ("application/vnd.oasis.opendocument.text", (_ZIP,)),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", (_ZIP,)),
+    ".doc": ("application/msword", (_OLE,)),
+    ".xls": ("application/vnd.ms-excel", (_OLE,)),
+    ".rtf": ("application/rtf", (b"{\\rtf",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".p7s": ("application/pkcs7-signature", (b"\x30",)),
+    ".zip": ("application/zip", (_ZIP,)),
+}
+DOWNLOAD = "application/octet-stream"
+
+
+def draft_content_type(filename: str, content: bytes) -> str:
+    """The type a draft is stored and mailed with: taken from its suffix only when its first
+    bytes agree (a ``.txt`` must be UTF-8 text), never from what the uploader declared, so an
+    HTML or SVG page is stored as a plain download and no browser renders it as rada's."""
+    suffix = PurePosixPath(filename.casefold()).suffix
+    if suffix == ".txt":
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return DOWNLOAD
+        return "text/plain" if "\x00" not in text else DOWNLOAD
+    known = DRAFT_TYPES.get(suffix)
+    if known is None or not content.startswith(known[1]):
+        return DOWNLOAD
+    return known[0]

@@ -28,13 +28,21 @@ from aiohttp import web
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import SETTINGS
-from orchestrator.kernel.web import pages
+from orchestrator.kernel.web import files, pages
 from orchestrator.kernel.web.http import match_uuid
 from orchestrator.protocol import archive as published
 from orchestrator.protocol import feeds
 from orchestrator.protocol.feeds import Listed
 from orchestrator.protocol.model import Protocol
-from orchestrator.protocol.render import FILTERS, FUNCTIONS, chapters, hms, long_date, vote_title
+from orchestrator.protocol.render import (
+    FILTERS,
+    FUNCTIONS,
+    chapters,
+    document_context,
+    hms,
+    long_date,
+    vote_title,
+)
 from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
 
 routes = web.RouteTableDef()
@@ -152,11 +160,11 @@ async def session_page(request: web.Request) -> web.Response:
     return _page(
         request,
         "archive_session.html",
+        **document_context(p, snap.publication),
         s=listed,
         state=state,
-        p=p,
-        long_date=long_date(p),
         pub=publication_json(snap.publication, svc.clock()),
+        published_at=snap.publication.published_at,
         chapters=[
             {"id": cid, "ms": ms, "title": title, "at": hms(ms)} for cid, ms, title in chapters(p)
         ],
@@ -172,7 +180,7 @@ async def session_page(request: web.Request) -> web.Response:
 
 @routes.get("/archive/sessions/{session_id}/files/{path:.+}")
 async def published_file(request: web.Request) -> web.StreamResponse:
-    """A file of the session's published folder; aiohttp's FileResponse answers Range requests (206)."""
+    """A file of the session's published folder, with byte ranges (206)."""
     svc = _service(request)
     session_id = match_uuid(request, "session_id")
     rel = request.match_info["path"]
@@ -192,13 +200,13 @@ async def published_file(request: web.Request) -> web.StreamResponse:
     content_type = CONTENT_TYPES.get(path.suffix) or (
         mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )
-    return web.FileResponse(
+    return await files.send_file(
+        request,
         path,
-        headers={
-            "Content-Type": content_type,
-            "Cache-Control": "public, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-        },
+        content_type=content_type,
+        cache_control="public, max-age=300",
+        # what an uploader chose is always a download, whatever its type
+        download=segments[0] == published.DOCUMENTS,
     )
 
 
@@ -220,13 +228,11 @@ async def live_file(request: web.Request) -> web.StreamResponse:
     if not path.is_file():
         raise NotFound("no such live file", code="file_not_found")
     playlist = name.endswith(".m3u8")
-    return web.FileResponse(
+    return await files.send_file(
+        request,
         path,
-        headers={
-            "Content-Type": "application/vnd.apple.mpegurl" if playlist else "video/mp4",
-            "Cache-Control": "no-cache" if playlist else "public, max-age=5",
-            "X-Content-Type-Options": "nosniff",
-        },
+        content_type="application/vnd.apple.mpegurl" if playlist else "video/mp4",
+        cache_control="no-cache" if playlist else "public, max-age=5",
     )
 
 
@@ -251,7 +257,7 @@ async def deputy_page(request: web.Request) -> web.Response:
                     {
                         "title": vote_title(p, v),
                         "answer": row.answer,
-                        "answer_uk": row.answer_uk,
+                        "answer_uk": row.answer_agreed,
                         "vote_id": v.vote_id,
                     }
                 )
@@ -262,6 +268,7 @@ async def deputy_page(request: web.Request) -> web.Response:
                 "title": p.title,
                 "date": long_date(p),
                 "present": me.identified_at is not None,
+                "gender": me.person.gender,
                 "identified_at": me.identified_at,
                 "answers": answers,
             }

@@ -22,6 +22,7 @@ from icalendar import Calendar
 from orchestrator.app import create_app
 from orchestrator.kernel.journal.chain import parse_time
 from orchestrator.kernel.settings import Settings
+from orchestrator.kernel.ukrainian import Gender, gender_of
 from orchestrator.kernel.web.openapi import documented_routes
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol import verify
@@ -272,7 +273,7 @@ async def test_archive_pages_list_session_and_serve_media_by_range(
     page = await (await c.get(f"/archive/sessions/{played.session_id}")).text()
     assert 'data-chapter="vote-0"' in page
     assert 'kind="chapters"' in page
-    assert "Поіменне голосування в порядку виклику" in page
+    assert "Поіменне голосування в алфавітному порядку прізвищ" in page
     assert "protocol.pdf" in page
     assert "motions.csv" in page
     base = f"/archive/sessions/{played.session_id}/files"
@@ -297,13 +298,16 @@ async def test_deputy_page_shows_attendance_and_every_answer(
     page = await (await archive_client.get(f"/archive/deputies/{member_id}")).text()
     assert played.name(member) in page
     assert "Участь у засіданнях: 1 з 1" in page
-    answer = {"for": "за", "against": "проти", "abstain": "утримався"}[
+    female = gender_of(played.people[member]["patronymic"]) is Gender.FEMALE
+    answer = {"for": "за", "against": "проти", "abstain": "утрималася" if female else "утримався"}[
         played.expected["0"]["answers"][member]
     ]
     assert f'class="answer-{played.expected["0"]["answers"][member]}">{answer}<' in page
-    absent = played.people[played.absent[0]]["member_id"]
-    page = await (await archive_client.get(f"/archive/deputies/{absent}")).text()
-    assert "Відсутній." in page
+    absentee = played.people[played.absent[0]]
+    page = await (await archive_client.get(f"/archive/deputies/{absentee['member_id']}")).text()
+    # the word agrees with the deputy: Федоренко Ганна Василівна is «Відсутня»
+    female = gender_of(absentee["patronymic"]) is Gender.FEMALE
+    assert ("Відсутня." if female else "Відсутній.") in page
 
 
 async def test_upcoming_session_is_announced_with_countdown_and_in_feeds(
@@ -320,7 +324,7 @@ async def test_upcoming_session_is_announced_with_countdown_and_in_feeds(
     assert f"/archive/sessions/{later.session_id}" in text
     assert "data-countdown" in text
     page = await (await c.get(f"/archive/sessions/{later.session_id}")).text()
-    assert "Оголошення (R3)" in page
+    assert '<h2 id="h-announce">Оголошення</h2>' in page
     feed = ET.fromstring(await (await c.get("/archive/feed.atom")).read())  # noqa: S314 - ours
     ns = {"a": "http://www.w3.org/2005/Atom"}
     ids = [e.findtext("a:id", namespaces=ns) for e in feed.findall("a:entry", ns)]
@@ -365,3 +369,29 @@ async def test_protocol_routes_are_in_the_openapi_document(archive_client: Clien
     assert all(note is not None for _, _, note in protocol)
     doc = await (await archive_client.get("/api/v1/openapi.json")).json()
     assert "/api/v1/sessions/{session_id}/protocol/signatures" in doc["paths"]
+
+
+async def test_archive_files_cannot_act_as_pages(
+    archive_client: Client, played: PlayedSession, settings: Settings
+) -> None:
+    """A draft in the published folder is a download that runs nothing, whatever its type;
+    the protocol's PDF shows in place; every file is nosniff with a policy of its own."""
+    c = archive_client
+    base = f"/archive/sessions/{played.session_id}/files"
+    pdf = await c.get(f"{base}/protocol.pdf")
+    assert pdf.status == 200
+    assert pdf.headers["Content-Disposition"].startswith("inline")
+    assert "default-src 'none'" in pdf.headers["Content-Security-Policy"]
+    drafts = settings.data_dir / "archive" / str(played.session_id) / "documents" / "d1"
+    drafts.mkdir(parents=True, exist_ok=True)
+    (drafts / "draft.html").write_text("<script>fetch('/api/v1/sessions')</script>")
+    (drafts / "draft.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>')
+    for name in ("draft.html", "draft.svg"):
+        r = await c.get(f"{base}/documents/d1/{name}")
+        assert r.status == 200
+        assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in r.headers["Content-Security-Policy"]
+    html = await c.get(f"{base}/protocol.html")
+    assert html.headers["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in html.headers["Content-Security-Policy"]
