@@ -17,6 +17,7 @@ import structlog
 from identity import links, store
 from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
+from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
@@ -338,6 +339,11 @@ class IdentityService:
 
     # --- identification (R11) ------------------------------------------------------------
 
+    @staticmethod
+    async def _attendance(conn: Conn, session_id: UUID) -> dict[str, attendance.Attendance]:
+        """Who is in the call and identified now, by the same rule as quorum (R7, R11)."""
+        return attendance.fold(await store.attendance_events(conn, session_id))
+
     async def identify(self, session_id: UUID, participant_id: UUID, by: Principal) -> None:
         """The chair confirms a participant seen and heard in the call (R11); journaled."""
         now = self.clock()
@@ -348,10 +354,11 @@ class IdentityService:
                 raise NotFound("no such participant in this session", code="participant_not_found")
             if await store.journal_types(conn, session_id, ENDED):
                 raise Conflict("the session has ended", code="session_ended")
-            if participant_id in await store.identified(conn, session_id):
+            now_attending = await self._attendance(conn, session_id)
+            mine = now_attending.get(str(participant_id), attendance.Attendance())
+            if mine.identified:
                 raise Conflict("this participant is already identified", code="already_identified")
-            in_call = {o.participant_id for o in await store.present(conn, session_id)}
-            if participant_id not in in_call:
+            if not mine.present:
                 raise Conflict(
                     "R11: identify a participant only while they are in the call",
                     code="not_present",
@@ -375,16 +382,18 @@ class IdentityService:
             await core.get_session(conn, session_id)
             people = await core.list_participants(conn, session_id)
             in_call = await store.present(conn, session_id)
-            done = await store.identified(conn, session_id)
-        present_ids = {o.participant_id for o in in_call if o.participant_id}
+            now_attending = await self._attendance(conn, session_id)
+        nobody = attendance.Attendance()
         return {
             "participants": [
                 {
                     "participant_id": str(p.participant.participant_id),
                     "name": f"{p.participant.person.surname} {p.participant.person.given_name}",
                     "role": p.participant.role,
-                    "present": p.participant.participant_id in present_ids,
-                    "identified": p.participant.participant_id in done,
+                    "present": now_attending.get(str(p.participant.participant_id), nobody).present,
+                    "identified": now_attending.get(
+                        str(p.participant.participant_id), nobody
+                    ).identified,
                 }
                 for p in people
             ],

@@ -12,9 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from identity.links import Purpose, StoredLink
+from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import Event
 from orchestrator.kernel.web.auth import Role
 
 
@@ -142,13 +145,9 @@ async def journal_types(conn: Conn, session_id: UUID, types: list[str]) -> set[s
     return {r["type"] for r in rows}
 
 
-async def identified(conn: Conn, session_id: UUID) -> set[UUID]:
-    rows = await conn.fetch(
-        "SELECT payload->>'participant_id' AS pid FROM journal WHERE session_id = $1 AND type = $2",
-        session_id,
-        events.PARTICIPANT_IDENTIFIED,
-    )
-    return {UUID(r["pid"]) for r in rows}
+async def attendance_events(conn: Conn, session_id: UUID) -> list[Event]:
+    """The session's journal events that attendance is folded from, in order."""
+    return await journal_store.load_events(conn, session_id, types=attendance.TYPES)
 
 
 # --- personal links --------------------------------------------------------------------
