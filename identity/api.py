@@ -20,7 +20,7 @@ from aiohttp import web
 from identity import mail
 from identity.errors import CsrfRefused, EventSecretRefused
 from identity.notices import NoticeSender
-from identity.service import IdentityService
+from identity.service import IdentityService, canonical_uuid
 from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator.convening import api as core_api
@@ -327,7 +327,9 @@ EVENTS: dict[str, Callable[[web.Request], Any]] = {
            responses={201: "Identified", 409: "Not in the call or already identified"})  # fmt: skip
 async def identify(request: web.Request) -> web.Response:
     session_id = match_uuid(request, "session_id")
-    pid = match_uuid(request, "participant_id")
+    pid = canonical_uuid(request.match_info["participant_id"])
+    if pid is None:  # R11: one spelling names the participant identified, as in the journal
+        raise NotFound("participant_id must be a canonical UUID", code="not_found")
     by = await require_participant(request, session_id, (Role.CHAIR,))
     await request.app[IDENTITY].identify(session_id, pid, by)
     return json_response({"participant_id": str(pid), "identified": True}, status=201)

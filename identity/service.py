@@ -65,11 +65,24 @@ def _occupant(body: Mapping[str, Any]) -> tuple[str, str]:
     return occupant_id, (name if isinstance(name, str) else "")[:MAX_NAME]
 
 
-def _as_uuid(text: str) -> UUID | None:
+def canonical_uuid(text: str) -> UUID | None:
+    """The UUID ``text`` spells in the one canonical form (lower case, hyphenated, 36
+    characters: what rada writes into a token's ``context.user.id``), else ``None``. Other
+    spellings of the same UUID (upper case, no hyphens, ``urn:uuid:``, braces) come from no
+    rada token, so they name nobody (R11: identification belongs to the occupant identified)."""
     try:
-        return UUID(text)
+        value = UUID(text)
     except ValueError:
         return None
+    return value if str(value) == text else None
+
+
+def _spells_a_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def _revoke(
@@ -267,7 +280,9 @@ class IdentityService:
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             session_id = await self._session_for(conn, room)
-            pid = _as_uuid(occupant_id)
+            pid = canonical_uuid(occupant_id)
+            if pid is None and _spells_a_uuid(occupant_id):
+                log.warning("occupant_id_not_canonical")  # an unknown occupant, never trusted
             ref = await store.get_participant(conn, session_id, pid) if pid else None
             known = ref is not None and not ref.removed
             if known:

@@ -68,3 +68,38 @@ async def test_repeated_join_keeps_identification(
         r = await chair.post(f"/api/v1/sessions/{sid}/participants/{pid}/identify")
         assert r.status == expected
     assert await _row(chair, sid, pid) == (True, True)
+
+
+SPELLINGS = [
+    lambda u: u.upper(),
+    lambda u: u.replace("-", ""),
+    lambda u: f"urn:uuid:{u}",
+    lambda u: "{" + u + "}",
+    lambda u: f" {u}",
+]
+
+
+async def test_only_the_canonical_occupant_id_names_a_participant(
+    identity_client: TestClient[Any, Any], session_ids: SessionIds, sign_in: SignIn
+) -> None:
+    """Other spellings of a participant's id are unknown occupants: never present, never
+    identifiable; the identify URL takes the canonical id only (R11)."""
+    sid, pid = session_ids.session_id, session_ids.deputies[0]
+    chair = await sign_in(sid, session_ids.chair)
+    for spell in SPELLINGS:
+        await _hook(identity_client, "occupant/joined", occupant(session_ids.room, spell(pid)))
+    joined = await journal(identity_client, sid, events.PRESENCE_JOINED)
+    assert [j["participant_id"] for j in joined] == [None] * len(SPELLINGS)
+    assert await _row(chair, sid, pid) == (False, False)
+    r = await chair.post(f"/api/v1/sessions/{sid}/participants/{pid}/identify")
+    assert (r.status, (await r.json())["code"]) == (409, "not_present")
+    await _hook(identity_client, "occupant/joined", occupant(session_ids.room, pid))
+    for spell in SPELLINGS[:3]:
+        r = await chair.post(f"/api/v1/sessions/{sid}/participants/{spell(pid)}/identify")
+        assert r.status == 404, spell(pid)
+    r = await chair.post(f"/api/v1/sessions/{sid}/participants/{pid}/identify")
+    assert r.status == 201
+    # the non-canonical occupants leaving do not end the identified one's presence
+    for spell in SPELLINGS:
+        await _hook(identity_client, "occupant/left", occupant(session_ids.room, spell(pid)))
+    assert await _row(chair, sid, pid) == (True, True)
