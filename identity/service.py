@@ -4,6 +4,7 @@ Jitsi tokens, presence from Prosody's webhooks and the chair's identification (R
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -119,16 +120,13 @@ class IdentityService:
     # --- signing in ----------------------------------------------------------------------
 
     async def open_link(self, token: str, address: str) -> SignInResult:
-        """A browser opens a personal link: check it, then sign this browser in."""
+        """A browser opens a personal link: check it, then sign this browser in. A valid link
+        always signs in; only wrong links count against the address, and once it has tried
+        :data:`MAX_FAILURES` of them in :data:`FAILURE_WINDOW` its next wrong ones get 429 until
+        the window ends (a shared Wi-Fi or an unset ``RADA_TRUSTED_PROXIES`` puts many people
+        behind one address: one person's typos must not lock the others out)."""
         now = self.clock()
         async with self.pool.acquire() as conn:
-            failures = await store.link_failures(conn, address, now, FAILURE_WINDOW)
-            if failures >= MAX_FAILURES:
-                log.warning("link_rate_limited", failures=failures)
-                raise LinkRateLimited(
-                    "too many wrong links from this address; try again later",
-                    retry_after=int(FAILURE_WINDOW.total_seconds()),
-                )
             stored = (
                 await store.get_link(conn, links.digest(token))
                 if links.looks_like_token(token)
@@ -141,6 +139,16 @@ class IdentityService:
                 else None
             )
             if state is not links.LinkState.VALID or stored is None or ref is None or ref.removed:
+                failures, window_start = await store.link_failures(
+                    conn, address, now, FAILURE_WINDOW
+                )
+                if failures >= MAX_FAILURES and window_start is not None:
+                    retry_after = window_start + FAILURE_WINDOW - now
+                    log.warning("link_rate_limited", failures=failures)
+                    raise LinkRateLimited(
+                        "too many wrong links from this address; try again later",
+                        retry_after=max(1, math.ceil(retry_after.total_seconds())),
+                    )
                 count = await store.record_link_failure(conn, address, now, FAILURE_WINDOW)
                 log.info("link_refused", state=state.value, failures=count)
                 raise LinkRefused("this link is not valid (unknown, expired or revoked)")

@@ -266,13 +266,16 @@ async def delete_signin(conn: Conn, cookie_digest: bytes) -> None:
 # --- wrong-link rate limit -------------------------------------------------------------
 
 
-async def link_failures(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
-    value = await conn.fetchval(
-        "SELECT failures FROM link_failures WHERE address = $1 AND window_start > $2",
+async def link_failures(
+    conn: Conn, address: str, now: datetime, window: timedelta
+) -> tuple[int, datetime | None]:
+    """Wrong links from ``address`` in its current window, and when that window began."""
+    r = await conn.fetchrow(
+        "SELECT failures, window_start FROM link_failures WHERE address = $1 AND window_start > $2",
         address,
         now - window,
     )
-    return int(value or 0)
+    return (0, None) if r is None else (int(r["failures"]), r["window_start"])
 
 
 async def record_link_failure(conn: Conn, address: str, now: datetime, window: timedelta) -> int:

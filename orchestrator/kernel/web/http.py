@@ -103,7 +103,7 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.path,
+        "instance": route_of(request),  # the pattern: a path may carry a personal link
         "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
     }
@@ -123,7 +123,11 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
     if exc.errors:
         extra["errors"] = exc.errors
     extra.update(exc.extra)
-    return problem(status_of(exc), exc.title, exc.detail, exc.code, request, **extra)
+    response = problem(status_of(exc), exc.title, exc.detail, exc.code, request, **extra)
+    retry_after = exc.extra.get("retry_after")
+    if isinstance(retry_after, int) and response.status in (429, 503):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def route_of(request: web.Request) -> str:
