@@ -9,7 +9,7 @@ from aiohttp import web
 
 from orchestrator.convening.categories import CATEGORY_UK
 from orchestrator.convening.roster import MemberRow, write_csv
-from orchestrator.convening.rules import parse_guest
+from orchestrator.convening.rules import one_line, parse_guest
 from orchestrator.convening.service import CouncilService, check_upload, parse_draft
 from orchestrator.convening.store import SessionRow
 from orchestrator.kernel.errors import Invalid
@@ -158,7 +158,7 @@ async def create_council(request: web.Request) -> web.Response:
     await require_admin(request)
     body = await read_object(request)
     council = await request.app[SERVICE].create_council(
-        v.text(body, "name", max_len=300),
+        one_line(body, "name", max_len=300),  # the notices' From name (R4)
         v.integer(body, "convocation", lo=1, hi=100),
         v.integer(body, "total_composition", lo=1, hi=1000),
     )

@@ -421,7 +421,7 @@ class CouncilService:
 
 def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     """The convening request body, validated field by field (R1, R2 in ``parse_agenda``)."""
-    title = v.text(body, "title", max_len=500)
+    title = convening.one_line(body, "title", max_len=500)
     number = v.integer(body, "number", lo=1, hi=100000)
     starts_at = v.timestamp(body, "starts_at")
     planned_end = (
