@@ -318,6 +318,23 @@ EVENTS: dict[str, Callable[[web.Request], Any]] = {
 }
 
 
+@operation("Prosody mod_muc_auth_ban: may this occupant's token still be used? Always 200 "
+           '{"access": bool} (any other status lets the occupant in)', tag="jitsi",
+           auth="jitsi", responses={200: "The answer"})  # fmt: skip
+async def jitsi_access(request: web.Request) -> web.Response:
+    """``muc_prosody_jitsi_access_manager_url``: Prosody GETs it with the occupant's own token
+    as ``Authorization: Bearer``; ``{"access": false}`` closes that connection and Prosody
+    refuses the token for five minutes. A revoked participant is refused on (re)join."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    allowed = (
+        scheme.lower() == "bearer"
+        and bool(token)
+        and (await request.app[IDENTITY].jitsi_access(token.strip()))
+    )
+    return json_response({"access": allowed}, headers=NO_STORE)
+
+
 # --- identification (R11) --------------------------------------------------------------------
 
 
@@ -392,6 +409,7 @@ def configure(*, send_notices: bool = True) -> Callable[[web.Application], None]
         app.add_routes(routes)
         for path, handler in EVENTS.items():
             app.router.add_post(f"{jitsi.events_prefix}/events/{path}", handler)
+        app.router.add_get(f"{jitsi.events_prefix}/access", jitsi_access)
         app.router.add_get(f"{jitsi.asap_key_path}/{{name}}", public_key)
         app.router.add_static("/static/identity", STATIC)
 

@@ -16,8 +16,8 @@ import asyncpg
 import structlog
 
 from identity import links, store
-from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow
-from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
+from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow, TokenRefused
+from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, build_claims
 from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.kernel.clock import Clock
@@ -267,15 +267,48 @@ class IdentityService:
             raise OutsideSessionWindow("the session has ended")
         ref = found.participant
         subject = TokenSubject(ref.participant_id, ref.surname, ref.given_name, ref.email, ref.role)
-        window = SessionWindow(found.starts_at, found.planned_end)
-        token = self.issuer.issue(subject, found.room, window, now)
+        window = SessionWindow(found.starts_at, found.planned_end, in_progress=found.opened)
+        claims = build_claims(self.jitsi, subject, found.room, window, now)
         return {
-            "jwt": token,
+            "jwt": self.issuer.sign(claims),
             "room": found.room,
             "domain": self.jitsi.domain,
             "display_name": subject.display_name,
-            "expires_at": int(window.bounds(self.jitsi)[1].timestamp()),
+            "expires_at": claims["exp"],
         }
+
+    async def jitsi_access(self, token: str) -> bool:
+        """Prosody's ``mod_muc_auth_ban`` asks whether a token may still be used (it sends the
+        occupant's own token): only a token rada issued, for a session's room, naming a
+        participant still on its list, issued after their last link revocation, while the
+        session has not ended. Anything else, including a token rada cannot read, is refused."""
+        try:
+            room = self.issuer.room_of(token)
+            claims = self.issuer.verifier().verify(token, room=room, now=self.clock())
+        except TokenRefused as exc:
+            log.info("jitsi_access_refused", reason=exc.reason)
+            return False
+        pid = canonical_uuid(str(claims["context"]["user"]["id"]))
+        async with self.pool.acquire() as conn:
+            session_id = await store.session_by_room(conn, room)
+            found = (
+                await store.token_context(conn, session_id, pid)
+                if session_id is not None and pid is not None
+                else None
+            )
+            revoked = (
+                await store.last_revocation(conn, found.participant.session_id, pid)
+                if found is not None and pid is not None
+                else None
+            )
+        allowed = (
+            found is not None
+            and not found.participant.removed
+            and not found.ended
+            and (revoked is None or revoked.timestamp() < claims.get("iat", claims["nbf"]))
+        )
+        log.info("jitsi_access_checked", allowed=allowed)
+        return allowed
 
     # --- presence (event_sync webhooks) --------------------------------------------------
 

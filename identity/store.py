@@ -112,6 +112,7 @@ class TokenContext:
     starts_at: datetime
     planned_end: datetime
     ended: bool
+    opened: bool = False
 
 
 async def token_context(conn: Conn, session_id: UUID, participant_id: UUID) -> TokenContext | None:
@@ -119,16 +120,32 @@ async def token_context(conn: Conn, session_id: UUID, participant_id: UUID) -> T
         """SELECT p.session_id, p.participant_id, p.role, p.surname, p.given_name, p.email,
                   p.removed, s.room, s.starts_at, s.planned_end,
                   EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id
-                          AND j.type = ANY($3::text[])) AS ended
+                          AND j.type = ANY($3::text[])) AS ended,
+                  EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id
+                          AND j.type = $4) AS opened
            FROM participants p JOIN sessions s ON s.id = p.session_id
            WHERE p.session_id = $1 AND p.participant_id = $2""",
         session_id,
         participant_id,
         [events.SESSION_CLOSED, events.SESSION_CANCELLED],
+        events.SESSION_OPENED,
     )
     if r is None:
         return None
-    return TokenContext(_ref(r), r["room"], r["starts_at"], r["planned_end"], r["ended"])
+    return TokenContext(
+        _ref(r), r["room"], r["starts_at"], r["planned_end"], r["ended"], r["opened"]
+    )
+
+
+async def last_revocation(conn: Conn, session_id: UUID, participant_id: UUID) -> datetime | None:
+    """When the participant's most recent personal link was revoked (``None``: never)."""
+    value = await conn.fetchval(
+        """SELECT max(revoked_at) FROM personal_links
+           WHERE session_id = $1 AND participant_id = $2""",
+        session_id,
+        participant_id,
+    )
+    return value if isinstance(value, datetime) else None
 
 
 async def session_by_room(conn: Conn, room: str) -> UUID | None:
