@@ -341,7 +341,10 @@ class IdentityService:
                     {
                         "participant_id": str(participant_id) if participant_id else None,
                         "occupant_id": occupant_id,
-                        "name": name,
+                        # the list's name; an unknown occupant's typed name (maybe an e-mail or
+                        # a phone) stays in the presence table for the chair, out of the public
+                        # journal (R12)
+                        "name": name if known else "",
                     },
                     actor="jitsi",
                     at=now,

@@ -171,7 +171,9 @@ class CouncilService:
                     "number": draft.number,
                     "starts_at": journal.format_time(draft.starts_at),
                     "planned_end": journal.format_time(draft.planned_end),
-                    "room": row.room,
+                    # no "room": the journal is public and the Jitsi room is not (the room
+                    # stays in sessions.room; journals convened before kept it, and are
+                    # published as hashed, so that they still verify)
                     "broadcast_url": self.broadcast_url(row.id),
                     "agenda": [item.to_payload() for item in draft.agenda],
                     "participants": [p.public() for p in participants],

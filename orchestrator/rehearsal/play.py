@@ -221,8 +221,7 @@ class Player:
         made = await self.as_admin("POST", f"/api/v1/councils/{council['id']}/sessions", json=body)
         self.session_id = made["id"]
         await self.as_admin("POST", f"{self._base}/announce")
-        journal = await self.as_admin("GET", f"{self._base}/journal")
-        self.room = journal[0]["payload"]["room"]
+        self.room = (await self.as_admin("GET", self._base))["room"]  # the administrator's
         self.log(f"скликано й оголошено засідання {self.session_id}")
 
     async def sign_in(self) -> None:
