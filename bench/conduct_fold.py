@@ -20,6 +20,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def build(deputies: int, items: int) -> Book:
     )
     book.add(ev.SESSION_ANNOUNCED, {})
     chair = Actor("p000", "chair")
-    book.commit(decide_open_session(book.state, chair))
+    book.commit(decide_open_session(book.state, chair, datetime.now(UTC)))
     book.add(ev.RECORDING_STARTED, {"part": 1})
     for p in people:
         book.add(

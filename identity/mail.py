@@ -24,6 +24,7 @@ import structlog
 
 from orchestrator.kernel.kyivtime import KYIV, day_uk
 from orchestrator.kernel.settings.identity import SmtpSettings
+from orchestrator.kernel.ukrainian import salutation
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,7 @@ class Notice:
     agenda: Sequence[AgendaLine]
     broadcast_url: str
     link_url: str
+    salutation: str = ""  # «Шановний Іване Михайловичу!» (given name and patronymic, vocative)
     attachments: Sequence[Attachment] = ()
 
 
@@ -87,7 +89,7 @@ def local_time(at: datetime) -> str:
 def body_text(notice: Notice) -> str:
     """The Ukrainian text of the notice."""
     lines = [
-        f"Шановний(а) {notice.recipient_name}!",
+        notice.salutation or salutation(notice.recipient_name.rpartition(" ")[2], ""),
         "",
         f"{notice.council_name} скликає дистанційне пленарне засідання № {notice.session_number}",
         f"«{notice.session_title}».",

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -23,6 +25,7 @@ from identity.service import IdentityService
 from orchestrator.convening.service import CouncilService
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.ukrainian import salutation
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +139,7 @@ class NoticeSender:
         return mail.Notice(
             notice_id=f"{claim.session_id}-{claim.participant_id}",
             recipient_name=f"{ref.surname} {ref.given_name}",
+            salutation=_salutation(view, claim.participant_id),
             recipient_email=ref.email,
             council_name=view["council"]["name"],
             session_title=session.title,
@@ -149,3 +153,12 @@ class NoticeSender:
             link_url=f"{self.public_url}/join/{token}",
             attachments=attachments,
         )
+
+
+def _salutation(view: Mapping[str, Any], participant_id: UUID) -> str:
+    """The notice's salutation in the vocative, from the participant list's given name and
+    patronymic («Шановна Ларисо Іванівно!»)."""
+    for person in view.get("participants", []):
+        if person.get("participant_id") == str(participant_id):
+            return salutation(str(person.get("given_name", "")), str(person.get("patronymic", "")))
+    return ""

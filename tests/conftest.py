@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from orchestrator.kernel import database
 from orchestrator.kernel.settings import (
+    ConductSettings,
     DatabaseSettings,
     HttpSettings,
     JitsiSettings,
@@ -102,12 +103,19 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
+# Tests convene at least 24 hours ahead (R3) and open at once: the opening window is widened to
+# a week here; the timing tests set their own.
+WIDE_OPENING = ConductSettings(open_early_minutes=7 * 24 * 60, open_late_minutes=7 * 24 * 60)
+
+
 def make_settings(database_url: str, data_dir: Path, **sections: Any) -> Settings:
     """Settings as an unconfigured environment gives them once ``rada serve`` has completed
-    them, except that the recorder is off (tests that record pass ``recording=``)."""
+    them, except that the recorder is off (tests that record pass ``recording=``) and the
+    opening window is a week wide."""
     values: dict[str, Any] = {
         "jitsi": JitsiSettings(app_secret=GENERATED_JITSI_SECRET),
         "recording": RecordingSettings(enabled=False),
+        "conduct": WIDE_OPENING,
         **sections,
     }
     return Settings(

@@ -11,6 +11,7 @@ at start-up with the others.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -352,7 +353,12 @@ async def public_view(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Routes, the conduct service and the live hub (after the foundation's database context)."""
 
-    policy = Policy(recording_required=app[SETTINGS].conduct.recording_required)
+    conduct_settings = app[SETTINGS].conduct
+    policy = Policy(
+        recording_required=conduct_settings.recording_required,
+        open_early=timedelta(minutes=conduct_settings.open_early_minutes),
+        open_late=timedelta(minutes=conduct_settings.open_late_minutes),
+    )
 
     async def conduct_ctx(app: web.Application) -> AsyncIterator[None]:
         service = ConductService(app[POOL], clock=app[CLOCK], policy=policy)

@@ -13,6 +13,7 @@ recording is lost (R9, R10, DESIGN principle 3) or when quorum is lost during a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.conduct.rollcall import roll_call_order
@@ -27,6 +28,7 @@ from orchestrator.conduct.tally import SPOKEN_ANSWERS, required_majority
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, RuleViolation
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import format_time, parse_time
 
 SYSTEM = "system"
 
@@ -63,6 +65,10 @@ class Policy:
     blocks them."""
 
     recording_required: bool = True
+    # R3: the notice named the start; the sitting opens no earlier than ``open_early`` before
+    # it, and more than ``open_late`` after it only once announced again
+    open_early: timedelta = timedelta(minutes=15)
+    open_late: timedelta = timedelta(minutes=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +174,41 @@ def _competent_event(state: SessionState, actor: Actor) -> NewEvent:
 # --- the session -----------------------------------------------------------------------
 
 
-def decide_open_session(state: SessionState, actor: Actor) -> list[NewEvent]:
-    """The chair opens an announced session (R3: it must have been announced)."""
+def _planned_start(state: SessionState) -> datetime | None:
+    """The start the notice named (``session_announced``), if the journal has a readable one."""
+    try:
+        return parse_time(state.starts_at) if state.starts_at else None
+    except ValueError:
+        return None
+
+
+def decide_open_session(
+    state: SessionState, actor: Actor, now: datetime, policy: Policy | None = None
+) -> list[NewEvent]:
+    """The chair opens an announced session (R3: it must have been announced), at the time the
+    notice named: not more than ``policy.open_early`` before the start, and not more than
+    ``policy.open_late`` after it (then the sitting must be announced again)."""
     _require_chair(actor, "open the session")
     _require_phase(state, "open the session", Phase.ANNOUNCED)
+    policy = policy or Policy()
+    starts_at = _planned_start(state)
+    if starts_at is not None:
+        if now < starts_at - policy.open_early:
+            raise Conflict(
+                f"cannot open the session before {format_time(starts_at - policy.open_early)}: "
+                f"it was announced for {format_time(starts_at)} (R3)",
+                code="too_early_to_open",
+                starts_at=format_time(starts_at),
+                opens_from=format_time(starts_at - policy.open_early),
+            )
+        if now > starts_at + policy.open_late:
+            raise Conflict(
+                f"the session was announced for {format_time(starts_at)}, more than "
+                f"{int(policy.open_late.total_seconds() // 60)} minutes ago: announce it again "
+                "with a new start (R3)",
+                code="reannouncement_needed",
+                starts_at=format_time(starts_at),
+            )
     return [NewEvent(ev.SESSION_OPENED, {"by": actor.journal_actor}, actor.journal_actor)]
 
 

@@ -206,7 +206,9 @@ class ConductService:
 
     async def open_session(self, sid: UUID, who: Principal) -> Outcome:
         actor = actor_of(who, sid)
-        return await self.act(sid, lambda s: conduct.decide_open_session(s, actor))
+        return await self.act(
+            sid, lambda s: conduct.decide_open_session(s, actor, self.clock(), self.policy)
+        )
 
     async def declare_competent(self, sid: UUID, who: Principal) -> Outcome:
         actor = actor_of(who, sid)

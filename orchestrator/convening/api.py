@@ -10,8 +10,13 @@ from aiohttp import web
 
 from orchestrator.convening.categories import CATEGORY_UK
 from orchestrator.convening.roster import MemberRow, write_csv
-from orchestrator.convening.rules import one_line, parse_guest
-from orchestrator.convening.service import CouncilService, check_upload, parse_draft
+from orchestrator.convening.rules import parse_guest
+from orchestrator.convening.service import (
+    CouncilService,
+    check_upload,
+    parse_council_settings,
+    parse_draft,
+)
 from orchestrator.convening.store import SessionRow
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
@@ -45,10 +50,30 @@ COUNCIL_BODY = {
                     "minimum": 1,
                     "description": "R7: the legal number of deputies",
                 },
+                "oblast": {
+                    "type": "string",
+                    "description": "the protocol's heading: «Житомирської області»",
+                },
+                "place": {
+                    "type": "string",
+                    "description": "the protocol's heading: «м. Коростишів»",
+                },
+                "emblem": {
+                    "type": ["string", "null"],
+                    "contentEncoding": "base64",
+                    "description": "PNG or JPEG, at most 64 KiB; printed above the heading",
+                },
+                "citations": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "rule (R1–R20) → the article of the council's Регламент "
+                    'or of the law that documents cite for it; "" cites nothing',
+                },
             },
         }
     }
 }
+COUNCIL_PATCH_BODY = {JSON: {"schema": {**COUNCIL_BODY[JSON]["schema"], "required": []}}}
 MEMBER_SCHEMA = {
     "type": "object",
     "required": ["surname", "given_name", "role", "email", "phone"],
@@ -158,12 +183,26 @@ async def list_categories(request: web.Request) -> web.Response:
 async def create_council(request: web.Request) -> web.Response:
     await require_admin(request)
     body = await read_object(request)
+    fields = parse_council_settings(body, partial=False)
     council = await request.app[SERVICE].create_council(
-        one_line(body, "name", max_len=300),  # the notices' From name (R4)
-        v.integer(body, "convocation", lo=1, hi=100),
-        v.integer(body, "total_composition", lo=1, hi=1000),
+        fields.pop("name"), fields.pop("convocation"), fields.pop("total_composition"), fields
     )
     return json_response(council.to_json(), status=201)
+
+
+@routes.patch("/api/v1/councils/{council_id}")
+@operation(
+    "Change a council's settings (the protocol's heading, the citations)",
+    tag="councils",
+    auth="admin",
+    body=COUNCIL_PATCH_BODY,
+)
+async def update_council(request: web.Request) -> web.Response:
+    await require_admin(request)
+    body = await read_object(request)
+    changes = parse_council_settings(body, partial=True)
+    council = await request.app[SERVICE].update_council(match_uuid(request, "council_id"), changes)
+    return json_response(council.to_json())
 
 
 @routes.get("/api/v1/councils")

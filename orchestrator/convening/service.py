@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -17,6 +20,7 @@ import structlog
 from orchestrator.convening import roster, store
 from orchestrator.convening import rules as convening
 from orchestrator.convening.categories import category_uk
+from orchestrator.convening.citations import parse_citations
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict, Invalid, NotFound
@@ -24,6 +28,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Case, number_of, ordinal
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import Principal
 
@@ -82,11 +87,23 @@ class CouncilService:
 
     # --- councils and rosters ------------------------------------------------------------
 
-    async def create_council(self, name: str, convocation: int, total: int) -> store.Council:
-        council = store.Council(uuid.uuid4(), name, convocation, total)
+    async def create_council(
+        self, name: str, convocation: int, total: int, heading: Mapping[str, Any] | None = None
+    ) -> store.Council:
+        council = store.Council(uuid.uuid4(), name, convocation, total, **(heading or {}))
         async with self.pool.acquire() as conn:
             await store.insert_council(conn, council)
         log.info("council_created", council_id=str(council.id))
+        return council
+
+    async def update_council(self, council_id: UUID, changes: Mapping[str, Any]) -> store.Council:
+        """Change a council's settings; sessions already convened keep what they were
+        convened with (their journal carries it)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            council = await store.get_council(conn, council_id, lock=True)
+            council = dataclasses.replace(council, **changes)
+            await store.update_council(conn, council)
+        log.info("council_updated", council_id=str(council_id), fields=sorted(changes))
         return council
 
     async def council(self, council_id: UUID) -> store.Council:
@@ -371,7 +388,7 @@ class CouncilService:
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
         lines = [
-            f"{view['council']['name']} ({view['council']['convocation']} скликання)",
+            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
             f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
@@ -440,6 +457,55 @@ def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     chair_id = v.uuid(chair, "chair_member_id") if chair is not None else None
     reason = v.text(body, "chair_reason", max_len=1000, required=False)
     return ConveningDraft(title, number, starts_at, planned_end, agenda, guests, chair_id, reason)
+
+
+MAX_EMBLEM_BYTES = 64 * 1024
+HEADING_FIELDS = ("oblast", "place", "emblem", "citations")
+
+
+def parse_emblem(value: Any) -> bytes | None:
+    """The council's emblem for the protocol's heading: base64 PNG or JPEG, ≤ 64 KiB."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid("emblem must be a PNG or JPEG image in base64", field="emblem")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("emblem is not valid base64", field="emblem") from None
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise Invalid("emblem must be a PNG or JPEG image", field="emblem")
+    if len(data) > MAX_EMBLEM_BYTES:
+        raise Invalid(f"emblem is larger than {MAX_EMBLEM_BYTES} bytes", field="emblem")
+    return data
+
+
+def parse_council_settings(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The council's settings in a request body: every field on creation (the heading ones
+    optional), only those present on a change."""
+    out: dict[str, Any] = {}
+    if not partial or "name" in body:
+        out["name"] = convening.one_line(body, "name", max_len=300)  # notices' From name (R4)
+    if not partial or "convocation" in body:
+        out["convocation"] = v.integer(body, "convocation", lo=1, hi=100)
+    if not partial or "total_composition" in body:
+        out["total_composition"] = v.integer(body, "total_composition", lo=1, hi=1000)
+    for key in ("oblast", "place"):
+        if key in body:
+            out[key] = v.text(body, key, max_len=200, required=False)
+    if "emblem" in body:
+        out["emblem"] = parse_emblem(body["emblem"])
+    if "citations" in body:
+        out["citations"] = parse_citations(body["citations"])
+    return out
+
+
+def convocation_uk(convocation: int | str) -> str:
+    """«восьмого скликання» (as written: «VIII скликання» when it is no number)."""
+    n = number_of(convocation)
+    if n is None or not 1 <= n <= 999:
+        return f"{convocation} скликання"
+    return f"{ordinal(n, case=Case.GENITIVE)} скликання"
 
 
 def check_upload(filename: str, size: int, limit: int) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from orchestrator.convening.citations import citations_of
 from orchestrator.convening.names import name_key
 from orchestrator.convening.roster import MemberRow
 from orchestrator.convening.rules import Participant, Person
@@ -23,13 +25,24 @@ class Council:
     name: str
     convocation: int
     total_composition: int
+    # the protocol's heading (R18): as the council prints them, and its own article numbers
+    oblast: str = ""
+    place: str = ""
+    emblem: bytes | None = None
+    citations: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The council as the API shows it and as ``session_convened`` carries it (the
+        citations with the defaults filled in, so the protocol needs nothing but the journal)."""
         return {
             "id": str(self.id),
             "name": self.name,
             "convocation": self.convocation,
             "total_composition": self.total_composition,
+            "oblast": self.oblast,
+            "place": self.place,
+            "emblem": None if self.emblem is None else base64.b64encode(self.emblem).decode(),
+            "citations": citations_of(self.citations),
         }
 
 
@@ -77,16 +90,48 @@ class Document:
 
 
 def _council(r: asyncpg.Record) -> Council:
-    return Council(r["id"], r["name"], r["convocation"], r["total_composition"])
+    return Council(
+        r["id"],
+        r["name"],
+        r["convocation"],
+        r["total_composition"],
+        r["oblast"],
+        r["place"],
+        r["emblem"],
+        dict(r["citations"] or {}),
+    )
 
 
 async def insert_council(conn: Conn, council: Council) -> None:
     await conn.execute(
-        "INSERT INTO councils (id, name, convocation, total_composition) VALUES ($1,$2,$3,$4)",
+        """INSERT INTO councils (id, name, convocation, total_composition, oblast, place, emblem,
+                                 citations)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
         council.id,
         council.name,
         council.convocation,
         council.total_composition,
+        council.oblast,
+        council.place,
+        council.emblem,
+        dict(council.citations),
+    )
+
+
+async def update_council(conn: Conn, council: Council) -> None:
+    """Write every setting of an existing council (the service read and locked it)."""
+    await conn.execute(
+        """UPDATE councils SET name = $2, convocation = $3, total_composition = $4, oblast = $5,
+                               place = $6, emblem = $7, citations = $8
+           WHERE id = $1""",
+        council.id,
+        council.name,
+        council.convocation,
+        council.total_composition,
+        council.oblast,
+        council.place,
+        council.emblem,
+        dict(council.citations),
     )
 
 

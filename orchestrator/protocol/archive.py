@@ -40,7 +40,7 @@ from typing import Any
 from orchestrator.kernel.journal.chain import Event
 from orchestrator.protocol import opendata
 from orchestrator.protocol import render as protocol_render
-from orchestrator.protocol.model import Protocol, build
+from orchestrator.protocol.model import Protocol, build, publication
 
 JOURNAL = "journal.json"
 MANIFEST = "manifest.json"
@@ -115,11 +115,12 @@ class Rendered:
 def render(events: Sequence[Event]) -> Rendered:
     """Build the protocol in all formats, the chapters and the open data (pure)."""
     p = build(events)
+    pub = publication(events)  # the signature block prints the signatures made (R19)
     files: dict[str, bytes] = {
         JOURNAL: journal_bytes(events),
         PROTOCOL_JSON: protocol_render.to_json(p),
-        PROTOCOL_HTML: protocol_render.to_html(p).encode("utf-8"),
-        PROTOCOL_PDF: protocol_render.to_pdf(p),
+        PROTOCOL_HTML: protocol_render.to_html(p, pub).encode("utf-8"),
+        PROTOCOL_PDF: protocol_render.to_pdf(p, pub),
         CHAPTERS: protocol_render.to_vtt(p).encode("utf-8"),
     }
     for number, vtt in protocol_render.to_part_vtts(p).items():

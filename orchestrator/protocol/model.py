@@ -32,11 +32,13 @@ from typing import Any
 from orchestrator.conduct.quorum import Quorum, required_for_quorum
 from orchestrator.conduct.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
 from orchestrator.convening.categories import category_uk
+from orchestrator.convening.citations import DEFAULT_CITATIONS, citations_of, cite
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event, parse_time
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import Gender, agree, gender_of
 
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
@@ -58,6 +60,11 @@ BREAK_CAUSE_UK: Mapping[str, str] = {
     "recording_lost": "втрата запису (технічна перерва)",
     "quorum_lost": "втрата кворуму",
     "storage": "несправність сховища запису",
+}
+FEMININE_RESULT_UK: Mapping[str, str] = {
+    "abstain": "утрималася",
+    "none": "не голосувала",
+    "absent": "відсутня",
 }
 ACTOR_UK: Mapping[str, str] = {
     "system": "автоматично (rada)",
@@ -92,6 +99,15 @@ class ListedPerson:
     def is_deputy(self) -> bool:
         return self.kind in DEPUTY_KINDS
 
+    @property
+    def gender(self) -> Gender:
+        return gender_of(self.patronymic, self.given_name)
+
+    @property
+    def short_name(self) -> str:
+        """«Іван ВОЙТЕНКО», as a signature line prints the signer."""
+        return " ".join(p for p in (self.given_name, self.surname.upper()) if p)
+
 
 @dataclass(frozen=True, slots=True)
 class Participation:
@@ -122,6 +138,7 @@ class RollCallRow:
     answer: str  # for|against|abstain|none|absent
     source: str | None  # deputy|secretary
     at: datetime | None
+    gender: Gender = Gender.UNKNOWN  # for «утрималася», «відсутня»
 
     @property
     def result(self) -> Result:
@@ -134,6 +151,13 @@ class RollCallRow:
     @property
     def source_uk(self) -> str:
         return SOURCE_UK.get(self.source or "", "")
+
+    @property
+    def answer_agreed(self) -> str:
+        """The answer as a sentence about this voter says it: «утрималася», «відсутня»."""
+        return agree(
+            self.gender, self.answer_uk, FEMININE_RESULT_UK.get(self.answer, self.answer_uk)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +297,20 @@ class Recording:
 
 
 @dataclass(frozen=True, slots=True)
+class Heading:
+    """The official heading's council fields, as the council set them at convening (R18)."""
+
+    oblast: str = ""  # as printed under the council's name: «Житомирської області»
+    city: str = ""  # where the council sits: «м. Коростишів»
+    emblem: str | None = None  # base64 PNG or JPEG
+    citations: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CITATIONS))
+
+    def cite(self, *rules: str) -> str:
+        """«(ч. 5 ст. 87 Регламенту)»: what a reader can look up, never the rule's R-code."""
+        return cite(self.citations, *rules)
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     session_id: str
     council_id: str
@@ -299,6 +337,7 @@ class Protocol:
     seal: str  # hash of the last session event
     seal_seq: int
     events: int
+    heading: Heading = field(default_factory=Heading)
 
     @property
     def date(self) -> date | None:
@@ -652,6 +691,7 @@ class _Fold:
             answer=answer if answer in ROLL_CALL_ANSWERS else "none",
             source=source,
             at=at,
+            gender=draft.person.gender if draft else Gender.UNKNOWN,
         )
 
     def discussion_ms(self, item: _ItemDraft, first_vote: datetime | None) -> int | None:
@@ -752,6 +792,14 @@ class _Fold:
             seal=self.last.hash,
             seal_seq=self.last.seq,
             events=self.count,
+            heading=Heading(
+                oblast=council.oblast,
+                city=council.place,
+                emblem=council.emblem,
+                citations=citations_of(
+                    council.citations if isinstance(council.citations, Mapping) else None
+                ),
+            ),
         )
 
 

@@ -34,7 +34,15 @@ from orchestrator.protocol import archive as published
 from orchestrator.protocol import feeds
 from orchestrator.protocol.feeds import Listed
 from orchestrator.protocol.model import Protocol
-from orchestrator.protocol.render import FILTERS, FUNCTIONS, chapters, hms, long_date, vote_title
+from orchestrator.protocol.render import (
+    FILTERS,
+    FUNCTIONS,
+    chapters,
+    document_context,
+    hms,
+    long_date,
+    vote_title,
+)
 from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
 
 routes = web.RouteTableDef()
@@ -152,11 +160,11 @@ async def session_page(request: web.Request) -> web.Response:
     return _page(
         request,
         "archive_session.html",
+        **document_context(p, snap.publication),
         s=listed,
         state=state,
-        p=p,
-        long_date=long_date(p),
         pub=publication_json(snap.publication, svc.clock()),
+        published_at=snap.publication.published_at,
         chapters=[
             {"id": cid, "ms": ms, "title": title, "at": hms(ms)} for cid, ms, title in chapters(p)
         ],
@@ -251,7 +259,7 @@ async def deputy_page(request: web.Request) -> web.Response:
                     {
                         "title": vote_title(p, v),
                         "answer": row.answer,
-                        "answer_uk": row.answer_uk,
+                        "answer_uk": row.answer_agreed,
                         "vote_id": v.vote_id,
                     }
                 )
@@ -262,6 +270,7 @@ async def deputy_page(request: web.Request) -> web.Response:
                 "title": p.title,
                 "date": long_date(p),
                 "present": me.identified_at is not None,
+                "gender": me.person.gender,
                 "identified_at": me.identified_at,
                 "answers": answers,
             }

@@ -14,10 +14,13 @@ reading the template and the font that ships in the ``font-source-sans-pro`` whe
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +31,14 @@ from orchestrator.conduct.quorum import Quorum
 from orchestrator.conduct.tally import Result
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.kyivtime import KYIV, day_uk
+from orchestrator.kernel.ukrainian import Case, Gender, agree, number_of, ordinal, plural
 from orchestrator.kernel.web.templating import make_environment
 from orchestrator.protocol.model import (
+    ROLE_UK,
     Offset,
     Protocol,
+    Publication,
+    Signature,
     Vote,
 )
 
@@ -41,6 +48,11 @@ from orchestrator.protocol.model import (
 def kyiv_time(at: datetime | None) -> str:
     """``20.11.2026 10:00:00`` in Kyiv time, or a dash."""
     return "—" if at is None else at.astimezone(KYIV).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def kyiv_minute(at: datetime | None) -> str:
+    """``20.11.2026 10:00`` in Kyiv time (planned times have no seconds), or a dash."""
+    return "—" if at is None else at.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
 
 def kyiv_clock(at: datetime | None) -> str:
@@ -86,6 +98,108 @@ def quorum_text(q: Quorum | None) -> str:
 
 def tally_text(v: Vote) -> str:
     return ", ".join(f"{Result(key).uk_in_text} — {n}" for key, n in v.tally.as_dict().items())
+
+
+def convocation_text(p: Protocol) -> str:
+    """«восьмого скликання» (the convocation as an ordinal in the genitive)."""
+    n = number_of(p.convocation)
+    return (
+        f"{p.convocation} скликання" if n is None else f"{ordinal(n, case=Case.GENITIVE)} скликання"
+    )
+
+
+def session_text(p: Protocol) -> str:
+    """«сорок першої сесії» (the session's number as an ordinal in the genitive)."""
+    n = number_of(p.number) if isinstance(p.number, int | str) and p.number != "" else None
+    if n is None or n > 999:
+        return f"сесії № {p.number}"
+    return f"{ordinal(n, Gender.FEMALE, Case.GENITIVE)} сесії"
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingBlock:
+    """The official heading every council protocol opens with (R18)."""
+
+    lines: tuple[str, ...]  # УКРАЇНА, the council, the oblast, the convocation
+    title: str  # ПРОТОКОЛ № …
+    subtitle: tuple[str, ...]  # the session, its title, the form
+    place: str  # «м. Коростишів» (left)
+    date: str  # «20 листопада 2026 року» (right)
+
+
+def heading_block(p: Protocol) -> HeadingBlock:
+    h = p.heading
+    lines = ["УКРАЇНА", p.council_name.upper()]
+    if h.oblast:
+        lines.append(h.oblast.upper())
+    lines.append(convocation_text(p).upper())
+    return HeadingBlock(
+        lines=tuple(lines),
+        title=f"ПРОТОКОЛ № {p.number}",
+        subtitle=(
+            session_text(p),
+            f"«{p.title}»" if p.title else "",
+            "дистанційне пленарне засідання в режимі відеоконференції",
+        ),
+        place=h.city,
+        date=long_date(p),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SignLine:
+    """One line of the signature block: who signs, and what rada recorded of it (R19)."""
+
+    title: str  # «Міський голова», «Секретар ради»
+    name: str  # «Іван ВОЙТЕНКО»
+    done: str  # «підписано в rada 20.11.2026 о 11:05» or «не підписано»
+
+
+def _signed(s: Signature | None) -> str:
+    if s is None:
+        return "не підписано"
+    text = f"підписано в rada {kyiv_date_clock(s.at)}"
+    if s.signature_sha256:
+        text += f"; КЕП, SHA-256 {s.signature_sha256[:16]}…"
+    return text
+
+
+def signature_block(p: Protocol, pub: Publication | None) -> tuple[list[SignLine], list[SignLine]]:
+    """The chair and the secretary; then the members who voted and signed (R19)."""
+    signatures = {s.participant_id: s for s in (pub.signatures if pub else ())}
+    main: list[SignLine] = []
+    if p.chair is not None:
+        title = "Міський голова" if p.chair.kind == "mayor" else "Головуючий на засіданні"
+        main.append(
+            SignLine(title, p.chair.short_name, _signed(signatures.get(p.chair.participant_id)))
+        )
+    if p.secretary is not None:
+        if pub is not None and pub.finalised_at is not None:
+            done = f"протокол складено й завершено в rada {kyiv_date_clock(pub.finalised_at)}"
+        else:
+            done = "протокол не завершено"
+        signed = signatures.get(p.secretary.participant_id)
+        if signed is not None:
+            done += "; " + _signed(signed)
+        main.append(SignLine("Секретар ради", p.secretary.short_name, done))
+    members: list[SignLine] = []
+    listed = {x.participant_id for x in (p.chair, p.secretary) if x is not None}
+    for s in pub.signatures if pub else ():
+        if s.participant_id in listed:
+            continue
+        person = p.person(s.participant_id)
+        members.append(SignLine("Депутат", person.short_name if person else s.name, _signed(s)))
+    return main, members
+
+
+def kyiv_date_clock(at: datetime | None) -> str:
+    """``20.11.2026 о 11:05`` in Kyiv time."""
+    return "—" if at is None else at.astimezone(KYIV).strftime("%d.%m.%Y о %H:%M")
+
+
+def votes_needed(v: Vote) -> str:
+    """«14 голосів «за»» with the noun agreeing."""
+    return f"{plural(v.required, 'голос', 'голоси', 'голосів')} «за»"
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -290,13 +404,20 @@ def protocol_sha256(p: Protocol) -> str:
 
 FILTERS: Mapping[str, Callable[..., str]] = {
     "kyiv_time": kyiv_time,
+    "kyiv_minute": kyiv_minute,
     "kyiv_clock": kyiv_clock,
     "hms": hms,
     "offset_text": offset_text,
     "quorum_text": quorum_text,
 }
 """The filters of the protocol's templates (the document and the public archive pages)."""
-FUNCTIONS: Mapping[str, Callable[..., str]] = {"vote_title": vote_title, "tally_text": tally_text}
+FUNCTIONS: Mapping[str, Callable[..., str]] = {
+    "vote_title": vote_title,
+    "tally_text": tally_text,
+    "votes_needed": votes_needed,
+    "agree": agree,
+    "plural": plural,
+}
 """The functions the protocol's templates call."""
 
 
@@ -309,9 +430,23 @@ def document_environment() -> jinja2.Environment:
     return make_environment(FUNCTIONS, FILTERS)
 
 
-def to_html(p: Protocol) -> str:
-    """The protocol as a standalone HTML document (``templates/protocol.html``)."""
-    return document_environment().get_template("protocol.html").render(p=p, long_date=long_date(p))
+def document_context(p: Protocol, pub: Publication | None = None) -> dict[str, Any]:
+    """What ``protocol_body.html`` reads: the model, its heading and its signature block."""
+    main, members = signature_block(p, pub)
+    return {
+        "p": p,
+        "long_date": long_date(p),
+        "heading": heading_block(p),
+        "signers": main,
+        "member_signers": members,
+        "role_uk": ROLE_UK,
+    }
+
+
+def to_html(p: Protocol, pub: Publication | None = None) -> str:
+    """The protocol as a standalone HTML document (``templates/protocol.html``); ``pub``: the
+    signatures made in rada, printed in the signature block."""
+    return document_environment().get_template("protocol.html").render(**document_context(p, pub))
 
 
 # --- WebVTT chapters ---------------------------------------------------------------------------
@@ -391,62 +526,78 @@ def font_files() -> tuple[Path, Path]:
     return Path(files["SourceSansPro"]), Path(files["SourceSansProBold"])
 
 
-def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
+def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[str, Any]]:
     """The PDF's content as a flat list of (kind, data) blocks, in reading order."""
-    yield "title", f"ПРОТОКОЛ № {p.number}"
-    yield "center", f"{p.title} — {p.council_name}, {p.convocation} скликання"
-    yield "center", f"{long_date(p)}, {p.place}"
-    yield "field", ("Головував (R5)", p.chair.name if p.chair else "—")
-    yield "field", ("Протокол вів секретар ради (R17)", p.secretary.name if p.secretary else "—")
-    yield "field", ("Оголошено (R3)", kyiv_time(p.announced_at))
-    yield "field", ("Відкрито", kyiv_time(p.opened_at))
-    yield "field", ("Закрито", kyiv_time(p.closed_at))
-    yield "field", ("Кворум при відкритті (R7)", quorum_text(p.quorum_at_opening))
+    h = p.heading
+    yield "heading", heading_block(p)
+    chair = p.chair
+    yield "field", ("Головуючий", f"{chair.name}, {ROLE_UK.get(chair.kind)}" if chair else "—")
+    yield "field", ("Секретар", p.secretary.name if p.secretary else "—")
+    yield "field", ("Рішення про засідання оприлюднено", kyiv_time(p.announced_at))
+    yield "field", ("Засідання відкрито", kyiv_time(p.opened_at))
+    yield "field", ("Засідання закрито", kyiv_time(p.closed_at))
+    yield "field", ("Кворум при відкритті", f"{quorum_text(p.quorum_at_opening)} {h.cite('R7')}")
     if p.cancelled:
         yield "field", ("Скасовано", p.cancelled)
-    yield "h2", "Учасники та ідентифікація (R6, R11)"
+    yield "h2", "Учасники засідання та їх ідентифікація"
+    yield (
+        "para",
+        f"Ідентифікацію учасників здійснював головуючий {h.cite('R11')}.".replace(" .", "."),
+    )
     yield (
         "table",
         (
             ("ПІБ", "Роль", "Ідентифіковано", "Підтвердив"),
-            (70, 30, 35, 45),
+            (62, 46, 27, 45),
             [
                 (
                     x.person.name,
                     x.person.role_uk,
                     kyiv_clock(x.identified_at),
-                    x.confirmed_by or "—",
+                    x.confirmed_by or agree(x.person.gender, "відсутній", "відсутня"),
                 )
                 for x in p.participants
             ],
         ),
     )
-    yield "h2", "Порядок денний (R1)"
+    yield "h2", "ПОРЯДОК ДЕННИЙ"
     for item in p.items:
-        yield "para", f"{item.number}. {item.title} — {item.category_uk}"
+        yield "para", f"{item.number}. {item.title}"
+    yield (
+        "para",
+        f"Підстава розгляду на дистанційному засіданні {h.cite('R1')}: "
+        + "; ".join(f"питання {item.number} — {item.category_uk.lower()}" for item in p.items),
+    )
     for item in p.items:
-        yield "h2", f"Питання {item.number}. {item.title}"
-        yield "field", ("Категорія (R1)", item.category_uk)
-        yield "field", ("Розгляд", f"{kyiv_clock(item.opened_at)} – {kyiv_clock(item.closed_at)}")
-        yield "field", ("Обговорення (R14)", hms(item.discussion_ms))
-        for lim in item.limits:
-            yield "para", f"Обмеження обговорення: {lim.seconds} с ({lim.scope})"
-        yield "field", ("Місце в записі (R9)", offset_text(item.offset))
+        yield "h2", f"{item.number}. {item.title}"
+        yield "label", ("СЛУХАЛИ", f"{item.title} ({item.category_uk.lower()}).")
         for d in item.documents:
-            yield "para", f"Документ: {d.filename}, SHA-256 {d.sha256}"
-        if item.remarks:
-            yield "h3", "Зауваження та пропозиції (R19)"
-            for r in item.remarks:
-                yield "para", f"{kyiv_clock(r.at)} {r.by or '—'}: {r.text}"
+            yield "mono", f"Проєкт рішення: {d.filename}, SHA-256 {d.sha256}"
+        yield (
+            "small",
+            (
+                f"Розгляд {kyiv_clock(item.opened_at)} – {kyiv_clock(item.closed_at)}; обговорення "
+                f"{hms(item.discussion_ms)}; у записі {offset_text(item.offset)}"
+            ),
+        )
+        for lim in item.limits:
+            scope = "на виступ" if lim.scope == "speaker" else "на питання"
+            yield "small", f"Час обговорення обмежено головуючим: {lim.seconds} с {scope}"
+        spoke = [f"{r.by or '—'} ({kyiv_clock(r.at)}): {r.text}" for r in item.remarks]
+        spoke += [f"{a.by or '—'} — поправка {a.number}: {a.text}" for a in item.amendments]
+        yield "label", ("ВИСТУПИЛИ", "" if spoke else "зауважень і пропозицій не надійшло.")
+        for text in spoke:
+            yield "para", text
+        yield (
+            "label",
+            ("ВИРІШИЛИ", "" if item.vote or item.amendments else "питання не голосувалося."),
+        )
         for a in item.amendments:
-            yield "h3", f"Поправка {a.number} ({a.by or '—'})"
-            yield "para", a.text
             if a.vote is not None:
                 yield from _pdf_vote(p, a.vote)
         if item.vote is not None:
-            yield "h3", "Поіменне голосування (R13, R15, R16)"
             yield from _pdf_vote(p, item.vote)
-    yield "h2", "Перерви (R10)"
+    yield "h2", "Перерви"
     if not p.breaks:
         yield "para", "Перерв не було."
     for b in p.breaks:
@@ -458,8 +609,8 @@ def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
                 f"{hms(b.duration_ms)}; у записі {offset_text(b.offset)}"
             ),
         )
-    yield "h2", "Запис засідання (R9)"
-    yield "para", "Запис і його носій є невід'ємною частиною цього протоколу."
+    yield "h2", "Запис засідання"
+    yield "para", f"Запис і його носій є невід'ємною частиною цього протоколу {h.cite('R9')}."
     yield (
         "table",
         (
@@ -479,33 +630,54 @@ def _pdf_lines(p: Protocol) -> Iterator[tuple[str, Any]]:
     yield "h2", "Печатка журналу"
     yield "para", f"Остання подія журналу № {p.seal_seq} з {p.events}; її хеш:"
     yield "mono", p.seal
+    yield "signatures", signature_block(p, pub)
 
 
 def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
-    yield "field", ("Голосування", vote_title(p, v))
-    yield "field", ("Кворум", quorum_text(v.quorum))
-    yield "field", ("Місце в записі", offset_text(v.offset))
+    h = p.heading
+    yield "h3", f"Поіменне голосування: {vote_title(p, v)}"
+    yield (
+        "small",
+        (
+            f"Початок {kyiv_time(v.opened_at)}; {quorum_text(v.quorum)}; у записі "
+            f"{offset_text(v.offset)}. Депутати голосують особисто, в алфавітному порядку прізвищ "
+            f"{h.cite('R15')}."
+        ),
+    )
     yield (
         "table",
         (
-            ("№", "ПІБ", "Відповідь", "Як подано", "Час"),
-            (10, 80, 30, 40, 20),
-            [(str(r.position), r.name, r.answer_uk, r.source_uk, kyiv_clock(r.at)) for r in v.rows],
+            ("№", "ПІБ", "Голосування", "Як подано", "Час"),
+            (10, 84, 30, 36, 20),
+            [
+                (str(r.position), r.name, r.answer_agreed, r.source_uk, kyiv_clock(r.at))
+                for r in v.rows
+            ],
         ),
     )
     yield "field", ("Підсумок", tally_text(v))
-    yield "field", ("Потрібно (R13)", f"{v.required} голосів «за»")
-    yield "field", ("Результат", v.outcome_uk)
+    needed = f"{votes_needed(v)}, більшість від загального складу ради {h.cite('R13')}"
+    yield "field", ("Потрібно для прийняття", needed)
+    yield "outcome", v.outcome_uk
     for d in v.discrepancies:
         yield "field", ("Розбіжність", d)
 
 
-def to_pdf(p: Protocol) -> bytes:
-    """The protocol as an A4 PDF with an embedded Cyrillic font."""
+def to_pdf(p: Protocol, pub: Publication | None = None) -> bytes:
+    """The protocol as an A4 PDF with an embedded Cyrillic font: the official heading, page
+    «сторінка X з Y» at the foot, a table's header row again on each page it runs onto, every
+    cell wrapped rather than cut, and the signature block (``pub``: the signatures made)."""
     from fpdf import FPDF
 
+    class Document(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("SSP", "", 8)
+            self.cell(0, 5, f"сторінка {self.page_no()} з {{nb}}", align="C")
+
     regular, bold = font_files()
-    pdf = FPDF(format="A4")
+    pdf = Document(format="A4")
+    pdf.alias_nb_pages()
     pdf.set_title(f"Протокол № {p.number} — {p.council_name}")
     pdf.set_lang("uk")
     pdf.set_creator("rada")
@@ -513,21 +685,64 @@ def to_pdf(p: Protocol) -> bytes:
         pdf.set_creation_date(p.closed_at)
     pdf.add_font("SSP", "", str(regular))
     pdf.add_font("SSP", "B", str(bold))
-    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_margins(20, 15, 15)
+    pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
     width = pdf.epw
-    fitted: dict[tuple[str, float], str] = {}  # names repeat in every vote table
-    for kind, data in _pdf_lines(p):
-        if kind == "title":
+    wrapped: dict[tuple[str, float], list[str]] = {}  # names repeat in every vote table
+
+    def lines_of(text: str, w: float) -> list[str]:
+        key = (text, w)
+        if key not in wrapped:
+            if pdf.get_string_width(text) <= w - 2:
+                wrapped[key] = [text]
+            else:
+                lines = pdf.multi_cell(w - 2, 4, text, dry_run=True, output="LINES")
+                wrapped[key] = [str(x) for x in lines] if isinstance(lines, list) else [text]
+        return wrapped[key]
+
+    def header_row(header: tuple[str, ...], widths: tuple[float, ...]) -> None:
+        pdf.set_font("SSP", "B", 9)
+        pdf.set_fill_color(235, 238, 242)
+        for text, w in zip(header, widths, strict=True):
+            pdf.cell(w, 6, text, border=1, fill=True)
+        pdf.ln(6)
+        pdf.set_font("SSP", "", 9)
+
+    for kind, data in _pdf_lines(p, pub):
+        if kind == "heading":
+            if p.heading.emblem:
+                try:
+                    image = io.BytesIO(base64.b64decode(p.heading.emblem))
+                    pdf.image(image, x=pdf.w / 2 - 7, w=14)
+                except (ValueError, RuntimeError, OSError):
+                    pass  # an unreadable emblem leaves the heading without it
+            pdf.set_font("SSP", "B", 12)
+            for line in data.lines:
+                pdf.multi_cell(width, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
             pdf.set_font("SSP", "B", 16)
-            pdf.cell(width, 10, data, align="C", new_x="LMARGIN", new_y="NEXT")
-        elif kind == "center":
+            pdf.cell(width, 9, data.title, align="C", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("SSP", "", 11)
-            pdf.multi_cell(width, 6, data, align="C", new_x="LMARGIN", new_y="NEXT")
+            for line in data.subtitle:
+                if line:
+                    pdf.multi_cell(width, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+            pdf.cell(width / 2, 6, data.place)
+            pdf.cell(width / 2, 6, data.date, align="R", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
         elif kind in ("h2", "h3"):
             pdf.ln(2)
             pdf.set_font("SSP", "B", 13 if kind == "h2" else 11)
             pdf.multi_cell(width, 7, data, new_x="LMARGIN", new_y="NEXT")
+        elif kind == "label":
+            label, text = data
+            pdf.ln(1)
+            pdf.set_font("SSP", "B", 11)
+            pdf.write(6, f"{label}: ")
+            pdf.set_font("SSP", "", 11)
+            pdf.write(6, text)
+            pdf.ln(7)
         elif kind == "field":
             label, value = data
             pdf.set_font("SSP", "B", 10)
@@ -535,39 +750,64 @@ def to_pdf(p: Protocol) -> bytes:
             pdf.set_font("SSP", "", 10)
             pdf.write(5, value)
             pdf.ln(6)
+        elif kind == "outcome":
+            pdf.set_font("SSP", "B", 11)
+            pdf.multi_cell(width, 6, data, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
         elif kind == "para":
             pdf.set_font("SSP", "", 10)
-            pdf.multi_cell(width, 5, data, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 5, data, align="L", new_x="LMARGIN", new_y="NEXT")
+        elif kind == "small":
+            pdf.set_font("SSP", "", 9)
+            pdf.multi_cell(width, 4.5, data, align="L", new_x="LMARGIN", new_y="NEXT")
         elif kind == "mono":
             pdf.set_font("SSP", "", 8)
-            pdf.multi_cell(width, 4, data, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 4, data, align="L", new_x="LMARGIN", new_y="NEXT")
         elif kind == "table":
             header, widths, rows = data
-            pdf.set_font("SSP", "B", 9)
-            for text, w in zip(header, widths, strict=True):
-                pdf.cell(w, 6, text, border=1)
-            pdf.ln(6)
-            pdf.set_font("SSP", "", 9)
+            if pdf.will_page_break(11):
+                pdf.add_page()
+            header_row(header, widths)
             for row in rows:
-                if pdf.will_page_break(5):
+                cells = [lines_of(text, w) for text, w in zip(row, widths, strict=True)]
+                height = 1.6 + 4 * max(len(c) for c in cells)
+                if pdf.will_page_break(height):
                     pdf.add_page()
+                    header_row(header, widths)  # the header row again on the new page
                 # text() and rect() are far cheaper than cell() for thousands of roll-call rows
                 x, y = pdf.l_margin, pdf.get_y()
-                for text, w in zip(row, widths, strict=True):
-                    key = (text, w)
-                    if key not in fitted:
-                        fitted[key] = _fit(pdf, text, w)
-                    pdf.rect(x, y, w, 5)
-                    pdf.text(x + 1, y + 3.6, fitted[key])
+                for lines, w in zip(cells, widths, strict=True):
+                    pdf.rect(x, y, w, height)
+                    for k, line in enumerate(lines):
+                        pdf.text(x + 1, y + 3.6 + 4 * k, line)
                     x += w
-                pdf.set_y(y + 5)
+                pdf.set_y(y + height)
+        elif kind == "signatures":
+            main, members = data
+            if pdf.will_page_break(40):
+                pdf.add_page()
+            pdf.ln(8)
+            for line in main:
+                pdf.set_font("SSP", "B", 11)
+                pdf.cell(width * 0.4, 7, line.title)
+                pdf.set_font("SSP", "", 11)
+                pdf.cell(width * 0.25, 7, "_______________")
+                pdf.cell(width * 0.35, 7, line.name, align="R", new_x="LMARGIN", new_y="NEXT")
+                pdf.set_font("SSP", "", 8)
+                pdf.multi_cell(width, 4, line.done, new_x="LMARGIN", new_y="NEXT")
+                pdf.ln(4)
+            if members:
+                pdf.set_font("SSP", "B", 10)
+                pdf.multi_cell(
+                    width,
+                    6,
+                    "Погоджено депутатами, які брали участь у голосуванні " + p.heading.cite("R19"),
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
+                pdf.set_font("SSP", "", 9)
+                for line in members:
+                    pdf.multi_cell(
+                        width, 4.5, f"{line.name} — {line.done}", new_x="LMARGIN", new_y="NEXT"
+                    )
     return bytes(pdf.output())
-
-
-def _fit(pdf: Any, text: str, width: float) -> str:
-    """Shorten a cell's text with an ellipsis if it would overflow its column."""
-    if pdf.get_string_width(text) <= width - 2:
-        return text
-    while text and pdf.get_string_width(text + "…") > width - 2:
-        text = text[:-1]
-    return text + "…"

@@ -41,6 +41,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from orchestrator.kernel.errors import Invalid
+from orchestrator.kernel.ukrainian import plural
 from orchestrator.rehearsal import scenario as sc
 from orchestrator.rehearsal.mailsink import MailSink
 
@@ -235,7 +236,8 @@ class Player:
             await self.ports.sign_in(self, c)
         for c in self.clients.values():
             await c.watch(self.session_id)
-        self.log(f"увійшли й стежать за засіданням: {len(self.clients)} учасників")
+        joined = plural(len(self.clients), "учасник", "учасники", "учасників")
+        self.log(f"увійшли й стежать за засіданням: {joined}")
 
     async def open_session(self) -> None:
         chair = self.by_role("chair")
@@ -549,6 +551,8 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
             service = LocalService(
                 out_dir / "data",
                 env={
+                    # the rehearsal compresses the 24 hours of notice (R3): it opens at once
+                    "RADA_OPEN_EARLY_MINUTES": str(7 * 24 * 60),
                     "RADA_RECORDING_ENABLED": "1",
                     "RADA_RECORDING_SIMULATED_CALL": "1",
                     "RADA_RECORDING_STALL_SECONDS": "2",

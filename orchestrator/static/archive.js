@@ -196,8 +196,8 @@
 
   // --- the live state of a session in progress (shared/live-state contract) ---------------
   var PHASE = {
-    announced: "оголошено", opened: "відкрито, триває ідентифікація (R11)",
-    competent: "правомочне (R7)", item: "розгляд питання", voting: "поіменне голосування",
+    announced: "оголошено", opened: "відкрито, триває ідентифікація",
+    competent: "правомочне", item: "розгляд питання", voting: "поіменне голосування",
     "break": "перерва", closed: "закрито", cancelled: "скасовано"
   };
   var STATUS = { pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто" };

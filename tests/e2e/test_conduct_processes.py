@@ -102,6 +102,7 @@ async def deployment(
     env = {
         "RADA_DATABASE_URL": database_url,
         "RADA_RECORDING_REQUIRED": "true",
+        "RADA_OPEN_EARLY_MINUTES": str(7 * 24 * 60),  # convened 24 h ahead (R3), opened at once
         "RADA_SMTP_HOST": "127.0.0.1",
         "RADA_SMTP_PORT": str(sink.port),
         "RADA_SMTP_SECURITY": "none",

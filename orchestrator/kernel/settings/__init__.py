@@ -91,6 +91,11 @@ class ConductSettings:
     without media); a *lost* recording blocks them regardless."""
 
     recording_required: bool = True
+    # the legal timing of the opening: not earlier than this before the announced start
+    # (``RADA_OPEN_EARLY_MINUTES``), nor later than this after it without announcing it again
+    # (``RADA_OPEN_LATE_MINUTES``): the notice named the time (R3)
+    open_early_minutes: int = 15
+    open_late_minutes: int = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,9 @@ class Settings:
                 level=_choice(env, "RADA_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             ),
             conduct=ConductSettings(
-                recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True)
+                recording_required=env_bool(env, "RADA_RECORDING_REQUIRED", default=True),
+                open_early_minutes=_int(env, "RADA_OPEN_EARLY_MINUTES", 15, 0, 7 * 24 * 60),
+                open_late_minutes=_int(env, "RADA_OPEN_LATE_MINUTES", 60, 0, 7 * 24 * 60),
             ),
             jitsi=JitsiSettings.from_env(env),
             smtp=SmtpSettings.from_env(env),

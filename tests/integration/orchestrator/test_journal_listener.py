@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -178,12 +179,18 @@ async def test_the_app_listens_once_for_every_feature(
 ) -> None:
     """With identity's notice sender, conduct's live hub and the recorder supervisor wired, the
     process holds one LISTEN connection, and the three subscribe to it."""
-    app = create_app(
+    wired = replace(
         settings,
+        jitsi=jitsi_test_settings(),
+        smtp=smtp_test_settings(),
+        recording=RecordingSettings(ports=PORTS, host="127.0.0.1"),
+    )
+    app = create_app(
+        wired,
         extensions=[
-            identity_api.configure(jitsi_test_settings(), smtp_test_settings(), send_notices=True),
+            identity_api.configure(send_notices=True),
             conduct_api.setup,
-            recording_api.configure(RecordingSettings(ports=PORTS, host="127.0.0.1")),
+            recording_api.configure(),
         ],
     )
     async with TestClient(TestServer(app)):

@@ -149,7 +149,7 @@ def live_book(surnames: Sequence[str] | None = None, total_composition: int = 10
     from orchestrator.conduct.decide import decide_open_session
 
     book = announced_book(total_composition)
-    book.commit(decide_open_session(book.state, CHAIR))
+    book.commit(decide_open_session(book.state, CHAIR, T0))
     book.recording()
     for s in surnames if surnames is not None else [r[0] for r in ROSTER[:-1]]:
         book.join(s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from orchestrator.conduct.decide import (
@@ -28,11 +30,13 @@ from orchestrator.conduct.decide import (
 from orchestrator.conduct.state import Phase, snapshot
 from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, RuleViolation
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import format_time
 from tests.unit.orchestrator.conduct_fixtures import (
     CHAIR,
     POLICY,
     ROSTER,
     SECRETARY,
+    T0,
     Book,
     announced_book,
     convened_payload,
@@ -84,7 +88,7 @@ def test_phases_from_convened_to_closed() -> None:
     """The phase follows the journal: announced → opened → competent → item → voting → closed."""
     book = announced_book()
     assert book.state.phase is Phase.ANNOUNCED
-    book.commit(decide_open_session(book.state, CHAIR))
+    book.commit(decide_open_session(book.state, CHAIR, T0))
     assert book.state.phase is Phase.OPENED
     book.recording()
     for s in EVERYONE:
@@ -110,15 +114,49 @@ def test_unannounced_session_cannot_open() -> None:
     book = Book()
     book.append(ev.SESSION_CONVENED, convened_payload(), "admin")
     with pytest.raises(Conflict, match="'convened'") as err:
-        decide_open_session(book.state, CHAIR)
+        decide_open_session(book.state, CHAIR, T0)
     assert err.value.code == "wrong_phase"
+
+
+def _announced_for(start: datetime) -> Book:
+    book = Book()
+    book.append(ev.SESSION_CONVENED, convened_payload(), "admin")
+    book.append(
+        ev.SESSION_ANNOUNCED,
+        {"announced_at": "x", "starts_at": format_time(start), "broadcast_url": "u"},
+    )
+    return book
+
+
+@pytest.mark.parametrize(
+    ("minutes_to_start", "code"),
+    [
+        (25 * 60, "too_early_to_open"),  # a day early: the notice named another time
+        (16, "too_early_to_open"),
+        (15, None),  # exactly the allowed quarter of an hour before
+        (0, None),
+        (-60, None),  # an hour late: still the announced sitting
+        (-61, "reannouncement_needed"),
+    ],
+)
+def test_opening_keeps_to_the_announced_start(minutes_to_start: int, code: str | None) -> None:
+    """R3: the chair opens no earlier than 15 minutes before the announced start and no later
+    than an hour after it (then the sitting is announced again); both are site settings."""
+    book = _announced_for(T0 + timedelta(minutes=minutes_to_start))
+    policy = Policy(open_early=timedelta(minutes=15), open_late=timedelta(minutes=60))
+    if code is None:
+        assert decide_open_session(book.state, CHAIR, T0, policy)
+    else:
+        with pytest.raises(Conflict) as err:
+            decide_open_session(book.state, CHAIR, T0, policy)
+        assert err.value.code == code
 
 
 def test_only_the_chair_opens() -> None:
     """Opening, items, votes and breaks are the presiding person's acts (R5)."""
     book = announced_book()
     with pytest.raises(Forbidden):
-        decide_open_session(book.state, SECRETARY)
+        decide_open_session(book.state, SECRETARY, T0)
 
 
 def test_competence_needs_everyone_identified_and_quorum() -> None:
@@ -173,7 +211,7 @@ def test_secret_ballot_item_is_refused() -> None:
     payload["agenda"][0]["secret_ballot"] = True
     book.append(ev.SESSION_CONVENED, payload, "admin")
     book.append(ev.SESSION_ANNOUNCED, {})
-    book.commit(decide_open_session(book.state, CHAIR))
+    book.commit(decide_open_session(book.state, CHAIR, T0))
     book.recording()
     for s in EVERYONE:
         book.join(s)
@@ -188,7 +226,7 @@ def test_secret_ballot_item_is_refused() -> None:
 def test_no_item_without_recording() -> None:
     """DESIGN 3: with the recording required, an idle or lost recording blocks an item."""
     book = announced_book()
-    book.commit(decide_open_session(book.state, CHAIR))
+    book.commit(decide_open_session(book.state, CHAIR, T0))
     for s in EVERYONE:
         book.join(s)
         book.identify(s)

@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Final
 from orchestrator.kernel.journal.events._payload import EventPayload, Payload
 
 SESSION_CONVENED: Final = "session_convened"
-"""{council: {id, name, convocation, total_composition}, title, number, starts_at, planned_end,
+"""{council: {id, name, convocation, total_composition, oblast, place, emblem|null,
+citations}, title, number, starts_at, planned_end,
 room, broadcast_url, agenda: [{title, category, description, secret_ballot: false,
 documents: []}], participants: [{participant_id, member_id|null, surname, given_name,
 patronymic, kind: mayor|deputy|secretary|guest, role: chair|secretary|deputy|guest,
@@ -42,6 +43,11 @@ class Council(Payload):
     name: str = ""
     convocation: int | str = ""  # convening writes an integer; older journals a numeral
     total_composition: int | None = None
+    # the protocol's heading (absent from older journals): as the council prints them
+    oblast: str = ""  # «Житомирської області»
+    place: str = ""  # «м. Коростишів»
+    emblem: str | None = None  # base64 PNG or JPEG
+    citations: Any = None  # {rule: the Регламент's or the law's article}, R1–R20
 
 
 @dataclass(frozen=True, slots=True)
