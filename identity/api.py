@@ -19,6 +19,7 @@ from aiohttp import web
 
 from identity import mail
 from identity.errors import CsrfRefused, EventSecretRefused
+from identity.kick import Kicker
 from identity.notices import NoticeSender
 from identity.service import IdentityService, canonical_uuid
 from identity.store import SignIn
@@ -414,7 +415,10 @@ def configure(*, send_notices: bool = True) -> Callable[[web.Application], None]
         app.router.add_static("/static/identity", STATIC)
 
         async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
-            app[IDENTITY] = IdentityService(app[POOL], jitsi, app[ISSUER], clock=app[CLOCK])
+            kicker = Kicker(jitsi.kick_url, app[ISSUER]) if jitsi.kick_url else None
+            app[IDENTITY] = IdentityService(
+                app[POOL], jitsi, app[ISSUER], clock=app[CLOCK], kicker=kicker
+            )
             sender = NoticeSender(
                 app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SETTINGS].smtp),
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],

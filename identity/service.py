@@ -17,6 +17,7 @@ import structlog
 
 from identity import links, store
 from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow, TokenRefused
+from identity.kick import Kicker
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, build_claims
 from orchestrator.convening import attendance
 from orchestrator.convening import store as core
@@ -66,6 +67,16 @@ def _occupant(body: Mapping[str, Any]) -> tuple[str, str]:
     return occupant_id, (name if isinstance(name, str) else "")[:MAX_NAME]
 
 
+def _nick(body: Mapping[str, Any]) -> str | None:
+    """The occupant's MUC nick: the resource of ``occupant.occupant_jid`` (room@muc/nick)."""
+    occupant = body.get("occupant")
+    jid = occupant.get("occupant_jid") if isinstance(occupant, dict) else None
+    if not isinstance(jid, str):
+        return None
+    nick = jid.partition("/")[2]
+    return nick if 0 < len(nick) <= 200 else None
+
+
 def canonical_uuid(text: str) -> UUID | None:
     """The UUID ``text`` spells in the one canonical form (lower case, hyphenated, 36
     characters: what rada writes into a token's ``context.user.id``), else ``None``. Other
@@ -111,11 +122,13 @@ class IdentityService:
         issuer: TokenIssuer,
         *,
         clock: Clock,
+        kicker: Kicker | None = None,
     ) -> None:
         self.pool = pool
         self.jitsi = jitsi
         self.issuer = issuer
         self.clock = clock
+        self.kicker = kicker
 
     # --- signing in ----------------------------------------------------------------------
 
@@ -208,6 +221,21 @@ class IdentityService:
             if not await _revoke(conn, session_id, participant_id, reason, by.actor, now):
                 raise Conflict("this participant has no current link", code="no_current_link")
         log.info("link_revoked", session_id=str(session_id), participant_id=str(participant_id))
+        await self.remove_from_call(session_id, participant_id)
+
+    async def remove_from_call(self, session_id: UUID, participant_id: UUID) -> int:
+        """Where the operator enabled ``mod_muc_kick_participant``, remove the participant's
+        occupants from the call now (a revoked participant cannot rejoin in any case)."""
+        if self.kicker is None:
+            return 0
+        async with self.pool.acquire() as conn:
+            room = await store.room_of(conn, session_id)
+            nicks = await store.nicks_in_call(conn, session_id, participant_id)
+        kicked = 0
+        for nick in nicks:
+            if room is not None and await self.kicker.kick(room, nick, self.clock()):
+                kicked += 1
+        return kicked
 
     async def reissue(
         self, session_id: UUID, participant_ids: list[UUID] | None, by: Principal
@@ -236,6 +264,8 @@ class IdentityService:
                 await _revoke(conn, session_id, pid, "reissued", by.actor, now)
                 await store.requeue_notice(conn, session_id, pid)
         log.info("links_reissued", session_id=str(session_id), count=len(targets))
+        for pid in targets:
+            await self.remove_from_call(session_id, pid)
         return len(targets)
 
     # --- notices (R4) ---------------------------------------------------------------------
@@ -331,7 +361,9 @@ class IdentityService:
                 name = f"{ref.surname} {ref.given_name}"
             participant_id = ref.participant_id if known and ref else None
             fresh = await store.open_presence(
-                conn, session_id, store.Occupant(occupant_id, participant_id, name, now)
+                conn,
+                session_id,
+                store.Occupant(occupant_id, participant_id, name, now, _nick(body)),
             )
             if fresh:
                 await journal_store.append_event(

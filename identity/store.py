@@ -51,6 +51,8 @@ class Occupant:
     participant_id: UUID | None
     name: str
     joined_at: datetime
+    nick: str | None = None
+    """The MUC nick (the occupant JID's resource), when Prosody reported it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,15 +330,32 @@ async def open_presence(conn: Conn, session_id: UUID, occupant: Occupant) -> boo
     if exists:
         return False
     await conn.execute(
-        """INSERT INTO presence (session_id, occupant_id, participant_id, name, joined_at)
-           VALUES ($1,$2,$3,$4,$5)""",
+        """INSERT INTO presence (session_id, occupant_id, participant_id, name, joined_at, nick)
+           VALUES ($1,$2,$3,$4,$5,$6)""",
         session_id,
         occupant.occupant_id,
         occupant.participant_id,
         occupant.name,
         occupant.joined_at,
+        occupant.nick,
     )
     return True
+
+
+async def nicks_in_call(conn: Conn, session_id: UUID, participant_id: UUID) -> list[str]:
+    """The MUC nicks of the participant's occupants still in the call."""
+    rows = await conn.fetch(
+        """SELECT nick FROM presence WHERE session_id = $1 AND participant_id = $2
+             AND left_at IS NULL AND nick IS NOT NULL ORDER BY id""",
+        session_id,
+        participant_id,
+    )
+    return [r["nick"] for r in rows]
+
+
+async def room_of(conn: Conn, session_id: UUID) -> str | None:
+    value = await conn.fetchval("SELECT room FROM sessions WHERE id = $1", session_id)
+    return value if isinstance(value, str) else None
 
 
 async def close_presence(

@@ -76,6 +76,11 @@ class JitsiSettings:
     token's user fields to every occupant, press included, so by default the token carries an
     empty string (Prosody only needs a string); ``RADA_JITSI_TOKEN_EMAIL=true`` puts it in."""
 
+    kick_url: str = ""
+    """Prosody's ``mod_muc_kick_participant`` endpoint (``http://prosody:5280/kick-participant``):
+    when set, a revoked participant is removed from the call at once. Prosody verifies rada's
+    request token against its ``prosody_password_public_key_repo_url``, so this needs RS256."""
+
     def __post_init__(self) -> None:
         self._validate()
 
@@ -112,6 +117,7 @@ class JitsiSettings:
             end_margin=_int(env, "RADA_JITSI_END_MARGIN", 3 * 3600),
             token_lifetime=_int(env, "RADA_JITSI_TOKEN_LIFETIME", 900),
             token_email=env_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=False),
+            kick_url=env.get("RADA_JITSI_KICK_URL", "").strip(),
         )
 
     def _validate(self) -> None:
@@ -133,6 +139,13 @@ class JitsiSettings:
             )
         if min(self.not_before_leeway, self.early_join, self.end_margin) < 0:
             raise SettingsError("RADA_JITSI_* durations must not be negative")
+        if self.kick_url and (
+            self.algorithm != "RS256" or not self.kick_url.startswith(("http://", "https://"))
+        ):
+            raise SettingsError(
+                "RADA_JITSI_KICK_URL must be an http(s) URL and needs RADA_JITSI_ALG=RS256 "
+                "(Prosody checks the kick request's token against public keys)"
+            )
         if not 120 <= self.token_lifetime <= 86400:
             raise SettingsError("RADA_JITSI_TOKEN_LIFETIME must be 120..86400 seconds")
 
