@@ -53,7 +53,17 @@ IDENTITY: web.AppKey[IdentityService] = web.AppKey("identity_service", IdentityS
 SENDER: web.AppKey[NoticeSender] = web.AppKey("notice_sender", NoticeSender)
 ISSUER: web.AppKey[TokenIssuer] = web.AppKey("token_issuer", TokenIssuer)
 
-COOKIE = "rada_signin"
+COOKIE = "__Host-rada_signin"
+"""The sign-in cookie over https: with the ``__Host-`` prefix a browser keeps it only if it is
+Secure, for path ``/`` and without a Domain, so no sibling host or plain-http page can set or
+shadow it."""
+PLAIN_COOKIE = "rada_signin"  # plain http (rada on one's own machine): no Secure, so no prefix
+
+
+def cookie_name(app: web.Application) -> str:
+    return COOKIE if app[SETTINGS].http.public_url.startswith("https://") else PLAIN_COOKIE
+
+
 SIGNIN_KEY: web.RequestKey[SignIn] = web.RequestKey("signin", SignIn)
 """Where the authenticator leaves the request's sign-in (with its CSRF token)."""
 CSRF_HEADER = "X-CSRF-Token"
@@ -92,7 +102,7 @@ async def authenticate(request: web.Request) -> Principal:
     """The admin bearer for council administration, else the personal-link sign-in cookie."""
     if "Authorization" in request.headers:
         return await admin_only_authenticator(request)
-    cookie = request.cookies.get(COOKIE)
+    cookie = request.cookies.get(cookie_name(request.app))
     if not cookie:
         return PUBLIC
     signin = await request.app[IDENTITY].signin(cookie)
@@ -129,7 +139,7 @@ async def join(request: web.Request) -> web.Response:
     target = role_page(request.app, result.role, result.session_id)
     response = web.Response(status=303, headers={"Location": target, **NO_STORE})
     response.set_cookie(
-        COOKIE,
+        cookie_name(request.app),
         result.cookie,
         httponly=True,
         samesite="Strict",
@@ -168,9 +178,10 @@ async def me(request: web.Request) -> web.Response:
            responses={204: "Signed out"})  # fmt: skip
 async def signout(request: web.Request) -> web.Response:
     await _require_signed_in(request)
-    await request.app[IDENTITY].sign_out(request.cookies.get(COOKIE, ""))
+    await request.app[IDENTITY].sign_out(request.cookies.get(cookie_name(request.app), ""))
     response = web.Response(status=204)
-    response.del_cookie(COOKIE, path="/")
+    name = cookie_name(request.app)
+    response.del_cookie(name, path="/", secure=name == COOKIE, samesite="Strict")
     return response
 
 

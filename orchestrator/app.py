@@ -27,7 +27,7 @@ from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.journal.listener import listening
 from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.settings import Settings
-from orchestrator.kernel.web import openapi, pages
+from orchestrator.kernel.web import headers, openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
 from orchestrator.kernel.web.http import json_response, operation, problems_middleware
 from orchestrator.protocol import api as protocol_api
@@ -103,6 +103,7 @@ def create_app(
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(journal_listener_ctx)
+    headers.setup(app, public_url=settings.http.public_url, jitsi_domain=settings.jitsi.domain)
     pages.setup(app, {"spoken_answers": spoken_answers_uk()})
     app.add_routes(convening_api.routes)
     app.router.add_get("/", home)

@@ -25,6 +25,13 @@ from recording.media.binary import ffmpeg_path, ffmpeg_version
 
 log = structlog.get_logger("rada")
 
+# How long a connection may take to send a request's head, at its start and after each
+# answer (aiohttp arms its keep-alive timer then and closes a connection whose next request
+# has not been parsed when it fires), so a client that trickles half a request line
+# ("slowloris") holds its socket this long at most. A proxy in front keeps its idle
+# upstream connections for less (see the README, Security).
+HEAD_TIMEOUT_SECONDS = 15.0
+
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 DESCRIPTION = """\
@@ -55,6 +62,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print=None,
         shutdown_timeout=10,
         access_log=None,
+        keepalive_timeout=HEAD_TIMEOUT_SECONDS,
     )
     return 0
 

@@ -19,6 +19,7 @@ from aiohttp import web
 from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.keys import CLOCK, DATABASE_URL, JOURNAL_LISTENER, POOL, SETTINGS
+from orchestrator.kernel.web import files
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
@@ -130,10 +131,12 @@ async def recording_file(request: web.Request) -> web.StreamResponse:
     path = recordings_root(request.app) / str(session_id) / name
     if not path.is_file():
         raise NotFound("no such recording file", code="recording_file_not_found")
-    headers = {"Content-Type": CONTENT_TYPES[path.suffix]}
-    if name == "live.m3u8":
-        headers["Cache-Control"] = "no-cache"
-    return web.FileResponse(path, headers=headers)
+    return await files.send_file(
+        request,
+        path,
+        content_type=CONTENT_TYPES[path.suffix],
+        cache_control="no-cache" if name == "live.m3u8" else None,
+    )
 
 
 JIBRI_STATUS_BODY = {

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.webvtt import cue_text
 
 ANSWERS = {"for": "за", "against": "проти", "abstain": "утримався"}
 
@@ -206,6 +207,6 @@ def render_webvtt(chapter_cues: Sequence[Cue]) -> str:
     """A WebVTT file (``kind="chapters"``) of the cues."""
     blocks = ["WEBVTT"]
     for number, cue in enumerate(chapter_cues, start=1):
-        text = cue.title.replace("-->", "→").replace("\n", " ")
+        text = cue_text(cue.title)
         blocks.append(f"{number}\n{_timestamp(cue.start_ms)} --> {_timestamp(cue.end_ms)}\n{text}")
     return "\n\n".join(blocks) + "\n"

@@ -320,25 +320,39 @@ async def close_session(request: web.Request) -> web.Response:
 # --- consoles (Ukrainian pages) ------------------------------------------------------------
 
 
-async def _page(request: web.Request, template: str) -> web.Response:
+async def _page(request: web.Request, template: str, *, call: bool = False) -> web.Response:
+    """A console or the watch page. ``call``: the page embeds the session's Jitsi call, so its
+    Content-Security-Policy lets it script and frame the council's Jitsi domain (no other)."""
     sid = await _sid(request)
     state = await request.app[CONDUCT].state(sid)
-    context = {"session_id": str(sid), "title": state.title, "number": state.number}
-    return pages.render(request, template, context)
+    context = {
+        "session_id": str(sid),
+        "title": state.title,
+        "number": state.number,
+        "council_name": str(state.council.get("name", "")),
+        "phase": state.phase.value,
+    }
+    extra = None
+    if call:
+        jitsi = f"https://{request.app[SETTINGS].jitsi.domain}"
+        extra = {"script-src": jitsi, "frame-src": jitsi}
+    response = pages.render(request, template, context, csp_extra=extra)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @routes.get("/sessions/{session_id}/chair", name="chair_console")
 @operation("Chair console (Ukrainian page)", tag="pages", auth="chair")
 async def chair_console(request: web.Request) -> web.Response:
     await _who(request, CHAIR)
-    return await _page(request, "conduct_chair.html")
+    return await _page(request, "conduct_chair.html", call=True)
 
 
 @routes.get("/sessions/{session_id}/secretary", name="secretary_console")
 @operation("Secretary console (Ukrainian page)", tag="pages", auth="secretary")
 async def secretary_console(request: web.Request) -> web.Response:
     await _who(request, {Role.SECRETARY})
-    return await _page(request, "conduct_secretary.html")
+    return await _page(request, "conduct_secretary.html", call=True)
 
 
 @routes.get("/sessions/{session_id}/watch", name="public_view")

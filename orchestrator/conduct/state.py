@@ -605,6 +605,10 @@ def snapshot(state: SessionState) -> dict[str, Any]:
                 "adopted": v.adopted,
                 **v.tally().as_dict(),
                 "required": v.required,
+                # the named result (R13, R15): each voter's answer in call order, and who was
+                # absent, so every page can read it out after the vote
+                "answers": {pid: v.answers[pid].value for pid in v.order if pid in v.answers},
+                "absent_participant_ids": list(v.absent),
             }
             for v in state.votes.values()
             if v.closed

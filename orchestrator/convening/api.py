@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from aiohttp import web
@@ -14,6 +13,7 @@ from orchestrator.convening.rules import parse_guest
 from orchestrator.convening.service import (
     CouncilService,
     check_upload,
+    draft_content_type,
     parse_council_settings,
     parse_draft,
 )
@@ -21,6 +21,7 @@ from orchestrator.convening.store import SessionRow
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal.chain import GENESIS, verify_chain
+from orchestrator.kernel.web import files
 from orchestrator.kernel.web import validation as v
 from orchestrator.kernel.web.auth import principal, require_admin
 from orchestrator.kernel.web.http import (
@@ -335,7 +336,7 @@ async def attach_document(request: web.Request) -> web.Response:
         session_id,
         item,
         filename,
-        request.content_type or "application/octet-stream",
+        draft_content_type(filename, content),  # sniffed: never the uploader's say-so
         content,
         by,
     )
@@ -358,9 +359,8 @@ async def get_document(request: web.Request) -> web.Response:
     await visible_session(request, doc.session_id)
     return web.Response(
         body=content,
-        content_type=doc.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename, safe='')}",
+            **files.file_headers(doc.filename, doc.content_type, download=True),
             "X-Content-SHA256": doc.sha256,
         },
     )

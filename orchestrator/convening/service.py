@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -509,11 +510,54 @@ def convocation_uk(convocation: int | str) -> str:
 
 
 def check_upload(filename: str, size: int, limit: int) -> str:
-    name = v.clean_text(filename, "filename")
-    if not name or "/" in name or "\\" in name or name in (".", "..") or len(name) > 200:
-        raise Invalid("filename must be a plain file name", field="filename")
+    name = v.file_name(filename, "filename")
     if size == 0:
         raise Invalid("the document is empty", field="file")
     if size > limit:
         raise Invalid(f"the document is larger than {limit} bytes", field="file")
     return name
+
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The kinds of draft a council attaches (R4): suffix -> (stored type, what the file starts with).
+DRAFT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (_ZIP,),
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (_ZIP,)),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (_ZIP,),
+    ),
+    ".odt": ("application/vnd.oasis.opendocument.text", (_ZIP,)),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", (_ZIP,)),
+    ".doc": ("application/msword", (_OLE,)),
+    ".xls": ("application/vnd.ms-excel", (_OLE,)),
+    ".rtf": ("application/rtf", (b"{\\rtf",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".p7s": ("application/pkcs7-signature", (b"\x30",)),
+    ".zip": ("application/zip", (_ZIP,)),
+}
+DOWNLOAD = "application/octet-stream"
+
+
+def draft_content_type(filename: str, content: bytes) -> str:
+    """The type a draft is stored and mailed with: taken from its suffix only when its first
+    bytes agree (a ``.txt`` must be UTF-8 text), never from what the uploader declared, so an
+    HTML or SVG page is stored as a plain download and no browser renders it as rada's."""
+    suffix = PurePosixPath(filename.casefold()).suffix
+    if suffix == ".txt":
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return DOWNLOAD
+        return "text/plain" if "\x00" not in text else DOWNLOAD
+    known = DRAFT_TYPES.get(suffix)
+    if known is None or not content.startswith(known[1]):
+        return DOWNLOAD
+    return known[0]

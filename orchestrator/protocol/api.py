@@ -108,12 +108,19 @@ async def finalise(request: web.Request) -> web.Response:
     tag="protocol",
     auth="chair,secretary,deputy",
     body={
-        "type": "object",
-        "required": ["protocol_sha256"],
-        "properties": {
-            "protocol_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "p7s": {"type": "string", "description": "detached .p7s made outside rada, base64"},
-        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["protocol_sha256"],
+                "properties": {
+                    "protocol_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "p7s": {
+                        "type": "string",
+                        "description": "detached .p7s made outside rada, base64",
+                    },
+                },
+            }
+        }
     },
     responses={201: "protocol_signed event", 403: "did not vote", 409: "not finalised"},
 )

@@ -28,7 +28,7 @@ from aiohttp import web
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import SETTINGS
-from orchestrator.kernel.web import pages
+from orchestrator.kernel.web import files, pages
 from orchestrator.kernel.web.http import match_uuid
 from orchestrator.protocol import archive as published
 from orchestrator.protocol import feeds
@@ -180,7 +180,7 @@ async def session_page(request: web.Request) -> web.Response:
 
 @routes.get("/archive/sessions/{session_id}/files/{path:.+}")
 async def published_file(request: web.Request) -> web.StreamResponse:
-    """A file of the session's published folder; aiohttp's FileResponse answers Range requests (206)."""
+    """A file of the session's published folder, with byte ranges (206)."""
     svc = _service(request)
     session_id = match_uuid(request, "session_id")
     rel = request.match_info["path"]
@@ -200,13 +200,13 @@ async def published_file(request: web.Request) -> web.StreamResponse:
     content_type = CONTENT_TYPES.get(path.suffix) or (
         mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )
-    return web.FileResponse(
+    return await files.send_file(
+        request,
         path,
-        headers={
-            "Content-Type": content_type,
-            "Cache-Control": "public, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-        },
+        content_type=content_type,
+        cache_control="public, max-age=300",
+        # what an uploader chose is always a download, whatever its type
+        download=segments[0] == published.DOCUMENTS,
     )
 
 
@@ -228,13 +228,11 @@ async def live_file(request: web.Request) -> web.StreamResponse:
     if not path.is_file():
         raise NotFound("no such live file", code="file_not_found")
     playlist = name.endswith(".m3u8")
-    return web.FileResponse(
+    return await files.send_file(
+        request,
         path,
-        headers={
-            "Content-Type": "application/vnd.apple.mpegurl" if playlist else "video/mp4",
-            "Cache-Control": "no-cache" if playlist else "public, max-age=5",
-            "X-Content-Type-Options": "nosniff",
-        },
+        content_type="application/vnd.apple.mpegurl" if playlist else "video/mp4",
+        cache_control="no-cache" if playlist else "public, max-age=5",
     )
 
 

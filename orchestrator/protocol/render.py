@@ -33,6 +33,7 @@ from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.kyivtime import KYIV, day_uk
 from orchestrator.kernel.ukrainian import Case, Gender, agree, number_of, ordinal, plural
 from orchestrator.kernel.web.templating import make_environment
+from orchestrator.kernel.webvtt import cue_text
 from orchestrator.protocol.model import (
     ROLE_UK,
     Offset,
@@ -490,7 +491,7 @@ def _cue_spans(p: Protocol) -> list[tuple[str, int, int, str]]:
 def _vtt(spans: list[tuple[str, int, int, str]]) -> str:
     lines = ["WEBVTT", ""]
     for cue_id, start, end, title in spans:
-        lines += [cue_id, f"{_vtt_time(start)} --> {_vtt_time(end)}", title, ""]
+        lines += [cue_id, f"{_vtt_time(start)} --> {_vtt_time(end)}", cue_text(title), ""]
     return "\n".join(lines)
 
 

@@ -69,10 +69,18 @@ class Listener:
     silence: float = 0.0  # ffmpeg ends an input silent this long (0: only the publisher does)
 
 
-def rtmp_listener(port: int, key: str) -> Listener:
-    """The loopback RTMP listener only the gate connects to."""
+GATED_STREAM = "gated"
+
+
+def rtmp_listener(port: int) -> Listener:
+    """The loopback RTMP listener only the gate connects to. The gate has checked the stream
+    key before it relays a byte, and ffmpeg's listen mode takes any stream name, so ffmpeg is
+    given none: a key on its command line would be readable by every local user
+    (``/proc/<pid>/cmdline``, ``ps``)."""
     return Listener(
-        f"rtmp://127.0.0.1:{port}/live/{key}", "flv", {"listen": 1, "timeout": LISTEN_SECONDS}
+        f"rtmp://127.0.0.1:{port}/live/{GATED_STREAM}",
+        "flv",
+        {"listen": 1, "timeout": LISTEN_SECONDS},
     )
 
 
@@ -87,7 +95,14 @@ def srt_listener(host: str, port: int, key: str, *, read_timeout: float) -> List
     MPEG-TS gives the end of a video frame only with the next one, so only an ended input
     writes the last frames to the file; a signal does not (and once ffmpeg records, one SIGTERM
     ends its muxing but not libsrt's blocked read: the process exits only at the read timeout,
-    or at SIGKILL after its trailer is written; ``q`` is not read at all)."""
+    or at SIGKILL after its trailer is written; ``q`` is not read at all).
+
+    The passphrase is on ffmpeg's command line, where local users can read it (``ps``):
+    ffmpeg's ``-/option file`` reads only ffmpeg's own options from a file, not a protocol's
+    (ffmpeg 9: "Unrecognized option '/passphrase'"), and libsrt takes it from the URL or an
+    option only. It is per session, derived from the key and refused once the session ends; a
+    shared host hides other users' processes (``/proc`` mounted with ``hidepid=invisible``, or
+    rada in its own PID namespace: a container), see the README's Security section."""
     params = {
         "mode": "listener",
         "passphrase": srt.passphrase(key),

@@ -497,7 +497,7 @@ class Recorder:
     def _next_run(self, number: int) -> _Run:
         if self.gate is not None:
             port = _free_local_port()
-            return _Run(number, port, rtmp_listener(port, self.key))
+            return _Run(number, port, rtmp_listener(port))
         assert self.port is not None
         # A caller silent for the stall time ends ffmpeg's input, which closes the part with
         # every frame received (the watchdog declares the loss from the progress meanwhile).

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cli import HEAD_TIMEOUT_SECONDS
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -120,3 +122,36 @@ def test_check_reports_jitsi_and_mail_settings(fresh_env: dict[str, str]) -> Non
     assert "RADA_JITSI_EVENT_SECRET" in out.stdout
     assert "e-mail: smtp.rada.test:587" in out.stdout
     assert "s3cr3t" not in out.stdout + out.stderr
+
+
+def test_serve_closes_a_connection_that_never_finishes_its_head(
+    fresh_env: dict[str, str],
+) -> None:
+    """A real socket sends half a request line and nothing more: `rada serve` closes it within
+    its head timeout (slowloris), and still answers others meanwhile."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "serve", "--port", str(port)],
+        env=fresh_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 60 and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+            slow.sendall(b"GET /healthz HT")
+            opened = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                assert r.status == 200
+            slow.settimeout(HEAD_TIMEOUT_SECONDS + 5)
+            assert slow.recv(1024) == b""  # closed by rada, nothing answered
+            assert time.monotonic() - opened < HEAD_TIMEOUT_SECONDS + 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -132,6 +132,30 @@ async def browser() -> AsyncIterator[Any]:
         await chromium.close()
 
 
+JITSI_SCRIPT = "https://meet.rada.test/external_api.js"
+# Stands in for the Jitsi server's external_api.js (as in test_participant_page.py).
+FAKE_EXTERNAL_API = """
+window.__jitsiCalls = [];
+window.JitsiMeetExternalAPI = function (domain, options) {
+  window.__jitsiCalls.push({domain: domain, roomName: options.roomName, lang: options.lang});
+  var frame = document.createElement("iframe");
+  frame.title = "Відеоконференція (імітація)";
+  options.parentNode.appendChild(frame);
+  this.addListener = function () {};
+};
+"""
+
+
+async def fake_jitsi(route: Any) -> None:
+    await route.fulfill(status=200, body=FAKE_EXTERNAL_API, content_type="application/javascript")
+
+
+def outside_window(response: Any) -> bool:
+    """The consoles embed the call; its token is refused (409) outside the session's time
+    window, which is where these sessions run (days before their planned start)."""
+    return response.status == 409 and response.url.endswith("/jitsi-token")
+
+
 async def open_console(
     client: TestClient[Any, Any], browser: Any, ids: SessionIds, pid: str, page_name: str
 ) -> Any:
@@ -144,11 +168,11 @@ async def open_console(
         "response",
         lambda r: (
             errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") and not outside_window(r)
             else None
         ),
     )
-    page.on("dialog", lambda dialog: dialog.accept())  # the consoles confirm() legal acts
+    await page.route(JITSI_SCRIPT, fake_jitsi)
     await page.goto(str(client.make_url(f"/join/{token}")))
     await page.wait_for_url(f"**/sessions/{ids.session_id}/{page_name}")
     page.errors = errors
@@ -231,6 +255,7 @@ async def test_protocol_clock_finalise_sign_publish_on_the_consoles(
     assert await chair.get_by_role("button", name="Завершити протокол").count() == 0
 
     await secretary.get_by_role("button", name="Завершити протокол").click()
+    await secretary.get_by_role("button", name="Так, завершити протокол").click()
     # the chair's console follows through the live state
     await shown(both, "#protocol-summary", "очікує підпису головуючого")
     finalised = await protocol_status(identity_client, closed)
@@ -243,6 +268,7 @@ async def test_protocol_clock_finalise_sign_publish_on_the_consoles(
         files=[{"name": "protocol.p7s", "mimeType": "application/pkcs7-signature", "buffer": P7S}],
     )
     await chair.get_by_role("button", name="Підписати протокол").click()
+    await chair.get_by_role("button", name="Так, підписати протокол").click()
     await shown(both, "#protocol-summary", "очікує оприлюднення")
     await shown(both, "#protocol-signatures", "(головуючий)")
     signed = await protocol_status(identity_client, closed)
@@ -251,6 +277,7 @@ async def test_protocol_clock_finalise_sign_publish_on_the_consoles(
 
     clock.advance(hours=23)  # 24.5 hours after the end: publishing now is late (R18)
     await chair.get_by_role("button", name="Оприлюднити протокол").click()
+    await chair.get_by_role("button", name="Так, оприлюднити протокол").click()
     await shown(both, "#protocol-summary", "із запізненням")
     await shown(both, "#protocol-clock", "Відлік завершено")
     published = await protocol_status(identity_client, closed)
@@ -270,6 +297,7 @@ async def test_a_refused_act_is_explained_in_ukrainian(
     await shown([secretary], "#protocol-summary", "ще не завершено")
 
     await secretary.get_by_role("button", name="Завершити протокол").click()
+    await secretary.get_by_role("button", name="Так, завершити протокол").click()
     await shown([secretary], "#problem", "Відмовлено: Запис ще не запечатано в архів")
     assert "archive" not in (await secretary.locator("#problem").text_content() or "")
     assert (await protocol_status(identity_client, closed))["finalised_at"] is None
@@ -289,6 +317,7 @@ async def test_a_refused_act_is_explained_in_ukrainian(
             at=datetime.now(UTC),
         )
     await secretary.get_by_role("button", name="Завершити протокол").click()
+    await secretary.get_by_role("button", name="Так, завершити протокол").click()
     await shown([secretary], "#protocol-summary", "очікує підпису головуючого")
     assert (await protocol_status(identity_client, closed))["finalised_at"] is not None
     # the refused request is the only failure the page saw (no script error)

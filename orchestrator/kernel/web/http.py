@@ -5,6 +5,8 @@ JSON bodies, and the ``operation`` decorator that documents a handler for the Op
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -26,6 +28,8 @@ from orchestrator.kernel.errors import (
     Unauthorized,
     Unavailable,
 )
+from orchestrator.kernel.web import pages
+from orchestrator.kernel.web.messages_uk import message_uk
 
 log = structlog.get_logger(__name__)
 
@@ -103,6 +107,7 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
+        "message_uk": message_uk(code),
         "instance": route_of(request),  # the pattern: a path may carry a personal link
         "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
@@ -133,12 +138,85 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
 def route_of(request: web.Request) -> str:
     """The matched route's pattern (``/join/{token}``), not the path: paths can carry secrets
     such as a personal link, and logs never hold secrets."""
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else request.path
+    canonical = getattr(request.match_info.route.resource, "canonical", None)
+    return canonical if isinstance(canonical, str) else request.path
 
 
 @web.middleware
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """:func:`_problems`, and for a person's browser an HTML page in Ukrainian instead of the
+    problem+json (API clients keep getting problem+json)."""
+    response = await _problems(request, handler)
+    if (
+        isinstance(response, web.Response)
+        and response.status >= 400
+        and response.content_type == PROBLEM
+        and wants_html(request)
+    ):
+        return error_page(request, response)
+    return response
+
+
+def wants_html(request: web.Request) -> bool:
+    """A page opened in a browser (a link, a typed address), not a script's or API call."""
+    if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("Accept", "")
+    html = accept.find("text/html")
+    json_at = accept.find("json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
+ERROR_HEADINGS = {
+    "link_refused": "Посилання недійсне",
+    "link_rate_limited": "Забагато спроб",
+    "unauthorized": "Потрібно ввійти за персональним посиланням",
+    "forbidden": "Ця сторінка не для вашої ролі",
+    "not_participant": "Ця сторінка не для вашої ролі",
+}
+STATUS_HEADINGS = {
+    401: "Потрібно ввійти за персональним посиланням",
+    403: "Доступ заборонено",
+    404: "Сторінку не знайдено",
+    429: "Забагато спроб",
+    503: "Служба тимчасово недоступна",
+}
+
+
+def error_page(request: web.Request, problem_response: web.Response) -> web.Response:
+    """The problem as a Ukrainian page: what happened, whom to call, where to watch."""
+    if pages.ENV not in request.app or problem_response.text is None:
+        return problem_response
+    body = json.loads(problem_response.text)
+    code = str(body.get("code", "http_error"))
+    status = problem_response.status
+    heading = ERROR_HEADINGS.get(code) or STATUS_HEADINGS.get(status)
+    if heading is None:
+        heading = "Помилка сервера" if status >= 500 else "Запит не виконано"
+    raw_id = request.match_info.get("session_id", "")
+    try:
+        session_id: str | None = str(uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        session_id = None
+    context = {
+        "status": status,
+        "code": code,
+        "heading": heading,
+        "message": message_uk(code),
+        "session_id": session_id,
+        "request_id": request.get(REQUEST_ID),
+        "signed_in_role": code in ("forbidden", "not_participant"),
+    }
+    page = pages.render(request, "error.html", context, status=status)
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in problem_response.headers:
+            page.headers[header] = problem_response.headers[header]
+    page.headers["X-Request-Id"] = str(request.get(REQUEST_ID, ""))
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+async def _problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id and logging context; domain errors → problem+json; the rest → a bare 500."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
@@ -177,22 +255,84 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request's JSON body, or a 422 naming what is wrong with it."""
+    """The request's JSON body, or a 422 (413 when too large) naming what is wrong with it."""
     if request.content_type != "application/json":
         raise Invalid(
             "send the body as application/json", field="body", code="unsupported_media_type"
         )
+    if request.content_length is not None and request.content_length > JSON_MAX_BYTES:
+        raise _json_too_large()
     raw = await request.read()
+    if len(raw) > JSON_MAX_BYTES:
+        raise _json_too_large()
+    return parse_json(raw)
+
+
+JSON_MAX_BYTES = 2 * 1024 * 1024  # the largest body is a sign request with its base64 .p7s
+JSON_MAX_DEPTH = 32  # rada's deepest body is three levels; a parser recursing 1,000 deep is a 500
+_NUMBER_LIMIT = "numbers in the body are limited to a few hundred digits"
+
+
+def _json_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"a JSON body is at most {JSON_MAX_BYTES} bytes", field="body", code="payload_too_large"
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not JSON", field="body", code="malformed_json")
+
+
+def _number(raw: str) -> int:
+    if len(raw) > 300:
+        raise Invalid(_NUMBER_LIMIT, field="body", code="malformed_json")
+    return int(raw)
+
+
+def _real(raw: str) -> float:
+    value = float(raw) if len(raw) <= 400 else math.inf
+    if not math.isfinite(value):
+        raise Invalid(_NUMBER_LIMIT, field="body", code="malformed_json")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from untrusted bytes: UTF-8, nesting at most :data:`JSON_MAX_DEPTH` deep
+    (checked before parsing, so the parser never recurses deeper), numbers of bounded length
+    (Python refuses int strings past 4,300 digits with a ValueError), no ``NaN``/``Infinity``."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("the body is not UTF-8", field="body", code="malformed_json") from None
+    if _nesting(text) > JSON_MAX_DEPTH:
+        raise Invalid(
+            f"the body nests deeper than {JSON_MAX_DEPTH} levels", field="body", code="too_deep"
+        )
+    try:
+        return json.loads(text, parse_int=_number, parse_float=_real, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise Invalid(
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             field="body",
             code="malformed_json",
         ) from None
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in ``text``, strings skipped (an upper bound for
+    malformed text, which the parser refuses anyway)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 async def read_object(request: web.Request) -> Mapping[str, Any]:
@@ -235,6 +375,9 @@ def operation(
 ) -> Callable[[H], H]:
     """Document a handler for ``/api/v1/openapi.json``. ``auth``: public | admin | participant
     roles (e.g. "chair", "chair,secretary") | jitsi (the event_sync bearer) | jibri (Jibri's webhook bearer)."""
+
+    if body is not None and not all("/" in media_type for media_type in body):
+        raise ValueError(f"{summary!r}: body maps media types to their schema")
 
     def mark(handler: H) -> H:
         handler.__rada_operation__ = {  # type: ignore[attr-defined]

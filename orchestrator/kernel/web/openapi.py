@@ -85,7 +85,12 @@ def build(app: web.Application, *, version: str) -> dict[str, Any]:
             "securitySchemes": {
                 "adminBearer": {"type": "http", "scheme": "bearer"},
                 "webhookBearer": {"type": "http", "scheme": "bearer"},
-                "participantCookie": {"type": "apiKey", "in": "cookie", "name": "rada_session"},
+                "participantCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "rada_signin",
+                    "description": "__Host-rada_signin when RADA_PUBLIC_URL is https",
+                },
             },
         },
     }

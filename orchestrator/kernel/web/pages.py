@@ -50,6 +50,7 @@ def csp(extra: Mapping[str, str] | None = None) -> str:
         "style-src": "'self'",
         "script-src": "'self'",
         "connect-src": "'self'",
+        "object-src": "'none'",
         "frame-ancestors": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",

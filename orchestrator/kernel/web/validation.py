@@ -143,3 +143,33 @@ def person_name(value: str, field: str, *, required: bool = True) -> str:
     if not NAME.match(value) or len(value) > 100:
         raise Invalid(f"{field} must be a name (letters, apostrophe, hyphen)", field=field)
     return value
+
+
+# Names Windows gives to devices (with any suffix: ``con.txt`` is the console too).
+_RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"{dev}{n}" for dev in ("com", "lpt") for n in (*"123456789", "¹", "²", "³")}
+)
+_FORBIDDEN_IN_NAMES = frozenset('/\\:*?"<>|')
+
+
+def file_name(value: str, field: str, *, max_len: int = 200) -> str:
+    """A plain file name people and every operating system read alike: no control or format
+    characters (Unicode Cc, Cf: a right-to-left override turns ``draft\u202efdp.exe`` into
+    "draftexe.pdf" on screen), no line or paragraph separators, no path or reserved
+    characters, no dot-file (``.htaccess``), no Windows device name (``con``, ``lpt1.txt``), no
+    trailing dot or space; NFC."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for ch in value):
+        raise Invalid(f"{field} contains control or invisible formatting characters", field=field)
+    name = unicodedata.normalize("NFC", value.strip())
+    if not name or name in (".", "..") or len(name) > max_len:
+        raise Invalid(f"{field} must be a plain file name of 1..{max_len} characters", field=field)
+    if _FORBIDDEN_IN_NAMES.intersection(name):
+        raise Invalid(f'{field} must be a plain file name, without / \\ : * ? " < > |', field=field)
+    if name.startswith("."):
+        raise Invalid(f"{field} must not start with a dot", field=field)
+    if name.endswith((".", " ")):
+        raise Invalid(f"{field} must not end with a dot or a space", field=field)
+    if name.split(".", 1)[0].rstrip(" ").casefold() in _RESERVED_NAMES:
+        raise Invalid(f"{field} is a name Windows reserves for a device", field=field)
+    return name

@@ -6,7 +6,7 @@ const PHASE_UK = {convened: "скликано", announced: "оголошено",
   competent: "правомочна", item: "розгляд питання", voting: "поіменне голосування",
   "break": "перерва", closed: "закрито", cancelled: "скасовано"};
 const ANSWER_UK = {"for": "за", against: "проти", abstain: "утримався", none: "не голосував"};
-const CAUSE_UK = {chair: "оголосив головуючий", recording_lost: "втрачено запис",
+const CAUSE_UK = {chair: "оголошена головуючим", recording_lost: "втрачено запис",
   quorum_lost: "втрачено кворум", storage: "збій сховища"};
 const ROLE_UK = {chair: "головуючий", secretary: "секретар", deputy: "депутат", guest: "гість"};
 let live = null, lastSeq = -1, discussionTimer = null;
@@ -59,8 +59,22 @@ async function post(url, body) {
   });
 }
 
-// Ukrainian words for refusals a console expects, by the problem's stable code (else its detail)
+// Refusals: the server sends a Ukrainian message with every problem (message_uk, by its stable
+// code); a page may still word a code its own way in PROBLEM_UK. A refusal stays until the next
+// snapshot shows the state that explains it.
 const PROBLEM_UK = {};
+let problemSeq = null;
+
+function problemWords(problem, fallback) {
+  if (problem && PROBLEM_UK[problem.code]) return PROBLEM_UK[problem.code];
+  if (problem && problem.message_uk) return problem.message_uk;
+  return fallback || "Запит не виконано. Оновіть сторінку й спробуйте ще раз.";
+}
+
+function showProblem(text) {
+  fill("problem", text ? `Відмовлено: ${text}` : "");
+  problemSeq = text ? lastSeq : null;
+}
 
 // 503 (the database restarts): the act was not taken; it is sent again after Retry-After,
 // for up to RETRY_FOR_MS. A repeat that did land after all is refused by the session's state
@@ -68,26 +82,120 @@ const PROBLEM_UK = {};
 const RETRY_FOR_MS = 60000;
 
 async function act(path, body) {
-  fill("problem");
+  showProblem("");
   const giveUp = Date.now() + RETRY_FOR_MS;
-  let r = await post(`/api/v1/sessions/${SID}${path}`, body);
+  let r;
+  try { r = await post(`/api/v1/sessions/${SID}${path}`, body); }
+  catch (e) { showProblem("немає зв’язку із сервером. Спробуйте ще раз."); return null; }
   while (r.status === 503 && Date.now() < giveUp) {
     fill("problem", "Зв’язок із сервером відновлюється…");
     const wait = Math.min(10, Math.max(1, Number(r.headers.get("Retry-After")) || 2));
     await new Promise((done) => setTimeout(done, wait * 1000));
     try { r = await post(`/api/v1/sessions/${SID}${path}`, body); } catch (e) { /* offline: try again */ }
   }
-  if (r.ok) fill("problem");
+  if (r.ok) showProblem("");
   if (!r.ok) {
-    let detail = r.statusText;
-    try { const problem = await r.json(); detail = PROBLEM_UK[problem.code] || problem.detail; } catch (e) { /* not JSON */ }
-    fill("problem", `Відмовлено: ${detail}`);
+    let problem = null;
+    try { problem = await r.json(); } catch (e) { /* not JSON */ }
+    showProblem(problemWords(problem));
     return null;
   }
   return r.json();
 }
 
+// An inline form in place of the browser's prompt()/confirm(): `fields` are
+// [{name, label, type, value, min, max, required}], `onSubmit(values)` does the act.
+let formSerial = 0;
+function inlineForm(hostId, title, submitLabel, fields, onSubmit) {
+  const host = document.getElementById(hostId);
+  if (!host) return;
+  const id = `form-${++formSerial}`;
+  const inputs = fields.map(f => {
+    const attrs = {id: `${id}-${f.name}`, name: f.name, type: f.type || "text"};
+    if (f.value !== undefined) attrs.value = String(f.value);
+    if (f.min !== undefined) attrs.min = String(f.min);
+    if (f.max !== undefined) attrs.max = String(f.max);
+    if (f.required !== false) attrs.required = "required";
+    const input = f.type === "textarea" ? el("textarea", {id: attrs.id, name: f.name, rows: "3", required: "required"}, f.value || "")
+      : el("input", attrs);
+    return el("p", {}, el("label", {for: attrs.id}, f.label), " ", input);
+  });
+  const cancel = el("button", {type: "button", class: "secondary", onclick: () => host.replaceChildren()}, "Скасувати");
+  const form = el("form", {class: "inline-form", "aria-label": title},
+    el("p", {class: "form-title"}, title), ...inputs,
+    el("p", {}, el("button", {type: "submit"}, submitLabel), " ", cancel));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const values = {};
+    for (const f of fields) values[f.name] = form.elements[f.name].value.trim();
+    const done = await onSubmit(values);
+    if (done !== false) host.replaceChildren();
+  });
+  host.replaceChildren(form);
+  const first = form.querySelector("input, textarea, button");
+  if (first) first.focus();
+}
+
+// A two-step confirmation in place of confirm(): the question, «yes» and «Скасувати».
+function confirmInline(hostId, question, yesLabel, onYes) {
+  const host = document.getElementById(hostId);
+  if (!host) return;
+  const yes = el("button", {type: "button", onclick: async () => { host.replaceChildren(); await onYes(); }}, yesLabel);
+  host.replaceChildren(el("div", {class: "inline-form", role: "group", "aria-label": question},
+    el("p", {class: "form-title"}, question), yes, " ",
+    el("button", {type: "button", class: "secondary", onclick: () => host.replaceChildren()}, "Скасувати")));
+  yes.focus();
+}
+
+// The outcome of a closed vote, ready to read aloud.
+function voteName(r) {
+  return r.amendment === null ? `проєкт рішення з питання ${r.item + 1}` : `поправку ${r.amendment + 1} до питання ${r.item + 1}`;
+}
+function resultWords(r) {
+  const head = r.amendment === null
+    ? (r.adopted ? "Рішення прийнято" : "Рішення не прийнято")
+    : (r.adopted ? `Поправку ${r.amendment + 1} прийнято` : `Поправку ${r.amendment + 1} не прийнято`);
+  return `${head}: за ${r["for"]}, проти ${r.against}, утрималися ${r.abstain}, ` +
+    `не голосували ${r.not_voted}, відсутні ${r.absent}`;
+}
+function lastResult(s) {
+  const results = s.results || [];
+  return results.length ? results[results.length - 1] : null;
+}
+// The named result: each voter's answer in call order, then the absent.
+function namedResult(r) {
+  const rows = Object.entries(r.answers || {}).map(([pid, a]) =>
+    el("tr", {}, el("td", {}, nameOf(pid)), el("td", {}, ANSWER_UK[a] || a)));
+  for (const pid of r.absent_participant_ids || []) {
+    rows.push(el("tr", {}, el("td", {}, nameOf(pid)), el("td", {}, "відсутній")));
+  }
+  return el("div", {class: "table-scroll", tabindex: "0", role: "region", "aria-label": `Поіменні результати: ${voteName(r)}`},
+    el("table", {class: "named"}, el("caption", {}, `Поіменно: ${voteName(r)}`),
+      el("thead", {}, el("tr", {}, el("th", {scope: "col"}, "Депутат"), el("th", {scope: "col"}, "Відповідь"))),
+      el("tbody", {}, ...rows)));
+}
+function renderResults(s) {
+  const node = document.getElementById("results");
+  if (!node) return;
+  const results = s.results || [];
+  if (!results.length) { fill("results", el("p", {class: "muted"}, "Голосувань ще не було.")); return; }
+  fill("results", ...results.slice().reverse().map((r, i) => el("details", i === 0 ? {open: "open"} : {},
+    el("summary", {class: r.adopted ? "ok" : "warn"}, `${voteName(r)[0].toUpperCase()}${voteName(r).slice(1)}: ${resultWords(r)}`),
+    namedResult(r))));
+}
+function renderLastResult(s) {
+  const r = lastResult(s);
+  const node = document.getElementById("last-result");
+  if (!node) return;
+  if (!r || s.current_vote) { node.hidden = true; node.replaceChildren(); return; }
+  node.hidden = false;
+  fill("last-result", el("p", {class: "muted"}, `Останнє голосування: ${voteName(r)} (потрібно «за»: ${r.required})`),
+    el("p", {class: `big ${r.adopted ? "ok" : "warn"}`}, `${resultWords(r)}.`));
+}
+
+const LIVE_PHASES = new Set(["opened", "competent", "item", "voting", "break"]);
 function renderCommon(s) {
+  fill("link", LIVE_PHASES.has(s.phase) ? "наживо" : (s.phase === "closed" || s.phase === "cancelled" ? "" : "очікує початку"));
   const phase = document.getElementById("phase");
   phase.textContent = PHASE_UK[s.phase] || s.phase;
   phase.className = "phase " + s.phase;
@@ -105,6 +213,8 @@ function renderCommon(s) {
     ({pending: "очікує", open: "розглядається", voting: "голосування", closed: "розглянуто"}[i.status]))));
   renderDiscussion(s);
   renderVote(s);
+  renderResults(s);
+  renderLastResult(s);
 }
 
 function renderDiscussion(s) {
@@ -135,17 +245,19 @@ function renderVote(s) {
     el("p", {class: "big"}, v.called_participant_id ? `Викликано: ${nameOf(v.called_participant_id)}` : "Ніхто не викликаний"),
     el("p", {}, `За: ${t["for"]}, проти: ${t.against}, утрималися: ${t.abstain}, ` +
       `не голосували: ${t.not_voted}, відсутні: ${t.absent}`),
-    el("table", {}, el("tr", {}, el("th", {}, "№"), el("th", {}, "Депутат"), el("th", {}, "Відповідь")), ...rows));
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", {scope: "col"}, "№"), el("th", {scope: "col"}, "Депутат"),
+      el("th", {scope: "col"}, "Відповідь"))), el("tbody", {}, ...rows)));
 }
 
 function connect(render) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/sessions/${SID}/ws`);
-  ws.onopen = () => fill("link", "наживо");
+  ws.onopen = () => fill("link", "з’єднано");
   ws.onmessage = (e) => {
     const msg = JSON.parse(e.data);
     if (msg.type !== "snapshot" || msg.seq <= lastSeq) return;  // two sends can cross
     lastSeq = msg.seq; live = msg.state;
+    if (problemSeq !== null && problemSeq < lastSeq) showProblem("");  // the state moved on
     renderCommon(live); render(live);
   };
   ws.onclose = () => { fill("link", "перепідключення…"); setTimeout(() => connect(render), 1000); };

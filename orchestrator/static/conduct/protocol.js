@@ -7,17 +7,6 @@
 // minute; the one-line summary (#protocol-summary, polite) changes only when the state does.
 const PROTOCOL_ROLE = document.getElementById("protocol-panel").dataset.role;  // chair|secretary
 const SIGNER_UK = {chair: "головуючий", member: "член ради"};
-Object.assign(PROBLEM_UK, {
-  recording_not_archived: "Запис ще не запечатано в архів, а він є частиною протоколу (R9): спробуйте за кілька секунд.",
-  session_not_closed: "Засідання ще не закрито.",
-  already_finalised: "Цей протокол уже завершено.",
-  not_finalised: "Секретар ще не завершив протокол.",
-  protocol_changed: "Протокол змінився після завершення: оновіть сторінку й перечитайте його.",
-  already_signed: "Ви вже підписали цей протокол.",
-  did_not_vote: "Підписують головуючий і члени ради, які голосували (R19).",
-  chair_not_signed: "Головуючий ще не підписав протокол (R19).",
-  already_published: "Протокол уже оприлюднено.",
-});
 const protocol = {status: null, seq: -1, endsAt: null, clock: null, actsKey: null, asked: 0, shown: 0};
 
 function hoursMinutes(seconds) {
@@ -60,8 +49,12 @@ function tickProtocolClock() {
   if (said.textContent !== summary) said.textContent = summary;  // announced only when it changes
 }
 
-async function signProtocol(st) {
-  if (!confirm(`Підписати протокол (SHA-256 ${st.protocol_sha256.slice(0, 16)}…)?`)) return;
+function signProtocol(st) {
+  confirmInline("protocol-confirm", `Підписати протокол (SHA-256 ${st.protocol_sha256.slice(0, 16)}…)?`,
+    "Так, підписати протокол", () => sendSignature(st));
+}
+
+async function sendSignature(st) {
   const body = {protocol_sha256: st.protocol_sha256};
   const file = document.getElementById("protocol-p7s").files[0];
   if (file) {
@@ -73,8 +66,10 @@ async function signProtocol(st) {
   if (await act("/protocol/signatures", body)) readProtocolStatus();
 }
 
-async function protocolAct(question, path) {
-  if (confirm(question) && await act(path)) readProtocolStatus();
+function protocolAct(question, yesLabel, path) {
+  confirmInline("protocol-confirm", question, yesLabel, async () => {
+    if (await act(path)) readProtocolStatus();
+  });
 }
 
 function renderProtocolActs(st) {
@@ -82,7 +77,7 @@ function renderProtocolActs(st) {
   if (!st.published_at) {
     if (PROTOCOL_ROLE === "secretary" && !st.protocol_sha256) {
       acts.push(el("button", {id: "protocol-finalise", onclick: () => protocolAct(
-        "Завершити протокол? Після цього його підписує головуючий.", "/protocol/finalise")}, "Завершити протокол"));
+        "Завершити протокол? Після цього його підписує головуючий.", "Так, завершити протокол", "/protocol/finalise")}, "Завершити протокол"));
     }
     if (PROTOCOL_ROLE === "chair" && st.protocol_sha256 && !st.chair_signed) {
       acts.push(el("p", {},
@@ -92,7 +87,7 @@ function renderProtocolActs(st) {
     }
     if (st.chair_signed) {
       acts.push(el("button", {id: "protocol-publish", onclick: () => protocolAct(
-        "Оприлюднити протокол?", "/protocol/publish")}, "Оприлюднити протокол"));
+        "Оприлюднити протокол?", "Так, оприлюднити протокол", "/protocol/publish")}, "Оприлюднити протокол"));
     }
   }
   // rebuilt only when the available acts change, so a chosen .p7s file is not lost
@@ -104,7 +99,7 @@ function renderProtocol(st) {
   const row = (term, value) => [el("dt", {}, term), el("dd", {}, value)];
   fill("protocol-deadline",
     `Засідання закрито ${kyiv(st.closed_at, true)}. Протокол підписують і оприлюднюють до `,
-    el("strong", {}, kyiv(st.deadline, true)), " (24 години, R18).");
+    el("strong", {}, kyiv(st.deadline, true)), " (24 години від закриття засідання).");
   fill("protocol-state",
     ...row("Завершено секретарем", st.finalised_at
       ? `так, ${st.finalised_by || ""} о ${kyiv(st.finalised_at, true)}` : "ні"),

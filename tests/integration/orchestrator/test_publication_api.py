@@ -369,3 +369,29 @@ async def test_protocol_routes_are_in_the_openapi_document(archive_client: Clien
     assert all(note is not None for _, _, note in protocol)
     doc = await (await archive_client.get("/api/v1/openapi.json")).json()
     assert "/api/v1/sessions/{session_id}/protocol/signatures" in doc["paths"]
+
+
+async def test_archive_files_cannot_act_as_pages(
+    archive_client: Client, played: PlayedSession, settings: Settings
+) -> None:
+    """A draft in the published folder is a download that runs nothing, whatever its type;
+    the protocol's PDF shows in place; every file is nosniff with a policy of its own."""
+    c = archive_client
+    base = f"/archive/sessions/{played.session_id}/files"
+    pdf = await c.get(f"{base}/protocol.pdf")
+    assert pdf.status == 200
+    assert pdf.headers["Content-Disposition"].startswith("inline")
+    assert "default-src 'none'" in pdf.headers["Content-Security-Policy"]
+    drafts = settings.data_dir / "archive" / str(played.session_id) / "documents" / "d1"
+    drafts.mkdir(parents=True, exist_ok=True)
+    (drafts / "draft.html").write_text("<script>fetch('/api/v1/sessions')</script>")
+    (drafts / "draft.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>')
+    for name in ("draft.html", "draft.svg"):
+        r = await c.get(f"{base}/documents/d1/{name}")
+        assert r.status == 200
+        assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in r.headers["Content-Security-Policy"]
+    html = await c.get(f"{base}/protocol.html")
+    assert html.headers["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in html.headers["Content-Security-Policy"]

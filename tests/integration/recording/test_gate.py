@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 from orchestrator.kernel.journal import events as ev
 from recording.media.gate import RtmpGate
@@ -93,3 +94,32 @@ async def test_batched_relay_still_delivers_a_stream_that_slows_down() -> None:
     await gate.close()
     upstream.close()
     await upstream.wait_closed()
+
+
+def _command_lines_with(secret: str, *, but: set[int]) -> list[str]:
+    """Every process's command line (``ps``) that holds ``secret``, except the pids in ``but``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in but:
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # the process ended meanwhile
+        if secret.encode() in argv:
+            found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+async def test_the_stream_key_is_on_no_command_line_while_recording(
+    make_recorder: MakeRecorder, publish: Publish
+) -> None:
+    """While a session is recorded, no process but the publisher itself shows the stream key
+    on its command line: the recorder's ffmpeg listens behind the gate without it."""
+    key = "a-stream-key-0123456789abcdef"
+    recorder, sink = await make_recorder(key=key)
+    rightful = await publish(recorder.ingest_url())
+    await sink.wait_for(ev.RECORDING_STARTED)
+    await rightful.wait_frames(FPS)
+    assert _command_lines_with(key, but={rightful.process.pid}) == []
+    await recorder.close([])
