@@ -19,8 +19,9 @@ from aiohttp import web
 
 from identity import mail
 from identity.errors import CsrfRefused, EventSecretRefused
+from identity.kick import Kicker
 from identity.notices import NoticeSender
-from identity.service import IdentityService
+from identity.service import IdentityService, canonical_uuid
 from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator.convening import api as core_api
@@ -329,6 +330,23 @@ EVENTS: dict[str, Callable[[web.Request], Any]] = {
 }
 
 
+@operation("Prosody mod_muc_auth_ban: may this occupant's token still be used? Always 200 "
+           '{"access": bool} (any other status lets the occupant in)', tag="jitsi",
+           auth="jitsi", responses={200: "The answer"})  # fmt: skip
+async def jitsi_access(request: web.Request) -> web.Response:
+    """``muc_prosody_jitsi_access_manager_url``: Prosody GETs it with the occupant's own token
+    as ``Authorization: Bearer``; ``{"access": false}`` closes that connection and Prosody
+    refuses the token for five minutes. A revoked participant is refused on (re)join."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    allowed = (
+        scheme.lower() == "bearer"
+        and bool(token)
+        and (await request.app[IDENTITY].jitsi_access(token.strip()))
+    )
+    return json_response({"access": allowed}, headers=NO_STORE)
+
+
 # --- identification (R11) --------------------------------------------------------------------
 
 
@@ -338,7 +356,9 @@ EVENTS: dict[str, Callable[[web.Request], Any]] = {
            responses={201: "Identified", 409: "Not in the call or already identified"})  # fmt: skip
 async def identify(request: web.Request) -> web.Response:
     session_id = match_uuid(request, "session_id")
-    pid = match_uuid(request, "participant_id")
+    pid = canonical_uuid(request.match_info["participant_id"])
+    if pid is None:  # R11: one spelling names the participant identified, as in the journal
+        raise NotFound("participant_id must be a canonical UUID", code="not_found")
     by = await require_participant(request, session_id, (Role.CHAIR,))
     await request.app[IDENTITY].identify(session_id, pid, by)
     return json_response({"participant_id": str(pid), "identified": True}, status=201)
@@ -401,11 +421,15 @@ def configure(*, send_notices: bool = True) -> Callable[[web.Application], None]
         app.add_routes(routes)
         for path, handler in EVENTS.items():
             app.router.add_post(f"{jitsi.events_prefix}/events/{path}", handler)
+        app.router.add_get(f"{jitsi.events_prefix}/access", jitsi_access)
         app.router.add_get(f"{jitsi.asap_key_path}/{{name}}", public_key)
         app.router.add_static("/static/identity", STATIC)
 
         async def identity_ctx(app: web.Application) -> AsyncIterator[None]:
-            app[IDENTITY] = IdentityService(app[POOL], jitsi, app[ISSUER], clock=app[CLOCK])
+            kicker = Kicker(jitsi.kick_url, app[ISSUER]) if jitsi.kick_url else None
+            app[IDENTITY] = IdentityService(
+                app[POOL], jitsi, app[ISSUER], clock=app[CLOCK], kicker=kicker
+            )
             sender = NoticeSender(
                 app[POOL], app[core_api.SERVICE], app[IDENTITY], mail.Mailer(app[SETTINGS].smtp),
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],

@@ -76,10 +76,29 @@ class NoticeSender:
                 await asyncio.wait_for(self.wake.wait(), self.interval)
 
     async def _send(self, claim: store.ClaimedNotice) -> mail.Delivery:
-        notice = await self._compose(claim)
-        if isinstance(notice, mail.Delivery):
-            return notice
-        delivery = await self.mailer.deliver(notice)
+        """Mail one notice and record how it went. Whatever goes wrong with this notice fails
+        it alone, with its error in deliveries (R4): the rest of the batch goes out, and the
+        notice does not stay "sending" to fail again at every lease."""
+        try:
+            notice = await self._compose(claim)
+            if isinstance(notice, mail.Delivery):
+                return notice
+            delivery = await self.mailer.deliver(notice)
+        except Exception as exc:  # any one notice's fault; logged and recorded, never raised
+            log.warning(
+                "notice_failed",
+                notice_id=claim.notice_id,
+                session_id=str(claim.session_id),
+                error=type(exc).__name__,
+            )
+            delivery = mail.Delivery(
+                str(claim.notice_id),
+                mail.DeliveryStatus.FAILED,
+                0,
+                self.clock(),
+                f"the notice could not be composed ({type(exc).__name__}); "
+                "correct the session's data and re-issue the link",
+            )
         async with self.pool.acquire() as conn:
             await store.finish_notice(
                 conn,

@@ -4,6 +4,7 @@ Jitsi tokens, presence from Prosody's webhooks and the chair's identification (R
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ import asyncpg
 import structlog
 
 from identity import links, store
-from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow
-from identity.tokens import SessionWindow, TokenIssuer, TokenSubject
+from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow, TokenRefused
+from identity.kick import Kicker
+from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, build_claims
+from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
@@ -64,11 +67,34 @@ def _occupant(body: Mapping[str, Any]) -> tuple[str, str]:
     return occupant_id, (name if isinstance(name, str) else "")[:MAX_NAME]
 
 
-def _as_uuid(text: str) -> UUID | None:
+def _nick(body: Mapping[str, Any]) -> str | None:
+    """The occupant's MUC nick: the resource of ``occupant.occupant_jid`` (room@muc/nick)."""
+    occupant = body.get("occupant")
+    jid = occupant.get("occupant_jid") if isinstance(occupant, dict) else None
+    if not isinstance(jid, str):
+        return None
+    nick = jid.partition("/")[2]
+    return nick if 0 < len(nick) <= 200 else None
+
+
+def canonical_uuid(text: str) -> UUID | None:
+    """The UUID ``text`` spells in the one canonical form (lower case, hyphenated, 36
+    characters: what rada writes into a token's ``context.user.id``), else ``None``. Other
+    spellings of the same UUID (upper case, no hyphens, ``urn:uuid:``, braces) come from no
+    rada token, so they name nobody (R11: identification belongs to the occupant identified)."""
     try:
-        return UUID(text)
+        value = UUID(text)
     except ValueError:
         return None
+    return value if str(value) == text else None
+
+
+def _spells_a_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def _revoke(
@@ -96,25 +122,24 @@ class IdentityService:
         issuer: TokenIssuer,
         *,
         clock: Clock,
+        kicker: Kicker | None = None,
     ) -> None:
         self.pool = pool
         self.jitsi = jitsi
         self.issuer = issuer
         self.clock = clock
+        self.kicker = kicker
 
     # --- signing in ----------------------------------------------------------------------
 
     async def open_link(self, token: str, address: str) -> SignInResult:
-        """A browser opens a personal link: check it, then sign this browser in."""
+        """A browser opens a personal link: check it, then sign this browser in. A valid link
+        always signs in; only wrong links count against the address, and once it has tried
+        :data:`MAX_FAILURES` of them in :data:`FAILURE_WINDOW` its next wrong ones get 429 until
+        the window ends (a shared Wi-Fi or an unset ``RADA_TRUSTED_PROXIES`` puts many people
+        behind one address: one person's typos must not lock the others out)."""
         now = self.clock()
         async with self.pool.acquire() as conn:
-            failures = await store.link_failures(conn, address, now, FAILURE_WINDOW)
-            if failures >= MAX_FAILURES:
-                log.warning("link_rate_limited", failures=failures)
-                raise LinkRateLimited(
-                    "too many wrong links from this address; try again later",
-                    retry_after=int(FAILURE_WINDOW.total_seconds()),
-                )
             stored = (
                 await store.get_link(conn, links.digest(token))
                 if links.looks_like_token(token)
@@ -127,6 +152,16 @@ class IdentityService:
                 else None
             )
             if state is not links.LinkState.VALID or stored is None or ref is None or ref.removed:
+                failures, window_start = await store.link_failures(
+                    conn, address, now, FAILURE_WINDOW
+                )
+                if failures >= MAX_FAILURES and window_start is not None:
+                    retry_after = window_start + FAILURE_WINDOW - now
+                    log.warning("link_rate_limited", failures=failures)
+                    raise LinkRateLimited(
+                        "too many wrong links from this address; try again later",
+                        retry_after=max(1, math.ceil(retry_after.total_seconds())),
+                    )
                 count = await store.record_link_failure(conn, address, now, FAILURE_WINDOW)
                 log.info("link_refused", state=state.value, failures=count)
                 raise LinkRefused("this link is not valid (unknown, expired or revoked)")
@@ -186,6 +221,21 @@ class IdentityService:
             if not await _revoke(conn, session_id, participant_id, reason, by.actor, now):
                 raise Conflict("this participant has no current link", code="no_current_link")
         log.info("link_revoked", session_id=str(session_id), participant_id=str(participant_id))
+        await self.remove_from_call(session_id, participant_id)
+
+    async def remove_from_call(self, session_id: UUID, participant_id: UUID) -> int:
+        """Where the operator enabled ``mod_muc_kick_participant``, remove the participant's
+        occupants from the call now (a revoked participant cannot rejoin in any case)."""
+        if self.kicker is None:
+            return 0
+        async with self.pool.acquire() as conn:
+            room = await store.room_of(conn, session_id)
+            nicks = await store.nicks_in_call(conn, session_id, participant_id)
+        kicked = 0
+        for nick in nicks:
+            if room is not None and await self.kicker.kick(room, nick, self.clock()):
+                kicked += 1
+        return kicked
 
     async def reissue(
         self, session_id: UUID, participant_ids: list[UUID] | None, by: Principal
@@ -214,6 +264,8 @@ class IdentityService:
                 await _revoke(conn, session_id, pid, "reissued", by.actor, now)
                 await store.requeue_notice(conn, session_id, pid)
         log.info("links_reissued", session_id=str(session_id), count=len(targets))
+        for pid in targets:
+            await self.remove_from_call(session_id, pid)
         return len(targets)
 
     # --- notices (R4) ---------------------------------------------------------------------
@@ -245,15 +297,48 @@ class IdentityService:
             raise OutsideSessionWindow("the session has ended")
         ref = found.participant
         subject = TokenSubject(ref.participant_id, ref.surname, ref.given_name, ref.email, ref.role)
-        window = SessionWindow(found.starts_at, found.planned_end)
-        token = self.issuer.issue(subject, found.room, window, now)
+        window = SessionWindow(found.starts_at, found.planned_end, in_progress=found.opened)
+        claims = build_claims(self.jitsi, subject, found.room, window, now)
         return {
-            "jwt": token,
+            "jwt": self.issuer.sign(claims),
             "room": found.room,
             "domain": self.jitsi.domain,
             "display_name": subject.display_name,
-            "expires_at": int(window.bounds(self.jitsi)[1].timestamp()),
+            "expires_at": claims["exp"],
         }
+
+    async def jitsi_access(self, token: str) -> bool:
+        """Prosody's ``mod_muc_auth_ban`` asks whether a token may still be used (it sends the
+        occupant's own token): only a token rada issued, for a session's room, naming a
+        participant still on its list, issued after their last link revocation, while the
+        session has not ended. Anything else, including a token rada cannot read, is refused."""
+        try:
+            room = self.issuer.room_of(token)
+            claims = self.issuer.verifier().verify(token, room=room, now=self.clock())
+        except TokenRefused as exc:
+            log.info("jitsi_access_refused", reason=exc.reason)
+            return False
+        pid = canonical_uuid(str(claims["context"]["user"]["id"]))
+        async with self.pool.acquire() as conn:
+            session_id = await store.session_by_room(conn, room)
+            found = (
+                await store.token_context(conn, session_id, pid)
+                if session_id is not None and pid is not None
+                else None
+            )
+            revoked = (
+                await store.last_revocation(conn, found.participant.session_id, pid)
+                if found is not None and pid is not None
+                else None
+            )
+        allowed = (
+            found is not None
+            and not found.participant.removed
+            and not found.ended
+            and (revoked is None or revoked.timestamp() < claims.get("iat", claims["nbf"]))
+        )
+        log.info("jitsi_access_checked", allowed=allowed)
+        return allowed
 
     # --- presence (event_sync webhooks) --------------------------------------------------
 
@@ -266,7 +351,9 @@ class IdentityService:
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             session_id = await self._session_for(conn, room)
-            pid = _as_uuid(occupant_id)
+            pid = canonical_uuid(occupant_id)
+            if pid is None and _spells_a_uuid(occupant_id):
+                log.warning("occupant_id_not_canonical")  # an unknown occupant, never trusted
             ref = await store.get_participant(conn, session_id, pid) if pid else None
             known = ref is not None and not ref.removed
             if known:
@@ -274,7 +361,9 @@ class IdentityService:
                 name = f"{ref.surname} {ref.given_name}"
             participant_id = ref.participant_id if known and ref else None
             fresh = await store.open_presence(
-                conn, session_id, store.Occupant(occupant_id, participant_id, name, now)
+                conn,
+                session_id,
+                store.Occupant(occupant_id, participant_id, name, now, _nick(body)),
             )
             if fresh:
                 await journal_store.append_event(
@@ -284,7 +373,10 @@ class IdentityService:
                     {
                         "participant_id": str(participant_id) if participant_id else None,
                         "occupant_id": occupant_id,
-                        "name": name,
+                        # the list's name; an unknown occupant's typed name (maybe an e-mail or
+                        # a phone) stays in the presence table for the chair, out of the public
+                        # journal (R12)
+                        "name": name if known else "",
                     },
                     actor="jitsi",
                     at=now,
@@ -338,6 +430,11 @@ class IdentityService:
 
     # --- identification (R11) ------------------------------------------------------------
 
+    @staticmethod
+    async def _attendance(conn: Conn, session_id: UUID) -> dict[str, attendance.Attendance]:
+        """Who is in the call and identified now, by the same rule as quorum (R7, R11)."""
+        return attendance.fold(await store.attendance_events(conn, session_id))
+
     async def identify(self, session_id: UUID, participant_id: UUID, by: Principal) -> None:
         """The chair confirms a participant seen and heard in the call (R11); journaled."""
         now = self.clock()
@@ -348,10 +445,11 @@ class IdentityService:
                 raise NotFound("no such participant in this session", code="participant_not_found")
             if await store.journal_types(conn, session_id, ENDED):
                 raise Conflict("the session has ended", code="session_ended")
-            if participant_id in await store.identified(conn, session_id):
+            now_attending = await self._attendance(conn, session_id)
+            mine = now_attending.get(str(participant_id), attendance.Attendance())
+            if mine.identified:
                 raise Conflict("this participant is already identified", code="already_identified")
-            in_call = {o.participant_id for o in await store.present(conn, session_id)}
-            if participant_id not in in_call:
+            if not mine.present:
                 raise Conflict(
                     "R11: identify a participant only while they are in the call",
                     code="not_present",
@@ -375,16 +473,18 @@ class IdentityService:
             await core.get_session(conn, session_id)
             people = await core.list_participants(conn, session_id)
             in_call = await store.present(conn, session_id)
-            done = await store.identified(conn, session_id)
-        present_ids = {o.participant_id for o in in_call if o.participant_id}
+            now_attending = await self._attendance(conn, session_id)
+        nobody = attendance.Attendance()
         return {
             "participants": [
                 {
                     "participant_id": str(p.participant.participant_id),
                     "name": f"{p.participant.person.surname} {p.participant.person.given_name}",
                     "role": p.participant.role,
-                    "present": p.participant.participant_id in present_ids,
-                    "identified": p.participant.participant_id in done,
+                    "present": now_attending.get(str(p.participant.participant_id), nobody).present,
+                    "identified": now_attending.get(
+                        str(p.participant.participant_id), nobody
+                    ).identified,
                 }
                 for p in people
             ],

@@ -12,9 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from identity.links import Purpose, StoredLink
+from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.journal import events
+from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import Event
 from orchestrator.kernel.web.auth import Role
 
 
@@ -48,6 +51,8 @@ class Occupant:
     participant_id: UUID | None
     name: str
     joined_at: datetime
+    nick: str | None = None
+    """The MUC nick (the occupant JID's resource), when Prosody reported it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,7 @@ class TokenContext:
     starts_at: datetime
     planned_end: datetime
     ended: bool
+    opened: bool = False
 
 
 async def token_context(conn: Conn, session_id: UUID, participant_id: UUID) -> TokenContext | None:
@@ -116,16 +122,32 @@ async def token_context(conn: Conn, session_id: UUID, participant_id: UUID) -> T
         """SELECT p.session_id, p.participant_id, p.role, p.surname, p.given_name, p.email,
                   p.removed, s.room, s.starts_at, s.planned_end,
                   EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id
-                          AND j.type = ANY($3::text[])) AS ended
+                          AND j.type = ANY($3::text[])) AS ended,
+                  EXISTS (SELECT 1 FROM journal j WHERE j.session_id = s.id
+                          AND j.type = $4) AS opened
            FROM participants p JOIN sessions s ON s.id = p.session_id
            WHERE p.session_id = $1 AND p.participant_id = $2""",
         session_id,
         participant_id,
         [events.SESSION_CLOSED, events.SESSION_CANCELLED],
+        events.SESSION_OPENED,
     )
     if r is None:
         return None
-    return TokenContext(_ref(r), r["room"], r["starts_at"], r["planned_end"], r["ended"])
+    return TokenContext(
+        _ref(r), r["room"], r["starts_at"], r["planned_end"], r["ended"], r["opened"]
+    )
+
+
+async def last_revocation(conn: Conn, session_id: UUID, participant_id: UUID) -> datetime | None:
+    """When the participant's most recent personal link was revoked (``None``: never)."""
+    value = await conn.fetchval(
+        """SELECT max(revoked_at) FROM personal_links
+           WHERE session_id = $1 AND participant_id = $2""",
+        session_id,
+        participant_id,
+    )
+    return value if isinstance(value, datetime) else None
 
 
 async def session_by_room(conn: Conn, room: str) -> UUID | None:
@@ -142,13 +164,9 @@ async def journal_types(conn: Conn, session_id: UUID, types: list[str]) -> set[s
     return {r["type"] for r in rows}
 
 
-async def identified(conn: Conn, session_id: UUID) -> set[UUID]:
-    rows = await conn.fetch(
-        "SELECT payload->>'participant_id' AS pid FROM journal WHERE session_id = $1 AND type = $2",
-        session_id,
-        events.PARTICIPANT_IDENTIFIED,
-    )
-    return {UUID(r["pid"]) for r in rows}
+async def attendance_events(conn: Conn, session_id: UUID) -> list[Event]:
+    """The session's journal events that attendance is folded from, in order."""
+    return await journal_store.load_events(conn, session_id, types=attendance.TYPES)
 
 
 # --- personal links --------------------------------------------------------------------
@@ -267,13 +285,16 @@ async def delete_signin(conn: Conn, cookie_digest: bytes) -> None:
 # --- wrong-link rate limit -------------------------------------------------------------
 
 
-async def link_failures(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
-    value = await conn.fetchval(
-        "SELECT failures FROM link_failures WHERE address = $1 AND window_start > $2",
+async def link_failures(
+    conn: Conn, address: str, now: datetime, window: timedelta
+) -> tuple[int, datetime | None]:
+    """Wrong links from ``address`` in its current window, and when that window began."""
+    r = await conn.fetchrow(
+        "SELECT failures, window_start FROM link_failures WHERE address = $1 AND window_start > $2",
         address,
         now - window,
     )
-    return int(value or 0)
+    return (0, None) if r is None else (int(r["failures"]), r["window_start"])
 
 
 async def record_link_failure(conn: Conn, address: str, now: datetime, window: timedelta) -> int:
@@ -309,15 +330,32 @@ async def open_presence(conn: Conn, session_id: UUID, occupant: Occupant) -> boo
     if exists:
         return False
     await conn.execute(
-        """INSERT INTO presence (session_id, occupant_id, participant_id, name, joined_at)
-           VALUES ($1,$2,$3,$4,$5)""",
+        """INSERT INTO presence (session_id, occupant_id, participant_id, name, joined_at, nick)
+           VALUES ($1,$2,$3,$4,$5,$6)""",
         session_id,
         occupant.occupant_id,
         occupant.participant_id,
         occupant.name,
         occupant.joined_at,
+        occupant.nick,
     )
     return True
+
+
+async def nicks_in_call(conn: Conn, session_id: UUID, participant_id: UUID) -> list[str]:
+    """The MUC nicks of the participant's occupants still in the call."""
+    rows = await conn.fetch(
+        """SELECT nick FROM presence WHERE session_id = $1 AND participant_id = $2
+             AND left_at IS NULL AND nick IS NOT NULL ORDER BY id""",
+        session_id,
+        participant_id,
+    )
+    return [r["nick"] for r in rows]
+
+
+async def room_of(conn: Conn, session_id: UUID) -> str | None:
+    value = await conn.fetchval("SELECT room FROM sessions WHERE id = $1", session_id)
+    return value if isinstance(value, str) else None
 
 
 async def close_presence(

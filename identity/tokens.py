@@ -80,13 +80,15 @@ class SessionWindow:
 
     starts_at: datetime
     planned_end: datetime
+    in_progress: bool = False
+    """Opened and not yet closed: the sitting may run past its planned end."""
 
-    def bounds(self, settings: JitsiSettings) -> tuple[datetime, datetime]:
+    def bounds(self, settings: JitsiSettings) -> tuple[datetime, datetime | None]:
         """``(opens, closes)``: from ``early_join`` before the start to ``end_margin`` after
-        the planned end."""
+        the planned end; no end while the session is in progress."""
         return (
             self.starts_at - timedelta(seconds=settings.early_join),
-            self.planned_end + timedelta(seconds=settings.end_margin),
+            None if self.in_progress else self.planned_end + timedelta(seconds=settings.end_margin),
         )
 
 
@@ -97,14 +99,18 @@ def build_claims(
     window: SessionWindow,
     now: datetime,
 ) -> dict[str, Any]:
-    """The claims of ``subject``'s token for ``room``; refused outside the session window."""
+    """The claims of ``subject``'s token for ``room``, living ``token_lifetime`` seconds (no
+    longer than the window); refused outside the session window."""
     opens, closes = window.bounds(settings)
-    if not opens <= now < closes:
+    if now < opens or (closes is not None and now >= closes):
         raise OutsideSessionWindow(
             "a Jitsi token is issued only during the session's window",
             opens=opens.isoformat(),
-            closes=closes.isoformat(),
+            closes=None if closes is None else closes.isoformat(),
         )
+    expires = now + timedelta(seconds=settings.token_lifetime)
+    if closes is not None:
+        expires = min(expires, closes)
     issued = int(now.timestamp())
     return {
         "iss": settings.app_id,
@@ -113,7 +119,7 @@ def build_claims(
         "room": room.lower(),
         "iat": issued,
         "nbf": issued - settings.not_before_leeway,
-        "exp": int(closes.timestamp()),
+        "exp": int(expires.timestamp()),
         "context": {
             "user": {
                 "id": str(subject.participant_id),
@@ -121,6 +127,25 @@ def build_claims(
                 "email": subject.email if settings.token_email else "",
                 "affiliation": "owner" if subject.role in OWNER_ROLES else "member",
             },
+            "features": dict(FEATURES),
+        },
+    }
+
+
+def service_claims(settings: JitsiSettings, now: datetime, lifetime: int = 60) -> dict[str, Any]:
+    """rada's own short token for calling Prosody's HTTP modules (``mod_muc_kick_participant``):
+    the same issuer and audience, any room, rada as the user, one minute long."""
+    issued = int(now.timestamp())
+    return {
+        "iss": settings.app_id,
+        "aud": settings.audience,
+        "sub": settings.xmpp_domain,
+        "room": "*",
+        "iat": issued,
+        "nbf": issued - settings.not_before_leeway,
+        "exp": issued + lifetime,
+        "context": {
+            "user": {"id": "rada", "name": "rada", "email": "", "affiliation": "owner"},
             "features": dict(FEATURES),
         },
     }
@@ -167,6 +192,18 @@ class TokenIssuer:
         """The signed token (header ``typ: JWT``, the configured ``alg``, ``kid`` for RS256)."""
         claims = build_claims(self.settings, subject, room, window, now)
         return self.sign(claims)
+
+    @staticmethod
+    def room_of(token: str) -> str:
+        """The ``room`` claim, read before the token is verified (to know which room to verify
+        it for); :class:`TokenRefused` if there is none."""
+        try:
+            room = jwt.decode(token, options={"verify_signature": False}).get("room")
+        except jwt.PyJWTError:
+            raise TokenRefused("malformed") from None
+        if not isinstance(room, str) or not room or room == "*":
+            raise TokenRefused("room")
+        return room
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         """Sign ``claims`` as they are (tests use it to build altered tokens)."""

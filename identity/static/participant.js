@@ -70,6 +70,7 @@
         api.addListener("errorOccurred", function () {
           show("Помилка відеоконференції. Оновіть сторінку.");
         });
+        keepTokenFresh(api, t);
       });
     });
   }
@@ -110,6 +111,33 @@
       }
     }
     return null;
+  }
+
+  // Jitsi tokens live minutes, so that a revoked link reaches the call: fetch a fresh one a
+  // minute before expiry; after a fatal conference error reconnect (openConference fetches the
+  // freshest token); when rada refuses the refresh (revoked, removed, ended), leave the call.
+  var reconnects = 0;
+  function keepTokenFresh(api, t) {
+    var timer = null;
+    function schedule(expiresAt) {
+      timer = setTimeout(refresh, Math.max(10, expiresAt - Date.now() / 1000 - 60) * 1000);
+    }
+    function refresh() {
+      getJson("/api/v1/sessions/" + sessionId + "/jitsi-token").then(function (fresh) {
+        schedule(fresh.expires_at);
+      }).catch(function (e) {
+        if (e.status >= 400 && e.status < 500) {
+          api.dispose(); call.open = false; show("Доступ до відеоконференції завершено."); return;
+        }
+        timer = setTimeout(refresh, 15000);
+      });
+    }
+    api.addListener("errorOccurred", function (err) {
+      if (!err || !err.isFatal || reconnects >= 5) { return; }
+      reconnects += 1; clearTimeout(timer); api.dispose(); call.open = false;
+      tryConference();
+    });
+    schedule(t.expires_at);
   }
 
   function calledMe(s) {

@@ -20,8 +20,8 @@ from aiohttp import WSMsgType, web
 from orchestrator.conduct.decide import Policy
 from orchestrator.conduct.live import LiveHub
 from orchestrator.conduct.service import ConductService, Outcome
-from orchestrator.conduct.state import snapshot
-from orchestrator.kernel.errors import Invalid
+from orchestrator.conduct.state import SessionState, snapshot
+from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import Principal, Role, principal, require_participant
@@ -78,7 +78,14 @@ async def _who(request: web.Request, roles: set[Role]) -> tuple[UUID, Principal]
 async def live_state(request: web.Request) -> web.Response:
     sid = await _sid(request)
     state = await request.app[CONDUCT].state(sid)
+    await _announced_or_admin(request, state)
     return json_response({"seq": state.last_seq, "state": snapshot(state)})
+
+
+async def _announced_or_admin(request: web.Request, state: SessionState) -> None:
+    """R3: the session is public once announced; before that, the administrator's alone."""
+    if not state.announced and (await principal(request)).kind != "admin":
+        raise NotFound(f"no session {state.session_id}", code="session_not_found")
 
 
 @routes.get(BASE + "/ws")
@@ -92,7 +99,8 @@ async def live_state(request: web.Request) -> web.Response:
 async def live_socket(request: web.Request) -> web.WebSocketResponse:
     sid = await _sid(request)
     hub = request.app[LIVE]
-    await request.app[CONDUCT].state(sid)  # 404 before the upgrade if there is no such session
+    # 404 before the upgrade if there is no such session, or it is not public yet
+    await _announced_or_admin(request, await request.app[CONDUCT].state(sid))
     public = (await principal(request)).kind == "public"
     address = (
         request.app[SETTINGS].signin.client_address(

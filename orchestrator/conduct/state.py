@@ -25,6 +25,7 @@ from uuid import UUID
 from orchestrator.conduct.quorum import Quorum, assess, counts_for_quorum
 from orchestrator.conduct.rollcall import Voter, voter_key
 from orchestrator.conduct.tally import Answer, Tally, count
+from orchestrator.convening import attendance
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.journal import events as ev
@@ -308,23 +309,19 @@ def _listed(s: SessionState, participant_id: str | None) -> ParticipantState | N
 def _joined(s: SessionState, e: Event, p: ev.PresenceJoined) -> None:
     part = _listed(s, p.participant_id)
     if part is not None:
-        part.occupants.add(p.occupant_id)
+        attendance.join(part, p.occupant_id)
 
 
 def _left(s: SessionState, e: Event, p: ev.PresenceLeft) -> None:
     part = _listed(s, p.participant_id)
-    if part is None:
-        return
-    part.occupants.discard(p.occupant_id)
-    if not part.occupants:
-        # R11: whoever comes back must be identified again: the person on the line may differ.
-        part.identified = False
+    if part is not None:
+        attendance.leave(part, p.occupant_id)  # R11: the last occupant out lapses identification
 
 
 def _identified(s: SessionState, e: Event, p: ev.ParticipantIdentified) -> None:
     part = _listed(s, p.participant_id)
     if part is not None:
-        part.identified = True
+        attendance.identify(part)
 
 
 def _added(s: SessionState, e: Event, p: ev.ParticipantAdded) -> None:
@@ -336,8 +333,7 @@ def _added(s: SessionState, e: Event, p: ev.ParticipantAdded) -> None:
 def _removed(s: SessionState, e: Event, p: ev.ParticipantRemoved) -> None:
     part = _listed(s, p.participant_id)
     if part is not None:
-        part.removed = True
-        part.identified = False
+        attendance.remove(part)
 
 
 def _announced(s: SessionState, e: Event, p: ev.SessionAnnounced) -> None:

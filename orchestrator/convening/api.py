@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from aiohttp import web
 
@@ -17,7 +18,7 @@ from orchestrator.convening.service import (
     parse_draft,
 )
 from orchestrator.convening.store import SessionRow
-from orchestrator.kernel.errors import Invalid
+from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal.chain import GENESIS, verify_chain
 from orchestrator.kernel.web import files
@@ -276,19 +277,40 @@ async def convene(request: web.Request) -> web.Response:
     return json_response(await request.app[SERVICE].session_view(session.id), status=201)
 
 
+async def _is_admin(request: web.Request) -> bool:
+    return (await principal(request)).kind == "admin"
+
+
+async def visible_session(request: web.Request, session_id: UUID) -> None:
+    """R3: a session becomes public when it is announced; before that it is the
+    administrator's alone (404 to anyone else, as if it did not exist)."""
+    session = await request.app[SERVICE].session(session_id)
+    if session.announced_at is None and not await _is_admin(request):
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+
+
 @routes.get("/api/v1/sessions")
-@operation("List sessions, newest first", tag="convening")
+@operation(
+    "List sessions, newest first (unannounced ones: the administrator only)", tag="convening"
+)
 async def list_sessions(request: web.Request) -> web.Response:
     council = request.query.get("council_id")
     council_id = v.uuid(council, "council_id") if council is not None else None
     rows = await request.app[SERVICE].sessions(council_id)
+    if not await _is_admin(request):
+        rows = [s for s in rows if s.announced_at is not None]
     return json_response([_session_json(s) for s in rows])
 
 
 @routes.get("/api/v1/sessions/{session_id}")
 @operation("A session: agenda, documents, participants without contacts", tag="convening")
 async def get_session(request: web.Request) -> web.Response:
-    return json_response(await request.app[SERVICE].session_view(match_uuid(request, "session_id")))
+    session_id = match_uuid(request, "session_id")
+    await visible_session(request, session_id)
+    view = await request.app[SERVICE].session_view(session_id)
+    if await _is_admin(request):  # the Jitsi room is not public (rehearsals need it)
+        view["room"] = (await request.app[SERVICE].session(session_id)).room
+    return json_response(view)
 
 
 @routes.post("/api/v1/sessions/{session_id}/items/{item}/documents")
@@ -334,6 +356,7 @@ async def attach_document(request: web.Request) -> web.Response:
 @operation("Download a draft document", tag="convening")
 async def get_document(request: web.Request) -> web.Response:
     doc, content = await request.app[SERVICE].document(match_uuid(request, "document_id"))
+    await visible_session(request, doc.session_id)
     return web.Response(
         body=content,
         headers={
@@ -411,7 +434,9 @@ async def get_journal(request: web.Request) -> web.Response:
     after_raw = request.query.get("after", "0")
     if not after_raw.isdigit() or len(after_raw) > 9:
         raise Invalid("after must be a sequence number", field="after")
-    events = await request.app[SERVICE].events(match_uuid(request, "session_id"), int(after_raw))
+    session_id = match_uuid(request, "session_id")
+    await visible_session(request, session_id)
+    events = await request.app[SERVICE].events(session_id, int(after_raw))
     return json_response([e.to_public() for e in events])
 
 
@@ -419,6 +444,7 @@ async def get_journal(request: web.Request) -> web.Response:
 @operation("Recompute the journal's hash chain", tag="journal")
 async def verify_journal(request: web.Request) -> web.Response:
     session_id = match_uuid(request, "session_id")
+    await visible_session(request, session_id)
     service = request.app[SERVICE]
     events = await service.events(session_id)
     faults = verify_chain(events)

@@ -71,6 +71,19 @@ class Participant:
         }
 
 
+LINE_BREAKS = frozenset("\n\r\t\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(body: Mapping[str, Any], field: str, *, max_len: int, prefix: str = "") -> str:
+    """A required one-line text: a title or a name that goes into mail headers (R4), the
+    calendar invite, the protocol and the chapters. No control characters at all (``v.text``
+    already refuses all but tab and line feed) and no line or paragraph separators."""
+    value = v.text(body, field, max_len=max_len, prefix=prefix)
+    if any(ch in LINE_BREAKS for ch in value):
+        raise Invalid(f"{prefix + field} must be one line of text", field=prefix + field)
+    return value
+
+
 def parse_agenda(raw: Sequence[Any]) -> list[AgendaItem]:
     """R1 (permitted categories only) and R2 (no secret ballot); errors name ``agenda[i].field``."""
     if not raw:
@@ -81,7 +94,7 @@ def parse_agenda(raw: Sequence[Any]) -> list[AgendaItem]:
     for i, entry in enumerate(raw):
         prefix = f"agenda[{i}]."
         body = v.obj(entry, f"agenda[{i}]")
-        title = v.text(body, "title", max_len=500, prefix=prefix)
+        title = one_line(body, "title", max_len=500, prefix=prefix)
         description = v.text(body, "description", max_len=5000, required=False, prefix=prefix)
         if v.boolean(body, "secret_ballot", default=False, prefix=prefix):
             raise RuleViolation(

@@ -189,7 +189,9 @@ class CouncilService:
                     "number": draft.number,
                     "starts_at": journal.format_time(draft.starts_at),
                     "planned_end": journal.format_time(draft.planned_end),
-                    "room": row.room,
+                    # no "room": the journal is public and the Jitsi room is not (the room
+                    # stays in sessions.room; journals convened before kept it, and are
+                    # published as hashed, so that they still verify)
                     "broadcast_url": self.broadcast_url(row.id),
                     "agenda": [item.to_payload() for item in draft.agenda],
                     "participants": [p.public() for p in participants],
@@ -439,7 +441,7 @@ class CouncilService:
 
 def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     """The convening request body, validated field by field (R1, R2 in ``parse_agenda``)."""
-    title = v.text(body, "title", max_len=500)
+    title = convening.one_line(body, "title", max_len=500)
     number = v.integer(body, "number", lo=1, hi=100000)
     starts_at = v.timestamp(body, "starts_at")
     planned_end = (
@@ -484,7 +486,7 @@ def parse_council_settings(body: Mapping[str, Any], *, partial: bool) -> dict[st
     optional), only those present on a change."""
     out: dict[str, Any] = {}
     if not partial or "name" in body:
-        out["name"] = v.text(body, "name", max_len=300)
+        out["name"] = convening.one_line(body, "name", max_len=300)  # notices' From name (R4)
     if not partial or "convocation" in body:
         out["convocation"] = v.integer(body, "convocation", lo=1, hi=100)
     if not partial or "total_composition" in body:

@@ -123,6 +123,7 @@ class Ports(Protocol):
 
     async def sign_in(self, player: Player, who: Client) -> None: ...
     async def join(self, player: Player, who: Client) -> None: ...
+    async def leave(self, player: Player, who: Client) -> None: ...
     async def identify(self, player: Player, chair: Client, who: Client) -> None: ...
     async def recording_start(self, player: Player) -> None: ...
     async def outage(self, player: Player, seconds: float) -> None: ...
@@ -221,8 +222,7 @@ class Player:
         made = await self.as_admin("POST", f"/api/v1/councils/{council['id']}/sessions", json=body)
         self.session_id = made["id"]
         await self.as_admin("POST", f"{self._base}/announce")
-        journal = await self.as_admin("GET", f"{self._base}/journal")
-        self.room = journal[0]["payload"]["room"]
+        self.room = (await self.as_admin("GET", self._base))["room"]  # the administrator's
         self.log(f"скликано й оголошено засідання {self.session_id}")
 
     async def sign_in(self) -> None:
@@ -294,6 +294,12 @@ class Player:
         vote_id, order, opened_at = vote["vote_id"], vote["order"], opened["seq"]
         by_pid = {c.participant_id: c for c in self.clients.values()}
         voters = [by_pid[pid] for pid in order]
+        # a reconnect happens while the voter just before the one reconnecting is called
+        reconnect_before = {
+            voters[max(order.index(self.clients[e].participant_id) - 1, 0)].email: e
+            for e in self.scenario.reconnecting(item, amendment)
+            if e in self.clients and self.clients[e].participant_id in order
+        }
 
         async def answer(voter: Client) -> None:
             said = self.scenario.answer_of(item, amendment, voter.email)
@@ -307,6 +313,8 @@ class Player:
             )
             if state["current_vote"] is None or state["current_vote"]["vote_id"] != vote_id:
                 return
+            if voter.email in reconnect_before:
+                await self._reconnect(self.clients[reconnect_before[voter.email]])
             if said in ("for", "against", "abstain"):
                 await voter.post(
                     f"{self._base}/votes/{vote_id}/ballots",
@@ -329,6 +337,26 @@ class Player:
             f"питання {item + 1}, {what}: {'ПРИЙНЯТО' if result['adopted'] else 'не прийнято'}"
             f" (за {result['for']}, потрібно {result['required']})"
         )
+
+    async def _reconnect(self, who: Client) -> None:
+        """``who`` drops out of the call and comes back; the chair identifies them again (R11:
+        whoever comes back is identified again) before their surname is called."""
+        chair = self.by_role("chair")
+        await self.ports.leave(self, who)
+        await chair.console.until(lambda s: not self._row(s, who)["present"])
+        self.log(f"{who.email} вийшов із відеоконференції під час поіменного голосування")
+        await self.ports.join(self, who)
+        await chair.console.until(lambda s: self._row(s, who)["present"])
+        await self.ports.identify(self, chair, who)
+        await chair.console.until(lambda s: self._row(s, who)["identified"])
+        self.log(f"{who.email} повернувся, головуючий ідентифікував його знову")
+
+    @staticmethod
+    def _row(state: Mapping[str, Any], who: Client) -> dict[str, Any]:
+        row: dict[str, Any] = next(
+            p for p in state["participants"] if p["participant_id"] == who.participant_id
+        )
+        return row
 
     async def _publish(self) -> None:
         """R17–R20: the secretary finalises, the chair signs, the secretary publishes; then the
@@ -463,18 +491,25 @@ class DeploymentPorts:
         who.headers = {"X-CSRF-Token": me["csrf_token"], "Origin": player.base_url}
 
     async def join(self, player: Player, who: Client) -> None:
+        await self._occupant(player, who, "joined")
+
+    async def leave(self, player: Player, who: Client) -> None:
+        await self._occupant(player, who, "left")
+
+    async def _occupant(self, player: Player, who: Client, event: str) -> None:
+        """Prosody's event_sync webhook for one occupant (``joined`` or ``left``)."""
         body = {
             "room_name": player.room,
             "active_occupants_count": 1,
             "occupant": {
                 "id": who.participant_id,
                 "name": who.email.split("@")[0],
-                "joined_at": int(datetime.now(UTC).timestamp()),
+                f"{event}_at": int(datetime.now(UTC).timestamp()),
             },
         }
         assert player.admin is not None  # Prosody is not signed in as anyone: a bare client
         async with player.admin.post(
-            f"{self.events_prefix}/events/occupant/joined",
+            f"{self.events_prefix}/events/occupant/{event}",
             json=body,
             headers={"Authorization": f"Bearer {self.event_secret}"},
         ) as r:

@@ -8,11 +8,15 @@ Pure. The format (documented in the README)::
      "session": {"title", "number", "agenda": [{"title", "category", "secret_ballot"}]},
      "attend": [e-mails of those who join],
      "answers": [{"item", "amendment"?, "by": e-mail, "answer": "for|against|abstain|none"}],
-     "breaks": [{"before_item", "seconds", "cause": "recording_lost|chair"}]}
+     "breaks": [{"before_item", "seconds", "cause": "recording_lost|chair"}],
+     "reconnects": [{"item", "amendment"?, "by": e-mail}]}
 
 The secretary is the deputy who keeps the protocol (R17). An amendment index in ``answers``
 means that amendment is proposed and voted before the item's text (R16). A voter who takes part
 and has no answer for a vote is skipped by the chair (не голосував), as is ``"none"``.
+A reconnect drops ``by`` out of the call in the middle of that vote's roll call (before their
+turn), brings them back and has the chair identify them again (R11) before they are called
+(one who does not attend, or is not in that roll call, has nothing to reconnect).
 The scenario's own shape is checked here; what the rules forbid (a secret ballot, no quorum) is
 left to the service, whose refusal ends the rehearsal.
 """
@@ -20,7 +24,7 @@ left to the service, whose refusal ends the rehearsal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.conduct.tally import Answer
@@ -72,6 +76,13 @@ class PlannedBreak:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnect:
+    item: int
+    amendment: int | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     council: dict[str, Any]
     roster: list[RosterEntry]
@@ -79,6 +90,7 @@ class Scenario:
     attend: list[str]
     answers: list[Planned]
     breaks: list[PlannedBreak]
+    reconnects: list[Reconnect] = field(default_factory=list)
 
     def amendments(self, item: int) -> int:
         """How many amendments the scenario votes on ``item``."""
@@ -93,6 +105,10 @@ class Scenario:
 
     def breaks_before(self, item: int) -> list[PlannedBreak]:
         return [b for b in self.breaks if b.before_item == item]
+
+    def reconnecting(self, item: int, amendment: int | None) -> list[str]:
+        """Who drops out and comes back during this vote's roll call (e-mails)."""
+        return [r.by for r in self.reconnects if (r.item, r.amendment) == (item, amendment)]
 
 
 def _obj(raw: object, where: str) -> Mapping[str, Any]:
@@ -183,7 +199,19 @@ def parse(raw: object) -> Scenario:
         breaks.append(
             PlannedBreak(_int(row, "before_item", where, 0, len(agenda)), float(seconds), cause)
         )
-    return Scenario(dict(council), roster, dict(session), attend, answers, breaks)
+    reconnects = []
+    for i, r in enumerate(_list(body.get("reconnects", []), "reconnects")):
+        where = f"reconnects[{i}]"
+        row = _obj(r, where)
+        item = _int(row, "item", where, 0, max(len(agenda) - 1, 0))
+        amendment = row.get("amendment")
+        if amendment is not None:
+            amendment = _int(row, "amendment", where, 0, 50)
+        by = _str(row, "by", where).lower()
+        if by not in emails:
+            raise Invalid(f"{where}.by is not on the roster", field=f"{where}.by")
+        reconnects.append(Reconnect(item, amendment, by))
+    return Scenario(dict(council), roster, dict(session), attend, answers, breaks, reconnects)
 
 
 # --- the built-in demo (rada demo) ---------------------------------------------------------
@@ -219,7 +247,8 @@ _DEPUTIES = [
 
 
 def demo() -> dict[str, Any]:
-    """A 26-seat council, surnames with Ґ Є І Ї, an amendment, one outage break."""
+    """A 26-seat council, surnames with Ґ Є І Ї, an amendment, one outage break, a deputy who
+    reconnects mid roll call."""
     roster = [
         {
             "surname": "Коваленко",
@@ -287,4 +316,6 @@ def demo() -> dict[str, Any]:
         "attend": attending,
         "answers": answers,
         "breaks": [{"before_item": 1, "seconds": 2, "cause": "recording_lost"}],
+        # Павленко, late in the R15 order, drops out mid roll call on item 2 and comes back (R11)
+        "reconnects": [{"item": 1, "by": "deputy19@demo.rada.test"}],
     }

@@ -182,10 +182,13 @@ async def open_page(
     path: str,
     *,
     link_for: tuple[SessionIds, str] | None = None,
+    bypass_csp: bool = False,
 ) -> Any:
     """A fresh browser context at ``viewport``; signed in by personal link when ``link_for``
-    names the session and the participant; then ``path``."""
-    page = await (await browser.new_context(viewport=viewport)).new_page()
+    names the session and the participant; then ``path``. ``bypass_csp`` lets axe-core run
+    in a document whose policy allows no script at all (a published file's sandbox)."""
+    context = await browser.new_context(viewport=viewport, bypass_csp=bypass_csp)
+    page = await context.new_page()
     await page.route(
         JITSI_SCRIPT,
         lambda route: route.fulfill(
@@ -360,7 +363,11 @@ async def test_every_page_has_no_serious_accessibility_violation(
     session_page = await open_page(identity_client, browser, LAPTOP, f"/archive/sessions/{sid}")
     await check("archive-session", session_page)
     protocol = await open_page(
-        identity_client, browser, LAPTOP, f"/archive/sessions/{sid}/files/protocol.html"
+        identity_client,
+        browser,
+        LAPTOP,
+        f"/archive/sessions/{sid}/files/protocol.html",
+        bypass_csp=True,
     )
     await check("protocol", protocol)
     await check("error-link", await open_page(identity_client, browser, LAPTOP, "/join/wrong-token-0123456789"), "h1")  # fmt: skip

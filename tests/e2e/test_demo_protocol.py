@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.kernel.journal.chain import event_from_public, verify_chain
+from orchestrator.kernel.journal.chain import Event, event_from_public, verify_chain
 from orchestrator.protocol import opendata
 from orchestrator.protocol import render as protocol_render
 from orchestrator.protocol.model import build
@@ -37,6 +37,7 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
     )
     events = [event_from_public(e) for e in journal]
     assert verify_chain(events) == []
+    deputy_reconnects_mid_roll_call_and_answers(events)
 
     p = build(events)
     closed = {e.payload["vote_id"]: e.payload for e in events if e.type == "vote_closed"}
@@ -64,6 +65,34 @@ def test_demo_journal_folds_into_an_agreeing_protocol(folder: Path) -> None:
     assert_formats_agree(p, html, pdf_text(protocol_render.to_pdf(p)))
     motions = list(csv.DictReader(io.StringIO(opendata.files(p)["motions.csv"].decode())))
     assert [int(m["votingFor"]) for m in motions] == [v.tally.for_ for v in p.votes]
+
+
+def deputy_reconnects_mid_roll_call_and_answers(events: list[Event]) -> None:
+    """The demo's Павленко drops out during item 2's roll call (presence_left through the
+    event_sync webhook), comes back, is identified again by the chair (R11) and then answers
+    when called (R15, R16): a recorded ballot, counted."""
+    convened = events[0].payload
+    pavlenko = next(
+        p["participant_id"] for p in convened["participants"] if p["surname"] == "Павленко"
+    )
+    opened = next(e for e in events if e.type == "vote_opened" and e.payload["vote_id"] == "1")
+    closed = next(e for e in events if e.type == "vote_closed" and e.payload["vote_id"] == "1")
+    during = [
+        e.type
+        for e in events[opened.seq : closed.seq - 1]
+        if e.payload.get("participant_id") == pavlenko
+    ]
+    assert during == [
+        "presence_left",
+        "presence_joined",
+        "participant_identified",
+        "deputy_called",
+        "ballot_recorded",
+    ]
+    assert pavlenko in opened.payload["order"]
+    ballot = next(e for e in events[opened.seq :] if e.type == "ballot_recorded"
+                  and e.payload["participant_id"] == pavlenko)  # fmt: skip
+    assert (ballot.payload["answer"], ballot.payload["source"]) == ("against", "deputy")
 
 
 def archive_verifies_and_tampering_is_named(folder: Path, printed: str) -> None:

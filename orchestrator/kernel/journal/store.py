@@ -5,7 +5,7 @@ Functions take a connection the caller's transaction owns; records stay here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -74,9 +74,16 @@ def _event(r: asyncpg.Record) -> journal.Event:
     )
 
 
-async def load_events(conn: Conn, session_id: UUID, *, after: int = 0) -> list[journal.Event]:
+async def load_events(
+    conn: Conn, session_id: UUID, *, after: int = 0, types: Sequence[str] | None = None
+) -> list[journal.Event]:
+    """The session's events after ``after`` in order; only ``types`` when given."""
     rows = await conn.fetch(
-        "SELECT * FROM journal WHERE session_id = $1 AND seq > $2 ORDER BY seq", session_id, after
+        """SELECT * FROM journal WHERE session_id = $1 AND seq > $2
+             AND ($3::text[] IS NULL OR type = ANY($3::text[])) ORDER BY seq""",
+        session_id,
+        after,
+        None if types is None else list(types),
     )
     return [_event(r) for r in rows]
 

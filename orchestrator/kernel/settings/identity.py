@@ -65,11 +65,21 @@ class JitsiSettings:
     early_join: int = 3600
     """Seconds before the planned start from which tokens are issued."""
     end_margin: int = 3 * 3600
-    """Seconds after the planned end until which tokens are issued and valid."""
-    token_email: bool = True
+    """Seconds after the planned end until which tokens are issued for a session that has not
+    opened; once it is open, tokens are issued until it closes (a sitting may overrun)."""
+    token_lifetime: int = 900
+    """Seconds a Jitsi token lives (``exp``). Short, so that a revoked participant's token dies
+    within minutes; the participant's page fetches a fresh one before this runs out, and a
+    reconnect uses the freshest (Prosody checks a token when a connection authenticates)."""
+    token_email: bool = False
     """Put the official e-mail in ``context.user.email``. Prosody's presence_identity passes the
-    token's user fields to every occupant, so ``RADA_JITSI_TOKEN_EMAIL=false`` keeps addresses
-    out of the call (an empty string: Prosody only needs a string)."""
+    token's user fields to every occupant, press included, so by default the token carries an
+    empty string (Prosody only needs a string); ``RADA_JITSI_TOKEN_EMAIL=true`` puts it in."""
+
+    kick_url: str = ""
+    """Prosody's ``mod_muc_kick_participant`` endpoint (``http://prosody:5280/kick-participant``):
+    when set, a revoked participant is removed from the call at once. Prosody verifies rada's
+    request token against its ``prosody_password_public_key_repo_url``, so this needs RS256."""
 
     def __post_init__(self) -> None:
         self._validate()
@@ -105,7 +115,9 @@ class JitsiSettings:
             not_before_leeway=_int(env, "RADA_JITSI_NBF_LEEWAY", 60),
             early_join=_int(env, "RADA_JITSI_EARLY_JOIN", 3600),
             end_margin=_int(env, "RADA_JITSI_END_MARGIN", 3 * 3600),
-            token_email=env_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=True),
+            token_lifetime=_int(env, "RADA_JITSI_TOKEN_LIFETIME", 900),
+            token_email=env_bool(env, "RADA_JITSI_TOKEN_EMAIL", default=False),
+            kick_url=env.get("RADA_JITSI_KICK_URL", "").strip(),
         )
 
     def _validate(self) -> None:
@@ -127,6 +139,15 @@ class JitsiSettings:
             )
         if min(self.not_before_leeway, self.early_join, self.end_margin) < 0:
             raise SettingsError("RADA_JITSI_* durations must not be negative")
+        if self.kick_url and (
+            self.algorithm != "RS256" or not self.kick_url.startswith(("http://", "https://"))
+        ):
+            raise SettingsError(
+                "RADA_JITSI_KICK_URL must be an http(s) URL and needs RADA_JITSI_ALG=RS256 "
+                "(Prosody checks the kick request's token against public keys)"
+            )
+        if not 120 <= self.token_lifetime <= 86400:
+            raise SettingsError("RADA_JITSI_TOKEN_LIFETIME must be 120..86400 seconds")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,9 @@ INLINE = frozenset(
         "application/pdf",
         "image/png",
         "image/jpeg",
+        # rada's own documents (protocol.html): shown in place, in the sandbox FILE_CSP sets,
+        # so no script runs; an uploaded HTML draft is always sent with download=True
+        "text/html",
     }
 )
 FILE_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"

@@ -108,7 +108,7 @@ def problem(
         "detail": detail,
         "code": code,
         "message_uk": message_uk(code),
-        "instance": request.path,
+        "instance": route_of(request),  # the pattern: a path may carry a personal link
         "request_id": request.get(REQUEST_ID),
         **{k: v for k, v in extra.items() if v is not None},
     }
@@ -128,14 +128,18 @@ def problem_for(exc: DomainError, request: web.Request) -> web.Response:
     if exc.errors:
         extra["errors"] = exc.errors
     extra.update(exc.extra)
-    return problem(status_of(exc), exc.title, exc.detail, exc.code, request, **extra)
+    response = problem(status_of(exc), exc.title, exc.detail, exc.code, request, **extra)
+    retry_after = exc.extra.get("retry_after")
+    if isinstance(retry_after, int) and response.status in (429, 503):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def route_of(request: web.Request) -> str:
     """The matched route's pattern (``/join/{token}``), not the path: paths can carry secrets
     such as a personal link, and logs never hold secrets."""
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else request.path
+    canonical = getattr(request.match_info.route.resource, "canonical", None)
+    return canonical if isinstance(canonical, str) else request.path
 
 
 @web.middleware

@@ -66,6 +66,13 @@ class JournalPorts:
             },
         )
 
+    async def leave(self, player: Player, who: Client) -> None:
+        await self._append(
+            player,
+            ev.PRESENCE_LEFT,
+            {"participant_id": who.participant_id, "occupant_id": who.participant_id},
+        )
+
     async def identify(self, player: Player, chair: Client, who: Client) -> None:
         await self._append(
             player,

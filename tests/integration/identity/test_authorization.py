@@ -48,6 +48,9 @@ MATRIX = [
     Row("POST", f"{PREFIX}/occupant/left", {}, HOOK_BODY),
     Row("POST", f"{PREFIX}/room/created", {}, {"room_name": "{room}"}),
     Row("POST", f"{PREFIX}/room/destroyed", {}, {"room_name": "{room}"}),
+    # Prosody's mod_muc_auth_ban sends only the occupant's own token: everyone gets 200, and
+    # {"access": true} only for a valid, unrevoked rada token (test_jitsi_access.py)
+    Row("GET", "/api/v1/jitsi/access", {r: 200 for r in ROLES}),
 ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 from email.message import EmailMessage
 from typing import Any
+from uuid import UUID
 
 import icalendar
 import pytest
@@ -13,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from identity.api import SENDER
 from identity.mail import DeliveryStatus
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, agenda, future, make_council
 from tests.fixtures.signin import Browser, SessionIds, SignIn, convene
 from tests.fixtures.smtp import Inbox
 
@@ -158,3 +159,49 @@ async def test_running_app_mails_notices_when_the_session_is_announced(
             await asyncio.sleep(0.05)
         assert len(handler.messages) == 8
         assert {r["status"] for r in rows} == {"sent"}
+
+
+async def test_a_notice_that_cannot_be_composed_fails_alone(
+    identity_client: TestClient[Any, Any], inbox: tuple[Inbox, int], sign_in: SignIn
+) -> None:
+    """A header-unsafe value already stored (a line break in a name) fails that notice alone,
+    its error shown in deliveries; the rest of the batch is mailed and nothing stays sending."""
+    handler, _ = inbox
+    ids = await convene(identity_client)
+    pool = identity_client.app[SENDER].pool
+    await pool.execute(
+        "UPDATE participants SET surname = 'Іваненко\nBcc: x@evil.test' "
+        "WHERE session_id = $1 AND participant_id = $2",
+        UUID(ids.session_id),
+        UUID(ids.deputies[0]),
+    )
+    results = await identity_client.app[SENDER].run_once()
+    assert sorted(r.status for r in results) == sorted(
+        [DeliveryStatus.FAILED] + [DeliveryStatus.SENT] * 7
+    )
+    assert len(handler.messages) == 7
+    assert await pool.fetchval("SELECT count(*) FROM notices WHERE status = 'sending'") == 0
+    secretary = await sign_in(ids.session_id, ids.secretary)
+    rows = (await (await secretary.get(f"/api/v1/sessions/{ids.session_id}/deliveries")).json())[
+        "deliveries"
+    ]
+    failed = [d for d in rows if d["status"] == "failed"]
+    assert [d["participant_id"] for d in failed] == [ids.deputies[0]]
+    assert "could not be composed" in failed[0]["last_error"]
+    assert "rada.test" not in str(rows) and "press.test" not in str(rows)  # no addresses
+    assert await identity_client.app[SENDER].run_once() == []  # not claimed again
+
+
+async def test_a_line_break_in_the_title_is_refused_at_convening(
+    identity_client: TestClient[Any, Any],
+) -> None:
+    """The session title is checked when the session is convened (422), not when mailed."""
+    council_id = await make_council(identity_client)
+    r = await identity_client.post(
+        f"/api/v1/councils/{council_id}/sessions",
+        headers=ADMIN,
+        json={"title": "Сесія\nBcc: all@example.org", "number": 1, "starts_at": future(),
+              "agenda": agenda()},
+    )  # fmt: skip
+    assert r.status == 422
+    assert (await r.json())["field"] == "title"

@@ -85,6 +85,8 @@ async def test_random_bodies_never_break_anything(client: Client) -> None:
         assert r.status < 500, (method, path, body, await r.text())
         if r.status >= 400:
             assert r.content_type == "application/problem+json"
-    report = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    report = await (
+        await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
+    ).json()
     assert report["ok"], report
     assert any(code >= 400 for code in seen)

@@ -153,7 +153,7 @@ async def test_r5_stand_in_chair_via_api(client: Client) -> None:
     )
     chair = next(p for p in s["participants"] if p["role"] == "chair")
     assert chair["surname"] == "Ґудзь"
-    journal = await (await client.get(f"/api/v1/sessions/{s['id']}/journal")).json()
+    journal = await (await client.get(f"/api/v1/sessions/{s['id']}/journal", headers=ADMIN)).json()
     assert journal[0]["payload"]["chair_reason"] == "Міський голова на лікарняному"
 
 
@@ -183,7 +183,10 @@ async def test_r6_list_amendments_are_journaled(client: Client) -> None:
     )
     assert r.status == 204
     types = [
-        e["type"] for e in await (await client.get(f"/api/v1/sessions/{s['id']}/journal")).json()
+        e["type"]
+        for e in await (
+            await client.get(f"/api/v1/sessions/{s['id']}/journal", headers=ADMIN)
+        ).json()
     ]
     assert types == ["session_convened", "participant_added", "participant_removed"]
     chair = next(p for p in s["participants"] if p["role"] == "chair")
@@ -209,8 +212,10 @@ async def test_documents_are_stored_with_their_hash(client: Client) -> None:
     )
     doc = await r.json()
     assert r.status == 201 and doc["sha256"] == hashlib.sha256(content).hexdigest()
-    got = await client.get(f"/api/v1/documents/{doc['id']}")
+    got = await client.get(f"/api/v1/documents/{doc['id']}", headers=ADMIN)
     assert await got.read() == content
+    # R3: before the announcement the drafts are the administrator's alone
+    assert (await client.get(f"/api/v1/documents/{doc['id']}")).status == 404
     r = await client.post(
         f"/api/v1/sessions/{s['id']}/items/9/documents?filename=a.txt", data=b"x", headers=ADMIN
     )

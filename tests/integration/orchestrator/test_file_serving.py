@@ -134,6 +134,8 @@ async def test_an_uploaded_page_is_stored_and_served_as_a_download(
         headers={**ADMIN, "Content-Type": declared},
     )
     assert r.status == 201, await r.text()
+    # R3: drafts are public once the session is announced
+    assert (await client.post(f"/api/v1/sessions/{s['id']}/announce", headers=ADMIN)).status == 200
     got = await client.get(f"/api/v1/documents/{(await r.json())['id']}")
     assert got.headers["Content-Type"] == "application/octet-stream"
     assert got.headers["Content-Disposition"].startswith("attachment;")
@@ -152,6 +154,8 @@ async def test_a_real_pdf_keeps_its_type(client: Client) -> None:
         data=b"%PDF-1.4 draft",
         headers={**ADMIN, "Content-Type": "text/html"},
     )
+    # R3: drafts are public once the session is announced
+    assert (await client.post(f"/api/v1/sessions/{s['id']}/announce", headers=ADMIN)).status == 200
     got = await client.get(f"/api/v1/documents/{(await r.json())['id']}")
     assert got.headers["Content-Type"] == "application/pdf"
 

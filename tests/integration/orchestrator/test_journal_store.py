@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from orchestrator.kernel.journal import store as journal_store
-from tests.conftest import make_council, make_session
+from tests.conftest import ADMIN, make_council, make_session
 
 Client = TestClient[Any, Any]
 
@@ -38,7 +38,9 @@ async def test_concurrent_appends_never_fork(client: Client, pool: asyncpg.Pool)
         for r in await pool.fetch("SELECT seq FROM journal WHERE session_id = $1 ORDER BY seq", sid)
     ]
     assert seqs == list(range(1, 42))
-    report = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    report = await (
+        await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
+    ).json()
     assert report["ok"] and report["events"] == 41
 
 
@@ -84,7 +86,7 @@ async def test_tampered_event_fails_verification(client: Client, pool: asyncpg.P
         f"/api/v1/sessions/{sid}/announce",
         headers={"Authorization": "Bearer test-admin-token-0123456789"},
     )
-    ok = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    ok = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)).json()
     assert ok["ok"] and ok["events"] == 2
     async with pool.acquire() as conn:
         await conn.execute("ALTER TABLE journal DISABLE TRIGGER journal_no_update")
@@ -94,6 +96,6 @@ async def test_tampered_event_fails_verification(client: Client, pool: asyncpg.P
             UUID(sid),
         )
         await conn.execute("ALTER TABLE journal ENABLE TRIGGER journal_no_update")
-    bad = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify")).json()
+    bad = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)).json()
     assert not bad["ok"]
     assert bad["faults"] == [{"seq": 1, "reason": "hash does not match the event's content"}]

@@ -375,7 +375,8 @@ async def test_archive_files_cannot_act_as_pages(
     archive_client: Client, played: PlayedSession, settings: Settings
 ) -> None:
     """A draft in the published folder is a download that runs nothing, whatever its type;
-    the protocol's PDF shows in place; every file is nosniff with a policy of its own."""
+    the protocol's PDF and rada's own protocol.html show in place, the HTML in a sandbox that
+    runs no script; every file is nosniff with a policy of its own."""
     c = archive_client
     base = f"/archive/sessions/{played.session_id}/files"
     pdf = await c.get(f"{base}/protocol.pdf")
@@ -393,5 +394,6 @@ async def test_archive_files_cannot_act_as_pages(
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in r.headers["Content-Security-Policy"]
     html = await c.get(f"{base}/protocol.html")
-    assert html.headers["Content-Disposition"].startswith("attachment;")
+    assert html.headers["Content-Disposition"].startswith("inline;")
     assert "sandbox" in html.headers["Content-Security-Policy"]
+    assert "script-src" not in html.headers["Content-Security-Policy"]

@@ -151,7 +151,7 @@ def test_issued_token_verifies(issuer: TokenIssuer) -> None:
     assert got["context"]["user"] == {
         "id": str(DEPUTY.participant_id),
         "name": "Шевченко Тарас",
-        "email": DEPUTY.email,
+        "email": "",  # RADA_JITSI_TOKEN_EMAIL is off by default
         "affiliation": "member",
     }
     assert (got["iss"], got["aud"], got["sub"], got["room"]) == (
@@ -171,14 +171,44 @@ def test_header_is_typ_jwt_and_configured_alg(issuer: TokenIssuer) -> None:
 
 
 def test_times_are_numbers_bounded_by_the_window(claims: dict[str, Any]) -> None:
-    """nbf lies a little in the past; exp is the planned end plus the margin, both integers."""
+    """nbf lies a little in the past; exp is the token lifetime away (15 minutes by default,
+    not the planned end plus the margin: a revoked token dies within minutes), both integers."""
     settings = hs_settings()
     assert type(claims["nbf"]) is int
     assert type(claims["exp"]) is int
     assert claims["nbf"] == int(NOW.timestamp()) - settings.not_before_leeway
-    assert claims["exp"] == int(
-        (WINDOW.planned_end + timedelta(seconds=settings.end_margin)).timestamp()
+    assert (
+        claims["exp"]
+        == int(NOW.timestamp()) + 900
+        == int(NOW.timestamp()) + (settings.token_lifetime)
     )
+
+
+def test_token_never_outlives_the_window_of_a_session_not_yet_open() -> None:
+    """Near the window's end a session not opened gets a token that ends with the window."""
+    settings = hs_settings(RADA_JITSI_TOKEN_LIFETIME="3600")
+    closes = WINDOW.planned_end + timedelta(seconds=settings.end_margin)
+    at = closes - timedelta(minutes=5)
+    claims = build_claims(settings, DEPUTY, ROOM, WINDOW, at)
+    assert claims["exp"] == int(closes.timestamp())
+    with pytest.raises(OutsideSessionWindow):
+        build_claims(settings, DEPUTY, ROOM, WINDOW, closes)
+
+
+def test_a_sitting_in_progress_gets_tokens_past_its_planned_end() -> None:
+    """Once open, the session may overrun: tokens keep coming, each short-lived."""
+    settings = hs_settings()
+    late = WINDOW.planned_end + timedelta(seconds=settings.end_margin, hours=2)
+    running = SessionWindow(WINDOW.starts_at, WINDOW.planned_end, in_progress=True)
+    claims = build_claims(settings, DEPUTY, ROOM, running, late)
+    assert claims["exp"] == int(late.timestamp()) + settings.token_lifetime
+
+
+@pytest.mark.parametrize("value", ["0", "60", "86401", "x"])
+def test_token_lifetime_is_bounded(value: str) -> None:
+    """RADA_JITSI_TOKEN_LIFETIME is 120..86400 seconds."""
+    with pytest.raises(SettingsError, match="RADA_JITSI_TOKEN_LIFETIME"):
+        hs_settings(RADA_JITSI_TOKEN_LIFETIME=value)
 
 
 @pytest.mark.parametrize(
@@ -405,12 +435,17 @@ def test_settings_refuse_unsafe_configuration(env: dict[str, str], field: str) -
         hs_settings(**env)
 
 
-def test_email_can_be_kept_out_of_the_call() -> None:
-    """RADA_JITSI_TOKEN_EMAIL=false: the token carries an empty e-mail and still verifies."""
-    settings = hs_settings(RADA_JITSI_TOKEN_EMAIL="false")
-    issuer = TokenIssuer(settings)
-    claims = issuer.verifier().verify(issuer.issue(DEPUTY, ROOM, WINDOW, NOW), room=ROOM, now=NOW)
-    assert claims["context"]["user"]["email"] == ""
+def test_email_is_kept_out_of_the_call_by_default() -> None:
+    """By default the token carries an empty e-mail (Prosody shows token user fields to every
+    occupant, press included) and still verifies; RADA_JITSI_TOKEN_EMAIL=true puts it in."""
+    for settings, email in (
+        (hs_settings(), ""),
+        (hs_settings(RADA_JITSI_TOKEN_EMAIL="true"), DEPUTY.email),
+    ):
+        issuer = TokenIssuer(settings)
+        token = issuer.issue(DEPUTY, ROOM, WINDOW, NOW)
+        claims = issuer.verifier().verify(token, room=ROOM, now=NOW)
+        assert claims["context"]["user"]["email"] == email
     with pytest.raises(SettingsError, match="RADA_JITSI_TOKEN_EMAIL"):
         hs_settings(RADA_JITSI_TOKEN_EMAIL="maybe")
 
