@@ -32,11 +32,11 @@ listener's capped backoff, and claims every session it records *again* before an
   still captured (the course of the session is recorded, R9), and no vote can be taken meanwhile
   (every act is a database transaction), so keeping on never lets a vote through unrecorded;
   stopping would only cut a gap into the recording. Their claims are unconfirmed meanwhile
-  (``/healthz`` shows the supervisor down), and no other process starts: after a (re)connection
+  (``/healthz`` shows the supervisor down), and no other process starts: after a reconnection
   a supervisor leaves alone, for ``RECLAIM_GRACE_SECONDS``, every session whose recorder status
   names another process, so a live holder (reconnecting within the backoff cap) re-claims first.
-  A holder cut off from a server that stays up keeps its locks until the server drops its
-  connection.
+  (A process *started* just after a server restart gets no such grace.) A holder cut off from a
+  server that stays up keeps its locks until the server drops its connection.
 """
 
 from __future__ import annotations
