@@ -241,11 +241,19 @@ def test_every_ingest_port_is_declared_allowed_and_exposed() -> None:
 
 
 def test_probes_use_healthz_on_the_http_port() -> None:
+    """Start-up and readiness ask /healthz; liveness only the port, so a database outage
+    (/healthz 503) takes the pod out of the Service without restarting its recorders."""
     rada = container()
     http = {p["name"]: p["containerPort"] for p in rada["ports"]}["http"]
     assert http == int(config()["RADA_PORT"])
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("startupProbe", "readinessProbe"):
         assert rada[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert rada["livenessProbe"] == {
+        "tcpSocket": {"port": "http"},
+        "periodSeconds": 10,
+        "timeoutSeconds": 6,
+        "failureThreshold": 12,
+    }
 
 
 def test_the_service_and_the_budget_select_the_deployments_pods() -> None:
