@@ -11,15 +11,17 @@ from typing import Any
 
 from aiohttp import web
 
+from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
-from orchestrator.kernel.web.auth import Role, require_participant
+from orchestrator.kernel.web.auth import Role, principal, require_participant
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
 from orchestrator.protocol import pages
 from orchestrator.protocol.render import to_dict
 from orchestrator.protocol.service import (
     PUBLICATION,
     PublicationService,
+    Snapshot,
     parse_signature,
     publication_json,
 )
@@ -68,11 +70,21 @@ def _event(e: journal.Event) -> dict[str, Any]:
     return e.to_public()
 
 
+async def announced_snapshot(request: web.Request, svc: PublicationService) -> Snapshot:
+    """The session's protocol snapshot; before the announcement (R3) the session is the
+    administrator's alone, so anyone else gets the same 404 as for no session at all."""
+    session_id = match_uuid(request, "session_id")
+    snap = await svc.snapshot(session_id)
+    if snap.protocol.announced_at is None and (await principal(request)).kind != "admin":
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    return snap
+
+
 @routes.get("/api/v1/sessions/{session_id}/protocol")
 @operation("The protocol as folded from the journal, with its signing status", tag="protocol")
 async def get_protocol(request: web.Request) -> web.Response:
     svc = service(request)
-    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    snap = await announced_snapshot(request, svc)
     return json_response(
         {
             "protocol": to_dict(snap.protocol),
@@ -85,7 +97,7 @@ async def get_protocol(request: web.Request) -> web.Response:
 @operation("The 24-hour clock (R18) and the signatures (R19)", tag="protocol")
 async def get_status(request: web.Request) -> web.Response:
     svc = service(request)
-    snap = await svc.snapshot(match_uuid(request, "session_id"))
+    snap = await announced_snapshot(request, svc)
     return json_response(publication_json(snap.publication, svc.clock()))
 
 

@@ -21,7 +21,8 @@ async def test_unannounced_session_is_the_administrators_alone(
     council = await make_council(identity_client)
     sid = (await make_session(identity_client, council))["id"]
     for path in (f"/api/v1/sessions/{sid}", f"/api/v1/sessions/{sid}/journal",
-                 f"/api/v1/sessions/{sid}/journal/verify", f"/api/v1/sessions/{sid}/live"):  # fmt: skip
+                 f"/api/v1/sessions/{sid}/journal/verify", f"/api/v1/sessions/{sid}/live",
+                 f"/api/v1/sessions/{sid}/protocol", f"/api/v1/sessions/{sid}/protocol/status"):  # fmt: skip
         r = await identity_client.get(path)
         assert r.status == 404, (path, await r.text())
         assert (await identity_client.get(path, headers=ADMIN)).status == 200, path
@@ -33,6 +34,7 @@ async def test_unannounced_session_is_the_administrators_alone(
     assert r.status == 200
     assert (await identity_client.get(f"/api/v1/sessions/{sid}")).status == 200
     assert (await identity_client.get(f"/api/v1/sessions/{sid}/live")).status == 200
+    assert (await identity_client.get(f"/api/v1/sessions/{sid}/protocol")).status == 200
 
 
 async def test_public_journal_has_no_room_and_no_unknown_names(
