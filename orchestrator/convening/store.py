@@ -102,11 +102,9 @@ def _council(r: asyncpg.Record) -> Council:
     )
 
 
-async def insert_council(conn: Conn, council: Council) -> None:
-    await conn.execute(
-        """INSERT INTO councils (id, name, convocation, total_composition, oblast, place, emblem,
-                                 citations)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+def _council_row(council: Council) -> tuple[Any, ...]:
+    """A council's columns in the order the INSERT and the UPDATE name them ($1…$8)."""
+    return (
         council.id,
         council.name,
         council.convocation,
@@ -118,20 +116,22 @@ async def insert_council(conn: Conn, council: Council) -> None:
     )
 
 
+async def insert_council(conn: Conn, council: Council) -> None:
+    await conn.execute(
+        """INSERT INTO councils (id, name, convocation, total_composition, oblast, place, emblem,
+                                 citations)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+        *_council_row(council),
+    )
+
+
 async def update_council(conn: Conn, council: Council) -> None:
     """Write every setting of an existing council (the service read and locked it)."""
     await conn.execute(
         """UPDATE councils SET name = $2, convocation = $3, total_composition = $4, oblast = $5,
                                place = $6, emblem = $7, citations = $8
            WHERE id = $1""",
-        council.id,
-        council.name,
-        council.convocation,
-        council.total_composition,
-        council.oblast,
-        council.place,
-        council.emblem,
-        dict(council.citations),
+        *_council_row(council),
     )
 
 

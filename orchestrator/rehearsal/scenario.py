@@ -23,7 +23,7 @@ left to the service, whose refusal ends the rehearsal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,13 +169,7 @@ def parse(raw: object) -> Scenario:
     for i, a in enumerate(_list(body.get("answers", []), "answers")):
         where = f"answers[{i}]"
         row = _obj(a, where)
-        item = _int(row, "item", where, 0, max(len(agenda) - 1, 0))
-        amendment = row.get("amendment")
-        if amendment is not None:
-            amendment = _int(row, "amendment", where, 0, 50)
-        by = _str(row, "by", where).lower()
-        if by not in emails:
-            raise Invalid(f"{where}.by is not on the roster", field=f"{where}.by")
+        item, amendment, by = _moment(row, where, len(agenda), emails)
         answer = _str(row, "answer", where)
         if answer not in ANSWERS:
             raise Invalid(
@@ -202,16 +196,24 @@ def parse(raw: object) -> Scenario:
     reconnects = []
     for i, r in enumerate(_list(body.get("reconnects", []), "reconnects")):
         where = f"reconnects[{i}]"
-        row = _obj(r, where)
-        item = _int(row, "item", where, 0, max(len(agenda) - 1, 0))
-        amendment = row.get("amendment")
-        if amendment is not None:
-            amendment = _int(row, "amendment", where, 0, 50)
-        by = _str(row, "by", where).lower()
-        if by not in emails:
-            raise Invalid(f"{where}.by is not on the roster", field=f"{where}.by")
+        item, amendment, by = _moment(_obj(r, where), where, len(agenda), emails)
         reconnects.append(Reconnect(item, amendment, by))
     return Scenario(dict(council), roster, dict(session), attend, answers, breaks, reconnects)
+
+
+def _moment(
+    row: Mapping[str, Any], where: str, items: int, emails: Collection[str]
+) -> tuple[int, int | None, str]:
+    """Where in the sitting a planned act happens and who acts: the item, the amendment vote
+    (or the main vote) and the roster e-mail of the person."""
+    item = _int(row, "item", where, 0, max(items - 1, 0))
+    amendment = row.get("amendment")
+    if amendment is not None:
+        amendment = _int(row, "amendment", where, 0, 50)
+    by = _str(row, "by", where).lower()
+    if by not in emails:
+        raise Invalid(f"{where}.by is not on the roster", field=f"{where}.by")
+    return item, amendment, by
 
 
 # --- the built-in demo (rada demo) ---------------------------------------------------------
