@@ -31,8 +31,8 @@ from pathlib import Path
 import ffmpeg  # ffmpeg-python: argument building only
 import structlog
 
+from orchestrator.kernel.ffmpeg import ffmpeg_path
 from recording.media import srt
-from recording.media.binary import ffmpeg_path
 
 STATS_PERIOD = 0.5
 # An idle listener gives up after this long and the recorder starts a fresh one: a listener
