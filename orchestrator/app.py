@@ -38,6 +38,7 @@ from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web import headers, openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
 from orchestrator.kernel.web.http import json_response, operation, problems_middleware
+from orchestrator.preparation import api as preparation_api
 from orchestrator.protocol import api as protocol_api
 from recording import api as recording_api
 
@@ -55,7 +56,13 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each feature's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    return [identity_api.setup, conduct_api.setup, recording_api.setup, protocol_api.setup]
+    return [
+        identity_api.setup,
+        conduct_api.setup,
+        recording_api.setup,
+        protocol_api.setup,
+        preparation_api.setup,
+    ]
 
 
 def create_app(

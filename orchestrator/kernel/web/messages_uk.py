@@ -140,6 +140,12 @@ _MESSAGES: dict[str, str] = {
     "did_not_vote": "Протокол підписують головуючий і члени ради, які голосували.",
     "chair_not_signed": "Головуючий ще не підписав протокол.",
     "already_published": "Протокол уже оприлюднено.",
+    # --- before and after the sitting: the plan, attendance, decisions -----------------------
+    "measure_not_found": "У плані заходів немає такого заходу.",
+    "measure_done": "Цей захід уже позначено виконаним.",
+    "attendance_closed": "Засідання вже розпочалося: тепер присутність показує відеоконференція.",
+    "not_a_deputy": "Про свою присутність повідомляють лише депутати.",
+    "reason_required": "Зазначте причину, з якої ви не зможете взяти участь у засіданні.",
 }
 
 MESSAGES: Mapping[str, str] = MappingProxyType(_MESSAGES)
