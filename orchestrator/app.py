@@ -22,6 +22,7 @@ from orchestrator.conduct import api as conduct_api
 from orchestrator.conduct.tally import spoken_answers_uk
 from orchestrator.convening import api as convening_api
 from orchestrator.convening.service import CouncilService
+from orchestrator.decisions import api as decisions_api
 from orchestrator.kernel import database
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.health import Health, HealthRegistry
@@ -62,6 +63,7 @@ def _extensions() -> list[Setup]:
         recording_api.setup,
         protocol_api.setup,
         preparation_api.setup,
+        decisions_api.setup,
     ]
 
 
