@@ -30,6 +30,7 @@ from orchestrator.kernel.web.auth import (
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
 from orchestrator.preparation import document, plan
 from orchestrator.preparation.service import (
+    ANSWERABLE,
     Plan,
     PreparationService,
     parse_answer,
@@ -193,10 +194,17 @@ async def get_mine(request: web.Request) -> web.Response:
     who = await require_participant(request, session_id, VOTERS)
     assert who.participant_id is not None
     reply = await service(request).my_answer(session_id, who.participant_id)
+    session = await service(request).load(session_id)
+    answerable = session.row.status in ANSWERABLE  # until the sitting begins
     if reply is None:
-        return json_response({"answer": None, "reason": "", "at": None})
+        return json_response({"answer": None, "reason": "", "at": None, "open": answerable})
     return json_response(
-        {"answer": reply.answer.value, "reason": reply.reason, "at": timestamp(reply.at)}
+        {
+            "answer": reply.answer.value,
+            "reason": reply.reason,
+            "at": timestamp(reply.at),
+            "open": answerable,
+        }
     )
 
 
