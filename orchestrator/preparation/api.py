@@ -15,7 +15,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from orchestrator.kernel.errors import NotFound
+from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import CLOCK, POOL
 from orchestrator.kernel.kyivtime import KYIV
@@ -235,6 +235,70 @@ async def put_mine(request: web.Request) -> web.Response:
     return json_response(event.to_public())
 
 
+# --- the technical check ---------------------------------------------------------------------
+
+ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
+
+
+@routes.post("/api/v1/sessions/{session_id}/connection-check")
+@operation(
+    "A participant's «Перевірка зв’язку»: camera and microphone as the browser found them (P1)",
+    tag="preparation",
+    auth="chair,secretary,deputy,guest",
+    body={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["camera", "microphone"],
+                "properties": {"camera": {"type": "boolean"}, "microphone": {"type": "boolean"}},
+            }
+        }
+    },
+    responses={201: "connection_checked event"},
+)
+async def post_check(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    who = await require_participant(request, session_id, ALL_ROLES)
+    body = await read_object(request)
+    found = {}
+    for name in ("camera", "microphone"):
+        value = body.get(name)
+        if not isinstance(value, bool):
+            raise Invalid(f"{name} must be true or false", field=name)
+        found[name] = value
+    event = await service(request).record_check(
+        session_id, who, found["camera"], found["microphone"]
+    )
+    return json_response(event.to_public(), status=201)
+
+
+@routes.get("/api/v1/sessions/{session_id}/connection-checks")
+@operation("Who has passed the technical check and who has not (P1)", tag="preparation",
+           auth="chair,secretary")  # fmt: skip
+async def get_checks(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    await require_office(request, session_id)
+    rows = await service(request).checks(session_id)
+    return json_response(
+        {
+            "passed": sum(1 for r in rows if r.passed),
+            "not_passed": [r.participant_id for r in rows if not r.passed],
+            "participants": [
+                {
+                    "participant_id": r.participant_id,
+                    "name": r.name,
+                    "role": r.role,
+                    "checked_at": timestamp(r.checked_at),
+                    "camera": r.camera,
+                    "microphone": r.microphone,
+                    "passed": r.passed,
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
 # --- the script -------------------------------------------------------------------------------
 
 
@@ -302,6 +366,15 @@ async def attendance_page(request: web.Request) -> web.Response:
     return response
 
 
+async def check_page(request: web.Request) -> web.Response:
+    """«Перевірка зв’язку»: camera, microphone and speaker in the browser (P1). Like the
+    participant's page it carries no personal data: it reads and writes through the API."""
+    session_id = match_uuid(request, "session_id")
+    response = pages.render(request, "preparation_check.html", {"session_id": str(session_id)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def setup(app: web.Application) -> None:
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         app[PREPARATION] = PreparationService(app[POOL], clock=app[CLOCK])
@@ -313,3 +386,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/sessions/{session_id}/plan.pdf", plan_pdf)
     app.router.add_get("/sessions/{session_id}/script", script_page, name="session_script")
     app.router.add_get("/sessions/{session_id}/attendance", attendance_page)
+    app.router.add_get("/sessions/{session_id}/check", check_page, name="connection_check")

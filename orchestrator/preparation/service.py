@@ -20,7 +20,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.web.auth import Principal
-from orchestrator.preparation import attendance, plan, script, store
+from orchestrator.preparation import attendance, checks, plan, script, store
 from orchestrator.preparation.attendance import Answer, Forecast, Reply
 
 log = structlog.get_logger(__name__)
@@ -202,6 +202,32 @@ class PreparationService:
                 }
             )
         return result, rows
+
+    # --- the technical check (P1) ----------------------------------------------------------
+
+    async def record_check(
+        self, session_id: UUID, by: Principal, camera: bool, microphone: bool
+    ) -> journal.Event:
+        """One participant's «Перевірка зв’язку», journaled (P1)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            event = await journal_store.append_event(
+                conn,
+                session_id,
+                ev.CONNECTION_CHECKED,
+                {
+                    "participant_id": str(by.participant_id),
+                    "camera": camera,
+                    "microphone": microphone,
+                    "passed": checks.passed(camera, microphone),
+                },
+                actor=by.actor,
+                at=self.clock(),
+            )
+        log.info("connection_checked", session_id=str(session_id), passed=event.payload["passed"])
+        return event
+
+    async def checks(self, session_id: UUID) -> list[checks.Row]:
+        return checks.summary((await self.load(session_id)).events)
 
     # --- the presiding script (P1) -------------------------------------------------------------
 
