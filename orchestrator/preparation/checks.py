@@ -45,8 +45,8 @@ def summary(events: Iterable[Event]) -> list[Row]:
         elif e.type == ev.PARTICIPANT_REMOVED:
             people.pop(ev.ParticipantRemoved.from_payload(e.payload).participant_id, None)
         elif e.type == ev.CONNECTION_CHECKED:
-            check = ev.ConnectionChecked.from_payload(e.payload)
-            latest[check.participant_id] = (e.at, check)
+            done = ev.ConnectionChecked.from_payload(e.payload)
+            latest[done.participant_id] = (e.at, done)
     rows = []
     for pid, (name, role) in people.items():
         found = latest.get(pid)
