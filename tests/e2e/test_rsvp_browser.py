@@ -90,3 +90,17 @@ async def test_guest_sees_no_attendance_panel(
     page = await open_link(identity_client, browser, session_ids, session_ids.guest)
     await page.wait_for_load_state("networkidle")
     assert await page.locator("#rsvp").is_hidden()
+
+
+async def test_chair_console_steps_through_the_presiding_script(
+    identity_client: Client, session_ids: SessionIds, browser: Any
+) -> None:
+    """The chair's console carries the presiding script (P1) one step at a time."""
+    page = await open_link(identity_client, browser, session_ids, session_ids.chair)
+    await page.wait_for_url(f"**/sessions/{session_ids.session_id}/chair")
+    await page.locator("#script-panel summary").click()
+    await expect(page.locator("#script-heading")).to_have_text("1. Відкриття")
+    assert await page.locator("#script-prev").is_disabled()
+    await page.get_by_role("button", name="Наступний крок →").click()
+    await expect(page.locator("#script-heading")).to_have_text("2. Ідентифікація учасників")
+    await expect(page.locator("#script-position")).to_contain_text("крок 2 з")
