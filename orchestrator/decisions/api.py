@@ -321,6 +321,139 @@ async def decision_text(request: web.Request) -> web.Response:
     )
 
 
+# --- control of execution (S5) ----------------------------------------------------------------
+
+
+def control_json(decision: Decision, rows: list[Any], today: Any) -> dict[str, Any]:
+    executors = []
+    for c in rows:
+        state = register.control_state(c.due_on, c.reports > 0, c.off_control_at is not None, today)
+        executors.append(
+            {
+                "position": c.position,
+                "executor": c.executor,
+                "due_on": c.due_on.isoformat(),
+                "reports": c.reports,
+                "last_report_at": fmt(c.last_report_at),
+                "state": state,
+                "state_uk": register.CONTROL_STATE_UK[state],
+            }
+        )
+    return {
+        "id": str(decision.id),
+        "number": decision.number,
+        "title": decision.title,
+        "off_control_at": fmt(rows[0].off_control_at if rows else None),
+        "overdue": any(x["state"] == "overdue" for x in executors),
+        "executors": executors,
+    }
+
+
+@routes.put("/api/v1/decisions/{decision_id}/control")
+@operation(
+    "Place a signed decision under control: executors and control dates (S5); journaled",
+    tag="decisions",
+    auth="secretary",
+    body={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["controls"],
+                "properties": {
+                    "controls": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["executor", "due_on"],
+                            "properties": {
+                                "executor": {"type": "string"},
+                                "due_on": {"type": "string", "format": "date"},
+                            },
+                        },
+                    }
+                },
+            }
+        }
+    },
+    responses={200: "the control", 409: "not signed or already under control"},
+)
+async def put_control(request: web.Request) -> web.Response:
+    decision_id = match_uuid(request, "decision_id")
+    view = await service(request).view(decision_id)
+    by = await require_office(request, view.decision.session_id)
+    controls = decisions.parse_controls((await read_object(request)).get("controls"))
+    rows = await service(request).control(decision_id, controls, by)
+    today = request.app[CLOCK]().astimezone(KYIV).date()
+    return json_response(control_json(view.decision, rows, today))
+
+
+@routes.post("/api/v1/decisions/{decision_id}/control/{position}/reports")
+@operation(
+    "Attach an executor's report (raw body, ?filename=; S5); journaled with its sha256",
+    tag="decisions",
+    auth="secretary",
+    body={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    responses={201: "attached", 404: "no such executor under control", 409: "off control"},
+)
+async def post_report(request: web.Request) -> web.Response:
+    decision_id = match_uuid(request, "decision_id")
+    position = match_int(request, "position")
+    view = await service(request).view(decision_id)
+    by = await require_office(request, view.decision.session_id)
+    if request.content_length is not None and request.content_length > MAX_TEXT_BYTES:
+        raise Invalid("the report is too large", field="file", code="payload_too_large")
+    content = await request.read()
+    filename = check_upload(request.query.get("filename", ""), len(content), MAX_TEXT_BYTES)
+    digest = await service(request).report(
+        decision_id, position, filename, draft_content_type(filename, content), content, by
+    )
+    return json_response({"position": position, "sha256": digest}, status=201)
+
+
+@routes.post("/api/v1/decisions/{decision_id}/control/off")
+@operation(
+    "Take the decision off control (S5: executed); journaled",
+    tag="decisions",
+    auth="secretary",
+    body={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "maxLength": 500}},
+            }
+        }
+    },
+    responses={201: "decision_off_control event", 409: "not under control or already off"},
+)
+async def post_off_control(request: web.Request) -> web.Response:
+    decision_id = match_uuid(request, "decision_id")
+    view = await service(request).view(decision_id)
+    by = await require_office(request, view.decision.session_id)
+    reason = (await read_object(request)).get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise Invalid("reason: 1–500 characters", field="reason")
+    if any(ord(c) < 32 for c in reason):
+        raise Invalid("reason contains control characters", field="reason")
+    event = await service(request).off_control(decision_id, reason.strip(), by)
+    return json_response(event.to_public(), status=201)
+
+
+@routes.get("/api/v1/control")
+@operation("The office's control of execution: what is due and overdue (S5)", tag="decisions",
+           auth="admin")  # fmt: skip
+async def get_control(request: web.Request) -> web.Response:
+    await require_admin(request)
+    today = request.app[CLOCK]().astimezone(KYIV).date()
+    listed = [control_json(d, rows, today) for d, rows in await service(request).control_list()]
+    return json_response(
+        {
+            "overdue": sum(1 for d in listed if d["overdue"] and not d["off_control_at"]),
+            "decisions": listed,
+        }
+    )
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 CSV_FIELDS = ("number", "title", "item", "convocation", "signed_at", "sha256", "url")

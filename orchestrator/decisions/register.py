@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.ukrainian import number_of, roman
@@ -96,3 +96,31 @@ def late(signed_at: datetime | None, sent_at: datetime | None, now: datetime) ->
         return False
     deadline = distribution_deadline(signed_at)
     return (sent_at or now) > deadline
+
+
+# --- control of execution (S5) -------------------------------------------------------------------
+
+DUE_SOON_DAYS = 7
+
+
+def control_state(due_on: date, reported: bool, off: bool, today: date) -> str:
+    """One executor's control: ``off`` (taken off control), ``reported`` (their report is
+    attached), ``overdue`` (past the control date), ``due`` (within a week) or ``pending``."""
+    if off:
+        return "off"
+    if reported:
+        return "reported"
+    if today > due_on:
+        return "overdue"
+    if (due_on - today).days <= DUE_SOON_DAYS:
+        return "due"
+    return "pending"
+
+
+CONTROL_STATE_UK = {
+    "off": "знято з контролю",
+    "reported": "звіт надано",
+    "overdue": "прострочено",
+    "due": "настає строк",
+    "pending": "на контролі",
+}

@@ -18,7 +18,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -239,6 +239,95 @@ class DecisionService:
         self.wake.set()
         return queued
 
+    # --- control of execution (S5) --------------------------------------------------------
+
+    async def control(
+        self, decision_id: UUID, controls: Sequence[tuple[str, date]], by: Principal
+    ) -> list[store.Control]:
+        """Place a signed decision under control: executors and their control dates."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            decision = await store.get(conn, decision_id, lock=True)
+            if decision.signed_at is None:
+                raise Conflict(
+                    "a decision goes under control once it is signed", code="decision_not_signed"
+                )
+            await store.put_controls(conn, decision_id, controls)
+            await self.append(
+                conn,
+                decision.session_id,
+                ev.DECISION_CONTROLLED,
+                {
+                    "decision_id": str(decision_id),
+                    "by": by.actor,
+                    "controls": [
+                        {"position": i, "executor": executor, "due_on": due.isoformat()}
+                        for i, (executor, due) in enumerate(controls, start=1)
+                    ],
+                },
+                by.actor,
+                self.clock(),
+            )
+            return await store.controls(conn, decision_id)
+
+    async def report(
+        self,
+        decision_id: UUID,
+        position: int,
+        filename: str,
+        content_type: str,
+        content: bytes,
+        by: Principal,
+    ) -> str:
+        """Attach an executor's report (S5); its SHA-256 is journaled."""
+        digest = hashlib.sha256(content).hexdigest()
+        async with self.pool.acquire() as conn, conn.transaction():
+            decision = await store.get(conn, decision_id, lock=True)
+            if decision.off_control_at is not None:
+                raise Conflict("the decision is off control", code="off_control")
+            now = self.clock()
+            await store.insert_report(
+                conn, decision_id, position, filename, content_type, content, digest, now
+            )
+            await self.append(
+                conn,
+                decision.session_id,
+                ev.DECISION_REPORTED,
+                {"decision_id": str(decision_id), "position": position, "sha256": digest},
+                by.actor,
+                now,
+            )
+        return digest
+
+    async def off_control(self, decision_id: UUID, reason: str, by: Principal) -> journal.Event:
+        """Take the decision off control (S5: executed), journaled."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            decision = await store.get(conn, decision_id, lock=True)
+            if not await store.controls(conn, decision_id):
+                raise Conflict("the decision is not under control", code="not_controlled")
+            if decision.off_control_at is not None:
+                raise Conflict("the decision is already off control", code="off_control")
+            now = self.clock()
+            await store.take_off_control(conn, decision_id, now)
+            return await self.append(
+                conn,
+                decision.session_id,
+                ev.DECISION_OFF_CONTROL,
+                {"decision_id": str(decision_id), "by": by.actor, "reason": reason},
+                by.actor,
+                now,
+            )
+
+    async def control_list(self) -> list[tuple[store.Decision, list[store.Control]]]:
+        """Every decision under control (or taken off it) with its executors."""
+        async with self.pool.acquire() as conn:
+            rows = await store.controls(conn)
+            out: dict[UUID, tuple[store.Decision, list[store.Control]]] = {}
+            for c in rows:
+                if c.decision_id not in out:
+                    out[c.decision_id] = (await store.get(conn, c.decision_id), [])
+                out[c.decision_id][1].append(c)
+        return list(out.values())
+
     async def append(
         self,
         conn: Conn,
@@ -388,6 +477,30 @@ def parse_executors(value: Any) -> list[tuple[str, str]]:
                 f"executors[{i}].name contains control characters", field=f"executors[{i}].name"
             )
         out.append((name.strip(), check_email(raw.get("email"), f"executors[{i}].email")))
+    return out
+
+
+def parse_controls(value: Any) -> list[tuple[str, date]]:
+    """``[{executor, due_on: YYYY-MM-DD}, …]``: who answers for the execution, by when (S5)."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 20:
+        raise Invalid("controls: a list of 1–20 {executor, due_on}", field="controls")
+    out = []
+    for i, raw in enumerate(value):
+        field = f"controls[{i}]"
+        if not isinstance(raw, dict):
+            raise Invalid(f"{field} must be an object", field=field)
+        executor = raw.get("executor")
+        if not isinstance(executor, str) or not executor.strip() or len(executor) > 200:
+            raise Invalid(f"{field}.executor: 1–200 characters", field=f"{field}.executor")
+        if any(ord(c) < 32 for c in executor):
+            raise Invalid(
+                f"{field}.executor contains control characters", field=f"{field}.executor"
+            )
+        try:
+            due = date.fromisoformat(str(raw.get("due_on")))
+        except ValueError:
+            raise Invalid(f"{field}.due_on: a date YYYY-MM-DD", field=f"{field}.due_on") from None
+        out.append((executor.strip(), due))
     return out
 
 

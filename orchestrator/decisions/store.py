@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from uuid import UUID
+from datetime import date, datetime
+from uuid import UUID, uuid4
 
 import asyncpg
 
@@ -31,6 +31,7 @@ class Decision:
     signed_at: datetime | None
     signed_by: str | None
     signature_sha256: str | None
+    off_control_at: datetime | None = None  # S5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,13 @@ class Delivery:
 
 _BY_ID = """SELECT id, session_id, council_id, convocation, item, seq, number, title, filename,
     content_type, length(content) AS size, sha256, registered_at, signed_at, signed_by,
-    signature_sha256 FROM decisions WHERE id = $1"""
+    signature_sha256, off_control_at FROM decisions WHERE id = $1"""
 _OF_SESSION = """SELECT id, session_id, council_id, convocation, item, seq, number, title, filename,
     content_type, length(content) AS size, sha256, registered_at, signed_at, signed_by,
-    signature_sha256 FROM decisions WHERE session_id = $1 ORDER BY item"""
+    signature_sha256, off_control_at FROM decisions WHERE session_id = $1 ORDER BY item"""
 _SIGNED = """SELECT id, session_id, council_id, convocation, item, seq, number, title, filename,
     content_type, length(content) AS size, sha256, registered_at, signed_at, signed_by,
-    signature_sha256 FROM decisions WHERE signed_at IS NOT NULL ORDER BY signed_at DESC, seq DESC"""
+    signature_sha256, off_control_at FROM decisions WHERE signed_at IS NOT NULL ORDER BY signed_at DESC, seq DESC"""
 
 
 def _decision(r: asyncpg.Record) -> Decision:
@@ -246,3 +247,77 @@ async def finish(
         next_attempt_at,
         at,
     )
+
+
+# --- control of execution (S5) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    decision_id: UUID
+    position: int
+    executor: str
+    due_on: date
+    reports: int
+    last_report_at: datetime | None
+    off_control_at: datetime | None
+
+
+async def put_controls(conn: Conn, decision_id: UUID, controls: Sequence[tuple[str, date]]) -> None:
+    """Place under control (once: a control with reports cannot be replaced)."""
+    if await conn.fetchval("SELECT 1 FROM decision_controls WHERE decision_id = $1", decision_id):
+        raise Conflict("the decision is already under control", code="already_controlled")
+    await conn.executemany(
+        "INSERT INTO decision_controls (decision_id, position, executor, due_on) VALUES ($1,$2,$3,$4)",
+        [(decision_id, i, executor, due) for i, (executor, due) in enumerate(controls, start=1)],
+    )
+
+
+async def controls(conn: Conn, decision_id: UUID | None = None) -> list[Control]:
+    """Every control row (of one decision, or all), with its reports counted."""
+    rows = await conn.fetch(
+        """SELECT c.decision_id, c.position, c.executor, c.due_on,
+                  count(r.id) AS reports, max(r.submitted_at) AS last_report_at, d.off_control_at
+           FROM decision_controls c JOIN decisions d ON d.id = c.decision_id
+           LEFT JOIN decision_reports r
+             ON r.decision_id = c.decision_id AND r.position = c.position
+           WHERE $1::uuid IS NULL OR c.decision_id = $1
+           GROUP BY c.decision_id, c.position, c.executor, c.due_on, d.off_control_at,
+                    d.registered_at
+           ORDER BY d.registered_at, c.decision_id, c.position""",
+        decision_id,
+    )
+    return [Control(*(r[k] for k in Control.__dataclass_fields__)) for r in rows]
+
+
+async def insert_report(
+    conn: Conn,
+    decision_id: UUID,
+    position: int,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    sha256: str,
+    at: datetime,
+) -> UUID:
+    report_id = uuid4()
+    try:
+        await conn.execute(
+            """INSERT INTO decision_reports (id, decision_id, position, filename, content_type,
+                   content, sha256, submitted_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+            report_id,
+            decision_id,
+            position,
+            filename,
+            content_type,
+            content,
+            sha256,
+            at,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("no such executor under control", code="control_not_found") from None
+    return report_id
+
+
+async def take_off_control(conn: Conn, decision_id: UUID, at: datetime) -> None:
+    await conn.execute("UPDATE decisions SET off_control_at = $2 WHERE id = $1", decision_id, at)

@@ -228,3 +228,75 @@ async def test_register_number_sign_and_distribute(
     assert r.status == 200 and (await r.json())["ok"] is True
     after = await (await client.get(f"/api/v1/sessions/{sid}/protocol", headers=ADMIN)).json()
     assert after["protocol"] == protocol_before
+
+
+async def test_control_of_execution_due_overdue_reported_and_taken_off(
+    client: Client, played: PlayedSession, sign_in: SignIn, clock: FakeClock
+) -> None:
+    """A signed decision goes under control with two executors; past a control date the office
+    sees it overdue; a report clears that executor; taking it off control is journaled and
+    refused twice (S5)."""
+    sid = played.session_id
+    yes, _ = adopted(played)
+    decision = await (await register(client, sid, yes[0])).json()
+    did = decision["id"]
+    controls = {
+        "controls": [
+            {"executor": "Фінансове управління", "due_on": "2099-01-01"},
+            {"executor": "Управління ЖКГ", "due_on": ""},
+        ]
+    }
+    r = await client.put(f"/api/v1/decisions/{did}/control", headers=ADMIN, json=controls)
+    assert r.status == 422 and (await r.json())["field"] == "controls[1].due_on"
+    today = clock.now.date()
+    controls["controls"][1]["due_on"] = (today + timedelta(days=3)).isoformat()
+    controls["controls"][0]["due_on"] = (today + timedelta(days=30)).isoformat()
+    r = await client.put(f"/api/v1/decisions/{did}/control", headers=ADMIN, json=controls)
+    assert r.status == 409 and (await r.json())["code"] == "decision_not_signed"
+    chair = await sign_in(str(sid), played.chair)
+    r = await chair.post(f"/api/v1/decisions/{did}/signature", json={"sha256": decision["sha256"]})
+    assert r.status == 201
+    r = await client.put(f"/api/v1/decisions/{did}/control", headers=ADMIN, json=controls)
+    assert r.status == 200, await r.text()
+    assert [x["state"] for x in (await r.json())["executors"]] == ["pending", "due"]
+    assert (
+        await client.put(f"/api/v1/decisions/{did}/control", headers=ADMIN, json=controls)
+    ).status == 409
+
+    clock.advance(days=5)
+    listed = await (await client.get("/api/v1/control", headers=ADMIN)).json()
+    assert listed["overdue"] == 1
+    [entry] = listed["decisions"]
+    assert [x["state"] for x in entry["executors"]] == ["pending", "overdue"]
+    late_one = entry["executors"][1]["position"]
+    r = await client.post(
+        f"/api/v1/decisions/{did}/control/{late_one}/reports",
+        params={"filename": "zvit.pdf"},
+        data=b"%PDF-1.4 executed\n%%EOF\n",
+        headers={**ADMIN, "Content-Type": "application/octet-stream"},
+    )
+    assert r.status == 201, await r.text()
+    r = await client.post(
+        f"/api/v1/decisions/{did}/control/9/reports",
+        params={"filename": "zvit.pdf"},
+        data=b"%PDF-1.4\n",
+        headers={**ADMIN, "Content-Type": "application/octet-stream"},
+    )
+    assert r.status == 404
+    listed = await (await client.get("/api/v1/control", headers=ADMIN)).json()
+    assert listed["overdue"] == 0
+    assert [x["state"] for x in listed["decisions"][0]["executors"]] == ["pending", "reported"]
+
+    r = await client.post(
+        f"/api/v1/decisions/{did}/control/off", headers=ADMIN, json={"reason": "виконано"}
+    )
+    assert r.status == 201 and (await r.json())["type"] == "decision_off_control"
+    r = await client.post(
+        f"/api/v1/decisions/{did}/control/off", headers=ADMIN, json={"reason": "виконано"}
+    )
+    assert r.status == 409
+    listed = await (await client.get("/api/v1/control", headers=ADMIN)).json()
+    assert {x["state"] for x in listed["decisions"][0]["executors"]} == {"off"}
+    r = await client.get(f"/api/v1/sessions/{sid}/journal", headers=ADMIN)
+    kinds = [e["type"] for e in await r.json()]
+    assert kinds.count("decision_controlled") == 1 and kinds.count("decision_reported") == 1

@@ -9,7 +9,7 @@ position in the decision's distribution list, never by address (R12).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from orchestrator.kernel.journal.events._payload import EventPayload
 
@@ -32,6 +32,15 @@ DECISION_SIGNED: Final = "decision_signed"
 
 DECISION_DELIVERED: Final = "decision_delivered"
 """{decision_id, executor: position in the list, status: sent|bounced, attempts}  (S4)"""
+
+DECISION_CONTROLLED: Final = "decision_controlled"
+"""{decision_id, by, controls: [{position, executor, due_on}]}  (S5: placed under control)"""
+
+DECISION_REPORTED: Final = "decision_reported"
+"""{decision_id, position, sha256}  (S5: an executor's report attached)"""
+
+DECISION_OFF_CONTROL: Final = "decision_off_control"
+"""{decision_id, by, reason}  (S5: taken off control)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,30 @@ class DecisionDelivered(EventPayload):
     attempts: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionControlled(EventPayload):
+    TYPE: ClassVar[str] = DECISION_CONTROLLED
+    decision_id: str
+    by: str | None = None
+    controls: tuple[Any, ...] = ()  # {position, executor (a department), due_on}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionReported(EventPayload):
+    TYPE: ClassVar[str] = DECISION_REPORTED
+    decision_id: str
+    position: int = 0
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOffControl(EventPayload):
+    TYPE: ClassVar[str] = DECISION_OFF_CONTROL
+    decision_id: str
+    by: str | None = None
+    reason: str = ""
+
+
 OUTSIDE_SITTING: Final = frozenset(
     {
         PLAN_MEASURE_DONE,
@@ -93,6 +126,9 @@ OUTSIDE_SITTING: Final = frozenset(
         DECISION_REGISTERED,
         DECISION_SIGNED,
         DECISION_DELIVERED,
+        DECISION_CONTROLLED,
+        DECISION_REPORTED,
+        DECISION_OFF_CONTROL,
     }
 )
 """The kinds the protocol leaves out: acts before and after the sitting, not in it."""
