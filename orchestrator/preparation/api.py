@@ -299,6 +299,21 @@ async def get_checks(request: web.Request) -> web.Response:
     )
 
 
+# --- guest packets -----------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/sessions/{session_id}/packets")
+@operation(
+    "Invited guests' packets of session documents: who received what with their notice (S2)",
+    tag="preparation",
+    auth="chair,secretary",
+)
+async def get_packets(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    await require_office(request, session_id)
+    return json_response({"guests": await service(request).packets(session_id)})
+
+
 # --- the script -------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from identity import store as identity_store
 from orchestrator.convening import store as core_store
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
@@ -228,6 +229,44 @@ class PreparationService:
 
     async def checks(self, session_id: UUID) -> list[checks.Row]:
         return checks.summary((await self.load(session_id)).events)
+
+    # --- guest packets (S2) ------------------------------------------------------------------
+
+    async def packets(self, session_id: UUID) -> list[dict[str, Any]]:
+        """Each invited guest's packet: their notice's delivery and, of the session's documents,
+        those attached before it was sent (the notice carries every draft, R4) and those
+        attached since (not received: re-issue the guest's link to send them)."""
+        async with self.pool.acquire() as conn:
+            await core_store.get_session(conn, session_id)
+            notices = await identity_store.deliveries(conn, session_id)
+            documents = await store.packet_documents(conn, session_id)
+            organisations = await store.organisations(conn, session_id)
+        out = []
+        for n in notices:
+            pid = str(n.participant_id)
+            if pid not in organisations:
+                continue
+            sent = n.sent_at if n.status == "sent" else None
+            out.append(
+                {
+                    "participant_id": pid,
+                    "name": f"{n.surname} {n.given_name}",
+                    "organisation": organisations[pid],
+                    "status": n.status,
+                    "sent_at": timestamp(sent),
+                    "last_error": n.last_error,
+                    "documents": [
+                        {
+                            "item": item + 1,
+                            "filename": filename,
+                            "sha256": sha,
+                            "received": sent is not None and attached <= sent,
+                        }
+                        for filename, sha, item, attached in documents
+                    ],
+                }
+            )
+        return out
 
     # --- the presiding script (P1) -------------------------------------------------------------
 

@@ -62,3 +62,23 @@ async def replies(conn: Conn, session_id: UUID) -> dict[str, Reply]:
         str(r["participant_id"]): Reply(Answer(r["answer"]), r["reason"], r["answered_at"])
         for r in rows
     }
+
+
+async def packet_documents(conn: Conn, session_id: UUID) -> list[tuple[str, str, int, datetime]]:
+    """The session's documents (filename, sha256, item, attached at), in agenda order."""
+    rows = await conn.fetch(
+        """SELECT filename, sha256, item, created_at FROM documents WHERE session_id = $1
+           ORDER BY item, created_at""",
+        session_id,
+    )
+    return [(r["filename"], r["sha256"], r["item"], r["created_at"]) for r in rows]
+
+
+async def organisations(conn: Conn, session_id: UUID) -> dict[str, str]:
+    """The guests' organisations (S2: MPs, the oblast council, the prosecutor's office…)."""
+    rows = await conn.fetch(
+        """SELECT participant_id, organisation FROM participants
+           WHERE session_id = $1 AND role = 'guest' AND NOT removed""",
+        session_id,
+    )
+    return {str(r["participant_id"]): r["organisation"] for r in rows}

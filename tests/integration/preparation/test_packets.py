@@ -1,0 +1,51 @@
+"""Guest packets (S2): an invited guest's notice carries the session's documents, and the
+office's log shows who received what (real SMTP server in-process, real notice sender)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from identity.api import SENDER
+from tests.conftest import ADMIN
+from tests.fixtures.signin import convene
+from tests.fixtures.smtp import Inbox
+
+Client = TestClient[Any, Any]
+DRAFT = b"%PDF-1.4 draft decision\n%%EOF\n"
+
+
+@pytest.fixture
+def smtp_port(inbox: tuple[Inbox, int]) -> int:
+    return inbox[1]
+
+
+async def test_guest_receives_the_packet_and_the_log_shows_it(
+    identity_client: Client, inbox: tuple[Inbox, int]
+) -> None:
+    """Before sending, the guest's packet shows nothing received; after the notice is sent it
+    lists the draft as received, and the guest's message carries it (S2)."""
+    ids = await convene(identity_client, documents=[(0, "proekt-1.pdf", DRAFT)])
+    sid = ids.session_id
+    body = await (
+        await identity_client.get(f"/api/v1/sessions/{sid}/packets", headers=ADMIN)
+    ).json()
+    [guest] = body["guests"]
+    assert guest["organisation"] == "Преса" and guest["status"] == "queued"
+    assert [d["received"] for d in guest["documents"]] == [False]
+    await identity_client.app[SENDER].run_once()
+    body = await (
+        await identity_client.get(f"/api/v1/sessions/{sid}/packets", headers=ADMIN)
+    ).json()
+    [guest] = body["guests"]
+    assert guest["status"] == "sent" and guest["sent_at"]
+    assert guest["documents"] == [
+        {"item": 1, "filename": "proekt-1.pdf", "sha256": guest["documents"][0]["sha256"],
+         "received": True}
+    ]  # fmt: skip
+    to_guest = [m for rcpts, m in inbox[0].messages if rcpts == ["guest1@press.test"]]
+    assert next(a.get_filename() for a in to_guest[0].iter_attachments()) == "proekt-1.pdf"
+    r = await identity_client.get(f"/api/v1/sessions/{sid}/packets")
+    assert r.status == 401
