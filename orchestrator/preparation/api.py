@@ -16,9 +16,10 @@ from uuid import UUID
 
 from aiohttp import web
 
-from orchestrator.kernel.errors import Invalid, NotFound
+from identity import mail
+from orchestrator.kernel.errors import Conflict, Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
-from orchestrator.kernel.keys import CLOCK, POOL
+from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
 from orchestrator.kernel.kyivtime import KYIV
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import (
@@ -297,6 +298,27 @@ async def get_checks(request: web.Request) -> web.Response:
                 for r in rows
             ],
         }
+    )
+
+
+@routes.post("/api/v1/sessions/{session_id}/connection-checks/remind")
+@operation(
+    "Mail a reminder to everyone who has not passed «Перевірка зв’язку» (P1)",
+    tag="preparation",
+    auth="chair,secretary",
+    responses={200: "who was reminded, and how each mail went"},
+)
+async def remind(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    await require_office(request, session_id)
+    settings = request.app[SETTINGS]
+    if not settings.smtp.configured:
+        raise Conflict("no SMTP relay is configured (RADA_SMTP_HOST)", code="smtp_not_configured")
+    sent = await service(request).remind(
+        session_id, mail.Mailer(settings.smtp), settings.http.public_url
+    )
+    return json_response(
+        {"reminded": [{"participant_id": pid, "outcome": outcome} for pid, outcome in sent]}
     )
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import structlog
 
+from identity import mail
 from identity import store as identity_store
 from orchestrator.convening import store as core_store
 from orchestrator.kernel.clock import Clock
@@ -20,6 +23,8 @@ from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.kyivtime import KYIV, day_uk
+from orchestrator.kernel.ukrainian import salutation
 from orchestrator.kernel.web.auth import Principal
 from orchestrator.preparation import attendance, checks, plan, script, store
 from orchestrator.preparation.attendance import Answer, Forecast, Reply
@@ -230,6 +235,41 @@ class PreparationService:
     async def checks(self, session_id: UUID) -> list[checks.Row]:
         return checks.summary((await self.load(session_id)).events)
 
+    async def remind(
+        self, session_id: UUID, mailer: mail.Mailer, public_url: str
+    ) -> list[tuple[str, str]]:
+        """Mail a reminder to everyone on the list who has not passed the check (P1), to the
+        official address on the list (R12): (participant id, sent|the failure) for each."""
+        async with self.pool.acquire() as conn:
+            session = await self.load(session_id, conn)
+            people = await core_store.list_participants(conn, session_id)
+        not_passed = {r.participant_id for r in checks.summary(session.events) if not r.passed}
+        council = session.council_name
+        page = f"{public_url.rstrip('/')}/sessions/{session_id}/check"
+        out = []
+        for stored in people:
+            p = stored.participant
+            if str(p.participant_id) not in not_passed:
+                continue
+            message = reminder(
+                council,
+                session.row.number,
+                session.row.starts_at,
+                p.person.email,
+                f"{p.person.surname} {p.person.given_name}",
+                salutation(p.person.given_name, p.person.patronymic),
+                page,
+                mailer.settings.sender,
+            )
+            try:
+                await mailer.send_once(message)
+                outcome = "sent"
+            except mail.SEND_ERRORS as exc:
+                outcome = mail.describe(exc)
+            out.append((str(p.participant_id), outcome))
+        log.info("check_reminders", session_id=str(session_id), sent=len(out))
+        return out
+
     # --- guest packets (S2) ------------------------------------------------------------------
 
     async def packets(self, session_id: UUID) -> list[dict[str, Any]]:
@@ -276,6 +316,33 @@ class PreparationService:
             session.row.number, session.row.title, session.council_name, session.convocation
         ).removeprefix("План організаційно-технічних заходів з підготовки та проведення ")
         return title, script.steps(session.convened, session.row.starts_at)
+
+
+def reminder(
+    council: str,
+    number: int,
+    starts_at: datetime,
+    email: str,
+    name: str,
+    greeting: str,
+    page: str,
+    sender: str,
+) -> EmailMessage:
+    """«Перевірте зв’язок»: the reminder to a participant who has not passed the check."""
+    message = EmailMessage()
+    message["Subject"] = f"Перевірте зв’язок перед засіданням № {number}"
+    message["From"] = formataddr((council, sender))
+    message["To"] = formataddr((name, email))
+    local = starts_at.astimezone(KYIV)
+    message.set_content(
+        f"{greeting}\n\n"
+        f"Засідання № {number} починається {day_uk(local.date())} р. о {local:%H:%M} "
+        "(за київським часом). Ви ще не пройшли перевірку зв’язку: головуючий ідентифікує "
+        "кожного учасника за зображенням і голосом.\n\n"
+        "Відкрийте ваше персональне посилання з листа-повідомлення, а тоді сторінку перевірки:\n"
+        f"{page}\n"
+    )
+    return message
 
 
 def parse_answer(body: dict[str, Any]) -> tuple[Answer, str]:

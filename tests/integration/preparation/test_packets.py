@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from identity.api import SENDER
 from tests.conftest import ADMIN
-from tests.fixtures.signin import convene
+from tests.fixtures.signin import SignIn, convene
 from tests.fixtures.smtp import Inbox
 
 Client = TestClient[Any, Any]
@@ -49,3 +49,30 @@ async def test_guest_receives_the_packet_and_the_log_shows_it(
     assert next(a.get_filename() for a in to_guest[0].iter_attachments()) == "proekt-1.pdf"
     r = await identity_client.get(f"/api/v1/sessions/{sid}/packets")
     assert r.status == 401
+
+
+async def test_who_has_not_passed_the_check_is_reminded(
+    identity_client: Client, inbox: tuple[Inbox, int], sign_in: SignIn
+) -> None:
+    """The reminder goes to the official address of each participant without a passed check,
+    not to one who passed (P1, R12)."""
+    ids = await convene(identity_client)
+    sid = ids.session_id
+    deputy = await sign_in(sid, ids.deputies[0])
+    r = await deputy.post(
+        f"/api/v1/sessions/{sid}/connection-check", json={"camera": True, "microphone": True}
+    )
+    assert r.status == 201 and (await r.json())["payload"]["passed"] is True
+    r = await deputy.post(f"/api/v1/sessions/{sid}/connection-checks/remind")
+    assert r.status == 403
+    r = await identity_client.post(
+        f"/api/v1/sessions/{sid}/connection-checks/remind", headers=ADMIN
+    )
+    assert r.status == 200, await r.text()
+    reminded = {x["participant_id"]: x["outcome"] for x in (await r.json())["reminded"]}
+    assert ids.deputies[0] not in reminded
+    assert reminded[ids.chair] == "sent" and len(reminded) == 7  # 8 on the list, one passed
+    subjects = {str(m["Subject"]) for _, m in inbox[0].messages}
+    assert subjects == {"Перевірте зв’язок перед засіданням № 1"}
+    body = inbox[0].messages[0][1].get_body(preferencelist=("plain",))
+    assert body is not None and f"/sessions/{sid}/check" in body.get_content()
