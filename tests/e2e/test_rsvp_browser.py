@@ -104,3 +104,28 @@ async def test_chair_console_steps_through_the_presiding_script(
     await page.get_by_role("button", name="Наступний крок →").click()
     await expect(page.locator("#script-heading")).to_have_text("2. Ідентифікація учасників")
     await expect(page.locator("#script-position")).to_contain_text("крок 2 з")
+
+
+async def test_preparation_pages_have_no_serious_accessibility_violations(
+    identity_client: Client, session_ids: SessionIds, browser: Any
+) -> None:
+    """axe-core on the plan, the script, the forecast, the check page and the public register
+    of decisions: no serious or critical violation."""
+    page = await open_link(identity_client, browser, session_ids, session_ids.secretary)
+    sid = session_ids.session_id
+    for path in (
+        f"/sessions/{sid}/plan",
+        f"/sessions/{sid}/script",
+        f"/sessions/{sid}/attendance",
+        f"/sessions/{sid}/check",
+        "/decisions",
+    ):
+        await page.goto(str(identity_client.make_url(path)))
+        result = await Axe().run(page)
+        serious = [
+            f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+            for v in result.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], path
+        assert await page.evaluate("document.documentElement.lang") == "uk"
