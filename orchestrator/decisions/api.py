@@ -25,7 +25,7 @@ from orchestrator.decisions.service import DecisionService, Distributor, View
 from orchestrator.decisions.store import Decision
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
-from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
+from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.kyivtime import KYIV
 from orchestrator.kernel.web import files, pages
 from orchestrator.kernel.web.auth import (
@@ -499,12 +499,18 @@ def configure(*, distribute: bool = True) -> Any:
             svc = DecisionService(app[POOL], clock=app[CLOCK])
             app[DECISIONS] = svc
             app[DISTRIBUTOR] = Distributor(svc, app[SETTINGS].smtp)
-            task = None
+            task, subscription = None, None
             if distribute and app[SETTINGS].smtp.configured:
                 task = asyncio.create_task(app[DISTRIBUTOR].run())
+                # another instance's signature wakes this one's distributor at once
+                subscription = app[JOURNAL_LISTENER].subscribe(
+                    lambda _: svc.wake.set(), svc.wake.set, name="decision_distributor"
+                )
             try:
                 yield
             finally:
+                if subscription is not None:
+                    app[JOURNAL_LISTENER].unsubscribe(subscription)
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

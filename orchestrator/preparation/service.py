@@ -122,14 +122,19 @@ class PreparationService:
         return Plan(title, template, lines)
 
     async def tick(self, session_id: UUID, measure: str, by: Principal) -> journal.Event:
-        """The office marks a measure done (P1); journaled once."""
-        current = await self.plan(session_id)
-        line = next((x for x in current.lines if x.spec.key == measure), None)
-        if line is None:
-            raise NotFound(f"the plan has no measure {measure!r}", code="measure_not_found")
-        if line.done is not None:
-            raise Conflict("this measure is already marked done", code="measure_done")
+        """The office marks a measure done (P1); journaled once (the session's row is locked
+        while the plan is read, so two offices ticking at once journal it once)."""
         async with self.pool.acquire() as conn, conn.transaction():
+            await journal_store.lock_session(conn, session_id)
+            session = await self.load(session_id, conn)
+            _, frozen = await store.session_plan(conn, session_id)
+            template = plan.DEFAULT_TEMPLATE if frozen is None else plan.parse_template(frozen)
+            spec = next((m for m in template if m.key == measure), None)
+            if spec is None:
+                raise NotFound(f"the plan has no measure {measure!r}", code="measure_not_found")
+            ticks = plan.journal_ticks(session.events)
+            if measure in ticks or (spec.auto is not None and spec.auto.value in ticks):
+                raise Conflict("this measure is already marked done", code="measure_done")
             payload = {"measure": measure, "by": by.actor}
             event = await journal_store.append_event(
                 conn, session_id, ev.PLAN_MEASURE_DONE, payload, actor=by.actor, at=self.clock()
