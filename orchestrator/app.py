@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -101,10 +102,18 @@ def create_app(
                 await conn.close()
             pool = await database.create_pool(url, settings.database)
             app[POOL] = pool
+
+            async def remove_from_call(session_id: UUID, participant_id: UUID) -> int:
+                """Identity runs the call: whoever is taken off the list leaves it (R6)."""
+                if identity_api.IDENTITY not in app:
+                    return 0  # an app without identity (tests of single features)
+                return await app[identity_api.IDENTITY].remove_from_call(session_id, participant_id)
+
             app[convening_api.SERVICE] = CouncilService(
                 pool,
                 public_url=settings.http.public_url,
                 queue_notices=identity_store.queue_notices,  # identity owns the notices (R4)
+                removed_from_list=remove_from_call,
                 clock=clock,
             )
             log.info("database_ready")
