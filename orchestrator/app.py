@@ -23,6 +23,7 @@ from orchestrator.conduct import api as conduct_api
 from orchestrator.conduct.tally import spoken_answers_uk
 from orchestrator.convening import api as convening_api
 from orchestrator.convening.service import CouncilService
+from orchestrator.decisions import api as decisions_api
 from orchestrator.kernel import database
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.health import Health, HealthRegistry
@@ -39,6 +40,7 @@ from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web import headers, openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
 from orchestrator.kernel.web.http import json_response, operation, problems_middleware
+from orchestrator.preparation import api as preparation_api
 from orchestrator.protocol import api as protocol_api
 from recording import api as recording_api
 
@@ -56,7 +58,14 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each feature's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    return [identity_api.setup, conduct_api.setup, recording_api.setup, protocol_api.setup]
+    return [
+        identity_api.setup,
+        conduct_api.setup,
+        recording_api.setup,
+        protocol_api.setup,
+        preparation_api.setup,
+        decisions_api.setup,
+    ]
 
 
 def create_app(

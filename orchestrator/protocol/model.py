@@ -43,7 +43,12 @@ from orchestrator.kernel.ukrainian import Gender, agree, gender_of
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
 
-PROTOCOL_EVENTS = frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
+# the protocol's own acts, and the acts before and after the sitting (plan, attendance,
+# decisions: issue 16), which the protocol neither shows nor hashes
+PROTOCOL_EVENTS = (
+    frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
+    | ev.OUTSIDE_SITTING
+)
 
 ROLE_UK: Mapping[str, str] = {
     "mayor": "міський голова",
