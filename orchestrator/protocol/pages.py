@@ -58,7 +58,7 @@ CONTENT_TYPES = {
     ".p7s": "application/pkcs7-signature",
 }
 # recording parts and the recorder's files are fixed by the manifest once the folder exists
-IMMUTABLE = frozenset({published.PARTS, published.RECORDER_FILES})
+IMMUTABLE = frozenset({published.PARTS, published.RECORDER_FILES, published.LEGACY_RECORDER_FILES})
 
 
 def setup(app: web.Application) -> None:
@@ -195,6 +195,11 @@ async def published_file(request: web.Request) -> web.StreamResponse:
             raise NotFound("the archive exists once the session is closed", code="file_not_found")
         folder = built
     path = folder.joinpath(*segments)
+    if _moved_beside_the_parts(folder, segments):
+        # the recorder's playlist and chapters moved beside the parts they name; a player
+        # resolves the playlist's URIs against the URL it was redirected to
+        location = f"/archive/sessions/{session_id}/files/{published.PARTS}/{segments[1]}"
+        raise web.HTTPMovedPermanently(location)
     if not path.is_file() or folder.resolve() not in path.resolve().parents:
         raise NotFound("no such file in the archive", code="file_not_found")
     content_type = CONTENT_TYPES.get(path.suffix) or (
@@ -210,19 +215,31 @@ async def published_file(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _moved_beside_the_parts(folder: Path, segments: list[str]) -> bool:
+    """An older address of a recorder file (``recording/index.m3u8``) the archive now holds
+    under ``parts/``."""
+    return (
+        len(segments) == 2
+        and segments[0] == published.LEGACY_RECORDER_FILES
+        and not folder.joinpath(*segments).is_file()
+        and (folder / published.PARTS / segments[1]).is_file()
+    )
+
+
 LIVE_FILE = re.compile(r"^(live\.m3u8|part-\d{4,}\.(mp4|m3u8))$")
 
 
 @routes.get("/archive/sessions/{session_id}/live/{name}")
 async def live_file(request: web.Request) -> web.StreamResponse:
     """The recorder's live playlist and the parts it points into, while the session is live
-    (byte ranges; the playlist is never cached)."""
+    and after it (byte ranges; the playlist is never cached): a player still following the
+    live playlist at close reads its last segments and its ``EXT-X-ENDLIST``."""
     svc = _service(request)
     session_id = match_uuid(request, "session_id")
     name = request.match_info["name"]
     if not LIVE_FILE.match(name):
         raise NotFound("no such live file", code="file_not_found")
-    if phase(await svc.listed_session(session_id)) != "live":
+    if phase(await svc.listed_session(session_id)) not in ("live", "past"):
         raise NotFound("the session is not live; see its archive", code="file_not_found")
     path = svc.media_root / str(session_id) / name
     if not path.is_file():

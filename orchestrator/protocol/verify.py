@@ -9,8 +9,8 @@ folder first. Checks, each difference named on its own line:
    ``archive_ready.parts``;
 3. every manifest entry against the journal's ``part_closed`` for the same part (file, start,
    duration, size, hash), and no part only on one side;
-4. every part file under ``parts/`` and every recorder file under ``recording/``: present, its
-   size and SHA-256 as the manifest says;
+4. every part file under ``parts/`` and every recorder file beside them (or under
+   ``recording/`` in an older archive): present, its size and SHA-256 as the manifest says;
 5. ``protocol.json`` (if present): its seal is the journal's last session event, and its SHA-256
    is what the last ``protocol_finalised`` names;
 6. attached documents and uploaded signatures that are present: their SHA-256 as journaled;
@@ -177,11 +177,18 @@ def check_recording(folder: Path, facts: Journaled) -> list[Difference]:
         rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
         out.extend(_check_file(folder, rel, entry))
     for entry in archive.manifest_files(json.loads(raw)):
-        rel = archive.recorder_file_path(str(entry.get("file", "")))
-        out.extend(_check_file(folder, rel, entry))
+        out.extend(_check_file(folder, _recorder_file(folder, str(entry.get("file", ""))), entry))
     for number in sorted(set(closed) - listed):
         out.append(Difference(f"part {number}", "in the journal but not in the manifest"))
     return out
+
+
+def _recorder_file(folder: Path, file: str) -> str:
+    """Where the archive holds a recorder file: beside the parts, or where an older archive
+    put it (``recording/``)."""
+    rel = archive.recorder_file_path(file)
+    legacy = archive.legacy_recorder_file_path(file)
+    return legacy if not (folder / rel).is_file() and (folder / legacy).is_file() else rel
 
 
 def _check_file(folder: Path, rel: str, entry: Mapping[str, Any]) -> list[Difference]:
@@ -427,8 +434,11 @@ def download(base: str, folder: Path) -> None:
             rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
             _fetch(base, rel, folder / rel, required=False)
         for entry in archive.manifest_files(listed):
-            rel = archive.recorder_file_path(str(entry.get("file", "")))
-            _fetch(base, rel, folder / rel, required=False)
+            file = str(entry.get("file", ""))
+            rel = archive.recorder_file_path(file)
+            if not _fetch(base, rel, folder / rel, required=False):
+                legacy = archive.legacy_recorder_file_path(file)
+                _fetch(base, legacy, folder / legacy, required=False)
 
 
 # --- the command -----------------------------------------------------------------------------
