@@ -10,12 +10,15 @@ The pages extend the site's ``base.html`` and are rendered through the site's en
 - ``/archive/sessions/{id}``: agenda, the recording with chapters (items, votes, breaks),
   the named vote tables, the 24-hour clock (R18), downloads;
 - ``/archive/sessions/{id}/files/{path}``: the published folder, with HTTP byte ranges;
+- ``/archive/sessions/{id}/bundle.zip``: the whole folder as one ZIP (``rada verify`` takes it);
 - ``/archive/deputies/{member_id}``: attendance and every answer across sessions;
 - ``/archive/feed.atom`` and ``/archive/sessions.ics``: announced sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import mimetypes
 import re
@@ -23,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
@@ -31,7 +34,7 @@ from orchestrator.kernel.keys import SETTINGS
 from orchestrator.kernel.web import files, pages
 from orchestrator.kernel.web.http import match_uuid
 from orchestrator.protocol import archive as published
-from orchestrator.protocol import feeds
+from orchestrator.protocol import bundle, feeds
 from orchestrator.protocol.feeds import Listed
 from orchestrator.protocol.model import Protocol
 from orchestrator.protocol.render import (
@@ -173,6 +176,7 @@ async def session_page(request: web.Request) -> web.Response:
         playable=playable and bool(parts),
         files=base,
         downloads=_downloads(folder, p),
+        bundle=None if folder is None else f"/archive/sessions/{session_id}/bundle.zip",
         now=svc.clock(),
         iso=_iso,
     )
@@ -213,6 +217,53 @@ async def published_file(request: web.Request) -> web.StreamResponse:
         # what an uploader chose is always a download, whatever its type
         download=segments[0] == published.DOCUMENTS,
     )
+
+
+@routes.get("/archive/sessions/{session_id}/bundle.zip")
+async def published_bundle(request: web.Request) -> web.StreamResponse:
+    """The closed session's whole archive folder as one ZIP (``rada verify`` accepts it),
+    streamed as it is written: nothing is kept but the folder itself."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    folder = await svc.ensure_archive(session_id)
+    if folder is None:
+        raise NotFound("the archive exists once the session is closed", code="file_not_found")
+    name = bundle.bundle_name(str(session_id))
+    response = web.StreamResponse(
+        headers={
+            **files.file_headers(name, bundle.CONTENT_TYPE, download=True),
+            hdrs.CACHE_CONTROL: "no-cache",
+        }
+    )
+    await response.prepare(request)
+    if request.method == hdrs.METH_HEAD:
+        return response
+    sink = io.BufferedWriter(_ResponseSink(response, asyncio.get_running_loop()), files.CHUNK)
+    try:
+        await asyncio.to_thread(bundle.write, folder, sink, f"rada-{session_id}")
+        await asyncio.to_thread(sink.flush)
+    except ConnectionError:
+        return response  # the client went away
+    await response.write_eof()
+    return response
+
+
+class _ResponseSink(io.RawIOBase):
+    """A write-only, unseekable file whose bytes go to ``response``; written from a worker
+    thread, each write waits until the response has taken it, so a slow client slows the
+    writer and nothing piles up in memory."""
+
+    def __init__(self, response: web.StreamResponse, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.response, self.loop = response, loop
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        asyncio.run_coroutine_threadsafe(self.response.write(chunk), self.loop).result()
+        return len(chunk)
 
 
 def _moved_beside_the_parts(folder: Path, segments: list[str]) -> bool:

@@ -1,8 +1,10 @@
 """``rada verify ARCHIVE``: check a session's published archive against its own journal.
 
-ARCHIVE is an archive folder (layout in :mod:`orchestrator.archive`) or its public URL
-(``http://127.0.0.1:8080/archive/<session_id>/files``); a URL is downloaded into a temporary
-folder first. Checks, each difference named on its own line:
+ARCHIVE is an archive folder (layout in :mod:`orchestrator.protocol.archive`), its public URL
+(``http://127.0.0.1:8080/archive/sessions/<session_id>/files``), or the whole archive as one ZIP
+(:mod:`orchestrator.protocol.bundle`), a file or its URL
+(``…/archive/sessions/<session_id>/bundle.zip``); a URL is downloaded and a ZIP unpacked into a
+temporary folder first. Checks, each difference named on its own line:
 
 1. the journal chain: every event's hash recomputed, sequence without gaps, one session;
 2. the manifest's SHA-256 against ``archive_ready.manifest_sha256``, its part count against
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +45,7 @@ from typing import Any
 
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event, event_from_public, parse_time, verify_chain
-from orchestrator.protocol import archive
+from orchestrator.protocol import archive, bundle
 from orchestrator.protocol.model import PROTOCOL_EVENTS
 
 
@@ -408,7 +411,10 @@ def check_coverage(events: Sequence[Event]) -> list[Difference]:
 
 
 def _fetch(base: str, rel: str, target: Path, *, required: bool) -> bool:
-    url = urllib.parse.urljoin(base.rstrip("/") + "/", rel)
+    return _fetch_url(urllib.parse.urljoin(base.rstrip("/") + "/", rel), target, required=required)
+
+
+def _fetch_url(url: str, target: Path, *, required: bool) -> bool:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise Unreadable(f"{url}: only http and https are fetched")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -444,13 +450,32 @@ def download(base: str, folder: Path) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 
+def _verify_bundle(path: Path) -> list[Difference]:
+    """A session's archive downloaded as one ZIP (:mod:`orchestrator.protocol.bundle`):
+    unpacked into a temporary folder and checked as the folder is."""
+    with tempfile.TemporaryDirectory(prefix="rada-verify-") as tmp:
+        try:
+            folder = bundle.extract(path, Path(tmp))
+        except (bundle.BadBundle, OSError, zipfile.BadZipFile) as exc:
+            raise Unreadable(str(exc)) from exc
+        return verify_archive(folder)
+
+
 def run(target: str) -> int:
     """Verify and print; the exit status of ``rada verify``."""
     try:
         if target.startswith(("http://", "https://")):
             with tempfile.TemporaryDirectory(prefix="rada-verify-") as tmp:
-                download(target, Path(tmp))
-                differences = verify_archive(Path(tmp))
+                path = urllib.parse.urlsplit(target).path
+                if path.endswith(bundle.SUFFIX):
+                    local = Path(tmp) / bundle.bundle_name("download")
+                    _fetch_url(target, local, required=True)
+                    differences = _verify_bundle(local)
+                else:
+                    download(target, Path(tmp))
+                    differences = verify_archive(Path(tmp))
+        elif Path(target).is_file():
+            differences = _verify_bundle(Path(target))
         else:
             differences = verify_archive(Path(target))
     except Unreadable as exc:
@@ -475,7 +500,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "verify", help="check a session's published archive against its journal"
     )
-    parser.add_argument("archive", help="archive folder, or its public http(s) URL")
+    parser.add_argument(
+        "archive", help="archive folder, its public http(s) URL, or the archive as one .zip"
+    )
     parser.set_defaults(func=_command)
 
 

@@ -7,8 +7,10 @@ import asyncio
 import base64
 import hashlib
 import json
+import zipfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
@@ -289,6 +291,29 @@ async def test_archive_pages_list_session_and_serve_media_by_range(
     assert vtt.headers["Content-Type"].startswith("text/vtt")
 
 
+async def test_whole_archive_downloads_as_one_zip_that_verifies(
+    archive_client: Client, played: PlayedSession, tmp_path: Path
+) -> None:
+    """The session page offers the archive as one ZIP; it downloads as an attachment, holds
+    every published file, and `rada verify` accepts it as a file and by its URL (R9, R20)."""
+    c = archive_client
+    page = await (await c.get(f"/archive/sessions/{played.session_id}")).text()
+    href = f"/archive/sessions/{played.session_id}/bundle.zip"
+    assert f'href="{href}"' in page
+    r = await c.get(href)
+    assert r.status == 200 and r.content_type == "application/zip"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    path = tmp_path / "downloaded.zip"
+    path.write_bytes(await r.read())
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    top = f"rada-{played.session_id}"
+    for rel in ("journal.json", "manifest.json", "protocol.pdf", "parts/part-0001.mp4"):
+        assert f"{top}/{rel}" in names, rel
+    assert await asyncio.to_thread(verify.run, str(path)) == 0
+    assert await asyncio.to_thread(verify.run, str(c.make_url(href))) == 0
+
+
 async def test_deputy_page_shows_attendance_and_every_answer(
     archive_client: Client, played: PlayedSession
 ) -> None:
@@ -353,6 +378,8 @@ async def test_open_session_has_no_archive_files(
     )
     r = await archive_client.get(f"/archive/sessions/{other.session_id}/files/journal.json")
     assert r.status == 404
+    r = await archive_client.get(f"/archive/sessions/{other.session_id}/bundle.zip")
+    assert (r.status, r.content_type) == (404, "application/problem+json")
     secretary = await act(other.secretary, other.session_id)
     r = await secretary.post(f"/api/v1/sessions/{other.session_id}/protocol/finalise")
     assert (r.status, (await r.json())["code"]) == (409, "session_not_closed")

@@ -21,6 +21,7 @@ from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.keys import POOL
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol import archive as published
+from orchestrator.protocol import bundle
 from orchestrator.protocol.service import PUBLICATION
 from recording.api import configure
 from recording.media.recorder import Archive
@@ -104,11 +105,12 @@ def assert_plays_the_manifest(result: Played, manifest: dict[str, Any]) -> None:
 
 
 async def test_ffmpeg_plays_the_live_playlist_then_the_archive(
-    client: TestClient[Any, Any], ffmpeg_exe: str
+    client: TestClient[Any, Any], ffmpeg_exe: str, tmp_path: Path
 ) -> None:
     """During the sitting ffmpeg follows the live playlist from its first segment; closing the
     session ends it (EXT-X-ENDLIST) and it has played the whole recording. After close the
-    archive's VOD playlist plays over the public archive URL and from the folder on disk."""
+    archive's VOD playlist plays over the public archive URL, from the folder on disk and from
+    a downloaded copy (the archive's ZIP unpacked elsewhere)."""
     pool: asyncpg.Pool = client.app[POOL]
     session_id = await open_session(pool)
     await wait_journal(pool, session_id, ev.RECORDING_STARTED)
@@ -141,6 +143,14 @@ async def test_ffmpeg_plays_the_live_playlist_then_the_archive(
         local = await start_playing(ffmpeg_exe, str(playlist), "-allowed_extensions", "ALL")
         assert_plays_the_manifest(await played(local), manifest)
     assert json.loads((folder / published.MANIFEST).read_bytes()) == manifest
+
+    # a downloaded copy: the archive as one ZIP, unpacked elsewhere
+    r = await client.get(f"/archive/sessions/{session_id}/bundle.zip")
+    assert r.status == 200
+    (tmp_path / "copy.zip").write_bytes(await r.read())
+    copy = bundle.extract(tmp_path / "copy.zip", tmp_path / "copy")
+    local = await start_playing(ffmpeg_exe, str(copy / published.RECORDER_FILES / "index.m3u8"))
+    assert_plays_the_manifest(await played(local), manifest)
 
 
 @pytest.fixture
