@@ -51,6 +51,7 @@ JOURNAL = "journal.json"
 MANIFEST = "manifest.json"
 PARTS = "parts"
 RECORDER_FILES = PARTS  # the recorder's playlist and chapters sit beside the parts they name
+VOD_PLAYLIST = f"{RECORDER_FILES}/index.m3u8"  # the recorder's archive playlist over every part
 LEGACY_RECORDER_FILES = "recording"  # where older archives put them (their playlist did not play)
 CHAPTERS = "chapters.vtt"
 PART_CHAPTERS = "chapters/part-{:04d}.vtt"

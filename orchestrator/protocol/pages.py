@@ -134,6 +134,13 @@ def _downloads(folder: Path | None, p: Protocol) -> list[tuple[str, str]]:
     return [(label, rel) for label, rel in wanted if (folder / rel).is_file()]
 
 
+def _vod_playlist(folder: Path | None, base: str) -> str | None:
+    """The URL of the archive's VOD playlist (every part on one timeline), if the recorder
+    wrote one; the page plays the parts one by one otherwise."""
+    rel = published.VOD_PLAYLIST
+    return f"{base}/{rel}" if folder is not None and (folder / rel).is_file() else None
+
+
 @routes.get("/archive/sessions/{session_id}")
 async def session_page(request: web.Request) -> web.Response:
     svc = _service(request)
@@ -177,6 +184,7 @@ async def session_page(request: web.Request) -> web.Response:
         files=base,
         downloads=_downloads(folder, p),
         bundle=None if folder is None else f"/archive/sessions/{session_id}/bundle.zip",
+        playlist=_vod_playlist(folder, base),
         now=svc.clock(),
         iso=_iso,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +63,34 @@ def mp4_writer(folder: Path) -> Any:
     return write
 
 
-@pytest.fixture
-def media_played(settings: Settings) -> PlayedSession:
-    """A short session whose recording is two real MP4 parts around a technical break."""
+def recorded(
+    settings: Settings, writer: Any, files: dict[str, bytes] | None = None
+) -> PlayedSession:
+    """A short session (two parts around a technical break) whose parts ``writer`` writes
+    into ``media-staging/``, moved to the session's media folder with the manifest and the
+    recorder's ``files``."""
     staging = settings.data_dir / "media-staging"
     played = play_session(
-        seats=7, items=2, absentees=1, step=timedelta(seconds=2), part_writer=mp4_writer(staging)
+        seats=7,
+        items=2,
+        absentees=1,
+        step=timedelta(seconds=2),
+        part_writer=writer,
+        recorder_files=files,
     )
     (staging / "manifest.json").write_bytes(played.manifest)
+    for name, data in (files or {}).items():
+        (staging / name).write_bytes(data)
     folder = settings.data_dir / "media" / str(played.session_id)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging.rename(folder)
     return played
+
+
+@pytest.fixture
+def media_played(settings: Settings) -> PlayedSession:
+    """A short session whose recording is two real MP4 parts around a technical break."""
+    return recorded(settings, mp4_writer(settings.data_dir / "media-staging"))
 
 
 @pytest.fixture
@@ -145,6 +161,106 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
     # seeking lands on the vote's offset; playback may have moved it on by a moment since
     assert vote.offset.ms <= position <= vote.offset.ms + 1500
     assert vote.offset.part_ms / 1000 <= current <= vote.offset.part_ms / 1000 + 1.5
+
+
+def hls_writer(folder: Path, recorder_files: dict[str, bytes]) -> Any:
+    """A part writer that records as the recorder does (ffmpeg's HLS muxer: one fragmented MP4
+    a part, 1 s fragments, a byte-range playlist) and keeps ``recorder_files["index.m3u8"]``,
+    the archive's VOD playlist over the parts written so far."""
+    from recording.media import hls
+
+    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    scratch = folder / "playlists"
+    scratch.mkdir(exist_ok=True)
+    timelines: list[hls.PartTimeline] = []
+
+    def write(part: int, duration_ms: int) -> PartFile:
+        name = f"part-{part:04d}"
+        target = folder / "parts" / f"{name}.mp4"
+        encode(
+            duration_ms / 1000,
+            5,
+            *("-f", "hls", "-hls_time", "1", "-hls_list_size", "0", "-hls_playlist_type", "vod"),
+            *("-hls_segment_type", "fmp4", "-hls_flags", "single_file+independent_segments"),
+            *("-hls_segment_filename", str(target), str(scratch / f"{name}.m3u8")),
+        )
+        playlist = hls.parse((scratch / f"{name}.m3u8").read_text())
+        started = datetime(2026, 11, 23, 10, tzinfo=UTC) + timedelta(minutes=part)
+        timelines.append(hls.PartTimeline(started, playlist))
+        recorder_files["index.m3u8"] = hls.render(timelines, final=True).encode()
+        data = target.read_bytes()
+        return PartFile(target.name, len(data), hashlib.sha256(data).hexdigest())
+
+    return write
+
+
+@pytest.fixture
+async def hls_server(
+    settings: Settings, pool: asyncpg.Pool
+) -> AsyncIterator[tuple[TestServer, PlayedSession]]:
+    """The archive of a session recorded as the recorder records: two fMP4 parts around a
+    technical break and the VOD playlist joining them."""
+    files: dict[str, bytes] = {}
+    staging = settings.data_dir / "media-staging"
+    played = recorded(settings, hls_writer(staging, files), files)
+    await seed(pool, played)
+    app = create_app(settings, extensions=[publication_api.setup])
+    async with TestServer(app) as srv:
+        yield srv, played
+
+
+async def test_the_archive_playlist_plays_in_chromium_and_a_vote_chapter_seeks_into_part_2(
+    hls_server: tuple[TestServer, PlayedSession],
+) -> None:
+    """The session page plays the archive's VOD playlist through the bundled hls.js (Media
+    Source Extensions; the browser's own HLS only where they are missing): one timeline over
+    both parts; the vote after the break
+    seeks the player to that vote's offset, in part 2, with no request to another host."""
+    from playwright.async_api import async_playwright
+
+    server, played = hls_server
+    p = build(played.events)
+    vote = p.items[1].vote
+    assert vote is not None and vote.offset is not None and vote.offset.part == 2
+    base = str(server.make_url("")).rstrip("/")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"],
+        )
+        try:
+            page = await browser.new_page()
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{base}/archive/sessions/{played.session_id}")
+            await page.evaluate("() => document.getElementById('player').play()")
+            await page.wait_for_function(
+                "() => document.getElementById('player').currentTime > 0.5", timeout=20000
+            )
+            await page.locator(f'button[data-chapter="vote-{vote.vote_id}"]').click()
+            await page.wait_for_function(
+                "() => { const v = document.getElementById('player');"
+                f" return !v.seeking && v.readyState >= 3 && v.currentTime >= {vote.offset.ms / 1000}; }}",
+                timeout=20000,
+            )
+            landed = await page.evaluate(
+                "() => [window.radaPlayer.position(), window.radaPlayer.part(),"
+                " document.getElementById('player').currentSrc]"
+            )
+            await page.screenshot(path=ARTIFACTS / "archive-session-hls-vote.png")
+        finally:
+            await browser.close()
+    position, part, src = landed
+    assert src.startswith("blob:")  # hls.js over Media Source Extensions, wherever they exist
+    assert errors == []
+    assert part == 2
+    assert vote.offset.ms <= position <= vote.offset.ms + 1500
+    files = f"{base}/archive/sessions/{played.session_id}/files"
+    assert f"{files}/parts/index.m3u8" in requested
+    assert f"{files}/parts/part-0002.mp4" in requested
+    assert all(u.startswith(base) for u in requested)  # nothing loaded from outside
 
 
 def live_media(folder: Path, started_at: datetime) -> None:
