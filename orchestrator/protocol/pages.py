@@ -10,6 +10,7 @@ The pages extend the site's ``base.html`` and are rendered through the site's en
 - ``/archive/sessions/{id}``: agenda, the recording with chapters (items, votes, breaks),
   the named vote tables, the 24-hour clock (R18), downloads;
 - ``/archive/sessions/{id}/files/{path}``: the published folder, with HTTP byte ranges;
+- ``/embed/sessions/{id}``: the player a council's website frames (``RADA_EMBED_ORIGINS``);
 - ``/archive/sessions/{id}/bundle.zip``: the whole folder as one ZIP (``rada verify`` takes it);
 - ``/archive/deputies/{member_id}``: attendance and every answer across sessions;
 - ``/archive/feed.atom`` and ``/archive/sessions.ics``: announced sessions.
@@ -25,6 +26,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from aiohttp import hdrs, web
 
@@ -46,7 +48,12 @@ from orchestrator.protocol.render import (
     long_date,
     vote_title,
 )
-from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
+from orchestrator.protocol.service import (
+    PUBLICATION,
+    PublicationService,
+    Snapshot,
+    publication_json,
+)
 
 routes = web.RouteTableDef()
 
@@ -134,24 +141,9 @@ def _downloads(folder: Path | None, p: Protocol) -> list[tuple[str, str]]:
     return [(label, rel) for label, rel in wanted if (folder / rel).is_file()]
 
 
-def _vod_playlist(folder: Path | None, base: str) -> str | None:
-    """The URL of the archive's VOD playlist (every part on one timeline), if the recorder
-    wrote one; the page plays the parts one by one otherwise."""
-    rel = published.VOD_PLAYLIST
-    return f"{base}/{rel}" if folder is not None and (folder / rel).is_file() else None
-
-
-@routes.get("/archive/sessions/{session_id}")
-async def session_page(request: web.Request) -> web.Response:
-    svc = _service(request)
-    session_id = match_uuid(request, "session_id")
-    listed = await svc.listed_session(session_id)
-    state = phase(listed)
-    if state == "unannounced":
-        raise NotFound("this session has not been announced", code="session_not_found")
-    snap = await svc.snapshot(session_id)
-    p = snap.protocol
-    folder = await svc.ensure_archive(session_id)
+def _recording(session_id: UUID, p: Protocol, folder: Path | None) -> dict[str, Any]:
+    """What a page's player needs: the parts (the joint timeline's offsets, each part's
+    chapters), whether they are all in the archive, and the VOD playlist if there is one."""
     base = f"/archive/sessions/{session_id}/files"
     parts = [
         {
@@ -167,6 +159,70 @@ async def session_page(request: web.Request) -> web.Response:
         (folder / published.PARTS / published.part_name(x.file)).is_file()
         for x in p.recording.parts
     )
+    return {
+        "parts": parts,
+        "parts_json": json.dumps(parts),
+        "playable": playable and bool(parts),
+        "files": base,
+        "playlist": _vod_playlist(folder, base),
+    }
+
+
+async def _announced(request: web.Request) -> tuple[UUID, Listed, str, Snapshot]:
+    """The session the path names, its phase and its snapshot: public once announced (R3)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    listed = await svc.listed_session(session_id)
+    state = phase(listed)
+    if state == "unannounced":
+        raise NotFound("this session has not been announced", code="session_not_found")
+    return session_id, listed, state, await svc.snapshot(session_id)
+
+
+@routes.get("/embed/sessions/{session_id}")
+async def embed_page(request: web.Request) -> web.Response:
+    """The player a council's website frames: the broadcast beside the live vote while the
+    session runs, the recording beside the votes' results after it. Only the origins in
+    ``RADA_EMBED_ORIGINS`` (and rada itself) may frame it."""
+    svc = _service(request)
+    session_id, listed, state, snap = await _announced(request)
+    p = snap.protocol
+    folder = await svc.ensure_archive(session_id) if state == "past" else None
+    outcomes = {f"vote-{v.vote_id}": v.outcome_uk for v in p.votes}
+    votes = [
+        {"id": cid, "ms": ms, "title": title, "at": hms(ms), "outcome": outcomes.get(cid)}
+        for cid, ms, title in chapters(p)
+        if cid in outcomes
+    ]
+    origins = request.app[SETTINGS].http.embed_origins
+    context = {
+        "p": p,
+        "s": listed,
+        "state": state,
+        "vote_chapters": votes,
+        "iso": _iso,
+        **_recording(session_id, p, folder),
+    }
+    frame = " ".join(("'self'", *origins))
+    return pages.render(
+        request, "embed_session.html", context, csp_extra={"frame-ancestors": frame}
+    )
+
+
+def _vod_playlist(folder: Path | None, base: str) -> str | None:
+    """The URL of the archive's VOD playlist (every part on one timeline), if the recorder
+    wrote one; the page plays the parts one by one otherwise."""
+    rel = published.VOD_PLAYLIST
+    return f"{base}/{rel}" if folder is not None and (folder / rel).is_file() else None
+
+
+@routes.get("/archive/sessions/{session_id}")
+async def session_page(request: web.Request) -> web.Response:
+    svc = _service(request)
+    session_id, listed, state, snap = await _announced(request)
+    p = snap.protocol
+    folder = await svc.ensure_archive(session_id)
+    recording = _recording(session_id, p, folder)
     return _page(
         request,
         "archive_session.html",
@@ -178,13 +234,9 @@ async def session_page(request: web.Request) -> web.Response:
         chapters=[
             {"id": cid, "ms": ms, "title": title, "at": hms(ms)} for cid, ms, title in chapters(p)
         ],
-        parts=parts,
-        parts_json=json.dumps(parts),
-        playable=playable and bool(parts),
-        files=base,
+        **recording,
         downloads=_downloads(folder, p),
         bundle=None if folder is None else f"/archive/sessions/{session_id}/bundle.zip",
-        playlist=_vod_playlist(folder, base),
         now=svc.clock(),
         iso=_iso,
     )

@@ -4,6 +4,7 @@ to that vote's offset in the recording (R9). Screenshots go to ``test-artifacts/
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
@@ -337,24 +338,26 @@ def live_state(played: PlayedSession) -> dict[str, Any]:
     }
 
 
-async def test_live_session_page_follows_the_live_state(
+async def live_session(
     settings: Settings, pool: asyncpg.Pool
-) -> None:
-    """During the session the page renders conduct's WebSocket snapshots (who is called, the
-    tally, quorum, item status) in a polite live region; nothing is loaded from elsewhere."""
-    from aiohttp import web
-    from playwright.async_api import async_playwright
-
+) -> tuple[PlayedSession, int, dict[str, Any]]:
+    """A session stored up to its first vote's opening, the recorder's live files, and the live
+    state conduct would send (the played session, the seq it stops at, the state)."""
     played = play_session(seats=7, items=2, absentees=1, step=timedelta(seconds=2))
     opened_at = next(e.seq for e in played.events if e.type == "vote_opened")
     await seed(pool, played, events=played.events[:opened_at], status="opened")
     live_media(settings.data_dir / "media" / str(played.session_id), played.events[0].at)
-    state = live_state(played)
+    return played, opened_at, live_state(played)
+
+
+def conduct_contract(state: dict[str, Any], seq: int) -> Any:
+    """A setup that speaks shared/live-state.md the way conduct serves it, with ``state``."""
+    from aiohttp import web
 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_json({"type": "snapshot", "seq": opened_at, "state": state})
+        await ws.send_json({"type": "snapshot", "seq": seq, "state": state})
         async for _ in ws:
             pass
         return ws
@@ -362,12 +365,25 @@ async def test_live_session_page_follows_the_live_state(
     async def live_handler(request: web.Request) -> web.Response:
         return web.json_response(state)
 
-    def conduct_contract(app: web.Application) -> None:
-        """Speaks shared/live-state.md the way conduct serves it (merged separately)."""
+    def setup(app: web.Application) -> None:
         app.router.add_get("/api/v1/sessions/{session_id}/ws", ws_handler)
         app.router.add_get("/api/v1/sessions/{session_id}/live", live_handler)
 
-    app = create_app(settings, extensions=[publication_api.setup, conduct_contract])
+    return setup
+
+
+async def test_live_session_page_follows_the_live_state(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """During the session the page renders conduct's WebSocket snapshots (who is called, the
+    tally, quorum, item status) in a polite live region; nothing is loaded from elsewhere."""
+    from playwright.async_api import async_playwright
+
+    played, opened_at, state = await live_session(settings, pool)
+
+    app = create_app(
+        settings, extensions=[publication_api.setup, conduct_contract(state, opened_at)]
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     called = played.name(state["current_vote"]["called_participant_id"])
     async with TestServer(app) as srv, async_playwright() as pw:
@@ -408,3 +424,70 @@ async def test_live_session_page_follows_the_live_state(
     assert live_src.startswith("blob:")  # Media Source Extensions, not the native player
     assert requested
     assert all(u.startswith(base) or u.startswith("ws://127.0.0.1") for u in requested)
+
+
+async def test_the_embed_page_plays_beside_the_live_vote_framed_only_by_a_listed_origin(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """A council website on a listed origin frames /embed/sessions/{id}: the broadcast plays
+    beside the live vote; the same page on an origin not listed gets no frame (CSP
+    frame-ancestors), and nothing is loaded from a third host."""
+    from aiohttp import web
+    from playwright.async_api import async_playwright
+
+    played, opened_at, state = await live_session(settings, pool)
+    embed: dict[str, str] = {}
+
+    async def website(request: web.Request) -> web.Response:
+        body = (
+            '<!doctype html><html lang="uk"><title>Сайт ради</title>'
+            f'<iframe title="Трансляція" src="{embed["url"]}" width="960" height="540"></iframe>'
+        )
+        return web.Response(text=body, content_type="text/html")
+
+    site_app = web.Application()
+    site_app.router.add_get("/", website)
+    async with TestServer(site_app) as site, async_playwright() as pw:
+        listed = f"http://127.0.0.1:{site.port}"
+        http = dataclasses.replace(settings.http, embed_origins=(listed,))
+        app = create_app(
+            dataclasses.replace(settings, http=http),
+            extensions=[publication_api.setup, conduct_contract(state, opened_at)],
+        )
+        async with TestServer(app) as srv:
+            base = str(srv.make_url("")).rstrip("/")
+            embed["url"] = f"{base}/embed/sessions/{played.session_id}"
+            browser = await pw.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--autoplay-policy=no-user-gesture-required"]
+            )
+            try:
+                page = await browser.new_page()
+                requested: list[str] = []
+                page.on("request", lambda r: requested.append(r.url))
+                await page.goto(f"{listed}/")
+                frame = next(f for f in page.frames if f.url == embed["url"])
+                await frame.wait_for_function(
+                    "() => document.querySelector('[data-live=phase]').textContent"
+                    " === 'поіменне голосування'",
+                    timeout=15000,
+                )
+                await frame.wait_for_function(
+                    "() => document.getElementById('live-player').currentTime > 0.5",
+                    timeout=20000,
+                )
+                vote = await frame.text_content("[data-live=vote]")
+                await page.screenshot(path=ARTIFACTS / "embed-live.png")
+
+                other = await browser.new_page()
+                await other.goto(f"http://localhost:{site.port}/")  # another origin
+                await other.wait_for_timeout(500)
+                children = len(other.frames) - 1
+                framed = [f for f in other.frames if f.url == embed["url"]]
+                shown = [await f.evaluate("() => document.body.innerText") for f in framed]
+            finally:
+                await browser.close()
+    called = played.name(state["current_vote"]["called_participant_id"])
+    assert vote is not None and f"викликано: {called}" in vote
+    assert children == 1  # the other origin's page has its frame, refused: nothing of ours
+    assert all("засідання" not in text for text in shown)
+    assert all(u.startswith((base, listed, "ws://127.0.0.1")) for u in requested)

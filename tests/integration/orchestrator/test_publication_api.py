@@ -28,6 +28,7 @@ from orchestrator.kernel.ukrainian import Gender, gender_of
 from orchestrator.kernel.web.openapi import documented_routes
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol import verify
+from orchestrator.protocol.model import build
 from tests.archive_seed import seed, write_media
 from tests.fixtures.signin import Browser, FakeClock, SignIn
 from tests.journal_builder import PlayedSession, play_session
@@ -312,6 +313,26 @@ async def test_whole_archive_downloads_as_one_zip_that_verifies(
         assert f"{top}/{rel}" in names, rel
     assert await asyncio.to_thread(verify.run, str(path)) == 0
     assert await asyncio.to_thread(verify.run, str(c.make_url(href))) == 0
+
+
+async def test_embed_page_shows_the_recording_beside_the_votes_and_only_rada_frames_it(
+    archive_client: Client, played: PlayedSession
+) -> None:
+    """After the session the embeddable page has the player and every vote's outcome; with no
+    RADA_EMBED_ORIGINS only rada's own pages may frame it, and the archive page none."""
+    c = archive_client
+    r = await c.get(f"/embed/sessions/{played.session_id}")
+    assert r.status == 200
+    page = await r.text()
+    assert 'id="player"' in page and "Результати голосувань" in page
+    p = build(played.events)
+    for v in p.votes:
+        assert f'data-chapter="vote-{v.vote_id}"' in page and v.outcome_uk in page
+    assert "frame-ancestors 'self';" in r.headers["Content-Security-Policy"]
+    archive_page = await c.get(f"/archive/sessions/{played.session_id}")
+    assert "frame-ancestors 'none';" in archive_page.headers["Content-Security-Policy"]
+    r = await c.get(f"/embed/sessions/{UUID(int=7)}")
+    assert r.status == 404
 
 
 async def test_deputy_page_shows_attendance_and_every_answer(
