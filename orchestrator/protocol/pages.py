@@ -68,7 +68,7 @@ CONTENT_TYPES = {
     ".p7s": "application/pkcs7-signature",
 }
 # recording parts and the recorder's files are fixed by the manifest once the folder exists
-IMMUTABLE = frozenset({published.PARTS, published.RECORDER_FILES, published.LEGACY_RECORDER_FILES})
+IMMUTABLE = frozenset({published.PARTS, published.LEGACY_RECORDER_FILES})
 
 
 def setup(app: web.Application) -> None:
