@@ -81,6 +81,7 @@ ACTOR = "recorder"
 OPENED = "opened"
 CLOSED = "closed"
 MIN_SECONDS = 600  # disk check for a session already past its planned end
+RESTREAM_DRAIN_SECONDS = 15.0  # a closed session's pushes send their last segments
 RESTART_GAP_SECONDS = 5.0  # a source a webhook reported lost is restarted at most this often
 RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
 SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
@@ -209,6 +210,7 @@ class RecordingSupervisor:
         self._rooms: dict[UUID, str] = {}
         # the restream of a recorded session and the (name, url) list it pushes to
         self.restreams: dict[UUID, tuple[tuple[tuple[str, str], ...], Restream]] = {}
+        self._finishing: set[asyncio.Task[None]] = set()  # pushes sending a closed session's end
         self._keepers: dict[UUID, asyncio.Task[None]] = {}
         self._source_lost: dict[UUID, asyncio.Event] = {}  # wakes a keeper: restart now
         self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
@@ -251,6 +253,8 @@ class RecordingSupervisor:
         async with self._poll_lock:
             for session_id in list(self.recorders):
                 await self._release(session_id, closed=False)
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
         if self._locks is not None:
             try:
                 await self._locks.close(timeout=CHECK_TIMEOUT_SECONDS)
@@ -503,7 +507,14 @@ class RecordingSupervisor:
             else:
                 await recorder.stop()
         finally:
-            await self._end_restream(session_id)
+            if closed and session_id in self.restreams:
+                # the live playlist has its EXT-X-ENDLIST: the pushes send the last segments
+                restream = self.restreams.pop(session_id)
+                self._finishing.add(
+                    asyncio.create_task(self._finish_restream(session_id, restream))
+                )
+            else:
+                await self._end_restream(session_id)
             if unlock and self._locks is not None and not self._locks.is_closed():
                 with contextlib.suppress(Exception):  # a lost connection freed it already
                     await store.release(self._locks, session_id)
@@ -618,6 +629,19 @@ class RecordingSupervisor:
                     last_error=shown["last_error"],
                     at=now,
                 )
+
+    async def _finish_restream(
+        self, session_id: UUID, running: tuple[tuple[tuple[str, str], ...], Restream]
+    ) -> None:
+        try:
+            await running[1].finish(RESTREAM_DRAIN_SECONDS)
+            self.restreams[session_id] = running  # for the last save only
+            await self._save_restream(session_id)
+        except Exception:  # the database may be what is down
+            log.warning("restream_final_state_not_saved", session_id=str(session_id))
+        finally:
+            self.restreams.pop(session_id, None)
+            self._finishing.discard(asyncio.current_task())
 
     async def _end_restream(self, session_id: UUID) -> None:
         running = self.restreams.get(session_id)

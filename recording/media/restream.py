@@ -8,7 +8,8 @@ recorder has already written and shares nothing else with it (no port, no pipe, 
 so a destination that refuses, stalls or dies costs the recording nothing. When its ffmpeg
 ends before the session does, the destination is retried after a delay that doubles from
 ``first_delay`` to ``max_delay``; once it has streamed for ``settle`` seconds the delay starts
-again from the first. The live playlist's ``EXT-X-ENDLIST`` at close ends every push.
+again from the first. The live playlist's ``EXT-X-ENDLIST`` at close ends every push once it
+has sent the last segments (:meth:`Restream.finish` waits for that, then stops what is left).
 
 The state of each destination (``connecting``, ``streaming``, ``retrying``, ``stopped``) is what
 the chair's console shows; its URL, which holds the platform's stream key, is never shown or
@@ -85,6 +86,7 @@ class Push:
         self.retry_at: float | None = None
         self.last_error: str | None = None
         self.frames = 0  # pushed by the current run
+        self.ended = False  # the push read the live playlist to its EXT-X-ENDLIST
         self._process: IngestProcess | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -132,6 +134,7 @@ class Push:
                 break
             ended = process.last is not None and process.last.ended and code == 0
             if ended and self._live_ended():
+                self.ended = True
                 break  # the session closed: the playlist's EXT-X-ENDLIST
             if self.clock() - started >= self.backoff.settle and self.frames > 0:
                 self.failures = 0
@@ -154,6 +157,14 @@ class Push:
             return self.playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST")
         except OSError:
             return False
+
+    async def finish(self, grace: float) -> None:
+        """The session closed (its live playlist ended): let the push send the last segments
+        and end by itself, stopping it after ``grace`` seconds if it has not."""
+        if self._task is not None and self.state != RETRYING:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+        await self.stop()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -185,6 +196,9 @@ class Restream:
 
     def status(self) -> list[dict[str, Any]]:
         return [p.status() for p in self.pushes]
+
+    async def finish(self, grace: float) -> None:
+        await asyncio.gather(*(p.finish(grace) for p in self.pushes))
 
     async def stop(self) -> None:
         await asyncio.gather(*(p.stop() for p in self.pushes))

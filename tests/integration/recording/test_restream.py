@@ -77,7 +77,7 @@ async def test_a_destination_killed_mid_sitting_is_retried_and_the_recording_goe
 ) -> None:
     """The listener receives the program; killed, the push shows retrying (with a redacted
     error) while the recorder keeps recording (no recording_lost, one part); the listener back,
-    the push streams to it again."""
+    the push streams to it again; at close it sends the playlist to its end and ends."""
     recorder, sink = await make_recorder()
     call = await asyncio.create_subprocess_exec(
         *simulated_call_args(ffmpeg_exe, recorder.ingest_url(), seconds=40, size="160x120"),
@@ -113,14 +113,14 @@ async def test_a_destination_killed_mid_sitting_is_retried_and_the_recording_goe
         await until(lambda: push.state == restream.STREAMING and push.attempts >= 2, limit=30)
         await until(lambda: size(tmp_path / "second.flv") > 20_000, limit=30)
         assert recorder.status().receiving
-        await program.stop()
-        assert push.state == restream.STOPPED
+        archive = await recorder.close([])  # the session closes: EXT-X-ENDLIST
+        await program.finish(grace=20)
+        assert push.state == restream.STOPPED and push.ended  # it sent the end, then ended
         await asyncio.wait_for(second.wait(), 10)
     finally:
         with contextlib.suppress(ProcessLookupError):
             call.kill()
         await call.wait()
-    archive = await recorder.close([])
     assert sink.of(ev.RECORDING_LOST) == []
     assert [p.part for p in archive.parts] == [1]
     assert media.decode_errors(tmp_path / "second.flv") == ""
