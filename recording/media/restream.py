@@ -122,7 +122,10 @@ class Push:
             self.state = CONNECTING
             started = self.clock()
             args = restream_args(self.ffmpeg, str(self.playlist), self.destination.url)
-            process = IngestProcess(args, cwd=self.playlist.parent, on_progress=self._on_progress)
+            # ended with rada: nothing else would stop a push whose recorder is gone
+            process = IngestProcess(
+                args, cwd=self.playlist.parent, on_progress=self._on_progress, die_with_parent=True
+            )
             self._process = process
             try:
                 await process.start()

@@ -22,8 +22,11 @@ from recording.media import restream
 from recording.media.ingest import simulated_call_args
 from tests.conftest import ADMIN, make_settings
 from tests.integration.recording.conftest import (
+    FPS,
+    SOURCE_SECONDS,
     MakeRecorder,
     MediaCheck,
+    Publish,
     close_session,
     journal_types,
     open_session,
@@ -183,3 +186,42 @@ async def test_restream_is_configured_per_session_and_its_state_is_shown_by_name
         await wait_journal(pool, session_id, ev.ARCHIVE_READY)
         await until(lambda: state_is(restream.STOPPED), limit=30)
         assert ev.RECORDING_LOST not in await journal_types(pool, session_id)
+
+
+async def test_a_break_reaches_the_destination_as_one_stream(
+    make_recorder: MakeRecorder,
+    publish: Publish,
+    listen: Listen,
+    ffmpeg_exe: str,
+    media: MediaCheck,
+    tmp_path: Path,
+) -> None:
+    """Two parts around a break (R10) go out in one push without a failure: the destination
+    gets part 1 from where the push joined it, then every frame of part 2, and the close ends
+    the push (EXT-X-ENDLIST)."""
+    recorder, sink = await make_recorder()
+    url = recorder.ingest_url()
+    first = await publish(url)
+    await sink.wait_for(ev.RECORDING_STARTED)
+    live = recorder.directory / "live.m3u8"
+    await until(lambda: live.is_file() and "#EXTINF" in live.read_text())
+    received = await listen(tmp_path / "received.flv")
+    program = restream.Restream(
+        live, [restream.Destination("Тестовий сервер", DESTINATION)], ffmpeg=ffmpeg_exe
+    )
+    program.start()
+    assert await first.finish() == 0
+    await sink.wait_for(ev.PART_CLOSED)
+    assert await (await publish(url)).finish() == 0
+    await sink.wait_for(ev.PART_CLOSED, count=2)
+    await recorder.close([])
+    await program.finish(grace=20)
+    await asyncio.wait_for(received.wait(), 10)
+    push = program.pushes[0]
+    assert (push.attempts, push.failures, push.ended) == (1, 0, True)
+    assert media.decode_errors(tmp_path / "received.flv") == ""
+    numbers = media.frame_numbers(tmp_path / "received.flv")
+    whole = SOURCE_SECONDS * FPS
+    joined = len(numbers) - whole  # the frames of part 1 after the push joined it
+    assert 0 < joined <= whole
+    assert numbers == list(range(whole - joined, whole)) + list(range(whole))
