@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorize
 from orchestrator.kernel.health import Health
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.keys import CLOCK, DATABASE_URL, HEALTH, JOURNAL_LISTENER, POOL, SETTINGS
-from orchestrator.kernel.web import files
+from orchestrator.kernel.web import files, validation
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
@@ -29,6 +29,7 @@ from recording.jibri.client import JibriLogin, JibriPool
 from recording.jibri.status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
 from recording.manifest import CONTENT_TYPES
 from recording.media.recorder import ingest_url
+from recording.media.restream import SCHEMES
 from recording.storage.replica import open_storage
 from recording.supervisor import (
     CallSource,
@@ -47,6 +48,7 @@ PUBLIC_FILE = re.compile(
     r"^(part-\d{4,}\.mp4|live\.m3u8|index\.m3u8|chapters\.vtt|manifest\.json)$"
 )
 
+MAX_DESTINATIONS = 10
 routes = web.RouteTableDef()
 log = structlog.get_logger(__name__)
 
@@ -99,6 +101,101 @@ async def _space(app: web.Application, session_id: UUID) -> dict[str, Any]:
         return {"free_bytes": None, "storage_low": False}
     free = int(usage.free)
     return {"free_bytes": free, "storage_low": free < app[SETTINGS].recording.headroom_bytes}
+
+
+RESTREAM_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["destinations"],
+            "properties": {
+                "destinations": {
+                    "type": "array",
+                    "maxItems": MAX_DESTINATIONS,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "url"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                            "url": {
+                                "type": "string",
+                                "pattern": "^rtmps?://[^\\s]+$",
+                                "maxLength": 2000,
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    }
+}
+
+
+def parse_destinations(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, url) of each destination; :class:`Invalid` names the first wrong field."""
+    listed = validation.array(body, "destinations", max_len=MAX_DESTINATIONS)
+    out: list[tuple[str, str]] = []
+    for i, raw in enumerate(listed):
+        prefix = f"destinations[{i}]."
+        entry = validation.obj(raw, f"destinations[{i}]")
+        name = validation.text(entry, "name", max_len=80, prefix=prefix)
+        url = validation.text(entry, "url", max_len=2000, prefix=prefix)
+        if not url.startswith(SCHEMES) or any(ch.isspace() for ch in url):
+            raise Invalid("url must be an rtmp:// or rtmps:// address", field=prefix + "url")
+        if name in {n for n, _ in out}:
+            raise Invalid("each destination needs a name of its own", field=prefix + "name")
+        out.append((name, url))
+    return out
+
+
+@routes.put("/api/v1/sessions/{session_id}/restream")
+@operation(
+    "Where the session's program is pushed besides the recording (RTMP/RTMPS, stream copy): "
+    "the list replaces any before it; an empty list turns restreaming off (the default)",
+    tag="recording",
+    auth="admin",
+    body=RESTREAM_BODY,
+)
+async def restream_configure(request: web.Request) -> web.Response:
+    await require_admin(request)
+    session_id = _session_id(request)
+    destinations = parse_destinations(await read_object(request))
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if await store.session_status(conn, session_id) is None:
+            raise NotFound(f"no session {session_id}", code="session_not_found")
+        await store.replace_destinations(conn, session_id, destinations)
+    return json_response(await _restream_body(request, session_id))
+
+
+@routes.get("/api/v1/sessions/{session_id}/restream")
+@operation(
+    "Each restream destination's state (connecting, streaming, retrying with the time to the "
+    "next try, stopped) by name; never its URL (it holds the stream key)",
+    tag="recording",
+)
+async def restream_status(request: web.Request) -> web.Response:
+    return json_response(await _restream_body(request, _session_id(request)))
+
+
+async def _restream_body(request: web.Request, session_id: UUID) -> dict[str, Any]:
+    async with request.app[POOL].acquire() as conn:
+        if await store.session_status(conn, session_id) is None:
+            raise NotFound(f"no session {session_id}", code="session_not_found")
+        rows = await store.load_destinations(conn, session_id)
+    return {
+        "session_id": str(session_id),
+        "destinations": [
+            {
+                "name": r.name,
+                "state": r.state,
+                "attempts": r.attempts,
+                "failures": r.failures,
+                "last_error": r.last_error,
+                "updated_at": _time(r.updated_at),
+            }
+            for r in rows
+        ],
+    }
 
 
 @routes.get("/api/v1/sessions/{session_id}/recording/ingest")

@@ -245,3 +245,61 @@ async def sessions_with_lost_jibri(conn: Conn, session_ids: list[UUID]) -> set[U
         session_ids,
     )
     return {r["session_id"] for r in rows}
+
+
+# --- restream destinations (migration 0010) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RestreamRow:
+    position: int
+    name: str
+    url: str  # holds the stream key: never answered by the API
+    state: str
+    attempts: int
+    failures: int
+    last_error: str | None
+    updated_at: datetime | None
+
+
+async def replace_destinations(
+    conn: Conn, session_id: UUID, destinations: list[tuple[str, str]]
+) -> None:
+    """The session's destinations, in order, replacing any listed before (state reset)."""
+    await conn.execute("DELETE FROM restream_destinations WHERE session_id = $1", session_id)
+    await conn.executemany(
+        """INSERT INTO restream_destinations (session_id, position, name, url)
+           VALUES ($1, $2, $3, $4)""",
+        [(session_id, i, name, url) for i, (name, url) in enumerate(destinations)],
+    )
+
+
+async def load_destinations(conn: Conn, session_id: UUID) -> list[RestreamRow]:
+    rows = await conn.fetch(
+        """SELECT position, name, url, state, attempts, failures, last_error, updated_at
+           FROM restream_destinations WHERE session_id = $1 ORDER BY position""",
+        session_id,
+    )
+    return [RestreamRow(**dict(r)) for r in rows]
+
+
+async def save_destination_state(
+    conn: Conn,
+    session_id: UUID,
+    name: str,
+    url: str,
+    *,
+    state: str,
+    attempts: int,
+    failures: int,
+    last_error: str | None,
+    at: datetime,
+) -> None:
+    """The state of a destination still listed as it was pushed (a list replaced meanwhile
+    is not touched)."""
+    await conn.execute(
+        """UPDATE restream_destinations
+           SET state = $4, attempts = $5, failures = $6, last_error = $7, updated_at = $8
+           WHERE session_id = $1 AND name = $2 AND url = $3""",
+        session_id, name, url, state, attempts, failures, last_error, at,
+    )  # fmt: skip

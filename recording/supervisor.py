@@ -71,14 +71,17 @@ from recording import store
 from recording.errors import JibriUnavailable, NoIngestPort, StorageInsufficient
 from recording.jibri.client import JibriHandle, JibriPool
 from recording.jibri.status import StatusReport, journal_payload, source_state
+from recording.manifest import LIVE_PLAYLIST
 from recording.media.ingest import ffmpeg_executable, simulated_call_args
 from recording.media.recorder import Recorder
+from recording.media.restream import Destination, Restream
 from recording.storage.local import RecordingStorage
 
 ACTOR = "recorder"
 OPENED = "opened"
 CLOSED = "closed"
 MIN_SECONDS = 600  # disk check for a session already past its planned end
+RESTREAM_DRAIN_SECONDS = 15.0  # a closed session's pushes send their last segments
 RESTART_GAP_SECONDS = 5.0  # a source a webhook reported lost is restarted at most this often
 RETRY_SECONDS = 30.0  # a recorder that could not start is tried again after this
 SWEEP_SECONDS = 60.0  # how often closed sessions are checked for a missing archive
@@ -205,6 +208,9 @@ class RecordingSupervisor:
         self.sink = JournalSink(pool, clock)
         self.recorders: dict[UUID, Recorder] = {}
         self._rooms: dict[UUID, str] = {}
+        # the restream of a recorded session and the (name, url) list it pushes to
+        self.restreams: dict[UUID, tuple[tuple[tuple[str, str], ...], Restream]] = {}
+        self._finishing: set[asyncio.Task[None]] = set()  # pushes sending a closed session's end
         self._keepers: dict[UUID, asyncio.Task[None]] = {}
         self._source_lost: dict[UUID, asyncio.Event] = {}  # wakes a keeper: restart now
         self._retry_at: dict[UUID, float] = {}  # a recorder that could not start: when to retry
@@ -247,6 +253,8 @@ class RecordingSupervisor:
         async with self._poll_lock:
             for session_id in list(self.recorders):
                 await self._release(session_id, closed=False)
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
         if self._locks is not None:
             try:
                 await self._locks.close(timeout=CHECK_TIMEOUT_SECONDS)
@@ -386,6 +394,7 @@ class RecordingSupervisor:
                     status = await store.session_status(conn, session_id)
                 await self._release(session_id, closed=status == CLOSED)
             await self._save_statuses()
+            await self._keep_restreams()
             await self._wake_lost_sources()
             if now >= self._next_sweep:
                 self._next_sweep = now + SWEEP_SECONDS
@@ -498,6 +507,14 @@ class RecordingSupervisor:
             else:
                 await recorder.stop()
         finally:
+            if closed and session_id in self.restreams:
+                # the live playlist has its EXT-X-ENDLIST: the pushes send the last segments
+                restream = self.restreams.pop(session_id)
+                self._finishing.add(
+                    asyncio.create_task(self._finish_restream(session_id, restream))
+                )
+            else:
+                await self._end_restream(session_id)
             if unlock and self._locks is not None and not self._locks.is_closed():
                 with contextlib.suppress(Exception):  # a lost connection freed it already
                     await store.release(self._locks, session_id)
@@ -570,6 +587,70 @@ class RecordingSupervisor:
                     await store.unassign_jibri(conn, handle.jibri_id, session_id)
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
             await self.source.stop(handle)
+
+    async def _keep_restreams(self) -> None:
+        """Each recorded session pushes to the destinations listed for it now (R9: a push
+        reads the live playlist and nothing else of the recorder); their states are saved for
+        the API and the chair's console, whichever process answers."""
+        for session_id, recorder in self.recorders.items():
+            async with self.pool.acquire() as conn:
+                listed = await store.load_destinations(conn, session_id)
+            wanted = tuple((d.name, d.url) for d in listed)
+            running = self.restreams.get(session_id)
+            if running is not None and running[0] != wanted:
+                await self._end_restream(session_id)
+                running = None
+            if running is None and wanted:
+                restream = Restream(
+                    recorder.directory / LIVE_PLAYLIST,
+                    [Destination(name, url) for name, url in wanted],
+                    ffmpeg=recorder.ffmpeg,
+                )
+                restream.start()
+                self.restreams[session_id] = (wanted, restream)
+                log.info("restream_started", session_id=str(session_id), destinations=len(wanted))
+            await self._save_restream(session_id)
+
+    async def _save_restream(self, session_id: UUID) -> None:
+        running = self.restreams.get(session_id)
+        if running is None:
+            return
+        now = self.clock()
+        async with self.pool.acquire() as conn:
+            for (name, url), shown in zip(running[0], running[1].status(), strict=True):
+                await store.save_destination_state(
+                    conn,
+                    session_id,
+                    name,
+                    url,
+                    state=shown["state"],
+                    attempts=shown["attempts"],
+                    failures=shown["failures"],
+                    last_error=shown["last_error"],
+                    at=now,
+                )
+
+    async def _finish_restream(
+        self, session_id: UUID, running: tuple[tuple[tuple[str, str], ...], Restream]
+    ) -> None:
+        try:
+            await running[1].finish(RESTREAM_DRAIN_SECONDS)
+            self.restreams[session_id] = running  # for the last save only
+            await self._save_restream(session_id)
+        except Exception:  # the database may be what is down
+            log.warning("restream_final_state_not_saved", session_id=str(session_id))
+        finally:
+            self.restreams.pop(session_id, None)
+            self._finishing.discard(asyncio.current_task())
+
+    async def _end_restream(self, session_id: UUID) -> None:
+        running = self.restreams.get(session_id)
+        if running is None:
+            return
+        await running[1].stop()
+        with contextlib.suppress(Exception):  # the database may be what is down
+            await self._save_restream(session_id)
+        self.restreams.pop(session_id, None)
 
     async def _save_statuses(self) -> None:
         if not self.recorders:

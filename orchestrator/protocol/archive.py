@@ -8,9 +8,14 @@ Layout, relative to the session's archive folder (``<archive root>/<session_id>/
                               is ``archive_ready.manifest_sha256``):
                               {"session_id", "parts": [{part, file, started_at, duration_ms,
                               size, sha256}]}   (a bare list of entries is read too)
-    parts/<name>              each recording part, named by the basename of its ``file``
-    recording/<name>          the recorder's other archive files listed in the manifest's
-                              ``files`` (its HLS playlist, its own chapters), as it wrote them
+    parts/<name>              each recording part, named by the basename of its ``file``, and
+                              beside them the recorder's other archive files listed in the
+                              manifest's ``files`` (its HLS playlist ``index.m3u8``, its own
+                              chapters), byte for byte as it wrote them: the playlist names the
+                              parts by file name, so it plays from this folder on disk, over
+                              HTTP and from a downloaded copy
+    recording/<name>          (archives written before the playlist moved beside the parts:
+                              the same files; ``rada verify`` still reads them there)
     chapters.vtt              WebVTT chapters (items, votes, breaks) on the parts' joint timeline
     chapters/part-NNNN.vtt    the same chapters per part, timed from that part's start
     protocol.json             ``protocol_render.to_json``; its SHA-256 is what
@@ -45,7 +50,9 @@ from orchestrator.protocol.model import Protocol, build, publication
 JOURNAL = "journal.json"
 MANIFEST = "manifest.json"
 PARTS = "parts"
-RECORDER_FILES = "recording"
+RECORDER_FILES = PARTS  # the recorder's playlist and chapters sit beside the parts they name
+VOD_PLAYLIST = f"{RECORDER_FILES}/index.m3u8"  # the recorder's archive playlist over every part
+LEGACY_RECORDER_FILES = "recording"  # where older archives put them (their playlist did not play)
 CHAPTERS = "chapters.vtt"
 PART_CHAPTERS = "chapters/part-{:04d}.vtt"
 PROTOCOL_JSON = "protocol.json"
@@ -89,6 +96,10 @@ def manifest_files(data: Any) -> list[Mapping[str, Any]]:
 
 def recorder_file_path(file: str) -> str:
     return f"{RECORDER_FILES}/{part_name(file)}"
+
+
+def legacy_recorder_file_path(file: str) -> str:
+    return f"{LEGACY_RECORDER_FILES}/{part_name(file)}"
 
 
 def journal_bytes(events: Iterable[Event]) -> bytes:
@@ -182,6 +193,8 @@ def write_archive(
             source = media_dir / str(entry["file"])
             if source.is_file():
                 _place(source, dest / recorder_file_path(str(entry["file"])))
+                # an older build's copy whose playlist named parts it could not reach
+                (dest / legacy_recorder_file_path(str(entry["file"]))).unlink(missing_ok=True)
     for item in rendered.protocol.items:
         for d in item.documents:
             content = (documents or {}).get(d.document_id)

@@ -10,20 +10,25 @@ The pages extend the site's ``base.html`` and are rendered through the site's en
 - ``/archive/sessions/{id}``: agenda, the recording with chapters (items, votes, breaks),
   the named vote tables, the 24-hour clock (R18), downloads;
 - ``/archive/sessions/{id}/files/{path}``: the published folder, with HTTP byte ranges;
+- ``/embed/sessions/{id}``: the player a council's website frames (``RADA_EMBED_ORIGINS``);
+- ``/archive/sessions/{id}/bundle.zip``: the whole folder as one ZIP (``rada verify`` takes it);
 - ``/archive/deputies/{member_id}``: attendance and every answer across sessions;
 - ``/archive/feed.atom`` and ``/archive/sessions.ics``: announced sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import mimetypes
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
@@ -31,7 +36,7 @@ from orchestrator.kernel.keys import SETTINGS
 from orchestrator.kernel.web import files, pages
 from orchestrator.kernel.web.http import match_uuid
 from orchestrator.protocol import archive as published
-from orchestrator.protocol import feeds
+from orchestrator.protocol import bundle, feeds
 from orchestrator.protocol.feeds import Listed
 from orchestrator.protocol.model import Protocol
 from orchestrator.protocol.render import (
@@ -43,7 +48,12 @@ from orchestrator.protocol.render import (
     long_date,
     vote_title,
 )
-from orchestrator.protocol.service import PUBLICATION, PublicationService, publication_json
+from orchestrator.protocol.service import (
+    PUBLICATION,
+    PublicationService,
+    Snapshot,
+    publication_json,
+)
 
 routes = web.RouteTableDef()
 
@@ -58,7 +68,7 @@ CONTENT_TYPES = {
     ".p7s": "application/pkcs7-signature",
 }
 # recording parts and the recorder's files are fixed by the manifest once the folder exists
-IMMUTABLE = frozenset({published.PARTS, published.RECORDER_FILES})
+IMMUTABLE = frozenset({published.PARTS, published.LEGACY_RECORDER_FILES})
 
 
 def setup(app: web.Application) -> None:
@@ -131,17 +141,9 @@ def _downloads(folder: Path | None, p: Protocol) -> list[tuple[str, str]]:
     return [(label, rel) for label, rel in wanted if (folder / rel).is_file()]
 
 
-@routes.get("/archive/sessions/{session_id}")
-async def session_page(request: web.Request) -> web.Response:
-    svc = _service(request)
-    session_id = match_uuid(request, "session_id")
-    listed = await svc.listed_session(session_id)
-    state = phase(listed)
-    if state == "unannounced":
-        raise NotFound("this session has not been announced", code="session_not_found")
-    snap = await svc.snapshot(session_id)
-    p = snap.protocol
-    folder = await svc.ensure_archive(session_id)
+def _recording(session_id: UUID, p: Protocol, folder: Path | None) -> dict[str, Any]:
+    """What a page's player needs: the parts (the joint timeline's offsets, each part's
+    chapters), whether they are all in the archive, and the VOD playlist if there is one."""
     base = f"/archive/sessions/{session_id}/files"
     parts = [
         {
@@ -157,6 +159,70 @@ async def session_page(request: web.Request) -> web.Response:
         (folder / published.PARTS / published.part_name(x.file)).is_file()
         for x in p.recording.parts
     )
+    return {
+        "parts": parts,
+        "parts_json": json.dumps(parts),
+        "playable": playable and bool(parts),
+        "files": base,
+        "playlist": _vod_playlist(folder, base),
+    }
+
+
+async def _announced(request: web.Request) -> tuple[UUID, Listed, str, Snapshot]:
+    """The session the path names, its phase and its snapshot: public once announced (R3)."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    listed = await svc.listed_session(session_id)
+    state = phase(listed)
+    if state == "unannounced":
+        raise NotFound("this session has not been announced", code="session_not_found")
+    return session_id, listed, state, await svc.snapshot(session_id)
+
+
+@routes.get("/embed/sessions/{session_id}")
+async def embed_page(request: web.Request) -> web.Response:
+    """The player a council's website frames: the broadcast beside the live vote while the
+    session runs, the recording beside the votes' results after it. Only the origins in
+    ``RADA_EMBED_ORIGINS`` (and rada itself) may frame it."""
+    svc = _service(request)
+    session_id, listed, state, snap = await _announced(request)
+    p = snap.protocol
+    folder = await svc.ensure_archive(session_id) if state == "past" else None
+    outcomes = {f"vote-{v.vote_id}": v.outcome_uk for v in p.votes}
+    votes = [
+        {"id": cid, "ms": ms, "title": title, "at": hms(ms), "outcome": outcomes.get(cid)}
+        for cid, ms, title in chapters(p)
+        if cid in outcomes
+    ]
+    origins = request.app[SETTINGS].http.embed_origins
+    context = {
+        "p": p,
+        "s": listed,
+        "state": state,
+        "vote_chapters": votes,
+        "iso": _iso,
+        **_recording(session_id, p, folder),
+    }
+    frame = " ".join(("'self'", *origins))
+    return pages.render(
+        request, "embed_session.html", context, csp_extra={"frame-ancestors": frame}
+    )
+
+
+def _vod_playlist(folder: Path | None, base: str) -> str | None:
+    """The URL of the archive's VOD playlist (every part on one timeline), if the recorder
+    wrote one; the page plays the parts one by one otherwise."""
+    rel = published.VOD_PLAYLIST
+    return f"{base}/{rel}" if folder is not None and (folder / rel).is_file() else None
+
+
+@routes.get("/archive/sessions/{session_id}")
+async def session_page(request: web.Request) -> web.Response:
+    svc = _service(request)
+    session_id, listed, state, snap = await _announced(request)
+    p = snap.protocol
+    folder = await svc.ensure_archive(session_id)
+    recording = _recording(session_id, p, folder)
     return _page(
         request,
         "archive_session.html",
@@ -168,11 +234,9 @@ async def session_page(request: web.Request) -> web.Response:
         chapters=[
             {"id": cid, "ms": ms, "title": title, "at": hms(ms)} for cid, ms, title in chapters(p)
         ],
-        parts=parts,
-        parts_json=json.dumps(parts),
-        playable=playable and bool(parts),
-        files=base,
+        **recording,
         downloads=_downloads(folder, p),
+        bundle=None if folder is None else f"/archive/sessions/{session_id}/bundle.zip",
         now=svc.clock(),
         iso=_iso,
     )
@@ -195,6 +259,11 @@ async def published_file(request: web.Request) -> web.StreamResponse:
             raise NotFound("the archive exists once the session is closed", code="file_not_found")
         folder = built
     path = folder.joinpath(*segments)
+    if _moved_beside_the_parts(folder, segments):
+        # the recorder's playlist and chapters moved beside the parts they name; a player
+        # resolves the playlist's URIs against the URL it was redirected to
+        location = f"/archive/sessions/{session_id}/files/{published.PARTS}/{segments[1]}"
+        raise web.HTTPMovedPermanently(location)
     if not path.is_file() or folder.resolve() not in path.resolve().parents:
         raise NotFound("no such file in the archive", code="file_not_found")
     content_type = CONTENT_TYPES.get(path.suffix) or (
@@ -210,19 +279,78 @@ async def published_file(request: web.Request) -> web.StreamResponse:
     )
 
 
+@routes.get("/archive/sessions/{session_id}/bundle.zip")
+async def published_bundle(request: web.Request) -> web.StreamResponse:
+    """The closed session's whole archive folder as one ZIP (``rada verify`` accepts it),
+    streamed as it is written: nothing is kept but the folder itself."""
+    svc = _service(request)
+    session_id = match_uuid(request, "session_id")
+    folder = await svc.ensure_archive(session_id)
+    if folder is None:
+        raise NotFound("the archive exists once the session is closed", code="file_not_found")
+    name = bundle.bundle_name(str(session_id))
+    response = web.StreamResponse(
+        headers={
+            **files.file_headers(name, bundle.CONTENT_TYPE, download=True),
+            hdrs.CACHE_CONTROL: "no-cache",
+        }
+    )
+    await response.prepare(request)
+    if request.method == hdrs.METH_HEAD:
+        return response
+    sink = io.BufferedWriter(_ResponseSink(response, asyncio.get_running_loop()), files.CHUNK)
+    try:
+        await asyncio.to_thread(bundle.write, folder, sink, f"rada-{session_id}")
+        await asyncio.to_thread(sink.flush)
+    except ConnectionError:
+        return response  # the client went away
+    await response.write_eof()
+    return response
+
+
+class _ResponseSink(io.RawIOBase):
+    """A write-only, unseekable file whose bytes go to ``response``; written from a worker
+    thread, each write waits until the response has taken it, so a slow client slows the
+    writer and nothing piles up in memory."""
+
+    def __init__(self, response: web.StreamResponse, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.response, self.loop = response, loop
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        asyncio.run_coroutine_threadsafe(self.response.write(chunk), self.loop).result()
+        return len(chunk)
+
+
+def _moved_beside_the_parts(folder: Path, segments: list[str]) -> bool:
+    """An older address of a recorder file (``recording/index.m3u8``) the archive now holds
+    under ``parts/``."""
+    return (
+        len(segments) == 2
+        and segments[0] == published.LEGACY_RECORDER_FILES
+        and not folder.joinpath(*segments).is_file()
+        and (folder / published.PARTS / segments[1]).is_file()
+    )
+
+
 LIVE_FILE = re.compile(r"^(live\.m3u8|part-\d{4,}\.(mp4|m3u8))$")
 
 
 @routes.get("/archive/sessions/{session_id}/live/{name}")
 async def live_file(request: web.Request) -> web.StreamResponse:
     """The recorder's live playlist and the parts it points into, while the session is live
-    (byte ranges; the playlist is never cached)."""
+    and after it (byte ranges; the playlist is never cached): a player still following the
+    live playlist at close reads its last segments and its ``EXT-X-ENDLIST``."""
     svc = _service(request)
     session_id = match_uuid(request, "session_id")
     name = request.match_info["name"]
     if not LIVE_FILE.match(name):
         raise NotFound("no such live file", code="file_not_found")
-    if phase(await svc.listed_session(session_id)) != "live":
+    if phase(await svc.listed_session(session_id)) not in ("live", "past"):
         raise NotFound("the session is not live; see its archive", code="file_not_found")
     path = svc.media_root / str(session_id) / name
     if not path.is_file():

@@ -1,16 +1,18 @@
 """``rada verify ARCHIVE``: check a session's published archive against its own journal.
 
-ARCHIVE is an archive folder (layout in :mod:`orchestrator.archive`) or its public URL
-(``http://127.0.0.1:8080/archive/<session_id>/files``); a URL is downloaded into a temporary
-folder first. Checks, each difference named on its own line:
+ARCHIVE is an archive folder (layout in :mod:`orchestrator.protocol.archive`), its public URL
+(``http://127.0.0.1:8080/archive/sessions/<session_id>/files``), or the whole archive as one ZIP
+(:mod:`orchestrator.protocol.bundle`), a file or its URL
+(``…/archive/sessions/<session_id>/bundle.zip``); a URL is downloaded and a ZIP unpacked into a
+temporary folder first. Checks, each difference named on its own line:
 
 1. the journal chain: every event's hash recomputed, sequence without gaps, one session;
 2. the manifest's SHA-256 against ``archive_ready.manifest_sha256``, its part count against
    ``archive_ready.parts``;
 3. every manifest entry against the journal's ``part_closed`` for the same part (file, start,
    duration, size, hash), and no part only on one side;
-4. every part file under ``parts/`` and every recorder file under ``recording/``: present, its
-   size and SHA-256 as the manifest says;
+4. every part file under ``parts/`` and every recorder file beside them (or under
+   ``recording/`` in an older archive): present, its size and SHA-256 as the manifest says;
 5. ``protocol.json`` (if present): its seal is the journal's last session event, and its SHA-256
    is what the last ``protocol_finalised`` names;
 6. attached documents and uploaded signatures that are present: their SHA-256 as journaled;
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,7 +50,7 @@ from typing import Any
 from orchestrator.kernel.ffmpeg import ffmpeg_path
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event, event_from_public, parse_time, verify_chain
-from orchestrator.protocol import archive
+from orchestrator.protocol import archive, bundle
 from orchestrator.protocol.model import PROTOCOL_EVENTS
 
 
@@ -182,11 +185,18 @@ def check_recording(folder: Path, facts: Journaled) -> list[Difference]:
         rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
         out.extend(_check_file(folder, rel, entry))
     for entry in archive.manifest_files(json.loads(raw)):
-        rel = archive.recorder_file_path(str(entry.get("file", "")))
-        out.extend(_check_file(folder, rel, entry))
+        out.extend(_check_file(folder, _recorder_file(folder, str(entry.get("file", ""))), entry))
     for number in sorted(set(closed) - listed):
         out.append(Difference(f"part {number}", "in the journal but not in the manifest"))
     return out
+
+
+def _recorder_file(folder: Path, file: str) -> str:
+    """Where the archive holds a recorder file: beside the parts, or where an older archive
+    put it (``recording/``)."""
+    rel = archive.recorder_file_path(file)
+    legacy = archive.legacy_recorder_file_path(file)
+    return legacy if not (folder / rel).is_file() and (folder / legacy).is_file() else rel
 
 
 def _check_file(folder: Path, rel: str, entry: Mapping[str, Any]) -> list[Difference]:
@@ -449,7 +459,10 @@ def check_coverage(events: Sequence[Event]) -> list[Difference]:
 
 
 def _fetch(base: str, rel: str, target: Path, *, required: bool) -> bool:
-    url = urllib.parse.urljoin(base.rstrip("/") + "/", rel)
+    return _fetch_url(urllib.parse.urljoin(base.rstrip("/") + "/", rel), target, required=required)
+
+
+def _fetch_url(url: str, target: Path, *, required: bool) -> bool:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise Unreadable(f"{url}: only http and https are fetched")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -475,11 +488,25 @@ def download(base: str, folder: Path) -> None:
             rel = f"{archive.PARTS}/{archive.part_name(str(entry.get('file', '')))}"
             _fetch(base, rel, folder / rel, required=False)
         for entry in archive.manifest_files(listed):
-            rel = archive.recorder_file_path(str(entry.get("file", "")))
-            _fetch(base, rel, folder / rel, required=False)
+            file = str(entry.get("file", ""))
+            rel = archive.recorder_file_path(file)
+            if not _fetch(base, rel, folder / rel, required=False):
+                legacy = archive.legacy_recorder_file_path(file)
+                _fetch(base, legacy, folder / legacy, required=False)
 
 
 # --- the command -----------------------------------------------------------------------------
+
+
+def _verify_bundle(path: Path, *, decode: bool = True) -> list[Difference]:
+    """A session's archive downloaded as one ZIP (:mod:`orchestrator.protocol.bundle`):
+    unpacked into a temporary folder and checked as the folder is."""
+    with tempfile.TemporaryDirectory(prefix="rada-verify-") as tmp:
+        try:
+            folder = bundle.extract(path, Path(tmp))
+        except (bundle.BadBundle, OSError, zipfile.BadZipFile) as exc:
+            raise Unreadable(str(exc)) from exc
+        return verify_archive(folder, decode=decode)
 
 
 def run(target: str, *, decode: bool = True) -> int:
@@ -487,8 +514,16 @@ def run(target: str, *, decode: bool = True) -> int:
     try:
         if target.startswith(("http://", "https://")):
             with tempfile.TemporaryDirectory(prefix="rada-verify-") as tmp:
-                download(target, Path(tmp))
-                differences = verify_archive(Path(tmp), decode=decode)
+                path = urllib.parse.urlsplit(target).path
+                if path.endswith(bundle.SUFFIX):
+                    local = Path(tmp) / bundle.bundle_name("download")
+                    _fetch_url(target, local, required=True)
+                    differences = _verify_bundle(local, decode=decode)
+                else:
+                    download(target, Path(tmp))
+                    differences = verify_archive(Path(tmp), decode=decode)
+        elif Path(target).is_file():
+            differences = _verify_bundle(Path(target), decode=decode)
         else:
             differences = verify_archive(Path(target), decode=decode)
     except Unreadable as exc:
@@ -513,7 +548,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "verify", help="check a session's published archive against its journal"
     )
-    parser.add_argument("archive", help="archive folder, or its public http(s) URL")
+    parser.add_argument(
+        "archive", help="archive folder, its public http(s) URL, or the archive as one .zip"
+    )
     parser.add_argument(
         "--no-decode",
         dest="decode",

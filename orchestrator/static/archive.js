@@ -3,19 +3,75 @@
 (function () {
   "use strict";
 
+  // --- HLS through the bundled hls.js (static/hls.light.min.js, Apache-2.0, served from this
+  // server like everything else; no worker, so the CSP needs no blob: scripts). A browser
+  // without Media Source Extensions gets its own HLS, if it has one (Safari, iOS).
+  function attachHls(video, url, options) {
+    if (window.Hls && window.Hls.isSupported()) {
+      var config = { enableWorker: false };
+      Object.keys(options || {}).forEach(function (k) { config[k] = options[k]; });
+      var hls = new window.Hls(config);
+      hls.loadSource(url);
+      hls.attachMedia(video);
+      return true;
+    }
+    if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = url;
+      return true;
+    }
+    return false;
+  }
+
+  // chapter buttons seek the player; the one playing now is marked
+  function bindChapters(video, seek) {
+    var buttons = document.querySelectorAll("[data-seek-ms]");
+    function mark() {
+      var now = window.radaPlayer.position();
+      var active = null;
+      buttons.forEach(function (b) { if (Number(b.dataset.seekMs) <= now) active = b; });
+      buttons.forEach(function (b) { b.setAttribute("aria-current", b === active ? "true" : "false"); });
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () { seek(Number(button.dataset.seekMs)); });
+    });
+    video.addEventListener("timeupdate", mark);
+  }
+
+  function partIndexAt(parts, ms) {
+    for (var i = 0; i < parts.length; i++) {
+      if (ms < parts[i].offset_ms + parts[i].duration_ms) return i;
+    }
+    return parts.length - 1;
+  }
+
+  // The archive's VOD playlist: every part on one timeline (EXT-X-DISCONTINUITY between
+  // them), so a moment of the joint timeline (the protocol's offsets, chapters.vtt) is simply
+  // the player's time.
+  function initPlaylistPlayer(video, parts) {
+    if (!attachHls(video, video.dataset.playlist, {})) return false;
+    video.querySelectorAll("track").forEach(function (t) { t.src = video.dataset.chapters; });
+    function position() { return Math.round(video.currentTime * 1000); }
+    function seek(ms) {
+      video.currentTime = ms / 1000;
+      video.play().catch(function () {});
+    }
+    window.radaPlayer = {
+      seek: seek,
+      part: function () { return parts[partIndexAt(parts, position())].part; },
+      position: position
+    };
+    bindChapters(video, seek);
+    return true;
+  }
+
   function initPlayer() {
     var video = document.getElementById("player");
     if (!video) return;
     var parts = JSON.parse(video.dataset.parts || "[]");
     if (!parts.length) return;
+    if (video.dataset.playlist && initPlaylistPlayer(video, parts)) return;
+    // no playlist in the archive (or no way to play HLS): each part as an MP4 of its own
     var current = 0;
-
-    function indexAt(ms) {
-      for (var i = 0; i < parts.length; i++) {
-        if (ms < parts[i].offset_ms + parts[i].duration_ms) return i;
-      }
-      return parts.length - 1;
-    }
 
     function load(i, seconds, autoplay) {
       current = i;
@@ -31,7 +87,7 @@
 
     // seek to a moment of the joint timeline (the protocol's offsets, chapters.vtt)
     function seek(ms) {
-      var i = indexAt(ms);
+      var i = partIndexAt(parts, ms);
       var seconds = Math.max(0, ms - parts[i].offset_ms) / 1000;
       if (i !== current) {
         load(i, seconds, true);
@@ -45,23 +101,12 @@
       if (current + 1 < parts.length) load(current + 1, 0, true);
     });
 
-    var buttons = document.querySelectorAll("[data-seek-ms]");
-    function mark() {
-      var now = window.radaPlayer.position();
-      var active = null;
-      buttons.forEach(function (b) { if (Number(b.dataset.seekMs) <= now) active = b; });
-      buttons.forEach(function (b) { b.setAttribute("aria-current", b === active ? "true" : "false"); });
-    }
-    buttons.forEach(function (button) {
-      button.addEventListener("click", function () { seek(Number(button.dataset.seekMs)); });
-    });
-    video.addEventListener("timeupdate", mark);
-
     window.radaPlayer = {
       seek: seek,
       part: function () { return parts[current].part; },
       position: function () { return parts[current].offset_ms + Math.round(video.currentTime * 1000); }
     };
+    bindChapters(video, seek);
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -84,114 +129,16 @@
   }
 
 
-  // --- the live broadcast: the recorder's byte-range fMP4 HLS playlist (live.m3u8) ---------
-  // A small player of our own feeds Media Source Extensions (a browser without them gets its
-  // native HLS): the EXT-X-MAP init section of each part, then each segment by its byte range,
-  // in "sequence" mode so that a new part after a technical break (EXT-X-DISCONTINUITY) simply
-  // follows on.
-  function parsePlaylist(text) {
-    var entries = [], map = null, duration = null, range = null, lastEnd = {}, discontinuity = false;
-    function byterange(value, uri) {
-      var parts = value.split("@");
-      var length = Number(parts[0]);
-      var offset = parts.length > 1 ? Number(parts[1]) : (lastEnd[uri] || 0);
-      return { offset: offset, length: length };
-    }
-    text.split("\n").forEach(function (raw) {
-      var line = raw.trim();
-      if (!line) return;
-      if (line.indexOf("#EXT-X-MAP:") === 0) {
-        var uri = /URI="([^"]+)"/.exec(line), br = /BYTERANGE="([^"]+)"/.exec(line);
-        map = { uri: uri ? uri[1] : "", range: br ? byterange(br[1], "") : null };
-      } else if (line === "#EXT-X-DISCONTINUITY") {
-        discontinuity = true;
-      } else if (line.indexOf("#EXTINF:") === 0) {
-        duration = parseFloat(line.slice(8));
-      } else if (line.indexOf("#EXT-X-BYTERANGE:") === 0) {
-        range = line.slice(17);
-      } else if (line[0] !== "#" && duration !== null) {
-        var r = range ? byterange(range, line) : null;
-        if (r) lastEnd[line] = r.offset + r.length;
-        entries.push({ uri: line, range: r, duration: duration, map: map, discontinuity: discontinuity });
-        duration = null; range = null; discontinuity = false;
-      }
-    });
-    return entries;
-  }
-
-  function fetchBytes(url, range) {
-    var headers = range ? { Range: "bytes=" + range.offset + "-" + (range.offset + range.length - 1) } : {};
-    return fetch(url, { headers: headers, cache: "no-store" }).then(function (res) {
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      return res.arrayBuffer();
-    });
-  }
-
-  function codecsOf(init) {
-    var bytes = new Uint8Array(init), text = "";
-    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-    var codecs = [], at = text.indexOf("avcC");
-    function hex(n) { return (n < 16 ? "0" : "") + n.toString(16); }
-    if (at >= 0) codecs.push("avc1." + hex(bytes[at + 5]) + hex(bytes[at + 6]) + hex(bytes[at + 7]));
-    if (text.indexOf("mp4a") >= 0) codecs.push("mp4a.40.2");
-    return 'video/mp4; codecs="' + codecs.join(",") + '"';
-  }
-
+  // --- the live broadcast: the recorder's live playlist (live.m3u8), joined near its live
+  // edge; a new part after a technical break (EXT-X-DISCONTINUITY) follows on, and the
+  // playlist's EXT-X-ENDLIST at close ends it.
   function initLivePlayer() {
     var video = document.getElementById("live-player");
     if (!video) return;
-    var playlist = video.dataset.playlist;
-    var base = playlist.slice(0, playlist.lastIndexOf("/") + 1);
-    if (!window.MediaSource) {
-      // no Media Source Extensions (older iOS): the browser's own HLS, if it has one
-      if (video.canPlayType("application/vnd.apple.mpegurl")) video.src = playlist;
-      return;
-    }
-    var source = new MediaSource(), buffer = null, next = 0, currentMap = null;
-    video.src = URL.createObjectURL(source);
-    function append(data) {
-      return new Promise(function (resolve, reject) {
-        buffer.addEventListener("updateend", resolve, { once: true });
-        buffer.addEventListener("error", reject, { once: true });
-        buffer.appendBuffer(data);
-      });
-    }
-    function step(entries) {
-      if (next >= entries.length) return Promise.resolve();
-      var e = entries[next], mapKey = e.map ? e.map.uri + JSON.stringify(e.map.range) : "";
-      var init = Promise.resolve(null);
-      if (e.map && (mapKey !== currentMap || e.discontinuity)) init = fetchBytes(base + e.map.uri, e.map.range);
-      return init.then(function (initData) {
-        if (initData && !buffer) {
-          buffer = source.addSourceBuffer(codecsOf(initData));
-          buffer.mode = "sequence";
-        }
-        currentMap = mapKey;
-        return initData ? append(initData) : null;
-      }).then(function () {
-        return fetchBytes(base + e.uri, e.range);
-      }).then(append).then(function () {
-        next += 1;
-        return step(entries);
-      });
-    }
-    function refresh() {
-      fetch(playlist, { cache: "no-store" }).then(function (res) { return res.ok ? res.text() : ""; })
-        .then(function (text) {
-          var entries = parsePlaylist(text);
-          if (next === 0 && entries.length > 3) next = entries.length - 3;  // join near the live edge
-          return step(entries);
-        })
-        .then(function () {
-          if (!video.buffered.length) return;
-          var start = video.buffered.start(0);
-          if (video.currentTime < start) video.currentTime = start;  // joined mid-stream
-          if (video.paused) video.play().catch(function () {});
-        })
-        .catch(function (e) { console.warn("live player: " + e); })
-        .then(function () { setTimeout(refresh, 2000); });
-    }
-    source.addEventListener("sourceopen", refresh, { once: true });
+    if (!attachHls(video, video.dataset.playlist, { liveSyncDurationCount: 3 })) return;
+    video.addEventListener("canplay", function () {
+      if (video.paused) video.play().catch(function () {});
+    }, { once: true });
   }
 
   // --- the live state of a session in progress (shared/live-state contract) ---------------

@@ -2,11 +2,16 @@
 
 ffmpeg writes one byte-range playlist per part (``part-NNNN.m3u8``: an ``EXT-X-MAP`` init
 section and one segment per fragment, all in ``part-NNNN.mp4``). :func:`render` joins the parts
-into the session's playlist: the live one (``EVENT``, growing) during the session and the
-archive one (``VOD`` with ``EXT-X-ENDLIST``) at close. Every segment carries its
+into the session's playlist: the live one (``EVENT``, growing) during the session, ended with
+``EXT-X-ENDLIST`` at close so a player following it stops there, and the archive one (``VOD``
+with ``EXT-X-ENDLIST``) at close. Every segment carries its
 ``EXT-X-PROGRAM-DATE-TIME`` (the part's wall-clock start plus the durations before it), and a
 part that follows another begins with ``EXT-X-DISCONTINUITY`` (its timestamps restart and there
 is a gap in the wall clock).
+
+Every URI is the part's file name, relative to the playlist: the playlists work wherever they
+sit beside the parts (the recorder's media folder, ``/recordings/<session>/``, and the archive's
+``parts/`` folder, on disk, over HTTP and in a downloaded copy).
 """
 
 from __future__ import annotations
@@ -159,9 +164,9 @@ def program_date_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def render(parts: Sequence[PartTimeline], *, final: bool) -> str:
+def render(parts: Sequence[PartTimeline], *, final: bool, ended: bool = False) -> str:
     """The session playlist over ``parts`` (in order): ``EVENT`` while live, ``VOD`` when
-    ``final``."""
+    ``final``; ``EXT-X-ENDLIST`` when ``final`` or ``ended`` (the live playlist at close)."""
     longest = max((s.duration for p in parts for s in p.playlist.segments), default=1.0)
     lines = [
         "#EXTM3U",
@@ -190,6 +195,6 @@ def render(parts: Sequence[PartTimeline], *, final: bool) -> str:
                 lines.append(f"#EXT-X-BYTERANGE:{segment.byterange}")
             lines.append(segment.uri)
             elapsed += segment.duration
-    if final:
+    if final or ended:
         lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"

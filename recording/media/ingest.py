@@ -220,6 +220,14 @@ def file_publisher_args(
     return _compile(out.global_args(*_quiet(progress)), exe)
 
 
+def restream_args(exe: str, playlist: str, url: str) -> list[str]:
+    """Follow the session's live playlist (from its live edge, in real time) and push it to
+    ``url`` without re-encoding, as FLV (RTMP, RTMPS)."""
+    source = ffmpeg.input(playlist, re=None, live_start_index=-1, f="hls")
+    out = ffmpeg.output(source, url, c="copy", f="flv", flvflags="no_duration_filesize")
+    return _compile(out.global_args(*_quiet(progress=True)), exe)
+
+
 def push_format(url: str) -> str:
     """The container a publisher pushes: MPEG-TS over SRT, FLV over RTMP."""
     return "mpegts" if url.startswith("srt://") else "flv"

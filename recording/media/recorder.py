@@ -273,6 +273,10 @@ class Recorder:
         """Session closed: end the last part, write the archive, report ``archive_ready``."""
         await self._shutdown()
         archive = await self._write_archive(entries)
+        try:  # a player following the live playlist stops at its end (R9: nothing more comes)
+            await self._write_live(ended=True)
+        except OSError as exc:
+            self.log.warning("live_playlist_not_ended", error=str(exc))
         self._emit(
             ev.ARCHIVE_READY,
             {
@@ -847,8 +851,8 @@ class Recorder:
             if n in self._playlists
         ]
 
-    async def _write_live(self, current: _Run | None = None) -> None:
-        text = hls.render(self._timeline(current), final=False)
+    async def _write_live(self, current: _Run | None = None, *, ended: bool = False) -> None:
+        text = hls.render(self._timeline(current), final=False, ended=ended)
         await asyncio.to_thread(
             write_atomic, self.directory / manifest.LIVE_PLAYLIST, text.encode(), durable=False
         )

@@ -362,3 +362,36 @@ async def test_chair_console_shows_the_recorders_state(
     await shown([page], "#recorder", lost)
     await page.locator("#recorder .warn").wait_for()
     assert page.errors == []
+
+
+async def test_chair_console_shows_each_restream_destination_by_name(
+    identity_client: TestClient[Any, Any], voting: SessionIds, browser: Any, pool: asyncpg.Pool
+) -> None:
+    """The chair's console lists every restream destination with its own state (one streaming,
+    one failing and being retried, with its failures and error) and never a URL; the
+    recording's line is unchanged beside them (R9)."""
+    sid = UUID(voting.session_id)
+    now = datetime.now(UTC)
+    youtube, site = "rtmps://a.example/live2/key-1", "rtmp://b.example/live/key-2"
+    async with pool.acquire() as conn:  # as the recording process saves them
+        await recording_store.replace_destinations(
+            conn, sid, [("YouTube", youtube), ("Сайт ради", site)]
+        )
+        await recording_store.save_destination_state(
+            conn, sid, "YouTube", youtube,
+            state="streaming", attempts=1, failures=0, last_error=None, at=now,
+        )  # fmt: skip
+        await recording_store.save_destination_state(
+            conn, sid, "Сайт ради", site,
+            state="retrying", attempts=3, failures=2, last_error="Connection refused", at=now,
+        )  # fmt: skip
+    page = await open_console(identity_client, browser, voting, voting.chair, "chair")
+    await shown([page], "#restream .ok", "«YouTube»: транслюється")
+    await shown(
+        [page],
+        "#restream .warn",
+        "«Сайт ради»: збій, повторне підключення (збоїв: 2) — Connection refused",
+    )
+    await shown([page], "#recorder", await recorder_text(identity_client, voting))
+    assert "rtmp" not in await page.content()
+    assert page.errors == []

@@ -314,7 +314,8 @@ async def test_every_page_has_no_serious_accessibility_violation(
     identity_client: TestClient[Any, Any], sitting: Sitting, browser: Any
 ) -> None:
     """axe-core on the secretary's console, the identification page, the watch page, home, the
-    archive, then (after the close) the archive session, the protocol HTML and the error pages;
+    archive, the embeddable player, then (after the close) the archive session, the embeddable
+    player again, the protocol HTML and the error pages;
     everyone sees the result after the vote, named."""
     ids = sitting.ids
     sid = ids.session_id
@@ -338,6 +339,8 @@ async def test_every_page_has_no_serious_accessibility_violation(
     await check("watch", watch, "#vote table")
     await check("home", await open_page(identity_client, browser, LAPTOP, "/"))
     await check("archive", await open_page(identity_client, browser, LAPTOP, "/archive"))
+    embed = f"/embed/sessions/{sid}"
+    await check("embed-live", await open_page(identity_client, browser, LAPTOP, embed), "#live-player")  # fmt: skip
 
     # the roll call ends: the chair skips the rest, closes the vote, the item, the session
     base = f"/api/v1/sessions/{sid}"
@@ -366,6 +369,7 @@ async def test_every_page_has_no_serious_accessibility_violation(
     await check("identify", identify, "#roll tr")
     session_page = await open_page(identity_client, browser, LAPTOP, f"/archive/sessions/{sid}")
     await check("archive-session", session_page)
+    await check("embed-closed", await open_page(identity_client, browser, LAPTOP, embed), "h2")
     protocol = await open_page(
         identity_client,
         browser,

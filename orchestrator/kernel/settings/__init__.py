@@ -11,6 +11,7 @@ listed in the README's configuration table. Secrets use ``repr=False``.
 from __future__ import annotations
 
 import os
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,6 +79,9 @@ class HttpSettings:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     max_upload_bytes: int = 25 * 1024 * 1024
+    # origins whose pages may frame the embeddable player (``RADA_EMBED_ORIGINS``, space or
+    # comma separated, e.g. the council's website); none: only rada's own pages may
+    embed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ class Settings:
                 max_upload_bytes=_int(
                     env, "RADA_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, 1024, 2 * 1024**3
                 ),
+                embed_origins=_origins(env.get("RADA_EMBED_ORIGINS", "")),
             ),
             log=LogSettings(
                 format=_choice(env, "RADA_LOG_FORMAT", "auto", ("auto", "json", "console")),
@@ -172,3 +177,18 @@ class Settings:
             recording=RecordingSettings.from_env(env),
             admin_token=admin_token,
         )
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?$")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """``RADA_EMBED_ORIGINS``: scheme, host and optional port each, nothing else (they go into
+    a Content-Security-Policy, where a path, a wildcard or a quote would mean something else)."""
+    origins = tuple(o.rstrip("/") for o in re.split(r"[\s,]+", raw.strip()) if o)
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise SettingsError(
+                f"RADA_EMBED_ORIGINS: {origin!r} is not an origin (https://host or https://host:port)"
+            )
+    return origins

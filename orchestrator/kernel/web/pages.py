@@ -56,7 +56,9 @@ def csp(extra: Mapping[str, str] | None = None) -> str:
         "form-action": "'self'",
     }
     for key, value in (extra or {}).items():
-        policy[key] = f"{policy.get(key, '')} {value}".strip()
+        current = policy.get(key, "")
+        # 'none' stands alone: a page that allows a source replaces it
+        policy[key] = value if current == "'none'" else f"{current} {value}".strip()
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 

@@ -6,7 +6,7 @@
 // often than once per RECORDER_GAP_MS.
 const RECORDER_GAP_MS = 3000, RECORDER_EVERY_MS = 5000;
 const RUNNING = new Set(["opened", "competent", "item", "voting", "break"]);
-const recorder = {data: null, missing: false, last: 0, timer: null, busy: false};
+const recorder = {data: null, missing: false, last: 0, timer: null, busy: false, restream: []};
 
 function recorderWanted(s) {
   return RUNNING.has(s.phase) && s.recording.status !== "idle";
@@ -19,6 +19,8 @@ async function readRecorder() {
     const r = await fetch(`/api/v1/sessions/${SID}/recording`, {credentials: "same-origin"});
     if (r.ok) { recorder.data = await r.json(); recorder.missing = false; }
     else if (r.status === 404) { recorder.data = null; recorder.missing = true; }
+    const rs = await fetch(`/api/v1/sessions/${SID}/restream`, {credentials: "same-origin"});
+    if (rs.ok) recorder.restream = (await rs.json()).destinations;
   } catch (e) { /* offline: keep the last reading; the link indicator says so */ }
   recorder.busy = false;
   if (live) renderRecorder(live);
@@ -50,9 +52,27 @@ function renderRecorder(s) {
   const kids = [el("span", {class: warn ? "warn" : (status === "receiving" ? "ok" : "")}, text)];
   if (d && d.updated_at) kids.push(el("small", {class: "muted"}, ` (дані рекордера на ${kyiv(d.updated_at)})`));
   fill("recorder", ...kids);
+  renderRestream();
   // announced politely only when the words change (not with every bitrate reading)
   const said = document.getElementById("recorder-said"), words = recordingWords(status, since);
   if (said.textContent !== words) said.textContent = words;
+}
+
+// Each restream destination (YouTube, Facebook, the council's server) by name: its own state;
+// a failing one is retried by the recording process and never touches the recording (R9).
+const RESTREAM_WORDS = {
+  idle: "очікує запису", connecting: "підключення", streaming: "транслюється",
+  retrying: "збій, повторне підключення", stopped: "зупинено",
+};
+
+function renderRestream() {
+  const items = (recorder.restream || []).map(d => {
+    let text = `«${d.name}»: ${RESTREAM_WORDS[d.state] || d.state}`;
+    if (d.failures) text += ` (збоїв: ${d.failures})`;
+    if (d.state === "retrying" && d.last_error) text += ` — ${d.last_error}`;
+    return el("li", {class: d.state === "retrying" ? "warn" : (d.state === "streaming" ? "ok" : "")}, text);
+  });
+  fill("restream", ...items);
 }
 
 function recorderOnSnapshot(s) {

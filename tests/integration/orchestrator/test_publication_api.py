@@ -7,9 +7,11 @@ import asyncio
 import base64
 import hashlib
 import json
+import zipfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
@@ -27,6 +29,7 @@ from orchestrator.kernel.ukrainian import Gender, gender_of
 from orchestrator.kernel.web.openapi import documented_routes
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol import verify
+from orchestrator.protocol.model import build
 from tests.archive_seed import seed, write_media
 from tests.fixtures.signin import Browser, FakeClock, SignIn
 from tests.journal_builder import PlayedSession, play_session
@@ -290,6 +293,49 @@ async def test_archive_pages_list_session_and_serve_media_by_range(
     assert vtt.headers["Content-Type"].startswith("text/vtt")
 
 
+async def test_whole_archive_downloads_as_one_zip_that_verifies(
+    archive_client: Client, played: PlayedSession, tmp_path: Path
+) -> None:
+    """The session page offers the archive as one ZIP; it downloads as an attachment, holds
+    every published file, and `rada verify` accepts it as a file and by its URL (R9, R20)."""
+    c = archive_client
+    page = await (await c.get(f"/archive/sessions/{played.session_id}")).text()
+    href = f"/archive/sessions/{played.session_id}/bundle.zip"
+    assert f'href="{href}"' in page
+    r = await c.get(href)
+    assert r.status == 200 and r.content_type == "application/zip"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    path = tmp_path / "downloaded.zip"
+    path.write_bytes(await r.read())
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    top = f"rada-{played.session_id}"
+    for rel in ("journal.json", "manifest.json", "protocol.pdf", "parts/part-0001.mp4"):
+        assert f"{top}/{rel}" in names, rel
+    assert await asyncio.to_thread(partial(verify.run, str(path), decode=False)) == 0
+    assert await asyncio.to_thread(partial(verify.run, str(c.make_url(href)), decode=False)) == 0
+
+
+async def test_embed_page_shows_the_recording_beside_the_votes_and_only_rada_frames_it(
+    archive_client: Client, played: PlayedSession
+) -> None:
+    """After the session the embeddable page has the player and every vote's outcome; with no
+    RADA_EMBED_ORIGINS only rada's own pages may frame it, and the archive page none."""
+    c = archive_client
+    r = await c.get(f"/embed/sessions/{played.session_id}")
+    assert r.status == 200
+    page = await r.text()
+    assert 'id="player"' in page and "Результати голосувань" in page
+    p = build(played.events)
+    for v in p.votes:
+        assert f'data-chapter="vote-{v.vote_id}"' in page and v.outcome_uk in page
+    assert "frame-ancestors 'self';" in r.headers["Content-Security-Policy"]
+    archive_page = await c.get(f"/archive/sessions/{played.session_id}")
+    assert "frame-ancestors 'none';" in archive_page.headers["Content-Security-Policy"]
+    r = await c.get(f"/embed/sessions/{UUID(int=7)}")
+    assert r.status == 404
+
+
 async def test_deputy_page_shows_attendance_and_every_answer(
     archive_client: Client, played: PlayedSession
 ) -> None:
@@ -354,6 +400,8 @@ async def test_open_session_has_no_archive_files(
     )
     r = await archive_client.get(f"/archive/sessions/{other.session_id}/files/journal.json")
     assert r.status == 404
+    r = await archive_client.get(f"/archive/sessions/{other.session_id}/bundle.zip")
+    assert (r.status, r.content_type) == (404, "application/problem+json")
     secretary = await act(other.secretary, other.session_id)
     r = await secretary.post(f"/api/v1/sessions/{other.session_id}/protocol/finalise")
     assert (r.status, (await r.json())["code"]) == (409, "session_not_closed")

@@ -84,3 +84,19 @@ def test_first_start_keeps_what_the_environment_sets(tmp_path):
     assert generated == first_start.Generated()
     assert (settings.admin_token, settings.jitsi.app_secret) == ("a" * 20, "s" * 40)
     assert not (tmp_path / "data").exists()
+
+
+def test_embed_origins_are_origins_only(tmp_path):
+    """RADA_EMBED_ORIGINS: none by default; origins split on spaces or commas, a trailing
+    slash dropped; a path, a wildcard or a quote (CSP syntax) stops start-up."""
+    env = {"RADA_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(env).http.embed_origins == ()
+    env["RADA_EMBED_ORIGINS"] = "https://rada.example.gov.ua/, http://localhost:8000  https://a.b"
+    assert Settings.from_env(env).http.embed_origins == (
+        "https://rada.example.gov.ua",
+        "http://localhost:8000",
+        "https://a.b",
+    )
+    for bad in ("https://*.example", "https://x.ua/path", "'self'", "rada.example", "*"):
+        with pytest.raises(SettingsError, match="RADA_EMBED_ORIGINS"):
+            Settings.from_env({**env, "RADA_EMBED_ORIGINS": bad})

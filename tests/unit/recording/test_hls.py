@@ -90,6 +90,11 @@ def test_render_live_and_archive() -> None:
     live = render(parts[:1], final=False)
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in live and "ENDLIST" not in live
     assert "DISCONTINUITY" not in live
+    ended = render(parts, final=False, ended=True)
+    assert ended.splitlines()[-1] == "#EXT-X-ENDLIST"
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in ended and ended.count("#EXT-X-DISCONTINUITY") == 1
+    # everything but the type and the end is the archive's: a follower sees the same stream
+    assert ended.replace("EVENT", "VOD") == archive
 
 
 def test_render_skips_parts_without_segments() -> None:

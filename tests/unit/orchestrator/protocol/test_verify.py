@@ -56,8 +56,8 @@ def test_archive_has_the_documented_layout(folder):
         "chapters.vtt",
         "chapters/part-0001.vtt",
         "chapters/part-0002.vtt",
-        "recording/index.m3u8",
-        "recording/chapters.vtt",
+        "parts/index.m3u8",
+        "parts/chapters.vtt",
         "protocol.json",
         "protocol.html",
         "protocol.pdf",
@@ -67,6 +67,7 @@ def test_archive_has_the_documented_layout(folder):
         "opendata/votings.json",
     ):
         assert (folder / rel).is_file(), rel
+    assert not (folder / "recording").exists()
 
 
 def test_untouched_archive_passes(folder, capsys):
@@ -89,10 +90,36 @@ def test_one_byte_of_one_part_changed_fails_naming_the_part(folder, capsys):
 
 def test_changed_recorder_file_is_named(folder):
     """The recorder's playlist is pinned by the manifest's files list."""
+    _flip(folder / "parts" / "index.m3u8", at=3)
+    assert verify.verify_archive(folder, decode=False) == [
+        verify.Difference("parts/index.m3u8", "SHA-256 differs from the manifest")
+    ]
+
+
+def test_an_older_archive_with_the_recorder_files_under_recording_still_verifies(folder):
+    """Archives written before the playlist moved beside the parts hold the recorder's files
+    under recording/: they verify there, and a changed byte there is named there."""
+    (folder / "recording").mkdir()
+    for name in RECORDER_FILES:
+        (folder / "parts" / name).rename(folder / "recording" / name)
+    assert verify.verify_archive(folder, decode=False) == []
     _flip(folder / "recording" / "index.m3u8", at=3)
     assert verify.verify_archive(folder, decode=False) == [
         verify.Difference("recording/index.m3u8", "SHA-256 differs from the manifest")
     ]
+
+
+def test_refreshing_an_older_archive_moves_the_recorder_files_beside_the_parts(
+    folder, played, media
+):
+    """write_archive over an older folder leaves no stale copy under recording/."""
+    (folder / "recording").mkdir()
+    for name in RECORDER_FILES:
+        (folder / "parts" / name).rename(folder / "recording" / name)
+    archive.write_archive(folder, played.events, media_dir=media)
+    assert sorted(p.name for p in (folder / "recording").iterdir()) == []
+    assert (folder / "parts" / "index.m3u8").read_bytes() == RECORDER_FILES["index.m3u8"]
+    assert verify.verify_archive(folder, decode=False) == []
 
 
 def test_one_journal_event_changed_fails_naming_the_event(folder):
