@@ -1,0 +1,232 @@
+"""Bodies that meet remotely, as data: the council (R7, R13, R15, R19) and its executive
+committee (E1–E8).
+
+A council has bodies; each body has its own composition and its own :class:`RuleSet`. Every rule
+that differs between the two is a property of the rule set, never an ``if`` on the body's name
+elsewhere: the quorum base and who counts towards it, who votes and the majority formula, the
+voting mode (an alphabetical roll call or everyone at once), the chain of stand-ins who call the
+meeting and preside, and who signs the protocol. The Ukrainian words a page prints for the body
+(«сесія» or «засідання», «депутати» or «члени виконкому») live here too.
+
+Pure: no I/O; rada's other rules modules (quorum, tally, roll call) ask this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from orchestrator.kernel.errors import Invalid
+
+
+class BodyKind(StrEnum):
+    COUNCIL = "council"
+    EXECUTIVE_COMMITTEE = "executive_committee"
+
+
+class VotingMode(StrEnum):
+    ROLL_CALL = "roll_call"
+    """R15: each voter is called by surname, in Ukrainian alphabetical order, and answers."""
+    SIMULTANEOUS = "simultaneous"
+    """E7: the question is put and every identified member answers at once on their own page
+    (or by phone to the general department); the general department closes the vote."""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyWords:
+    """How pages name the body, its meeting and its members (Ukrainian)."""
+
+    body: str  # «міська рада», «виконавчий комітет»
+    meeting: str  # «сесія» / «засідання» (nominative)
+    meeting_genitive: str  # «сесії» / «засідання»
+    members: str  # «депутати» / «члени виконкому»
+    members_genitive: str  # «депутатів» / «членів виконкому»
+    protocol_keeper: str  # «секретар ради» / «загальний відділ»
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules one kind of body meets by. Kinds are the roster's ``role`` column values."""
+
+    body: BodyKind
+    member_kinds: tuple[str, ...]
+    """The roster kinds of this body (what a roster row's ``role`` may say)."""
+    quorum_kinds: frozenset[str]
+    """Who counts towards quorum when present and identified (R7 / E4)."""
+    voter_kinds: frozenset[str]
+    """Who votes when taking part (R13 / E4)."""
+    mayor_adds_to_base: bool
+    """R13: the mayor is not one of the deputies of the total composition, but counts in it
+    (base + 1) when taking part. E4: the mayor is one of the committee's total composition."""
+    voting_mode: VotingMode
+    stand_in_chain: tuple[str, ...]
+    """Who presides and signs (R5, E1, E5), in order: the next acts when those before cannot."""
+    callers: tuple[str, ...]
+    """Who may call a meeting (R5 / E1): the same chain."""
+    protocol_keeper_kind: str
+    """The roster kind of who keeps the protocol and counts (R17: the council secretary; E7: the
+    general department)."""
+    keeper_votes: bool
+    """Whether the protocol keeper is a voting member (R7: the council secretary is a deputy; the
+    general department of E7 is staff, not a member)."""
+    voters_sign: bool
+    """R19 / E5: the protocol is agreed by signing by every member who voted."""
+    quorum_rule: str
+    majority_rule: str
+    voting_rule: str
+    words: BodyWords
+
+    def required_for_quorum(self, total_composition: int) -> int:
+        """The fewest members that are *more than half* of the total composition (R7, E4)."""
+        if total_composition < 1:
+            raise Invalid("total composition must be at least 1", field="total_composition")
+        return total_composition // 2 + 1
+
+    def counts_for_quorum(self, kind: str, present: bool, identified: bool) -> bool:
+        """Whether one participant counts towards quorum: present, identified (R11), and of a
+        kind this body counts (R7: deputies, not the mayor; E4: every committee member)."""
+        return kind in self.quorum_kinds and present and identified
+
+    def votes(self, kind: str) -> bool:
+        return kind in self.voter_kinds
+
+    def majority_base(self, total_composition: int, mayor_taking_part: bool) -> int:
+        """What "a majority of the total composition" is a majority of (R13, E4)."""
+        if total_composition < 1:
+            raise Invalid("total composition must be at least 1", field="total_composition")
+        extra = 1 if self.mayor_adds_to_base and mayor_taking_part else 0
+        return total_composition + extra
+
+    def required_majority(self, total_composition: int, mayor_taking_part: bool) -> int:
+        """Votes "for" needed to adopt: more than half of the base, ``base // 2 + 1``."""
+        return self.majority_base(total_composition, mayor_taking_part) // 2 + 1
+
+    def adopted(self, votes_for: int, total_composition: int, mayor_taking_part: bool) -> bool:
+        return votes_for >= self.required_majority(total_composition, mayor_taking_part)
+
+    def kind_uk(self, kind: str) -> str:
+        return KIND_UK.get(kind, kind)
+
+
+KIND_UK: Mapping[str, str] = {
+    "mayor": "міський голова",
+    "deputy": "депутат",
+    "secretary": "секретар ради",
+    "first_deputy_mayor": "перший заступник міського голови",
+    "deputy_mayor": "заступник міського голови з питань діяльності виконавчих органів",
+    "member": "член виконавчого комітету",
+    "general_department": "загальний відділ",
+    "guest": "запрошений",
+}
+"""Each roster kind's name as the protocol and the consoles print it."""
+
+COUNCIL = RuleSet(
+    body=BodyKind.COUNCIL,
+    member_kinds=("mayor", "deputy", "secretary"),
+    quorum_kinds=frozenset({"deputy", "secretary"}),  # R7: the mayor is not a deputy
+    voter_kinds=frozenset({"deputy", "secretary", "mayor"}),  # R13
+    mayor_adds_to_base=True,  # R13
+    voting_mode=VotingMode.ROLL_CALL,  # R15
+    stand_in_chain=("mayor", "first_deputy_mayor", "deputy_mayor"),  # R5
+    callers=("mayor", "first_deputy_mayor", "deputy_mayor"),  # R5
+    protocol_keeper_kind="secretary",  # R17
+    keeper_votes=True,  # R7
+    voters_sign=True,  # R19
+    quorum_rule="R7",
+    majority_rule="R13",
+    voting_rule="R15",
+    words=BodyWords(
+        body="міська рада",
+        meeting="сесія",
+        meeting_genitive="сесії",
+        members="депутати",
+        members_genitive="депутатів",
+        protocol_keeper="секретар ради",
+    ),
+)
+
+EXECUTIVE_COMMITTEE_KINDS = (
+    "mayor",
+    "first_deputy_mayor",
+    "deputy_mayor",
+    "secretary",
+    "member",
+)
+"""The committee's members (E4: all of them make its total composition, the mayor included)."""
+
+EXECUTIVE_COMMITTEE = RuleSet(
+    body=BodyKind.EXECUTIVE_COMMITTEE,
+    member_kinds=(*EXECUTIVE_COMMITTEE_KINDS, "general_department"),
+    quorum_kinds=frozenset(EXECUTIVE_COMMITTEE_KINDS),  # E4
+    voter_kinds=frozenset(EXECUTIVE_COMMITTEE_KINDS),  # E4
+    mayor_adds_to_base=False,  # E4: the mayor is one of the total composition
+    voting_mode=VotingMode.SIMULTANEOUS,  # E7: no alphabetical roll call
+    stand_in_chain=("mayor", "first_deputy_mayor", "deputy_mayor"),  # E1, E5
+    callers=("mayor", "first_deputy_mayor", "deputy_mayor"),  # E1
+    protocol_keeper_kind="general_department",  # E7
+    keeper_votes=False,
+    voters_sign=True,  # E5
+    quorum_rule="E4",
+    majority_rule="E4",
+    voting_rule="E7",
+    words=BodyWords(
+        body="виконавчий комітет",
+        meeting="засідання",
+        meeting_genitive="засідання",
+        members="члени виконкому",
+        members_genitive="членів виконкому",
+        protocol_keeper="загальний відділ",
+    ),
+)
+
+RULE_SETS: Mapping[BodyKind, RuleSet] = {
+    BodyKind.COUNCIL: COUNCIL,
+    BodyKind.EXECUTIVE_COMMITTEE: EXECUTIVE_COMMITTEE,
+}
+
+
+def rule_set(body: str | None) -> RuleSet:
+    """The rule set of a body kind; ``None`` (a journal from before bodies) is the council."""
+    if body is None:
+        return COUNCIL
+    try:
+        return RULE_SETS[BodyKind(body)]
+    except ValueError:
+        raise Invalid(
+            f"body must be one of {', '.join(b.value for b in BodyKind)}", field="body"
+        ) from None
+
+
+def stand_in(rules: RuleSet, available: Mapping[str, bool]) -> str | None:
+    """The first kind of the stand-in chain who can act (R5, E1), ``None`` when nobody can.
+    ``available`` maps a kind to whether its holder can act (a missing kind cannot)."""
+    return next((kind for kind in rules.stand_in_chain if available.get(kind, False)), None)
+
+
+_GENITIVE_OF_COUNCIL = (
+    ("міська рада", "міської ради"),
+    ("сільська рада", "сільської ради"),
+    ("селищна рада", "селищної ради"),
+)
+
+
+def council_genitive(council_name: str) -> str:
+    """«Коростишівська міська рада» → «Коростишівської міської ради»: the official name's
+    adjective in -а takes -ої; a name of another shape is left as it is."""
+    for nominative, genitive in _GENITIVE_OF_COUNCIL:
+        head = council_name.removesuffix(nominative)
+        if head != council_name:
+            words = head.rstrip().split(" ")
+            if words and words[-1].endswith("а"):
+                words[-1] = words[-1][:-1] + "ої"
+            return " ".join(w for w in words if w) + " " + genitive
+    return council_name
+
+
+def body_title(rules: RuleSet, council_name: str) -> str:
+    """The body's name as a heading prints it: the council's own name, or «Виконавчий комітет
+    Коростишівської міської ради» (E1)."""
+    if rules.body is BodyKind.COUNCIL:
+        return council_name
+    return f"Виконавчий комітет {council_genitive(council_name)}"
