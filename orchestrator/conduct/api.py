@@ -287,13 +287,15 @@ async def call_next(request: web.Request) -> web.Response:
 
 @routes.post(BASE + "/votes/{vote_id}/close")
 @operation(
-    "Close the roll call and count (R13)",
+    "Close the roll call and count (R13); an executive committee's simultaneous vote is closed "
+    "by the general department or the chair (E7)",
     tag="conduct",
-    auth="chair",
+    auth="chair,secretary",
     responses={201: "Closed with its result"},
 )
 async def close_vote(request: web.Request) -> web.Response:
-    sid, who = await _who(request, CHAIR)
+    # who may close is the body's rule (decide_close_vote): the chair, or E7's department
+    sid, who = await _who(request, CHAIR_OR_SECRETARY)
     return _answer(await request.app[CONDUCT].close_vote(sid, who, _vote_id(request)))
 
 

@@ -52,6 +52,8 @@ class RuleSet:
     body: BodyKind
     member_kinds: tuple[str, ...]
     """The roster kinds of this body (what a roster row's ``role`` may say)."""
+    single_kinds: tuple[str, ...]
+    """Kinds a roster holds at most once (who presides, who keeps the protocol)."""
     quorum_kinds: frozenset[str]
     """Who counts towards quorum when present and identified (R7 / E4)."""
     voter_kinds: frozenset[str]
@@ -62,6 +64,9 @@ class RuleSet:
     voting_mode: VotingMode
     stand_in_chain: tuple[str, ...]
     """Who presides and signs (R5, E1, E5), in order: the next acts when those before cannot."""
+    any_member_stands_in: bool
+    """R5 as the council's roster holds it (deputies, no deputy mayors): any member the
+    convening names may preside, with the reason; E1: only the chain."""
     callers: tuple[str, ...]
     """Who may call a meeting (R5 / E1): the same chain."""
     protocol_keeper_kind: str
@@ -124,12 +129,14 @@ KIND_UK: Mapping[str, str] = {
 COUNCIL = RuleSet(
     body=BodyKind.COUNCIL,
     member_kinds=("mayor", "deputy", "secretary"),
+    single_kinds=("mayor", "secretary"),
     quorum_kinds=frozenset({"deputy", "secretary"}),  # R7: the mayor is not a deputy
     voter_kinds=frozenset({"deputy", "secretary", "mayor"}),  # R13
     mayor_adds_to_base=True,  # R13
     voting_mode=VotingMode.ROLL_CALL,  # R15
-    stand_in_chain=("mayor", "first_deputy_mayor", "deputy_mayor"),  # R5
-    callers=("mayor", "first_deputy_mayor", "deputy_mayor"),  # R5
+    stand_in_chain=("mayor",),  # R5: the roster has no deputy mayors; a named deputy stands in
+    any_member_stands_in=True,
+    callers=("mayor",),  # R5
     protocol_keeper_kind="secretary",  # R17
     keeper_votes=True,  # R7
     voters_sign=True,  # R19
@@ -158,11 +165,13 @@ EXECUTIVE_COMMITTEE_KINDS = (
 EXECUTIVE_COMMITTEE = RuleSet(
     body=BodyKind.EXECUTIVE_COMMITTEE,
     member_kinds=(*EXECUTIVE_COMMITTEE_KINDS, "general_department"),
+    single_kinds=("mayor", "first_deputy_mayor", "deputy_mayor", "secretary", "general_department"),
     quorum_kinds=frozenset(EXECUTIVE_COMMITTEE_KINDS),  # E4
     voter_kinds=frozenset(EXECUTIVE_COMMITTEE_KINDS),  # E4
     mayor_adds_to_base=False,  # E4: the mayor is one of the total composition
     voting_mode=VotingMode.SIMULTANEOUS,  # E7: no alphabetical roll call
     stand_in_chain=("mayor", "first_deputy_mayor", "deputy_mayor"),  # E1, E5
+    any_member_stands_in=False,
     callers=("mayor", "first_deputy_mayor", "deputy_mayor"),  # E1
     protocol_keeper_kind="general_department",  # E7
     keeper_votes=False,
