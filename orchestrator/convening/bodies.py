@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from orchestrator.convening.citations import EXECUTIVE_CITATIONS
 from orchestrator.kernel.errors import Invalid
 
 
@@ -42,7 +43,16 @@ class BodyWords:
     meeting_genitive: str  # «сесії» / «засідання»
     members: str  # «депутати» / «члени виконкому»
     members_genitive: str  # «депутатів» / «членів виконкому»
+    members_instrumental: str  # «депутатами» / «членами виконкому»
     protocol_keeper: str  # «секретар ради» / «загальний відділ»
+    keeper_title: str  # the protocol's signature block: «Секретар ради» / «Загальний відділ»
+    member_title: str  # a member's signature line: «Депутат» / «Член виконкому»
+    composition_of: str  # «загального складу ради» / «загального складу виконавчого комітету»
+    vote_caption: str  # the named table's caption
+    voting_note: str  # how the members vote (R15 / E7), under each vote's heading
+    meeting_heading: str  # the protocol's subtitle; "" for the council («сорок першої сесії»)
+    form: str  # the protocol's subtitle: how the meeting is held
+    convocation_in_heading: bool  # the council's heading names its convocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,12 @@ class RuleSet:
     general department of E7 is staff, not a member)."""
     voters_sign: bool
     """R19 / E5: the protocol is agreed by signing by every member who voted."""
+    sign_line_per_voter: bool
+    """E5: the protocol prints a signature line for every member who voted, signed or not (the
+    council's protocol lists the members who have signed in rada)."""
+    citations: Mapping[str, str] | None
+    """What its documents cite under each rule key; None: the council's own table (R1–R20,
+    ``councils.citations``)."""
     quorum_rule: str
     majority_rule: str
     voting_rule: str
@@ -140,6 +156,8 @@ COUNCIL = RuleSet(
     protocol_keeper_kind="secretary",  # R17
     keeper_votes=True,  # R7
     voters_sign=True,  # R19
+    sign_line_per_voter=False,
+    citations=None,
     quorum_rule="R7",
     majority_rule="R13",
     voting_rule="R15",
@@ -149,7 +167,16 @@ COUNCIL = RuleSet(
         meeting_genitive="сесії",
         members="депутати",
         members_genitive="депутатів",
+        members_instrumental="депутатами",
         protocol_keeper="секретар ради",
+        keeper_title="Секретар ради",
+        member_title="Депутат",
+        composition_of="загального складу ради",
+        vote_caption="Поіменне голосування в алфавітному порядку прізвищ",
+        voting_note="Депутати голосують особисто, в алфавітному порядку прізвищ",
+        meeting_heading="",
+        form="дистанційне пленарне засідання в режимі відеоконференції",
+        convocation_in_heading=True,
     ),
 )
 
@@ -176,6 +203,8 @@ EXECUTIVE_COMMITTEE = RuleSet(
     protocol_keeper_kind="general_department",  # E7
     keeper_votes=False,
     voters_sign=True,  # E5
+    sign_line_per_voter=True,  # E5
+    citations=EXECUTIVE_CITATIONS,
     quorum_rule="E4",
     majority_rule="E4",
     voting_rule="E7",
@@ -185,7 +214,20 @@ EXECUTIVE_COMMITTEE = RuleSet(
         meeting_genitive="засідання",
         members="члени виконкому",
         members_genitive="членів виконкому",
+        members_instrumental="членами виконкому",
         protocol_keeper="загальний відділ",
+        keeper_title="Загальний відділ",
+        member_title="Член виконкому",
+        composition_of="загального складу виконавчого комітету",
+        vote_caption="Поіменні результати голосування (усі відповідають одночасно)",
+        voting_note=(
+            "Члени виконкому голосують особисто й одночасно, кожен на своїй сторінці або "
+            "телефоном (відповідь вносить загальний відділ); результати встановлює загальний "
+            "відділ"
+        ),
+        meeting_heading="дистанційного засідання виконавчого комітету",
+        form="засідання в режимі відеоконференції",
+        convocation_in_heading=False,
     ),
 )
 

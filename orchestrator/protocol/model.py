@@ -31,6 +31,7 @@ from typing import Any
 
 from orchestrator.conduct.quorum import Quorum, required_for_quorum
 from orchestrator.conduct.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
+from orchestrator.convening.bodies import KIND_UK, BodyWords, RuleSet, rule_set
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.citations import DEFAULT_CITATIONS, citations_of, cite
 from orchestrator.convening.roster import DEPUTY_KINDS
@@ -45,15 +46,12 @@ PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
 
 PROTOCOL_EVENTS = frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
 
-ROLE_UK: Mapping[str, str] = {
-    "mayor": "міський голова",
-    "deputy": "депутат",
-    "secretary": "секретар ради",
-    "guest": "запрошена особа",
-}
+ROLE_UK: Mapping[str, str] = {**KIND_UK, "guest": "запрошена особа"}
 SOURCE_UK: Mapping[str, str] = {
     "deputy": "особисто",
     "secretary": "усно, вніс секретар",
+    "member": "особисто, на своїй сторінці",  # E7
+    "phone": "телефоном, вніс загальний відділ",  # E6, E7
 }
 BREAK_CAUSE_UK: Mapping[str, str] = {
     "chair": "оголошена головуючим",
@@ -338,6 +336,16 @@ class Protocol:
     seal_seq: int
     events: int
     heading: Heading = field(default_factory=Heading)
+    body: str = "council"  # which of the council's bodies sat (E1–E8)
+    chair_reason: str | None = None  # R5, E1: why a stand-in presided
+
+    @property
+    def rules(self) -> RuleSet:
+        return rule_set(self.body)
+
+    @property
+    def words(self) -> BodyWords:
+        return self.rules.words
 
     @property
     def date(self) -> date | None:
@@ -638,7 +646,7 @@ class _Fold:
         for position, pid in enumerate(d.absent, start=len(d.order) + 1):
             rows.append(self._row(position, pid, "absent", None, None))
         tally = tally_of((r.result for r in rows), d.required)
-        present = sum(1 for pid in d.order if self._is_deputy(pid))
+        present = sum(1 for pid in d.order if self._counts(pid))
         total = d.total_composition
         required = required_for_quorum(total)
         quorum = Quorum(present, total, required, present >= required)
@@ -675,9 +683,15 @@ class _Fold:
             discrepancies=tuple(discrepancies),
         )
 
-    def _is_deputy(self, pid: str) -> bool:
+    def _counts(self, pid: str) -> bool:
+        """Counted towards quorum by the body's rules (R7: deputies; E4: every member)."""
         draft = self.people.get(pid)
-        return bool(draft and draft.person.is_deputy)
+        return bool(draft and self.rules.counts_for_quorum(draft.person.kind, True, True))
+
+    @property
+    def rules(self) -> RuleSet:
+        body = None if self.convened is None or self.convened.body is None else self.convened.body
+        return rule_set(None if body is None else body.kind)
 
     def _row(
         self, position: int, pid: str, answer: str, source: str | None, at: datetime | None
@@ -751,6 +765,9 @@ class _Fold:
                 )
             )
         total = council.total_composition or 0
+        if c.body is not None and c.body.total_composition is not None:
+            total = c.body.total_composition  # E4: the committee's own composition
+        rules = self.rules
         quorum = None
         if (competent := self.competent) is not None:
             present = competent.present_deputies
@@ -796,10 +813,14 @@ class _Fold:
                 oblast=council.oblast,
                 city=council.place,
                 emblem=council.emblem,
-                citations=citations_of(
+                citations=dict(rules.citations)
+                if rules.citations is not None
+                else citations_of(
                     council.citations if isinstance(council.citations, Mapping) else None
                 ),
             ),
+            body=rules.body.value,
+            chair_reason=c.chair_reason,
         )
 
 
