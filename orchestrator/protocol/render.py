@@ -37,6 +37,7 @@ from orchestrator.kernel.web.templating import make_environment
 from orchestrator.kernel.webvtt import cue_text
 from orchestrator.protocol.model import (
     ROLE_UK,
+    SOURCE_UK,
     Offset,
     Protocol,
     Publication,
@@ -298,8 +299,9 @@ def _vote(p: Protocol, v: Vote) -> dict[str, Any]:
 
 
 def to_dict(p: Protocol) -> dict[str, Any]:
-    """The protocol's content as plain JSON values."""
-    return {
+    """The protocol's content as plain JSON values (a council's exactly as it always was, so
+    that the protocols finalised before still verify; another body's adds its own fields)."""
+    d = {
         "format": "rada-protocol/1",
         "session_id": p.session_id,
         "council": {
@@ -426,6 +428,30 @@ def to_dict(p: Protocol) -> dict[str, Any]:
         },
         "seal": {"hash": p.seal, "seq": p.seal_seq, "events": p.events},
     }
+    if p.rules.citations is not None:  # a body other than the council (E1–E8)
+        _add_body_fields(p, d)
+    return d
+
+
+def _add_body_fields(p: Protocol, d: dict[str, Any]) -> None:
+    """E1, E5, E6, E7: the body, who presided and why, how each answer was given, and who
+    signs: the presiding person and every member who voted."""
+    d["body"] = {
+        "kind": p.body,
+        "name": body_title(p.rules, p.council_name),
+        "total_composition": p.total_composition,
+    }
+    if d["chair"] is not None and p.chair is not None:
+        d["chair"]["kind"] = p.chair.kind
+        d["chair"]["kind_uk"] = ROLE_UK.get(p.chair.kind, p.chair.kind)
+        d["chair"]["reason"] = p.chair_reason
+    for item in d["agenda"]:
+        votes = [item["vote"], *(a["vote"] for a in item["amendments"])]
+        for vote in votes:
+            for row in vote["roll_call"] if vote is not None else ():
+                row["source_uk"] = SOURCE_UK.get(row["source"] or "", "")
+    main, members = signature_block(p, None)
+    d["signature_lines"] = [{"title": line.title, "name": line.name} for line in (*main, *members)]
 
 
 def to_json(p: Protocol) -> bytes:

@@ -22,7 +22,7 @@ from orchestrator.conduct.decide import (
 )
 from orchestrator.protocol import opendata
 from orchestrator.protocol.model import Protocol, build
-from orchestrator.protocol.render import signature_block, to_html, to_pdf
+from orchestrator.protocol.render import signature_block, to_dict, to_html, to_pdf
 from tests.unit.orchestrator.conduct_fixtures import POLICY
 from tests.unit.orchestrator.executive_fixtures import (
     CHAIR,
@@ -112,3 +112,21 @@ def test_open_data_marks_the_body(proto: Protocol) -> None:
     rows = opendata.motions(proto)
     assert {r["body"] for r in rows} == {"executive_committee"}
     assert {r["authorityName"] for r in rows} == {"Виконавчий комітет Тестової міської ради"}
+
+
+def test_json_names_the_body_the_stand_in_and_the_sources(proto: Protocol) -> None:
+    """The published JSON (what `rada demo` prints) carries the body, the stand-in and why,
+    each answer's source and a signature line for every member who voted (E1, E5, E7)."""
+    d = to_dict(proto)
+    assert d["body"] == {
+        "kind": "executive_committee",
+        "name": "Виконавчий комітет Тестової міської ради",
+        "total_composition": 11,
+    }
+    assert d["chair"]["reason"] == "міський голова у відпустці"
+    assert d["chair"]["kind_uk"] == "перший заступник міського голови"
+    rows = d["agenda"][1]["vote"]["roll_call"]
+    assert {r["source_uk"] for r in rows if r["source"] == "phone"} == {
+        "телефоном, вніс загальний відділ"
+    }
+    assert len(d["signature_lines"]) == 2 + len({*SIX, "Ярош"} - {"Гнатюк"})
