@@ -686,7 +686,12 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
             ),
         )
     yield "h2", "Запис засідання"
-    yield "para", f"Запис і його носій є невід'ємною частиною цього протоколу {h.cite('R9')}."
+    yield (
+        "para",
+        f"Запис і його носій є невід'ємною частиною цього протоколу {h.cite('R9')}.".replace(
+            " .", "."
+        ),
+    )
     yield (
         "table",
         (

@@ -533,7 +533,10 @@ class DeploymentPorts:
         await asyncio.sleep(seconds)
 
 
-async def _rehearse(raw: object, args: argparse.Namespace) -> int:
+async def _rehearse(
+    raw: object, args: argparse.Namespace, make_player: Callable[..., Player] | None = None
+) -> int:
+    """Play ``raw``; ``make_player`` builds the player (another body's, rehearsal/committee.py)."""
     try:
         scenario = sc.parse(raw)
     except Invalid as exc:
@@ -576,7 +579,7 @@ async def _rehearse(raw: object, args: argparse.Namespace) -> int:
                 )
                 return 2
             ports = DeploymentPorts(_links_from(args.links), args.event_secret, args.events_prefix)
-        player = Player(
+        player = (make_player or Player)(
             base_url,
             admin_token,
             scenario,
