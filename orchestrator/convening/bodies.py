@@ -26,6 +26,13 @@ class BodyKind(StrEnum):
     EXECUTIVE_COMMITTEE = "executive_committee"
 
 
+class IdentificationMethod(StrEnum):
+    """How the chair (or E6's general department) confirmed who a participant is."""
+
+    SEEN_AND_HEARD = "seen_and_heard"  # R11: in the video call
+    PHONE_CALLBACK = "phone_callback"  # E6: a call back to the personal phone on the list
+
+
 class VotingMode(StrEnum):
     ROLL_CALL = "roll_call"
     """R15: each voter is called by surname, in Ukrainian alphabetical order, and answers."""
@@ -50,6 +57,7 @@ class BodyWords:
     composition_of: str  # «загального складу ради» / «загального складу виконавчого комітету»
     vote_caption: str  # the named table's caption
     voting_note: str  # how the members vote (R15 / E7), under each vote's heading
+    identification_note: str  # who identified the participants, and how (R11 / E6)
     meeting_heading: str  # the protocol's subtitle; "" for the council («сорок першої сесії»)
     form: str  # the protocol's subtitle: how the meeting is held
     convocation_in_heading: bool  # the council's heading names its convocation
@@ -87,6 +95,12 @@ class RuleSet:
     general department of E7 is staff, not a member)."""
     voters_sign: bool
     """R19 / E5: the protocol is agreed by signing by every member who voted."""
+    identifiers: frozenset[str]
+    """The session roles that confirm a participant's identity (R11: the chair; E6: the chair or
+    the general department)."""
+    identify_by_phone: bool
+    """E6: identity is confirmed by calling back the personal phone on the list, which the
+    identification list shows next to the member."""
     sign_line_per_voter: bool
     """E5: the protocol prints a signature line for every member who voted, signed or not (the
     council's protocol lists the members who have signed in rada)."""
@@ -156,6 +170,8 @@ COUNCIL = RuleSet(
     protocol_keeper_kind="secretary",  # R17
     keeper_votes=True,  # R7
     voters_sign=True,  # R19
+    identifiers=frozenset({"chair"}),  # R11
+    identify_by_phone=False,
     sign_line_per_voter=False,
     citations=None,
     quorum_rule="R7",
@@ -174,6 +190,7 @@ COUNCIL = RuleSet(
         composition_of="загального складу ради",
         vote_caption="Поіменне голосування в алфавітному порядку прізвищ",
         voting_note="Депутати голосують особисто, в алфавітному порядку прізвищ",
+        identification_note="Ідентифікацію учасників здійснював головуючий",
         meeting_heading="",
         form="дистанційне пленарне засідання в режимі відеоконференції",
         convocation_in_heading=True,
@@ -203,6 +220,8 @@ EXECUTIVE_COMMITTEE = RuleSet(
     protocol_keeper_kind="general_department",  # E7
     keeper_votes=False,
     voters_sign=True,  # E5
+    identifiers=frozenset({"chair", "secretary"}),  # E6
+    identify_by_phone=True,  # E6
     sign_line_per_voter=True,  # E5
     citations=EXECUTIVE_CITATIONS,
     quorum_rule="E4",
@@ -224,6 +243,10 @@ EXECUTIVE_COMMITTEE = RuleSet(
             "Члени виконкому голосують особисто й одночасно, кожен на своїй сторінці або "
             "телефоном (відповідь вносить загальний відділ); результати встановлює загальний "
             "відділ"
+        ),
+        identification_note=(
+            "Ідентифікацію та реєстрацію членів виконкому здійснювали головуючий і загальний "
+            "відділ за особистими номерами телефонів, які члени виконкому надали особисто"
         ),
         meeting_heading="дистанційного засідання виконавчого комітету",
         form="засідання в режимі відеоконференції",

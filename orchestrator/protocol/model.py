@@ -116,6 +116,17 @@ class Participation:
     identified_at: datetime | None
     confirmed_by: str | None  # the confirming person's name
     removed: str | None  # the reason, if taken off the list
+    method: str | None = None  # E6: "phone_callback" (a call back to the personal phone)
+
+    @property
+    def confirmed_uk(self) -> str:
+        """Who confirmed the identity, and how when it was by phone (E6)."""
+        if self.confirmed_by is None:
+            return agree(self.person.gender, "відсутній", "відсутня")
+        how = (
+            " (зворотним дзвінком на особистий телефон)" if self.method == "phone_callback" else ""
+        )
+        return self.confirmed_by + how
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +451,7 @@ class _PersonDraft:
     identified_at: datetime | None = None
     confirmed_by: str | None = None
     removed: str | None = None
+    method: str | None = None  # E6: "phone_callback"
 
 
 def _person(data: ev.Participant) -> ListedPerson:
@@ -546,6 +558,7 @@ class _Fold:
         if draft:
             draft.identified_at = e.at
             draft.confirmed_by = self.name(p.confirmed_by)
+            draft.method = p.method
 
     def on_opened(self, e: Event, p: ev.SessionOpened) -> None:
         self.opened_at = e.at
@@ -796,7 +809,9 @@ class _Fold:
             secretary=secretary.person if secretary else None,
             total_composition=total,
             participants=tuple(
-                Participation(d.person, d.joined_at, d.identified_at, d.confirmed_by, d.removed)
+                Participation(
+                    d.person, d.joined_at, d.identified_at, d.confirmed_by, d.removed, d.method
+                )
                 for d in self.people.values()
             ),
             quorum_at_opening=quorum,

@@ -450,6 +450,8 @@ def _add_body_fields(p: Protocol, d: dict[str, Any]) -> None:
         for vote in votes:
             for row in vote["roll_call"] if vote is not None else ():
                 row["source_uk"] = SOURCE_UK.get(row["source"] or "", "")
+    for row, x in zip(d["participants"], p.participants, strict=True):
+        row["identification_method"] = x.method  # E6
     main, members = signature_block(p, None)
     d["signature_lines"] = [{"title": line.title, "name": line.name} for line in (*main, *members)]
 
@@ -618,7 +620,7 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
     yield "h2", "Учасники засідання та їх ідентифікація"
     yield (
         "para",
-        f"Ідентифікацію учасників здійснював головуючий {h.cite('R11')}.".replace(" .", "."),
+        f"{p.words.identification_note} {h.cite('R11')}.".replace(" .", "."),
     )
     yield (
         "table",
@@ -630,7 +632,7 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
                     x.person.name,
                     x.person.role_uk,
                     kyiv_clock(x.identified_at),
-                    x.confirmed_by or agree(x.person.gender, "відсутній", "відсутня"),
+                    x.confirmed_uk,
                 )
                 for x in p.participants
             ],

@@ -131,6 +131,26 @@ class CommitteePlayer(play.Player):
             f"({roster['added']} у списку); головує заступник: {plan.chair_reason}"
         )
 
+    async def open_session(self) -> None:
+        """E6: the general department confirms each member by calling back the personal phone
+        on the list (the chair confirms the department itself)."""
+        chair, department = self.by_role("chair"), self.by_role("secretary")
+        await chair.post(f"{self._base}/open")
+        await self.ports.recording_start(self)
+        for c in self.clients.values():
+            await self.ports.join(self, c)
+        for c in self.clients.values():
+            by = chair if c is department else department
+            await by.post(f"{self._base}/participants/{c.participant_id}/identify-by-phone")
+        state = await chair.console.until(
+            lambda s: all(p["identified"] for p in s["participants"] if p["present"])
+        )
+        q = state["quorum"]
+        self.log(
+            f"загальний відділ ідентифікував членів виконкому дзвінком на особисті телефони; "
+            f"кворум {q['present_deputies']}/{q['required']}"
+        )
+
     async def _item(self, index: int) -> None:
         chair, department = self.by_role("chair"), self.by_role("secretary")
         await chair.post(f"{self._base}/items/{index}/open")

@@ -8,12 +8,30 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from identity import api as identity_api
+from orchestrator.app import create_app
+from orchestrator.conduct import api as conduct_api
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web.auth import Principal, Role
+from orchestrator.protocol import api as publication_api
 from tests.conftest import ADMIN, future
-from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
+from tests.integration.conduct.world import ORDER, VOTERS, World, install_test_auth, make_world
+
+
+@pytest.fixture
+def app(settings: Settings, people: dict[str, Principal]) -> web.Application:
+    """Conduct with identity too: its identification list and call-back identification (E6)."""
+    app = create_app(
+        settings, extensions=[identity_api.setup, conduct_api.setup, publication_api.setup]
+    )
+    install_test_auth(app, people)
+    return app
+
 
 # The committee (E4: 5 members, the mayor one of them) and the general department (E7). The
 # mayor and the council secretary are on both rosters, with the personal contacts they gave.
@@ -96,10 +114,30 @@ async def test_council_and_committee_sit_at_once(
             ev.PRESENCE_JOINED,
             {"participant_id": committee.pids[s], "occupant_id": f"e-{s}", "name": s},
         )
-        await committee.journal(  # E6: confirmed by a call to the phone on the list
-            ev.PARTICIPANT_IDENTIFIED,
-            {"participant_id": committee.pids[s], "confirmed_by": committee.pids["Бойко"]},
+    # E6: the identification list shows each member's personal phone (the council's shows none)
+    roll = await client.get(
+        f"/api/v1/sessions/{committee.session_id}/presence", headers=committee.as_("Савчук")
+    )
+    assert roll.status == 200, await roll.text()
+    phones = {p["name"].split()[0]: p.get("phone") for p in (await roll.json())["participants"]}
+    assert phones["Лисенко"] == "+380671110003"
+    roll = await client.get(
+        f"/api/v1/sessions/{council.session_id}/presence", headers=council.as_("Коваленко")
+    )
+    assert all("phone" not in p for p in (await roll.json())["participants"])
+    # the general department confirms each member by calling back that phone (E6)
+    for s in PRESENT:
+        by = "Бойко" if s == "Савчук" else "Савчук"
+        await committee.act(f"/participants/{committee.pids[s]}/identify-by-phone", by)
+    r = await council.post(f"/participants/{council.pids['Ґудзь']}/identify-by-phone", "Коваленко")
+    assert (r.status, (await r.json())["code"]) == (422, "phone_identification_not_used")  # R11
+    async with pool.acquire() as conn:
+        methods = await conn.fetch(
+            """SELECT payload->>'method' AS method FROM journal
+               WHERE session_id = $1 AND type = 'participant_identified'""",
+            committee.sid,
         )
+    assert {m["method"] for m in methods} == {"phone_callback"}
 
     # quorum by each body's rules: R7 counts deputies only; E4 counts every member, not staff
     council_quorum = (await council.live())["state"]["quorum"]

@@ -71,7 +71,10 @@ def meeting(present: list[str], total: int = 11) -> Book:
     book.recording()
     for s in present:
         book.append(ev.PRESENCE_JOINED, {"participant_id": pid(s), "occupant_id": f"o-{s}"})
-        book.append(ev.PARTICIPANT_IDENTIFIED, {"participant_id": pid(s), "confirmed_by": "x"})
+        book.append(  # E6: the general department calls back the personal phone
+            ev.PARTICIPANT_IDENTIFIED,
+            {"participant_id": pid(s), "confirmed_by": pid("Савчук"), "method": "phone_callback"},
+        )
     return book
 
 

@@ -83,6 +83,8 @@ def test_html_speaks_of_the_committee(proto: Protocol) -> None:
     assert "перший заступник міського голови; головує замість міського голови: " in html
     assert "міський голова у відпустці" in html
     assert "телефоном, вніс загальний відділ" in html
+    assert "(зворотним дзвінком на особистий телефон)" in html  # E6: identified by call-back
+    assert "за особистими номерами телефонів" in html
     assert "особисто, на своїй сторінці" in html
     assert "Уточнити отримувача коштів" in html and "Суму збільшити до 300 тис. грн" in html
     assert "Рішення не прийнято" in html
