@@ -21,6 +21,7 @@ from orchestrator.conduct.decide import Policy
 from orchestrator.conduct.live import LiveHub
 from orchestrator.conduct.service import ConductService, Outcome
 from orchestrator.conduct.state import SessionState, snapshot
+from orchestrator.convening.bodies import body_title
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
@@ -351,6 +352,10 @@ async def _page(request: web.Request, template: str, *, call: bool = False) -> w
         "number": state.number,
         "council_name": str(state.council.get("name", "")),
         "phase": state.phase.value,
+        # the body's own words (E1–E8): «Виконавчий комітет … міської ради», «засідання»
+        "body": state.body,
+        "body_name": body_title(state.rules, str(state.council.get("name", ""))),
+        "words": state.rules.words,
     }
     extra = None
     if call:
