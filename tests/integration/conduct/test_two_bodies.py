@@ -103,6 +103,14 @@ async def test_council_and_committee_sit_at_once(
         "council"
     ]["id"]
     committee = await committee_meeting(client, pool, people, council_id)
+    # E1: the order calling the meeting is public once announced; a council session has none
+    r = await client.get(f"/api/v1/sessions/{committee.session_id}/order.html")
+    assert r.status == 200 and r.content_type == "text/html"
+    assert "першого заступника міського голови" in await r.text()
+    r = await client.get(f"/api/v1/sessions/{committee.session_id}/order.pdf")
+    assert r.status == 200 and (await r.read()).startswith(b"%PDF")
+    r = await client.get(f"/api/v1/sessions/{council.session_id}/order")
+    assert (r.status, (await r.json())["code"]) == (404, "no_calling_order")
     started = {"part": 1, "started_at": "2026-11-23T10:00:00Z"}
     await council.act("/open", "Коваленко")
     await committee.act("/open", "Бойко")
