@@ -58,6 +58,10 @@ class BodyWords:
     vote_caption: str  # the named table's caption
     voting_note: str  # how the members vote (R15 / E7), under each vote's heading
     identification_note: str  # who identified the participants, and how (R11 / E6)
+    notice_calls: str  # the notice (R4 / E3): «… скликає дистанційне пленарне засідання»
+    notice_subject: str  # «Скликання дистанційного пленарного засідання № …»
+    notice_identification: str  # how the recipient will be identified (R11 / E6)
+    notice_sent_to: str  # which address the notice went to (R4: official / E3: personal)
     meeting_heading: str  # the protocol's subtitle; "" for the council («сорок першої сесії»)
     form: str  # the protocol's subtitle: how the meeting is held
     convocation_in_heading: bool  # the council's heading names its convocation
@@ -191,6 +195,13 @@ COUNCIL = RuleSet(
         vote_caption="Поіменне голосування в алфавітному порядку прізвищ",
         voting_note="Депутати голосують особисто, в алфавітному порядку прізвищ",
         identification_note="Ідентифікацію учасників здійснював головуючий",
+        notice_calls="скликає дистанційне пленарне засідання",
+        notice_subject="дистанційного пленарного засідання",
+        notice_identification=(
+            "Посилання діє до завершення засідання. Ідентифікацію кожного учасника проводить\n"
+            "головуючий на початку засідання (увімкніть камеру та мікрофон)."
+        ),
+        notice_sent_to="вашу офіційну електронну адресу зі списку учасників засідання",
         meeting_heading="",
         form="дистанційне пленарне засідання в режимі відеоконференції",
         convocation_in_heading=True,
@@ -248,6 +259,13 @@ EXECUTIVE_COMMITTEE = RuleSet(
             "Ідентифікацію та реєстрацію членів виконкому здійснювали головуючий і загальний "
             "відділ за особистими номерами телефонів, які члени виконкому надали особисто"
         ),
+        notice_calls="скликає дистанційне засідання виконавчого комітету",
+        notice_subject="дистанційного засідання виконавчого комітету",
+        notice_identification=(
+            "Посилання діє до завершення засідання. Вашу особу підтвердять дзвінком на особистий\n"
+            "номер телефону, який ви надали (увімкніть також камеру та мікрофон)."
+        ),
+        notice_sent_to="адресу електронної пошти, яку ви надали особисто",
         meeting_heading="дистанційного засідання виконавчого комітету",
         form="засідання в режимі відеоконференції",
         convocation_in_heading=False,

@@ -111,6 +111,9 @@ async def test_council_and_committee_sit_at_once(
     assert r.status == 200 and (await r.read()).startswith(b"%PDF")
     r = await client.get(f"/api/v1/sessions/{council.session_id}/order")
     assert (r.status, (await r.json())["code"]) == (404, "no_calling_order")
+    page = await (await client.get(f"/archive/sessions/{committee.session_id}")).text()
+    assert "Виконавчий комітет Коростишівської міської ради: засідання № 1" in page
+    assert f"/api/v1/sessions/{committee.session_id}/order.pdf" in page
     started = {"part": 1, "started_at": "2026-11-23T10:00:00Z"}
     await council.act("/open", "Коваленко")
     await committee.act("/open", "Бойко")
