@@ -11,6 +11,12 @@ from xml.etree import ElementTree as ET
 ATOM = "http://www.w3.org/2005/Atom"
 
 
+_KIND_UK = {
+    "council": "Дистанційне пленарне засідання",
+    "executive_committee": "Дистанційне засідання виконавчого комітету",  # E2: the community too
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Listed:
     """A session as the archive list shows it: its row and journal milestones."""
@@ -28,6 +34,7 @@ class Listed:
     closed_at: datetime | None
     cancelled: bool
     published_at: datetime | None
+    body: str = "council"  # E1–E8: ``council_name`` then names the body (store.py)
 
 
 def _atom_time(at: datetime) -> str:
@@ -60,7 +67,7 @@ def atom(sessions: Sequence[Listed], base_url: str, now: datetime) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}link", {"href": url})
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _atom_time(s.announced_at or s.starts_at)
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = (
-            f"Дистанційне пленарне засідання, початок {_atom_time(s.starts_at)} (UTC)."
+            f"{_KIND_UK.get(s.body, _KIND_UK['council'])}, початок {_atom_time(s.starts_at)} (UTC)."
             + (" Засідання скасовано." if s.cancelled else "")
         )
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -114,6 +114,10 @@ async def test_council_and_committee_sit_at_once(
     page = await (await client.get(f"/archive/sessions/{committee.session_id}")).text()
     assert "Виконавчий комітет Коростишівської міської ради: засідання № 1" in page
     assert f"/api/v1/sessions/{committee.session_id}/order.pdf" in page
+    feed = await (await client.get("/archive/feed.atom")).text()  # E2: the community too
+    assert "Виконавчий комітет Коростишівської міської ради: засідання № 1" in feed
+    assert "Дистанційне засідання виконавчого комітету, початок" in feed
+    assert "Коростишівська міська рада: засідання № 1" in feed  # the council's own session
     started = {"part": 1, "started_at": "2026-11-23T10:00:00Z"}
     await council.act("/open", "Коваленко")
     await committee.act("/open", "Бойко")
