@@ -59,5 +59,7 @@ def test_committee_demo_prints_its_protocol(folder: Path) -> None:
     html = (Path(archive[1]) / "protocol.html").read_text(encoding="utf-8")
     assert "ВИКОНАВЧИЙ КОМІТЕТ ДЕМОНСТРАЦІЙНОЇ МІСЬКОЇ РАДИ" in html
     assert "депутат" not in html.lower()
+    verified = rada("verify", archive[1], cwd=folder)  # the committee's archive verifies too
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     motions = json.loads((Path(archive[1]) / "opendata" / "motions.json").read_text("utf-8"))
     assert {m["body"] for m in motions} == {"executive_committee"}
