@@ -31,16 +31,20 @@ def test_the_committee_demo_is_a_valid_scenario_with_its_plan() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "role"), [("executive_committee", "deputy"), ("council", "member")]
+    ("body", "role", "field"),
+    [
+        ("executive_committee", "deputy", "roster[4].role"),  # a deputy as such is no member
+        ("council", "member", "roster[1].role"),  # the council knows no first deputy mayor
+    ],
 )
-def test_roles_are_the_bodys_own(body: str, role: str) -> None:
+def test_roles_are_the_bodys_own(body: str, role: str, field: str) -> None:
     """A council scenario takes the council's roles; a committee's, the committee's."""
     raw = copy.deepcopy(committee.demo())
     raw["body"] = body
     raw["roster"][4]["role"] = role
     with pytest.raises(Invalid) as caught:
         sc.parse(raw)
-    assert caught.value.field == "roster[4].role"
+    assert caught.value.field == field
 
 
 def test_the_plan_needs_the_composition_and_a_listed_chair() -> None:
