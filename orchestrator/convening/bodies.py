@@ -58,6 +58,7 @@ class BodyWords:
     vote_caption: str  # the named table's caption
     voting_note: str  # how the members vote (R15 / E7), under each vote's heading
     identification_note: str  # who identified the participants, and how (R11 / E6)
+    announcement: str  # the public announcement and feeds: «Дистанційне пленарне засідання»
     notice_calls: str  # the notice (R4 / E3): «… скликає дистанційне пленарне засідання»
     notice_subject: str  # «Скликання дистанційного пленарного засідання № …»
     notice_identification: str  # how the recipient will be identified (R11 / E6)
@@ -195,6 +196,7 @@ COUNCIL = RuleSet(
         vote_caption="Поіменне голосування в алфавітному порядку прізвищ",
         voting_note="Депутати голосують особисто, в алфавітному порядку прізвищ",
         identification_note="Ідентифікацію учасників здійснював головуючий",
+        announcement="Дистанційне пленарне засідання",
         notice_calls="скликає дистанційне пленарне засідання",
         notice_subject="дистанційного пленарного засідання",
         notice_identification=(
@@ -259,6 +261,7 @@ EXECUTIVE_COMMITTEE = RuleSet(
             "Ідентифікацію та реєстрацію членів виконкому здійснювали головуючий і загальний "
             "відділ за особистими номерами телефонів, які члени виконкому надали особисто"
         ),
+        announcement="Дистанційне засідання виконавчого комітету",
         notice_calls="скликає дистанційне засідання виконавчого комітету",
         notice_subject="дистанційного засідання виконавчого комітету",
         notice_identification=(

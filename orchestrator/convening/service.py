@@ -20,7 +20,7 @@ import structlog
 
 from orchestrator.convening import roster, store
 from orchestrator.convening import rules as convening
-from orchestrator.convening.bodies import BodyKind, RuleSet, rule_set
+from orchestrator.convening.bodies import BodyKind, RuleSet, body_title, rule_set
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.citations import parse_citations
 from orchestrator.kernel.clock import Clock, utc_now
@@ -450,9 +450,16 @@ class CouncilService:
         view = await self.session_view(session_id)
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
+        rules = rule_set(view["body"])
+        council = view["council"]["name"]
+        heading = (  # E2: the community is told in the committee's words
+            f"{council} ({convocation_uk(view['council']['convocation'])})"
+            if rules.words.convocation_in_heading
+            else body_title(rules, council)
+        )
         lines = [
-            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
-            f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
+            heading,
+            f"{rules.words.announcement} № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
         ]

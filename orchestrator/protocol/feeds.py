@@ -8,13 +8,9 @@ from datetime import UTC, datetime
 from uuid import UUID
 from xml.etree import ElementTree as ET
 
+from orchestrator.convening.bodies import rule_set
+
 ATOM = "http://www.w3.org/2005/Atom"
-
-
-_KIND_UK = {
-    "council": "Дистанційне пленарне засідання",
-    "executive_committee": "Дистанційне засідання виконавчого комітету",  # E2: the community too
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +63,7 @@ def atom(sessions: Sequence[Listed], base_url: str, now: datetime) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}link", {"href": url})
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _atom_time(s.announced_at or s.starts_at)
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = (
-            f"{_KIND_UK.get(s.body, _KIND_UK['council'])}, початок {_atom_time(s.starts_at)} (UTC)."
+            f"{rule_set(s.body).words.announcement}, початок {_atom_time(s.starts_at)} (UTC)."
             + (" Засідання скасовано." if s.cancelled else "")
         )
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -114,6 +114,10 @@ async def test_council_and_committee_sit_at_once(
     page = await (await client.get(f"/archive/sessions/{committee.session_id}")).text()
     assert "Виконавчий комітет Коростишівської міської ради: засідання № 1" in page
     assert f"/api/v1/sessions/{committee.session_id}/order.pdf" in page
+    r = await client.get(f"/api/v1/sessions/{committee.session_id}/announcement")
+    text = (await r.json())["text_uk"]
+    assert text.startswith("Виконавчий комітет Коростишівської міської ради\n")
+    assert "Дистанційне засідання виконавчого комітету № 1" in text
     feed = await (await client.get("/archive/feed.atom")).text()  # E2: the community too
     assert "Виконавчий комітет Коростишівської міської ради: засідання № 1" in feed
     assert "Дистанційне засідання виконавчого комітету, початок" in feed
