@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.convening.bodies import BodyKind
+from orchestrator.convening.bodies import KIND_UK, BodyKind
 from orchestrator.kernel.errors import Invalid
+from orchestrator.kernel.ukrainian import plural
 from orchestrator.rehearsal import play
 from orchestrator.rehearsal import scenario as sc
 
@@ -126,9 +127,11 @@ class CommitteePlayer(play.Player):
         self.session_id = made["id"]
         await self.as_admin("POST", f"{self._base}/announce")
         self.room = (await self.as_admin("GET", self._base))["room"]
+        listed_uk = plural(roster["added"], "особа", "особи", "осіб")
+        role = next(p.role for p in s.roster if p.email == plan.chair)
         self.log(
-            f"скликано засідання виконавчого комітету {self.session_id} "
-            f"({roster['added']} у списку); головує заступник: {plan.chair_reason}"
+            f"скликано засідання виконавчого комітету {self.session_id} (у списку {listed_uk}); "
+            f"головує {KIND_UK.get(role, role)}: {plan.chair_reason}"
         )
 
     async def open_session(self) -> None:
