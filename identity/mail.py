@@ -178,7 +178,11 @@ def compose(notice: Notice, sender: str) -> EmailMessage:
     return message
 
 
-def _is_permanent(error: Exception) -> bool:
+SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
+"""What one attempt may raise that is the relay's answer or the network's, not a bug."""
+
+
+def is_permanent(error: Exception) -> bool:
     """A 5xx reply (unknown mailbox, refused) is final; the rest may pass on a retry."""
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return all(500 <= r.code < 600 for r in error.recipients)
@@ -187,7 +191,7 @@ def _is_permanent(error: Exception) -> bool:
     return False
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
         first = error.recipients[0]
         return f"{first.code} {first.message}"
@@ -210,7 +214,9 @@ class Mailer:
         self._sleep = sleep
         self._clock = clock
 
-    async def _send_once(self, message: EmailMessage) -> None:
+    async def send_once(self, message: EmailMessage) -> None:
+        """One attempt through the relay; raises what aiosmtplib raises (the caller retries:
+        the decisions' distribution keeps its attempts in the database, S4)."""
         s = self.settings
         await aiosmtplib.send(
             message,
@@ -230,16 +236,16 @@ class Mailer:
         error: Exception | None = None
         for attempt in range(1, self.settings.max_attempts + 1):
             try:
-                await self._send_once(message)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self.send_once(message)
+            except SEND_ERRORS as exc:
                 error = exc
                 log.warning(
                     "notice_delivery_failed",
                     notice_id=notice.notice_id,
                     attempt=attempt,
-                    error=_describe(exc),
+                    error=describe(exc),
                 )
-                if _is_permanent(exc) or attempt == self.settings.max_attempts:
+                if is_permanent(exc) or attempt == self.settings.max_attempts:
                     break
                 await self._sleep(delay)
                 delay *= 2
@@ -248,7 +254,7 @@ class Mailer:
                 return Delivery(notice.notice_id, DeliveryStatus.SENT, attempt, self._clock())
         assert error is not None
         return Delivery(
-            notice.notice_id, DeliveryStatus.FAILED, attempt, self._clock(), _describe(error)
+            notice.notice_id, DeliveryStatus.FAILED, attempt, self._clock(), describe(error)
         )
 
     async def deliver_all(self, notices: Sequence[Notice], concurrency: int = 4) -> list[Delivery]:

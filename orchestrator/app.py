@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -22,6 +23,7 @@ from orchestrator.conduct import api as conduct_api
 from orchestrator.conduct.tally import spoken_answers_uk
 from orchestrator.convening import api as convening_api
 from orchestrator.convening.service import CouncilService
+from orchestrator.decisions import api as decisions_api
 from orchestrator.kernel import database
 from orchestrator.kernel.clock import Clock, utc_now
 from orchestrator.kernel.health import Health, HealthRegistry
@@ -38,6 +40,7 @@ from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.web import headers, openapi, pages
 from orchestrator.kernel.web.auth import ADMIN_TOKEN, AUTHENTICATOR, admin_only_authenticator
 from orchestrator.kernel.web.http import json_response, operation, problems_middleware
+from orchestrator.preparation import api as preparation_api
 from orchestrator.protocol import api as protocol_api
 from recording import api as recording_api
 
@@ -55,7 +58,14 @@ def rada_version() -> str:
 
 def _extensions() -> list[Setup]:
     """Each feature's ``setup(app)``: its routes, AppKeys and cleanup contexts."""
-    return [identity_api.setup, conduct_api.setup, recording_api.setup, protocol_api.setup]
+    return [
+        identity_api.setup,
+        conduct_api.setup,
+        recording_api.setup,
+        protocol_api.setup,
+        preparation_api.setup,
+        decisions_api.setup,
+    ]
 
 
 def create_app(
@@ -92,10 +102,18 @@ def create_app(
                 await conn.close()
             pool = await database.create_pool(url, settings.database)
             app[POOL] = pool
+
+            async def remove_from_call(session_id: UUID, participant_id: UUID) -> int:
+                """Identity runs the call: whoever is taken off the list leaves it (R6)."""
+                if identity_api.IDENTITY not in app:
+                    return 0  # an app without identity (tests of single features)
+                return await app[identity_api.IDENTITY].remove_from_call(session_id, participant_id)
+
             app[convening_api.SERVICE] = CouncilService(
                 pool,
                 public_url=settings.http.public_url,
                 queue_notices=identity_store.queue_notices,  # identity owns the notices (R4)
+                removed_from_list=remove_from_call,
                 clock=clock,
             )
             log.info("database_ready")

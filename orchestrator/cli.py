@@ -16,13 +16,13 @@ from aiohttp import web
 from identity.cli import check_lines as identity_lines
 from orchestrator.app import create_app
 from orchestrator.kernel import database
+from orchestrator.kernel.ffmpeg import ffmpeg_path, ffmpeg_version
 from orchestrator.kernel.logconfig import configure_logging
 from orchestrator.kernel.settings import Settings, SettingsError, first_start
 from orchestrator.protocol import verify
 from orchestrator.rehearsal import committee
 from orchestrator.rehearsal import play as rehearsal
 from recording.cli import check_lines as recording_lines
-from recording.media.binary import ffmpeg_path, ffmpeg_version
 
 log = structlog.get_logger("rada")
 

@@ -1,11 +1,13 @@
 """WebVTT chapters of a session's recording, from its journal. Pure code.
 
 Each chapter-worthy event (session opened/closed, agenda item opened, vote opened/closed, every
-deputy's answer, breaks) becomes a cue at the media offset of its wall time (R9: the recording
-is part of the protocol, so the archive must lead to each item and each vote). The media
-timeline is the parts played one after another (the archive playlist); a time inside a part
-maps into it, a time in a gap between parts maps to the start of the next part, a time before
-the first part to 0 and after the last part to the end. Events that land on the same offset
+deputy's answer, breaks) becomes a cue at its place on the recording (R9: the recording is
+part of the protocol, so the archive must lead to each item and each vote). The media timeline
+is the parts played one after another (the archive playlist). An event journaled while media
+flowed carries its place (part and position, from the recorder's media clock): a wall clock
+stepping does not move it. Otherwise its wall time is mapped: a time inside a part maps into
+it, a time in a gap between parts to the start of the next part, a time before the first part
+to 0 and after the last part to the end. Events that land on the same offset
 share one cue (titles joined with "; "); each cue lasts until the next one.
 """
 
@@ -17,12 +19,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import Media
 from orchestrator.kernel.webvtt import cue_text
 
 ANSWERS = {"for": "за", "against": "проти", "abstain": "утримався"}
 
 
 class TimedPart(Protocol):
+    @property
+    def part(self) -> int: ...
+
     @property
     def started_at(self) -> datetime: ...
 
@@ -40,6 +46,9 @@ class JournalEntry(Protocol):
     @property
     def payload(self) -> Mapping[str, Any]: ...
 
+    @property
+    def media(self) -> Media | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Cue:
@@ -48,9 +57,16 @@ class Cue:
     title: str
 
 
-def media_offset_ms(at: datetime, parts: Sequence[TimedPart]) -> int:
-    """Where wall time ``at`` falls on the media timeline of ``parts`` (in order)."""
+def media_offset_ms(at: datetime, parts: Sequence[TimedPart], media: Media | None = None) -> int:
+    """Where a moment falls on the media timeline of ``parts`` (in order): its ``media`` place
+    when it has one in these parts (within the part's length), else its wall time ``at``."""
     elapsed = 0
+    if media is not None:
+        for part in parts:
+            if part.part == media.part:
+                return elapsed + min(media.ms, max(part.duration_ms - 1, 0))
+            elapsed += part.duration_ms
+        elapsed = 0
     for part in parts:
         into = round((at - part.started_at).total_seconds() * 1000)
         if into <= 0:  # before this part: in the gap before it (or before the first part)
@@ -185,7 +201,7 @@ def cues(entries: Sequence[JournalEntry], parts: Sequence[TimedPart]) -> list[Cu
         text = title(entry, names)
         if text is None:
             continue
-        offset = min(media_offset_ms(entry.at, parts), total - 1)
+        offset = min(media_offset_ms(entry.at, parts, entry.media), total - 1)
         if starts and starts[-1][0] >= offset:
             starts[-1][1].append(text)
         else:

@@ -119,15 +119,23 @@ class StatusRow:
     parts: int
     bitrate_kbps: int | None
     updated_at: datetime
+    media_ms: int | None = None  # the media position in ``part`` now (the recorder's clock)
 
 
 async def save_status(conn: Conn, row: StatusRow) -> None:
+    """Upsert a recorder's status. The media position is stamped with the database's clock
+    (``clock_timestamp()``): journal appends add only the database-clock time since it, so a
+    process's wall clock stepping never moves an event on the recording (R9)."""
     await conn.execute(
         """INSERT INTO recording_status (session_id, instance, ingest_port, receiving, lost_since,
-               part, parts, bitrate_kbps, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+               part, parts, bitrate_kbps, updated_at, media_ms, media_sampled_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,
+                   CASE WHEN $10::bigint IS NULL THEN NULL ELSE clock_timestamp() END)
            ON CONFLICT (session_id) DO UPDATE SET instance = $2, ingest_port = $3,
                receiving = $4, lost_since = $5, part = $6, parts = $7, bitrate_kbps = $8,
-               updated_at = $9""",
+               updated_at = $9, media_ms = $10,
+               media_sampled_at = CASE WHEN $10::bigint IS NULL THEN NULL
+                                       ELSE clock_timestamp() END""",
         row.session_id,
         row.instance,
         row.ingest_port,
@@ -137,6 +145,7 @@ async def save_status(conn: Conn, row: StatusRow) -> None:
         row.parts,
         row.bitrate_kbps,
         row.updated_at,
+        row.media_ms,
     )
 
 
@@ -158,6 +167,7 @@ async def load_statuses(conn: Conn, session_id: UUID | None = None) -> list[Stat
             r["parts"],
             r["bitrate_kbps"],
             r["updated_at"],
+            r["media_ms"],
         )
         for r in rows
     ]

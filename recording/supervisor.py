@@ -590,6 +590,9 @@ class RecordingSupervisor:
                         parts=status.parts,
                         bitrate_kbps=status.bitrate_kbps,
                         updated_at=now,
+                        media_ms=status.part_media_ms
+                        if status.receiving and status.part is not None
+                        else None,
                     ),
                 )
 

@@ -72,6 +72,14 @@ class NoticeQueue(Protocol):
     ) -> int: ...
 
 
+class RemovedFromList(Protocol):
+    """What happens to a participant taken off the list beyond the list (R6): the package that
+    runs the call removes them from it (identity, wired by ``create_app``). Called after the
+    removal is committed; its failure does not undo the removal."""
+
+    async def __call__(self, session_id: UUID, participant_id: UUID) -> object: ...
+
+
 class CouncilService:
     """Councils, rosters, convening, the participant list, documents and announcements."""
 
@@ -81,11 +89,13 @@ class CouncilService:
         *,
         public_url: str,
         queue_notices: NoticeQueue,
+        removed_from_list: RemovedFromList | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.pool = pool
         self.public_url = public_url
         self.queue_notices = queue_notices
+        self.removed_from_list = removed_from_list
         self.clock = clock
 
     # --- councils and rosters ------------------------------------------------------------
@@ -383,6 +393,8 @@ class CouncilService:
                 actor=by.actor,
                 at=self.clock(),
             )
+        if self.removed_from_list is not None:  # their sign-ins ended with the commit
+            await self.removed_from_list(session_id, participant_id)
 
     # --- reading --------------------------------------------------------------------------
 

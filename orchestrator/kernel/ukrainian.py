@@ -319,3 +319,23 @@ def number_of(value: int | str) -> int | None:
         total += -v if v < previous else v
         previous = max(previous, v)
     return total if 1 <= total <= 3999 and roman(total) == text else None
+
+
+# --- a council's name in the genitive ------------------------------------------------------
+
+_ADJECTIVE_FEMININE: Final = ("ська", "цька", "зька", "на", "ва", "ня")
+
+
+def council_genitive(name: str) -> str | None:
+    """«Коростишівська міська рада» → «Коростишівської міської ради» (for «сесії … ради»); None
+    when the name is not «… рада» with feminine adjectives (the caller writes it as given)."""
+    words = name.split()
+    if len(words) < 2 or words[-1].lower() != "рада":
+        return None
+    out = []
+    for word in words[:-1]:
+        if not word.lower().endswith(_ADJECTIVE_FEMININE):
+            return None
+        ending = "ьої" if word.lower().endswith("ня") else "ої"
+        out.append(word[:-1] + ending)
+    return " ".join([*out, words[-1][:-1] + "и"])

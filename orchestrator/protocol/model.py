@@ -37,14 +37,19 @@ from orchestrator.convening.citations import DEFAULT_CITATIONS, citations_of, ci
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
-from orchestrator.kernel.journal.chain import Event, parse_time
+from orchestrator.kernel.journal.chain import Event, Media, parse_time
 from orchestrator.kernel.kyivtime import KYIV
 from orchestrator.kernel.ukrainian import Gender, agree, gender_of
 
 PLACE = "дистанційно"
 PUBLICATION_DEADLINE = timedelta(hours=24)  # R18
 
-PROTOCOL_EVENTS = frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
+# the protocol's own acts, and the acts before and after the sitting (plan, attendance,
+# decisions: issue 16), which the protocol neither shows nor hashes
+PROTOCOL_EVENTS = (
+    frozenset({ev.PROTOCOL_FINALISED, ev.PROTOCOL_SIGNED, ev.PROTOCOL_PUBLISHED})
+    | ev.OUTSIDE_SITTING
+)
 
 ROLE_UK: Mapping[str, str] = {**KIND_UK, "guest": "запрошена особа"}
 SOURCE_UK: Mapping[str, str] = {
@@ -393,15 +398,22 @@ def _ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
 
 
-def locate(parts: Sequence[Part], at: datetime) -> Offset | None:
-    """Map a wall-clock moment onto the recording (R9).
+def locate(parts: Sequence[Part], at: datetime, media: Media | None = None) -> Offset | None:
+    """Map a moment onto the recording (R9).
 
-    Inside a part: that part's offset plus the time since it began. In a gap between parts (a
+    A moment journaled while media flowed has its ``media`` place (part and position, from the
+    recorder's media clock): that, within the part's length; a wall clock stepping does not
+    move it. Otherwise its wall time ``at``: inside a part, that part's offset plus the time
+    since it began. In a gap between parts (a
     technical break, R10) or before the first part: the start of the next part. After the
     last part: its end. No parts: ``None``.
     """
     if not parts:
         return None
+    for p in parts:
+        if media is not None and p.part == media.part:
+            into = min(media.ms, max(p.duration_ms - 1, 0))
+            return Offset(p.offset_ms + into, p.part, into)
     for p in parts:
         if at < p.started_at:
             return Offset(p.offset_ms, p.part, 0)
@@ -421,6 +433,7 @@ class _VoteDraft:
     item: int
     amendment: int | None
     opened_at: datetime
+    opened_media: Media | None
     order: list[str]
     absent: list[str]
     total_composition: int
@@ -438,9 +451,10 @@ class _ItemDraft:
     category: str
     documents: list[Document] = field(default_factory=list)
     opened_at: datetime | None = None
+    opened_media: Media | None = None
     closed_at: datetime | None = None
     limits: list[DiscussionLimit] = field(default_factory=list)
-    remarks: list[tuple[datetime, str | None, str]] = field(default_factory=list)
+    remarks: list[tuple[datetime, str | None, str, Media | None]] = field(default_factory=list)
     amendments: dict[int, tuple[str, str | None, datetime]] = field(default_factory=dict)
 
 
@@ -482,7 +496,7 @@ class _Fold:
         self.people: dict[str, _PersonDraft] = {}
         self.items: list[_ItemDraft] = []
         self.votes: dict[str, _VoteDraft] = {}
-        self.breaks: list[list[Any]] = []  # [cause, reason, by, start, end]
+        self.breaks: list[list[Any]] = []  # [cause, reason, by, start, end, media]
         self.parts: list[ev.PartClosed] = []
         self.losses: list[RecordingLoss] = []
         self.archive: ev.ArchiveReady | None = None
@@ -569,12 +583,13 @@ class _Fold:
 
     def on_item_opened(self, e: Event, p: ev.ItemOpened) -> None:
         self.items[p.item].opened_at = e.at
+        self.items[p.item].opened_media = e.media
 
     def on_limited(self, e: Event, p: ev.DiscussionLimited) -> None:
         self.items[p.item].limits.append(DiscussionLimit(e.at, p.scope, p.seconds))
 
     def on_remark(self, e: Event, p: ev.RemarkRecorded) -> None:
-        self.items[p.item].remarks.append((e.at, self.name(p.by_participant_id), p.text))
+        self.items[p.item].remarks.append((e.at, self.name(p.by_participant_id), p.text, e.media))
 
     def on_amendment(self, e: Event, p: ev.AmendmentProposed) -> None:
         by = self.name(p.by_participant_id)
@@ -586,6 +601,7 @@ class _Fold:
             item=p.item,
             amendment=p.amendment,
             opened_at=e.at,
+            opened_media=e.media,
             order=list(p.order),
             absent=list(p.absent),
             total_composition=p.total_composition,
@@ -613,7 +629,7 @@ class _Fold:
         self.items[p.item].closed_at = e.at
 
     def on_break_declared(self, e: Event, p: ev.BreakDeclared) -> None:
-        self.breaks.append([p.cause, p.reason, self.name(p.by), e.at, None])
+        self.breaks.append([p.cause, p.reason, self.name(p.by), e.at, None, e.media])
 
     def on_break_ended(self, e: Event, p: ev.BreakEnded) -> None:
         if self.breaks and self.breaks[-1][4] is None:
@@ -692,7 +708,7 @@ class _Fold:
             rows=tuple(rows),
             tally=tally,
             adopted=adopted,
-            offset=locate(parts, d.opened_at),
+            offset=locate(parts, d.opened_at, d.opened_media),
             discrepancies=tuple(discrepancies),
         )
 
@@ -770,11 +786,14 @@ class _Fold:
                     discussion_ms=self.discussion_ms(draft, own[0].opened_at if own else None),
                     limits=tuple(draft.limits),
                     remarks=tuple(
-                        Remark(at, by, text, locate(parts, at)) for at, by, text in draft.remarks
+                        Remark(at, by, text, locate(parts, at, media))
+                        for at, by, text, media in draft.remarks
                     ),
                     amendments=amendments,
                     vote=main,
-                    offset=None if draft.opened_at is None else locate(parts, draft.opened_at),
+                    offset=None
+                    if draft.opened_at is None
+                    else locate(parts, draft.opened_at, draft.opened_media),
                 )
             )
         total = council.total_composition or 0
@@ -817,8 +836,8 @@ class _Fold:
             quorum_at_opening=quorum,
             items=tuple(items),
             breaks=tuple(
-                Break(cause, reason, by, start, end, locate(parts, start))
-                for cause, reason, by, start, end in self.breaks
+                Break(cause, reason, by, start, end, locate(parts, start, media))
+                for cause, reason, by, start, end, media in self.breaks
             ),
             recording=recording,
             seal=self.last.hash,

@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,12 +336,11 @@ async def _committee(raw: Mapping[str, Any], args: argparse.Namespace) -> int:
         scenario: sc.Scenario,
         ports: play.Ports,
         out_dir: Path,
-        *,
-        log: Callable[[str], None],
+        **kw: Any,
     ) -> play.Player:
-        return CommitteePlayer(base_url, admin_token, scenario, ports, out_dir, log=log, plan=plan)
+        return CommitteePlayer(base_url, admin_token, scenario, ports, out_dir, plan=plan, **kw)
 
-    return await play._rehearse(raw, args, make)
+    return await play._rehearse(raw, args, make_player=make)
 
 
 def _is_committee(raw: object) -> bool:

@@ -10,6 +10,7 @@ import email
 import logging
 import re
 import socket
+from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 JOIN = re.compile(r"/join/([A-Za-z0-9_\-]{20,})")
 WAIT_SECONDS = 60
+DECISION_SUBJECT = "Рішення №"  # a signed decision sent to its executors (S4)
 
 
 def _text_of(message: Message) -> str:
@@ -35,6 +37,9 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content or envelope.content)
+        subject = str(make_header(decode_header(str(message.get("Subject", "")))))
+        if subject.startswith(DECISION_SUBJECT):
+            self.sink.decisions += len(envelope.rcpt_tos)  # a signed decision to executors (S4)
         found = JOIN.findall(_text_of(message))
         for rcpt in envelope.rcpt_tos:
             if found:
@@ -47,6 +52,7 @@ class MailSink:
 
     def __init__(self) -> None:
         self.port = 0
+        self.decisions = 0  # messages that carried a signed decision to an executor
         self._links: dict[str, str] = {}
         self._arrived = asyncio.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -42,6 +42,7 @@ import aiohttp
 
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.ukrainian import plural
+from orchestrator.rehearsal import around
 from orchestrator.rehearsal import scenario as sc
 from orchestrator.rehearsal.mailsink import MailSink
 
@@ -112,6 +113,13 @@ class Client:
                 raise Refused(f"POST {path}", r.status, data)
             return data
 
+    async def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        async with self.http.put(path, json=dict(body), headers=self.headers) as r:
+            data: dict[str, Any] = await r.json(content_type=None)
+            if r.status >= 400:
+                raise Refused(f"PUT {path}", r.status, data)
+            return data
+
     async def watch(self, session_id: str) -> None:
         ws = await self.http.ws_connect(f"/api/v1/sessions/{session_id}/ws", headers=self.headers)
         self.task = asyncio.get_running_loop().create_task(self.console.feed(ws))
@@ -141,6 +149,8 @@ class Player:
     room: str = ""
     clients: dict[str, Client] = field(default_factory=dict)  # by e-mail
     admin: aiohttp.ClientSession | None = None
+    around: bool = False  # `rada demo`: also before and after the sitting (around.py)
+    sink: MailSink | None = None
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -179,6 +189,8 @@ class Player:
             try:
                 await self.convene()
                 await self.sign_in()
+                if self.around:
+                    await around.before_sitting(self)
                 await self.open_session()
                 for index in range(len(self.scenario.session["agenda"])):
                     await self._breaks(index)
@@ -187,7 +199,10 @@ class Player:
                 await self.by_role("chair").post(f"{self._base}/close")
                 self.log("засідання закрито")
                 await self._publish()
-                return await self._protocol()
+                path = await self._protocol()
+                if self.around:  # after the protocol's files: they hold the sitting alone
+                    await around.after_sitting(self, self.sink)
+                return path
             finally:
                 await self.close_clients()
 
@@ -534,7 +549,11 @@ class DeploymentPorts:
 
 
 async def _rehearse(
-    raw: object, args: argparse.Namespace, make_player: Callable[..., Player] | None = None
+    raw: object,
+    args: argparse.Namespace,
+    *,
+    demo: bool = False,
+    make_player: Callable[..., Player] | None = None,
 ) -> int:
     """Play ``raw``; ``make_player`` builds the player (another body's, rehearsal/committee.py)."""
     try:
@@ -586,6 +605,8 @@ async def _rehearse(
             ports,
             out_dir,
             log=lambda line: print(line, flush=True),
+            around=demo,
+            sink=sink,
         )
         path = await player.play()
         print(f"protocol: {path}")
@@ -671,7 +692,7 @@ def cmd_rehearse(args: argparse.Namespace, settings: object) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: object) -> int:
-    return asyncio.run(_rehearse(sc.demo(), args))
+    return asyncio.run(_rehearse(sc.demo(), args, demo=True))
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -31,8 +31,8 @@ from pathlib import Path
 import ffmpeg  # ffmpeg-python: argument building only
 import structlog
 
+from orchestrator.kernel.ffmpeg import ffmpeg_path
 from recording.media import srt
-from recording.media.binary import ffmpeg_path
 
 STATS_PERIOD = 0.5
 # An idle listener gives up after this long and the recorder starts a fresh one: a listener
@@ -67,6 +67,8 @@ class Listener:
     grace: float = 0.8  # per stop step (libsrt takes 1 to 1.5 s to exit after SIGTERM)
     die_with_rada: bool = False  # no gate between the publisher and ffmpeg: end with rada
     silence: float = 0.0  # ffmpeg ends an input silent this long (0: only the publisher does)
+    # given to ffmpeg on its stdin, then closed: what must not be on its command line
+    stdin: bytes | None = None
 
 
 GATED_STREAM = "gated"
@@ -97,12 +99,12 @@ def srt_listener(host: str, port: int, key: str, *, read_timeout: float) -> List
     ends its muxing but not libsrt's blocked read: the process exits only at the read timeout,
     or at SIGKILL after its trailer is written; ``q`` is not read at all).
 
-    The passphrase is on ffmpeg's command line, where local users can read it (``ps``):
-    ffmpeg's ``-/option file`` reads only ffmpeg's own options from a file, not a protocol's
-    (ffmpeg 9: "Unrecognized option '/passphrase'"), and libsrt takes it from the URL or an
-    option only. It is per session, derived from the key and refused once the session ends; a
-    shared host hides other users' processes (``/proc`` mounted with ``hidepid=invisible``, or
-    rada in its own PID namespace: a container), see the README's Security section."""
+    The passphrase never reaches ffmpeg's command line, where every local user could read it
+    (``/proc/<pid>/cmdline``, ``ps``): libsrt takes it only from the URL or an option, and
+    ffmpeg's ``-/option file`` does not reach a protocol's options (ffmpeg 9: "Unrecognized
+    option '/passphrase'"), so the URL travels in a one-file concat script written to
+    ffmpeg's stdin (``-f concat -i pipe:0``), which the concat demuxer reads whole and then
+    opens the listener it names, with the probing options as its ``option`` lines."""
     params = {
         "mode": "listener",
         "passphrase": srt.passphrase(key),
@@ -112,17 +114,28 @@ def srt_listener(host: str, port: int, key: str, *, read_timeout: float) -> List
         "timeout": round(read_timeout * 1_000_000),  # microseconds
         "listen_timeout": LISTEN_SECONDS * 1_000_000,
     }
+    # MPEG-TS announces no streams up front, so ffmpeg would read 5 s before recording (both
+    # the listener's demuxer and the concat demuxer around it probe)
+    probe = PROBE_SECONDS * 1_000_000
     return Listener(
-        srt.url(host, port, params),
-        "mpegts",
-        # MPEG-TS announces no streams up front, so ffmpeg would read 5 s before recording
-        {"analyzeduration": PROBE_SECONDS * 1_000_000},
+        "pipe:0",
+        "concat",
+        {"safe": 0, "protocol_whitelist": "pipe,srt,udp", "analyzeduration": probe},
+        stdin=concat_script(srt.url(host, port, params), {"analyzeduration": probe}),
         audio_filter="aac_adtstoasc",  # MPEG-TS carries AAC as ADTS, the MP4 muxer needs raw AAC
         reads_q=False,
         grace=2.5,
         die_with_rada=True,
         silence=read_timeout,
     )
+
+
+def concat_script(url: str, options: Mapping[str, object]) -> bytes:
+    """A concat demuxer script of one input: ``url``, opened and probed with ``options``."""
+    quoted = url.replace("'", "'\\''")
+    lines = ["ffconcat version 1.0", f"file '{quoted}'"]
+    lines += [f"option {key} {value}" for key, value in options.items()]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def recorder_args(
@@ -267,11 +280,13 @@ class IngestProcess:
         cwd: Path,
         on_progress: Callable[[Progress], None],
         die_with_parent: bool = False,
+        stdin: bytes | None = None,
     ) -> None:
         self.args = list(args)
         self.cwd = cwd
         self._on_progress = on_progress
         self._die_with_parent = die_with_parent
+        self._stdin = stdin
         self._process: asyncio.subprocess.Process | None = None
         self._readers: list[asyncio.Task[None]] = []
         self.errors: deque[str] = deque(maxlen=30)
@@ -297,6 +312,11 @@ class IngestProcess:
             preexec_fn=_END_WITH_PARENT if self._die_with_parent else None,
         )
         assert self._process.stdout is not None and self._process.stderr is not None
+        if self._stdin is not None and self._process.stdin is not None:
+            self._process.stdin.write(self._stdin)
+            with contextlib.suppress(OSError):  # an ffmpeg that failed at once
+                await self._process.stdin.drain()
+            self._process.stdin.close()
         self._readers = [
             asyncio.create_task(self._read_progress(self._process.stdout)),
             asyncio.create_task(self._read_errors(self._process.stderr)),

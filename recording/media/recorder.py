@@ -474,6 +474,7 @@ class Recorder:
                 cwd=self.directory,
                 on_progress=partial(self._on_progress, run),
                 die_with_parent=run.listener.die_with_rada,
+                stdin=run.listener.stdin,
             )
             began = loop.time()
             if self.udp is not None:

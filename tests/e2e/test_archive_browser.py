@@ -16,10 +16,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from orchestrator.app import create_app
+from orchestrator.kernel.ffmpeg import ffmpeg_path
 from orchestrator.kernel.settings import Settings
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol.model import build
-from recording.media.binary import ffmpeg_path
 from tests.archive_seed import seed
 from tests.journal_builder import PartFile, PlayedSession, play_session
 

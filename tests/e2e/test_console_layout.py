@@ -302,7 +302,11 @@ async def test_the_called_deputys_answers_fit_a_phone_screen(
         identity_client, browser, PHONE, f"/sessions/{ids.session_id}/participant",
         link_for=(ids, later),
     )  # fmt: skip
-    await other.locator("#queue").filter(has_text="Ви — 4-й у черзі").wait_for()
+    await (
+        other.locator("#queue")
+        .filter(has_text="Ваше місце в черзі поіменного голосування: 4.")
+        .wait_for()
+    )
     await keep_screenshot(other, "deputy-390x844-queue.png")
 
 

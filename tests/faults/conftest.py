@@ -26,6 +26,7 @@ from orchestrator.kernel import database
 from tests.integration.recording.conftest import (  # noqa: F401 - fixtures for this package
     ffmpeg_exe,
     make_recorder,
+    make_supervisor,
     media,
     numbered_source,
     publish,

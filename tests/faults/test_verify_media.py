@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,32 +19,46 @@ from orchestrator.protocol import archive, verify
 from tests.archive_seed import write_media
 from tests.journal_builder import JournalBuilder, PartFile, play_session
 
+RealMedia = Callable[[int], bytes]
+
 
 @pytest.fixture(scope="module")
-def real_part(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A real fragmented MP4 (3 s, a fragment per keyframe) as the recorder writes parts."""
-    path = tmp_path_factory.mktemp("fmp4") / "part.mp4"
-    subprocess.run(
-        [
-            ffmpeg_exe, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=d=3:s=160x120:r=25",
-            "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
-            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", str(path),
-        ],
-        check=True,
-    )  # fmt: skip
-    return path.read_bytes()
+def real_media(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> RealMedia:
+    """Real fragmented MP4s of a given length (small and at 2 frames a second, so minutes
+    encode and decode in about a second), a fragment per keyframe, as the recorder writes
+    parts."""
+    folder = tmp_path_factory.mktemp("fmp4")
+    made: dict[int, bytes] = {}
+
+    def make(duration_ms: int) -> bytes:
+        if duration_ms not in made:
+            path = folder / f"{duration_ms}.mp4"
+            source = f"testsrc=d={duration_ms / 1000}:s=160x120:r=2"
+            subprocess.run(
+                [
+                    ffmpeg_exe, "-v", "error", "-y", "-f", "lavfi", "-i", source,
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "2",
+                    "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4",
+                    str(path),
+                ],
+                check=True,
+            )  # fmt: skip
+            made[duration_ms] = path.read_bytes()
+        return made[duration_ms]
+
+    return make
 
 
-def test_truncated_last_fragment_is_named_though_hashes_agree(
-    tmp_path: Path, real_part: bytes, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Real parts, the second cut short mid-fragment and hashed as cut (as a full disk left it
-    before the recorder repaired parts): verify names that part and exits 1; whole parts
-    pass."""
+def _archive(tmp_path: Path, real_media: RealMedia, damage: Callable[[bytes, int], bytes]) -> Path:
+    """A played session's archive whose part 2 is real media passed through ``damage``
+    (given the media and the part's journaled duration) and hashed as damaged, so every hash
+    agrees; part 1 is whole."""
     contents: dict[str, bytes] = {}
 
     def writer(part: int, duration_ms: int) -> PartFile:
-        data = real_part[: len(real_part) * 2 // 3] if part == 2 else real_part
+        data = real_media(duration_ms)
+        if part == 2:
+            data = damage(data, duration_ms)
         contents[f"part-{part:04d}.mp4"] = data
         return PartFile(f"part-{part:04d}.mp4", len(data), hashlib.sha256(data).hexdigest())
 
@@ -51,11 +66,60 @@ def test_truncated_last_fragment_is_named_though_hashes_agree(
     played.part_contents = contents
     folder = tmp_path / "archive"
     archive.write_archive(folder, played.events, media_dir=write_media(tmp_path / "media", played))
+    return folder
+
+
+def test_truncated_last_fragment_is_named_though_hashes_agree(
+    tmp_path: Path, real_media: RealMedia, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real parts, the second cut short mid-fragment and hashed as cut (as a full disk left it
+    before the recorder repaired parts): verify names that part and exits 1; whole parts
+    pass, decoded to their last frame."""
+    folder = _archive(tmp_path, real_media, lambda data, _ms: data[: len(data) * 2 // 3])
     differences = [str(d) for d in verify.verify_archive(folder)]
     assert len(differences) == 1, differences
     assert differences[0].startswith("parts/part-0002.mp4: truncated last fragment")
     assert verify.main(["verify", str(folder)]) == 1
     assert "part-0002.mp4: truncated last fragment" in capsys.readouterr().out
+
+
+def _garbled(data: bytes, _duration_ms: int) -> bytes:
+    """Every ``mdat`` payload overwritten from its 40th byte with a pattern: the boxes stay
+    whole (the structure check passes), the pictures do not decode."""
+    out = bytearray(data)
+    offset = 0
+    while offset + 8 <= len(out):
+        length = int.from_bytes(out[offset : offset + 4], "big")
+        if out[offset + 4 : offset + 8] == b"mdat" and length > 48:
+            pattern = bytes(range(7, 256, 13)) * (length // 19 + 1)
+            out[offset + 48 : offset + length] = pattern[: length - 48]
+        offset += max(length, 8)
+    return bytes(out)
+
+
+def test_media_that_does_not_decode_is_named_though_boxes_and_hashes_agree(
+    tmp_path: Path, real_media: RealMedia, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R9: part 2's pictures garbled inside whole boxes, hashed as garbled: the box walk and
+    every hash pass, the decoder does not; verify names the part (exit 1). ``--no-decode``
+    skips exactly that check."""
+    folder = _archive(tmp_path, real_media, _garbled)
+    differences = [str(d) for d in verify.verify_archive(folder)]
+    assert len(differences) == 1, differences
+    assert differences[0].startswith("parts/part-0002.mp4: does not decode: "), differences
+    assert verify.verify_archive(folder, decode=False) == []
+    assert verify.main(["verify", str(folder)]) == 1
+    assert verify.main(["verify", "--no-decode", str(folder)]) == 0
+    assert "part-0002.mp4: does not decode" in capsys.readouterr().out
+
+
+def test_media_shorter_than_its_manifest_is_named(tmp_path: Path, real_media: RealMedia) -> None:
+    """R9: part 2 holds whole, decodable media of a minute less than its journaled and listed
+    duration: the recording does not cover what the manifest claims, so verify names it."""
+    folder = _archive(tmp_path, real_media, lambda _data, ms: real_media(ms - 60_000))
+    differences = [str(d) for d in verify.verify_archive(folder)]
+    assert len(differences) == 1, differences
+    assert differences[0].startswith("parts/part-0002.mp4: decodes to "), differences
 
 
 def _sitting(*, declared: bool) -> list:

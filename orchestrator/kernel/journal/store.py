@@ -32,7 +32,10 @@ async def append_event(
     """Append one event. Call inside a transaction: the session row is locked until commit, so
     appends to one session are serialised; the (session, seq) key forbids a fork regardless.
     Its time is ``at``, or the previous event's time if ``at`` is earlier (a wall clock stepped
-    back, or two processes' clocks apart): a session's journal never goes back in time."""
+    back, or two processes' clocks apart): a session's journal never goes back in time. While
+    the session is being recorded, the event also carries its place on the recording (part and
+    position, from the recorder's media clock sampled with the database's clock): chapter and
+    protocol offsets come from it, not from wall time (R9)."""
     # One round trip locks the session row (appends to one session queue here) and then reads
     # the head (see journal_lock_head); a second inserts and notifies listeners (live state).
     head = await conn.fetchrow("SELECT * FROM journal_lock_head($1)", session_id)
@@ -41,11 +44,15 @@ async def append_event(
     seq, prev = (head["seq"], head["hash"]) if head["seq"] is not None else (0, journal.GENESIS)
     if head["at"] is not None and at < head["at"]:
         at = head["at"]  # never earlier than the event before it: a clock stepped back
-    event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev)
+    media = None
+    if head["media_part"] is not None:
+        media = journal.Media(head["media_part"], max(0, head["media_ms"]))
+    event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev, media)
     await conn.execute(
         """WITH appended AS (
-               INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq)
+               INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash,
+                                    media_part, media_ms)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$11,$12) RETURNING seq)
            SELECT pg_notify($9, $10) FROM appended""",
         session_id,
         event.seq,
@@ -57,6 +64,8 @@ async def append_event(
         event.hash,
         NOTIFY_CHANNEL,
         f"{session_id}:{event.seq}",
+        None if media is None else media.part,
+        None if media is None else media.ms,
     )
     return event
 
@@ -71,6 +80,7 @@ def _event(r: asyncpg.Record) -> journal.Event:
         r["payload"],
         r["prev_hash"],
         r["hash"],
+        None if r["media_part"] is None else journal.Media(r["media_part"], r["media_ms"]),
     )
 
 

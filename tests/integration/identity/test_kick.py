@@ -1,5 +1,5 @@
-"""Where the operator enables mod_muc_kick_participant, a revoked participant is removed from
-the call at once (the fake Prosody speaks the module's protocol and checks rada's RS256 token
+"""Where the operator enables mod_muc_kick_participant, a participant whose link is revoked or
+who is taken off the participant list (R6) is removed from the call at once (the fake Prosody speaks the module's protocol and checks rada's RS256 token
 against the public key rada serves)."""
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ def test_kick_url_needs_rs256() -> None:
         jitsi_test_settings(RADA_JITSI_KICK_URL="http://prosody:5280/kick-participant")
 
 
-async def test_revoked_participant_is_removed_from_the_call(
-    settings: Settings, clock: FakeClock, tmp_path: Path
+@pytest.mark.parametrize("how", ["link revoked", "taken off the list"])
+async def test_removed_participant_is_removed_from_the_call(
+    settings: Settings, clock: FakeClock, tmp_path: Path, how: str
 ) -> None:
-    """Revoking a deputy's link kicks their occupant (by its MUC nick) and nobody else's."""
+    """Revoking a deputy's link, or taking the deputy off the participant list before the
+    sitting (R6), kicks their occupant (by its MUC nick) and nobody else's."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "jitsi.pem"
     pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
@@ -65,8 +67,14 @@ async def test_revoked_participant_is_removed_from_the_call(
                 assert r.status == 200
                 fake_prosody.rooms.setdefault(ids.room, set()).add(nick)
             await client.app[IDENTITY].issue_link(UUID(ids.session_id), UUID(deputy))
-            r = await client.delete(f"/api/v1/sessions/{ids.session_id}/links/{deputy}",
-                                    headers=ADMIN)  # fmt: skip
-            assert r.status == 204
+            if how == "link revoked":
+                r = await client.delete(f"/api/v1/sessions/{ids.session_id}/links/{deputy}",
+                                        headers=ADMIN)  # fmt: skip
+            else:
+                r = await client.delete(
+                    f"/api/v1/sessions/{ids.session_id}/participants/{deputy}",
+                    json={"reason": "склав повноваження"}, headers=ADMIN,
+                )  # fmt: skip
+            assert r.status == 204, await r.text()
             assert fake_prosody.kicked == [(ids.room, "a1b2c3d4")]
             assert fake_prosody.rooms[ids.room] == {"e5f6a7b8"}

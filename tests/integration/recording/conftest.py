@@ -24,6 +24,7 @@ from orchestrator.kernel.settings.recording import RecordingSettings
 from recording.media.ingest import ffmpeg_executable, file_publisher_args
 from recording.media.recorder import Recorder
 from recording.storage.local import LocalStorage, RecordingStorage
+from recording.supervisor import RecordingSupervisor
 
 STALL = 2.0
 FPS = 25
@@ -320,3 +321,37 @@ async def wait_journal(
         return (await journal_types(pool, session_id)).count(type_) >= count
 
     await until(appended)
+
+
+# --- supervisors standing for rada processes ------------------------------------------------
+
+MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
+
+
+@pytest.fixture
+async def make_supervisor(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> AsyncIterator[MakeSupervisor]:
+    """Supervisors standing for separate rada processes on one database and one disk."""
+    made: list[RecordingSupervisor] = []
+
+    async def make() -> RecordingSupervisor:
+        supervisor = RecordingSupervisor(
+            pool=pool,
+            database_url=database_url,
+            settings=RecordingSettings(
+                ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
+            ),
+            storage=LocalStorage(tmp_path / "recordings"),
+            clock=lambda: datetime.now(UTC),
+            poll_seconds=0.2,
+            instance=f"test-{len(made)}",
+        )
+        await supervisor.start()
+        made.append(supervisor)
+        return supervisor
+
+    yield make
+    for supervisor in made:
+        if supervisor._locks is not None and not supervisor._locks.is_closed():
+            await supervisor.stop()

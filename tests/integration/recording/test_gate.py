@@ -96,7 +96,7 @@ async def test_batched_relay_still_delivers_a_stream_that_slows_down() -> None:
     await upstream.wait_closed()
 
 
-def _command_lines_with(secret: str, *, but: set[int]) -> list[str]:
+def command_lines_with(secret: str, *, but: set[int]) -> list[str]:
     """Every process's command line (``ps``) that holds ``secret``, except the pids in ``but``."""
     found = []
     for proc in Path("/proc").iterdir():
@@ -121,5 +121,5 @@ async def test_the_stream_key_is_on_no_command_line_while_recording(
     rightful = await publish(recorder.ingest_url())
     await sink.wait_for(ev.RECORDING_STARTED)
     await rightful.wait_frames(FPS)
-    assert _command_lines_with(key, but={rightful.process.pid}) == []
+    assert command_lines_with(key, but={rightful.process.pid}) == []
     await recorder.close([])

@@ -28,13 +28,15 @@ from tests.integration.recording.conftest import (
     until,
 )
 from tests.integration.recording.test_crash import next_line, start_runner
+from tests.integration.recording.test_gate import command_lines_with
 
 
 async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
     make_recorder: MakeRecorder, publish: Publish, media: MediaCheck
 ) -> None:
     """A wrong passphrase and none are refused before ffmpeg reads a byte: the listener stays
-    the same process, no event, no part file; the rightful caller is then recorded whole."""
+    the same process, no event, no part file; the rightful caller is then recorded whole, and
+    the passphrase is on no command line but the caller's own."""
     recorder, sink = await make_recorder(ingest="srt")
     url = recorder.ingest_url()
     query = parse_qs(urlsplit(url).query)
@@ -58,6 +60,8 @@ async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
     rightful = await publish(url + SRT_CALLER)
     started = await sink.wait_for(ev.RECORDING_STARTED)
     assert started.payload["part"] == 1
+    # the listener got the passphrase on its stdin: no command line but the caller's shows it
+    assert command_lines_with(query["passphrase"][0], but={rightful.process.pid}) == []
     assert await rightful.finish() == 0
     closed = await sink.wait_for(ev.PART_CLOSED)
     archive = await recorder.close([])

@@ -4,12 +4,10 @@ events in the hash-chained journal, take-over when the recording process goes, a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
@@ -23,44 +21,13 @@ from tests.conftest import make_settings
 from tests.integration.recording.conftest import (
     FPS,
     PORTS,
-    STALL,
+    MakeSupervisor,
     Publish,
     close_session,
     open_session,
     until,
     wait_journal,
 )
-
-MakeSupervisor = Callable[[], Awaitable[RecordingSupervisor]]
-
-
-@pytest.fixture
-async def make_supervisor(
-    pool: asyncpg.Pool, database_url: str, tmp_path: Path
-) -> AsyncIterator[MakeSupervisor]:
-    """Supervisors standing for separate rada processes on one database and one disk."""
-    made: list[RecordingSupervisor] = []
-
-    async def make() -> RecordingSupervisor:
-        supervisor = RecordingSupervisor(
-            pool=pool,
-            database_url=database_url,
-            settings=RecordingSettings(
-                ports=PORTS, host="127.0.0.1", stall_seconds=STALL, segment_seconds=1.0
-            ),
-            storage=LocalStorage(tmp_path / "recordings"),
-            clock=lambda: datetime.now(UTC),
-            poll_seconds=0.2,
-            instance=f"test-{len(made)}",
-        )
-        await supervisor.start()
-        made.append(supervisor)
-        return supervisor
-
-    yield make
-    for supervisor in made:
-        if supervisor._locks is not None and not supervisor._locks.is_closed():
-            await supervisor.stop()
 
 
 async def test_one_recorder_per_session_take_over_and_archive(

@@ -16,7 +16,15 @@ from tests.journal_builder import play_session
 
 ROOT = Path(__file__).resolve().parents[3]
 # what is not a page: the base itself, the standalone document and the parts pages include
-NOT_PAGES = {"base.html", "protocol.html", "protocol_body.html", "calling_order.html"}
+# (the last two: partials of the participant page and of the chair's console)
+NOT_PAGES = {
+    "base.html",
+    "protocol.html",
+    "protocol_body.html",
+    "preparation_rsvp.html",
+    "preparation_script_panel.html",
+    "calling_order.html",  # a standalone document, like protocol.html
+}
 
 
 def _parent(env: jinja2.Environment, name: str) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import Media
 from recording.chapters import Cue, cues, media_offset_ms, render_webvtt
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -18,6 +19,7 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 class Part:
     started_at: datetime
     duration_ms: int
+    part: int = 0
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Entry:
     at: datetime
     type: str
     payload: dict[str, Any] = field(default_factory=dict)
+    media: Media | None = None
 
 
 def at(seconds: float) -> datetime:
@@ -32,7 +35,7 @@ def at(seconds: float) -> datetime:
 
 
 # part 1: 0–60 s, gap 60–90 s, part 2: 90–150 s  → media: part 1 = 0–60 000, part 2 = 60 000–120 000
-PARTS = [Part(at(0), 60_000), Part(at(90), 60_000)]
+PARTS = [Part(at(0), 60_000, 1), Part(at(90), 60_000, 2)]
 
 
 @pytest.mark.parametrize(
@@ -137,3 +140,18 @@ def test_amendment_votes_are_named() -> None:
     ]
     (cue,) = cues(journal, PARTS)
     assert cue.title == "Поіменне голосування: питання 2, поправка 2"
+
+
+@pytest.mark.parametrize(
+    ("wall", "media", "offset"),
+    [
+        (3600.0, Media(1, 30_000), 30_000),  # the wall clock an hour ahead: media decides
+        (-3600.0, Media(2, 10_000), 70_000),  # an hour behind, in part 2
+        (45.0, Media(2, 99_999), 119_999),  # past the part's end: held within it
+        (45.0, Media(7, 5_000), 45_000),  # a part not in the recording: wall time applies
+    ],
+)
+def test_media_place_beats_wall_time(wall: float, media: Media, offset: int) -> None:
+    """R9: an event journaled while media flowed lands at its media place, whatever the wall
+    clock said; without a place in these parts its wall time is mapped as before."""
+    assert media_offset_ms(at(wall), PARTS, media) == offset

@@ -1,4 +1,6 @@
-"""``rada verify``: an untouched archive passes; one changed byte anywhere is named."""
+"""``rada verify``: an untouched archive passes; one changed byte anywhere is named. The parts
+here are synthetic boxes without pictures, so decoding is off (`tests/faults/test_verify_media.py`
+decodes real parts)."""
 
 from __future__ import annotations
 
@@ -69,26 +71,26 @@ def test_archive_has_the_documented_layout(folder):
 
 def test_untouched_archive_passes(folder, capsys):
     """Nothing differs: exit status 0."""
-    assert verify.verify_archive(folder) == []
-    assert verify.main(["verify", str(folder)]) == 0
+    assert verify.verify_archive(folder, decode=False) == []
+    assert verify.main(["verify", "--no-decode", str(folder)]) == 0
     assert "OK" in capsys.readouterr().out
 
 
 def test_one_byte_of_one_part_changed_fails_naming_the_part(folder, capsys):
     """A flipped byte in part 2 is reported against that file."""
     _flip(folder / "parts" / "part-0002.mp4")
-    differences = verify.verify_archive(folder)
+    differences = verify.verify_archive(folder, decode=False)
     assert [str(d) for d in differences] == [
         "parts/part-0002.mp4: SHA-256 differs from the manifest"
     ]
-    assert verify.main(["verify", str(folder)]) == 1
+    assert verify.main(["verify", "--no-decode", str(folder)]) == 1
     assert "parts/part-0002.mp4" in capsys.readouterr().out
 
 
 def test_changed_recorder_file_is_named(folder):
     """The recorder's playlist is pinned by the manifest's files list."""
     _flip(folder / "recording" / "index.m3u8", at=3)
-    assert verify.verify_archive(folder) == [
+    assert verify.verify_archive(folder, decode=False) == [
         verify.Difference("recording/index.m3u8", "SHA-256 differs from the manifest")
     ]
 
@@ -100,7 +102,7 @@ def test_one_journal_event_changed_fails_naming_the_event(folder):
     target = next(e for e in events if e["type"] == ev.BALLOT_RECORDED)
     target["payload"]["answer"] = "against" if target["payload"]["answer"] == "for" else "for"
     path.write_bytes(json.dumps(events, ensure_ascii=False).encode())
-    differences = verify.verify_archive(folder)
+    differences = verify.verify_archive(folder, decode=False)
     assert (
         verify.Difference(
             f"journal event {target['seq']}", "hash does not match the event's content"
@@ -115,7 +117,9 @@ def test_one_byte_of_the_journal_file_changed_fails(folder):
     text = path.read_text(encoding="utf-8")
     at = text.index("запис трансляції перервався")
     path.write_text(text[:at] + "З" + text[at + 1 :], encoding="utf-8")
-    assert any(d.where.startswith("journal event") for d in verify.verify_archive(folder))
+    assert any(
+        d.where.startswith("journal event") for d in verify.verify_archive(folder, decode=False)
+    )
 
 
 def test_changed_manifest_fails_against_archive_ready(folder):
@@ -124,13 +128,15 @@ def test_changed_manifest_fails_against_archive_ready(folder):
     path.write_bytes(path.read_bytes().replace(b'"part": 2', b'"part":  2'))
     assert verify.Difference(
         "manifest.json", "SHA-256 differs from archive_ready"
-    ) in verify.verify_archive(folder)
+    ) in verify.verify_archive(folder, decode=False)
 
 
 def test_missing_part_is_named(folder):
     """A part listed in the manifest but absent from parts/ is reported missing."""
     (folder / "parts" / "part-0001.mp4").unlink()
-    assert verify.Difference("parts/part-0001.mp4", "missing") in verify.verify_archive(folder)
+    assert verify.Difference("parts/part-0001.mp4", "missing") in verify.verify_archive(
+        folder, decode=False
+    )
 
 
 def test_consistently_forged_manifest_and_part_still_fail_against_the_journal(folder):
@@ -140,7 +146,7 @@ def test_consistently_forged_manifest_and_part_still_fail_against_the_journal(fo
     manifest = json.loads((folder / "manifest.json").read_bytes())
     manifest["parts"][0].update(size=12, sha256=hashlib.sha256(b"forged media").hexdigest())
     (folder / "manifest.json").write_bytes(json.dumps(manifest).encode())
-    reasons = {str(d) for d in verify.verify_archive(folder)}
+    reasons = {str(d) for d in verify.verify_archive(folder, decode=False)}
     assert "part 1: sha256 differs between manifest and journal" in reasons
     assert "manifest.json: SHA-256 differs from archive_ready" in reasons
 
@@ -159,16 +165,16 @@ def test_finalised_protocol_is_pinned_by_its_hash(tmp_path, played, media):
     )
     dest = tmp_path / "signed"
     archive.write_archive(dest, b.events, media_dir=media)
-    assert verify.verify_archive(dest) == []
+    assert verify.verify_archive(dest, decode=False) == []
     doc = json.loads((dest / "protocol.json").read_bytes())
     doc["title"] = "Інша назва"
     (dest / "protocol.json").write_bytes(json.dumps(doc, ensure_ascii=False).encode())
     assert verify.Difference(
         "protocol.json", "SHA-256 differs from protocol_finalised"
-    ) in verify.verify_archive(dest)
+    ) in verify.verify_archive(dest, decode=False)
 
 
 def test_unreadable_archive_exits_2(tmp_path, capsys):
     """A folder without journal.json cannot be verified: exit status 2."""
-    assert verify.main(["verify", str(tmp_path)]) == 2
+    assert verify.main(["verify", "--no-decode", str(tmp_path)]) == 2
     assert "journal.json: missing" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""`rada demo` also shows what comes before and after the sitting (issue 16): two deputies'
+answers, one failed technical check, the script, two registered decisions with numbers and
+their distribution delivered to the rehearsal's SMTP sink, the plan with rada's measures ticked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_rehearse_cli import folder, rada
+
+pytestmark = pytest.mark.slow
+__all__ = ["folder"]  # the fixture, used by name
+
+
+def test_demo_shows_the_plan_attendance_check_script_and_decisions(folder: Path) -> None:
+    """Each of the acceptance's lines is in the demo's output."""
+    done = rada("demo", "--out", str(folder / "out"), cwd=folder)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert len(re.findall(r"^присутність: .+ — «(буду|не зможу)»", out, re.MULTILINE)) == 2
+    assert "«не зможу» (службове відрядження)" in out
+    assert re.search(r"^перевірка зв’язку: пройшли \d+; не пройшли: \S+", out, re.MULTILINE)
+    assert re.search(r"^порядок ведення: Порядок ведення I \(позачергової\) сесії", out, re.M)
+    numbers = re.findall(r"^рішення № (\S+) «.+» зареєстровано й підписано$", out, re.MULTILINE)
+    assert numbers == ["1-I/VIII", "2-I/VIII"]
+    delivered = re.findall(r"^розсилка № (\S+): .+ — доставлено", out, re.MULTILINE)
+    assert sorted(delivered) == sorted(numbers * 2)
+    assert "у поштовому сервері репетиції листів із рішеннями: 4" in out
+    ticked = re.findall(r"^  \[✓\] \d+\. (.+) — до .+ — відмітила rada$", out, re.MULTILINE)
+    assert any(t.startswith("Оприлюднити протокол") for t in ticked)
+    assert any(t.startswith("Надіслати копії рішень виконавцям") for t in ticked)
+    by_office = re.findall(r"^  \[✓\] \d+\. (.+) — до [^—]+$", out, re.MULTILINE)
+    assert any(t.startswith("Підготувати порядок ведення") for t in by_office)
