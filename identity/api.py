@@ -25,6 +25,7 @@ from identity.service import IdentityService, canonical_uuid
 from identity.store import SignIn
 from identity.tokens import TokenIssuer, key_file_name
 from orchestrator.convening import api as core_api
+from orchestrator.convening.bodies import IdentificationMethod
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
@@ -362,6 +363,23 @@ async def identify(request: web.Request) -> web.Response:
     by = await require_participant(request, session_id, (Role.CHAIR,))
     await request.app[IDENTITY].identify(session_id, pid, by)
     return json_response({"participant_id": str(pid), "identified": True}, status=201)
+
+
+@routes.post("/api/v1/sessions/{session_id}/participants/{participant_id}/identify-by-phone")
+@operation("E6: the chair or the general department confirms an executive-committee member by "
+           "calling back the personal phone on the list",
+           tag="identity", auth="chair,secretary",
+           responses={201: "Identified", 409: "Not in the call or already identified"})  # fmt: skip
+async def identify_by_phone(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    pid = canonical_uuid(request.match_info["participant_id"])
+    if pid is None:
+        raise NotFound("participant_id must be a canonical UUID", code="not_found")
+    by = await require_participant(request, session_id, (Role.CHAIR, Role.SECRETARY))
+    await request.app[IDENTITY].identify(session_id, pid, by, IdentificationMethod.PHONE_CALLBACK)
+    return json_response(
+        {"participant_id": str(pid), "identified": True, "method": "phone_callback"}, status=201
+    )
 
 
 @routes.get("/api/v1/sessions/{session_id}/presence")

@@ -22,6 +22,7 @@ import aiosmtplib
 import icalendar
 import structlog
 
+from orchestrator.convening.bodies import COUNCIL, BodyWords
 from orchestrator.kernel.kyivtime import KYIV, day_uk
 from orchestrator.kernel.settings.identity import SmtpSettings
 from orchestrator.kernel.ukrainian import salutation
@@ -61,6 +62,7 @@ class Notice:
     link_url: str
     salutation: str = ""  # «Шановний Іване Михайловичу!» (given name and patronymic, vocative)
     attachments: Sequence[Attachment] = ()
+    words: BodyWords = COUNCIL.words  # the body's words (E3: the executive committee's)
 
 
 class DeliveryStatus(StrEnum):
@@ -91,7 +93,7 @@ def body_text(notice: Notice) -> str:
     lines = [
         notice.salutation or salutation(notice.recipient_name.rpartition(" ")[2], ""),
         "",
-        f"{notice.council_name} скликає дистанційне пленарне засідання № {notice.session_number}",
+        f"{notice.council_name} {notice.words.notice_calls} № {notice.session_number}",
         f"«{notice.session_title}».",
         "",
         f"Початок: {local_time(notice.starts_at)}.",
@@ -105,8 +107,7 @@ def body_text(notice: Notice) -> str:
         "",
         "Ваше персональне посилання для участі в засіданні (не пересилайте його нікому):",
         notice.link_url,
-        "Посилання діє до завершення засідання. Ідентифікацію кожного учасника проводить",
-        "головуючий на початку засідання (увімкніть камеру та мікрофон).",
+        *notice.words.notice_identification.split("\n"),
         "",
         "Відкрита трансляція засідання для громадськості:",
         notice.broadcast_url,
@@ -117,7 +118,7 @@ def body_text(notice: Notice) -> str:
         lines += [f"  – {a.filename}" for a in notice.attachments]
         lines.append("")
     lines += [
-        "Лист надіслано на вашу офіційну електронну адресу зі списку учасників засідання.",
+        f"Лист надіслано на {notice.words.notice_sent_to}.",
         "Запрошення до календаря — у вкладенні invite.ics.",
     ]
     return "\n".join(lines) + "\n"
@@ -154,8 +155,7 @@ def compose(notice: Notice, sender: str) -> EmailMessage:
     """The full message: text body, the drafts as attachments, and ``invite.ics``."""
     message = EmailMessage()
     message["Subject"] = (
-        f"Скликання дистанційного пленарного засідання № {notice.session_number}: "
-        f"{notice.session_title}"
+        f"Скликання {notice.words.notice_subject} № {notice.session_number}: {notice.session_title}"
     )
     message["From"] = formataddr((notice.council_name, sender))
     message["To"] = formataddr((notice.recipient_name, notice.recipient_email))

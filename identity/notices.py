@@ -22,6 +22,7 @@ import structlog
 
 from identity import mail, store
 from identity.service import IdentityService
+from orchestrator.convening.bodies import rule_set
 from orchestrator.convening.service import CouncilService
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.errors import NotFound
@@ -152,6 +153,7 @@ class NoticeSender:
             broadcast_url=view["broadcast_url"],
             link_url=f"{self.public_url}/join/{token}",
             attachments=attachments,
+            words=rule_set(view.get("body")).words,  # E3: the committee's own words
         )
 
 

@@ -21,9 +21,10 @@ from identity.kick import Kicker
 from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, build_claims
 from orchestrator.convening import attendance
 from orchestrator.convening import store as core
+from orchestrator.convening.bodies import IdentificationMethod, rule_set
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
-from orchestrator.kernel.errors import Conflict, Invalid, NotFound
+from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.settings.identity import JitsiSettings
@@ -435,11 +436,31 @@ class IdentityService:
         """Who is in the call and identified now, by the same rule as quorum (R7, R11)."""
         return attendance.fold(await store.attendance_events(conn, session_id))
 
-    async def identify(self, session_id: UUID, participant_id: UUID, by: Principal) -> None:
-        """The chair confirms a participant seen and heard in the call (R11); journaled."""
+    async def identify(
+        self,
+        session_id: UUID,
+        participant_id: UUID,
+        by: Principal,
+        method: IdentificationMethod = IdentificationMethod.SEEN_AND_HEARD,
+    ) -> None:
+        """The chair confirms a participant seen and heard in the call (R11); for the executive
+        committee the chair or the general department confirms by calling back the personal
+        phone on the list (E6). Journaled, with the method when it is a call-back."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+            body = await conn.fetchval(
+                "SELECT body FROM sessions WHERE id = $1 FOR UPDATE", session_id
+            )
+            rules = rule_set(body)
+            if by.role is None or by.role.value not in rules.identifiers:
+                raise Forbidden(
+                    "only the presiding person identifies participants (R11)", code="not_chair"
+                )
+            if method is IdentificationMethod.PHONE_CALLBACK and not rules.identify_by_phone:
+                raise RuleViolation(
+                    "R11, R12: the council's participants are identified in the call",
+                    code="phone_identification_not_used",
+                )
             ref = await store.get_participant(conn, session_id, participant_id)
             if ref is None or ref.removed:
                 raise NotFound("no such participant in this session", code="participant_not_found")
@@ -454,23 +475,33 @@ class IdentityService:
                     "R11: identify a participant only while they are in the call",
                     code="not_present",
                 )
+            payload = {
+                "participant_id": str(participant_id),
+                "confirmed_by": str(by.participant_id),
+            }
+            if method is not IdentificationMethod.SEEN_AND_HEARD:
+                payload["method"] = method.value  # E6: the number itself stays off the journal
             await journal_store.append_event(
                 conn,
                 session_id,
                 events.PARTICIPANT_IDENTIFIED,
-                {"participant_id": str(participant_id), "confirmed_by": str(by.participant_id)},
+                payload,
                 actor=by.actor,
                 at=now,
             )
         log.info(
-            "participant_identified", session_id=str(session_id), participant_id=str(participant_id)
+            "participant_identified",
+            session_id=str(session_id),
+            participant_id=str(participant_id),
+            method=method.value,
         )
 
     async def roll(self, session_id: UUID) -> dict[str, Any]:
         """The chair's identification list: everyone with presence and identification, and the
-        occupants that match nobody (shown, never counted). No contact data."""
+        occupants that match nobody (shown, never counted). No contact data, but for an
+        executive committee each member's personal phone, for the call-back (E6)."""
         async with self.pool.acquire() as conn:
-            await core.get_session(conn, session_id)
+            session = await core.get_session(conn, session_id)
             people = await core.list_participants(conn, session_id)
             in_call = await store.present(conn, session_id)
             now_attending = await self._attendance(conn, session_id)
@@ -485,6 +516,11 @@ class IdentityService:
                     "identified": now_attending.get(
                         str(p.participant.participant_id), nobody
                     ).identified,
+                    **(
+                        {"phone": p.participant.person.phone}
+                        if rule_set(session.body).identify_by_phone
+                        else {}
+                    ),
                 }
                 for p in people
             ],

@@ -20,6 +20,7 @@ from orchestrator.kernel.ffmpeg import ffmpeg_path, ffmpeg_version
 from orchestrator.kernel.logconfig import configure_logging
 from orchestrator.kernel.settings import Settings, SettingsError, first_start
 from orchestrator.protocol import verify
+from orchestrator.rehearsal import committee
 from orchestrator.rehearsal import play as rehearsal
 from recording.cli import check_lines as recording_lines
 
@@ -128,7 +129,7 @@ def _check_lines(settings: Settings) -> list[str]:
 
 def _registrations() -> list[Register]:
     """Subcommands other packages add (demo, rehearse, verify)."""
-    return [rehearsal.register, verify.register]
+    return [rehearsal.register, committee.register, verify.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,8 +9,14 @@
 
   function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
 
-  function identify(pid) {
-    fetch("/api/v1/sessions/" + sessionId + "/participants/" + pid + "/identify", {
+  // E6: an executive committee's list carries each member's personal phone; the chair or the
+  // general department calls it back and confirms (identify-by-phone, journaled as such)
+  var BY_PHONE = "Зателефонуйте на особистий номер члена виконкому зі списку й підтвердьте " +
+    "особу після зворотного дзвінка. Голосувати можуть лише ідентифіковані члени виконкому.";
+
+  function identify(pid, byPhone) {
+    var how = byPhone ? "/identify-by-phone" : "/identify";
+    fetch("/api/v1/sessions/" + sessionId + "/participants/" + pid + how, {
       method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": me.csrf_token }
     }).then(function (r) {
       if (r.status === 201) { show(""); return refresh(); }
@@ -23,17 +29,21 @@
     body.textContent = "";
     roll.participants.forEach(function (p) {
       var tr = document.createElement("tr");
-      cell(tr, p.name); cell(tr, ROLES[p.role] || p.role);
+      var byPhone = typeof p.phone === "string";
+      cell(tr, byPhone ? p.name + " (" + p.phone + ")" : p.name); cell(tr, ROLES[p.role] || p.role);
       cell(tr, p.present ? "так" : "ні"); cell(tr, p.identified ? "так" : "ні");
       var td = cell(tr, "");
       if (p.present && !p.identified) {
         var b = document.createElement("button");
-        b.type = "button"; b.textContent = "Підтвердити особу";
-        b.addEventListener("click", function () { identify(p.participant_id); });
+        b.type = "button"; b.textContent = byPhone ? "Підтвердити після дзвінка" : "Підтвердити особу";
+        b.addEventListener("click", function () { identify(p.participant_id, byPhone); });
         td.appendChild(b);
       }
       body.appendChild(tr);
     });
+    if (roll.participants.some(function (p) { return typeof p.phone === "string"; })) {
+      $("how").textContent = BY_PHONE;
+    }
     var unknown = $("unknown");
     unknown.textContent = "";
     roll.unknown_occupants.forEach(function (o) {

@@ -142,8 +142,12 @@
 
   function calledMe(s) {
     var vote = s && s.current_vote;
-    return !!(vote && me && me.role !== "guest" && s.phase === "voting" &&
-              vote.called_participant_id === me.participant_id);
+    if (!(vote && me && me.role !== "guest" && s.phase === "voting")) { return false; }
+    if (vote.mode === "simultaneous") {  // E7: every member in the vote answers at once
+      return (vote.order || []).indexOf(me.participant_id) >= 0 &&
+             !(vote.answers || {})[me.participant_id];
+    }
+    return vote.called_participant_id === me.participant_id;
   }
 
   function beep() {

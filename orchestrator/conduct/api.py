@@ -21,6 +21,7 @@ from orchestrator.conduct.decide import Policy
 from orchestrator.conduct.live import LiveHub
 from orchestrator.conduct.service import ConductService, Outcome
 from orchestrator.conduct.state import SessionState, snapshot
+from orchestrator.convening.bodies import body_title
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import pages
@@ -287,13 +288,15 @@ async def call_next(request: web.Request) -> web.Response:
 
 @routes.post(BASE + "/votes/{vote_id}/close")
 @operation(
-    "Close the roll call and count (R13)",
+    "Close the roll call and count (R13); an executive committee's simultaneous vote is closed "
+    "by the general department or the chair (E7)",
     tag="conduct",
-    auth="chair",
+    auth="chair,secretary",
     responses={201: "Closed with its result"},
 )
 async def close_vote(request: web.Request) -> web.Response:
-    sid, who = await _who(request, CHAIR)
+    # who may close is the body's rule (decide_close_vote): the chair, or E7's department
+    sid, who = await _who(request, CHAIR_OR_SECRETARY)
     return _answer(await request.app[CONDUCT].close_vote(sid, who, _vote_id(request)))
 
 
@@ -349,6 +352,10 @@ async def _page(request: web.Request, template: str, *, call: bool = False) -> w
         "number": state.number,
         "council_name": str(state.council.get("name", "")),
         "phase": state.phase.value,
+        # the body's own words (E1–E8): «Виконавчий комітет … міської ради», «засідання»
+        "body": state.body,
+        "body_name": body_title(state.rules, str(state.council.get("name", ""))),
+        "words": state.rules.words,
     }
     extra = None
     if call:

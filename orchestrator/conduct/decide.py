@@ -18,14 +18,13 @@ from typing import Any
 
 from orchestrator.conduct.rollcall import roll_call_order
 from orchestrator.conduct.state import (
-    VOTER_KINDS,
     Phase,
     SessionState,
     VoteState,
     vote_id_of,
 )
 from orchestrator.conduct.tally import SPOKEN_ANSWERS, required_majority
-from orchestrator.convening.roster import DEPUTY_KINDS
+from orchestrator.convening.bodies import VotingMode
 from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, RuleViolation
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import format_time, parse_time
@@ -371,14 +370,15 @@ def decide_open_vote(
                 f"amendments {pending} must be voted before the text (R16)",
                 code="amendments_pending",
             )
+    rules = state.rules
     people = state.active_participants()
-    voters = [p for p in people if p.kind in VOTER_KINDS and p.taking_part]
+    voters = [p for p in people if rules.votes(p.kind) and p.taking_part]
     order = roll_call_order(p.voter() for p in voters)
     absent = roll_call_order(
-        p.voter() for p in people if p.kind in DEPUTY_KINDS and not p.taking_part
+        p.voter() for p in people if p.kind in rules.quorum_kinds and not p.taking_part
     )
     mayor = any(p.kind == "mayor" for p in voters)
-    payload = {
+    payload: dict[str, Any] = {
         "vote_id": vote_id,
         "item": item.index,
         "amendment": amendment,
@@ -386,12 +386,14 @@ def decide_open_vote(
         "absent": absent,
         "total_composition": state.total_composition,
         "mayor_taking_part": mayor,
-        "required": required_majority(state.total_composition, mayor),
+        "required": required_majority(state.total_composition, mayor, rules),
     }
-    return [
-        NewEvent(ev.VOTE_OPENED, payload, actor.journal_actor),
-        _call(vote_id, order, 0, actor.journal_actor),
-    ]
+    opened = NewEvent(ev.VOTE_OPENED, payload, actor.journal_actor)
+    if rules.voting_mode is VotingMode.SIMULTANEOUS:
+        # E7: the question is put to everyone at once; ``order`` is who may answer
+        payload["mode"] = VotingMode.SIMULTANEOUS.value
+        return [opened]
+    return [opened, _call(vote_id, order, 0, actor.journal_actor)]
 
 
 def _current_vote(state: SessionState, vote_id: object, act: str) -> VoteState:
@@ -402,6 +404,14 @@ def _current_vote(state: SessionState, vote_id: object, act: str) -> VoteState:
         raise Conflict(f"cannot {act}: vote {vote.vote_id} is closed", code="vote_closed")
     _require_phase(state, act, Phase.VOTING)
     return vote
+
+
+def _require_roll_call(vote: VoteState, act: str) -> None:
+    if vote.simultaneous:
+        raise Conflict(
+            f"cannot {act}: this vote has no roll call, everyone answers at once (E7)",
+            code="no_roll_call",
+        )
 
 
 def _after_answer(vote: VoteState, answered: str, actor: str) -> list[NewEvent]:
@@ -426,9 +436,11 @@ def decide_ballot(
         raise Invalid("answer must be 'for', 'against' or 'abstain'", field="answer")
     pid = _known_participant(state, participant_id, "participant_id")
     if actor.participant_id == pid:
-        source = "deputy"
+        source = "member" if vote.simultaneous else "deputy"
     elif actor.role == "secretary":
-        source = "secretary"
+        # R17: the secretary enters the spoken answer; E6, E7: the general department enters
+        # the answer a member gave by phone
+        source = "phone" if vote.simultaneous else "secretary"
     else:
         raise Forbidden("a deputy answers only for themself (R16)", code="not_your_ballot")
     if pid not in vote.order:
@@ -437,7 +449,7 @@ def decide_ballot(
         )
     if pid in vote.answers:
         raise Conflict("this voter has already answered in this vote", code="already_answered")
-    if vote.called != pid:
+    if not vote.simultaneous and vote.called != pid:
         called = state.participants[vote.called].name if vote.called else "nobody"
         raise Conflict(
             f"not this voter's turn: called is {called} (R15)",
@@ -452,16 +464,17 @@ def decide_ballot(
     _require_media(state, policy, "record an answer")
     _require_quorum(state, "record an answer")
     payload = {"vote_id": vote.vote_id, "participant_id": pid, "answer": answer, "source": source}
-    return [
-        NewEvent(ev.BALLOT_RECORDED, payload, actor.journal_actor),
-        *_after_answer(vote, pid, actor.journal_actor),
-    ]
+    recorded = NewEvent(ev.BALLOT_RECORDED, payload, actor.journal_actor)
+    if vote.simultaneous:
+        return [recorded]  # E7: nobody is called next
+    return [recorded, *_after_answer(vote, pid, actor.journal_actor)]
 
 
 def decide_skip(state: SessionState, actor: Actor, vote_id: object) -> list[NewEvent]:
     """The chair moves on from a called voter who does not answer: не голосував."""
     _require_chair(actor, "skip a voter")
     vote = _current_vote(state, vote_id, "skip a voter")
+    _require_roll_call(vote, "skip a voter")
     if vote.called is None:
         raise Conflict("nobody is called now", code="nobody_called")
     payload = {"vote_id": vote.vote_id, "participant_id": vote.called}
@@ -475,6 +488,7 @@ def decide_call_next(state: SessionState, actor: Actor, vote_id: object) -> list
     """Call the first voter not yet answered when nobody is called (e.g. after a break)."""
     _require_chair(actor, "call the next voter")
     vote = _current_vote(state, vote_id, "call the next voter")
+    _require_roll_call(vote, "call the next voter")
     if vote.called is not None:
         raise Conflict(
             f"{state.participants[vote.called].name} is called and has not answered",
@@ -487,10 +501,22 @@ def decide_call_next(state: SessionState, actor: Actor, vote_id: object) -> list
 
 
 def decide_close_vote(state: SessionState, actor: Actor, vote_id: object) -> list[NewEvent]:
-    """Close the roll call once everyone called has answered or been skipped; count (R13)."""
-    _require_chair(actor, "close the vote")
+    """Close the roll call once everyone called has answered or been skipped; count (R13).
+
+    A simultaneous vote (E7) is closed by the general department (the session's ``secretary``
+    role) or the chair whenever they establish the result: a member who gave no answer by then
+    did not vote (не голосував); adopted when "for" is more than half of the total composition
+    (E4)."""
     vote = _current_vote(state, vote_id, "close the vote")
-    if not vote.done:
+    if vote.simultaneous:
+        if actor.role not in ("chair", "secretary"):
+            raise Forbidden(
+                "only the general department or the presiding person closes the vote (E7)",
+                code="not_chair_or_secretary",
+            )
+    else:
+        _require_chair(actor, "close the vote")
+    if not vote.simultaneous and not vote.done:
         waiting = len(vote.order) - len(vote.answers)
         raise Conflict(
             f"{waiting} voters have not been called or skipped yet", code="roll_call_incomplete"
@@ -531,7 +557,7 @@ def decide_end_break(state: SessionState, actor: Actor, policy: Policy) -> list[
         _require_quorum(state, "end the break")
     out = [NewEvent(ev.BREAK_ENDED, {"by": actor.journal_actor}, actor.journal_actor)]
     vote = state.current_vote
-    if vote is not None:
+    if vote is not None and not vote.simultaneous:
         position = vote.next_position()
         if position is not None:
             out.append(_call(vote.vote_id, vote.order, position, actor.journal_actor))

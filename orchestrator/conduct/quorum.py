@@ -1,15 +1,17 @@
-"""Quorum (R7): more than half of the council's total composition take part.
+"""Quorum (R7, E4): more than half of the body's total composition take part.
 
-Total composition is the council's legal number of deputies, not the number on the roster or in
-the call. Only deputies count, and only those present *and* identified by the chair (R7, R11):
-the mayor is not a deputy and never counts; the council secretary is a deputy and does.
+Total composition is the body's legal number of members, not the number on the roster or in
+the call. Who counts is the body's rule set (``orchestrator.convening.bodies``), and only those
+present *and* identified by the chair (R7, R11). For the council (the default) only deputies
+count: the mayor is not a deputy and never counts; the council secretary is a deputy and does.
+For the executive committee every member counts, the mayor included (E4).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.convening.roster import DEPUTY_KINDS
+from orchestrator.convening.bodies import COUNCIL, RuleSet
 from orchestrator.kernel.errors import Invalid
 
 
@@ -29,21 +31,20 @@ class Quorum:
         }
 
 
-def required_for_quorum(total_composition: int) -> int:
-    """The fewest deputies that are *more than half* of the total composition."""
-    if total_composition < 1:
-        raise Invalid("total composition must be at least 1", field="total_composition")
-    return total_composition // 2 + 1
+def required_for_quorum(total_composition: int, rules: RuleSet = COUNCIL) -> int:
+    """The fewest members that are *more than half* of the total composition (R7, E4)."""
+    return rules.required_for_quorum(total_composition)
 
 
-def counts_for_quorum(kind: str, present: bool, identified: bool) -> bool:
-    """Whether one participant counts towards quorum (R7: identified deputies who are present)."""
-    return kind in DEPUTY_KINDS and present and identified
+def counts_for_quorum(kind: str, present: bool, identified: bool, rules: RuleSet = COUNCIL) -> bool:
+    """Whether one participant counts towards quorum (R7: identified deputies who are present;
+    E4: identified committee members who are present)."""
+    return rules.counts_for_quorum(kind, present, identified)
 
 
-def assess(total_composition: int, present_deputies: int) -> Quorum:
-    """Whether ``present_deputies`` identified deputies make a quorum (R7)."""
-    required = required_for_quorum(total_composition)
+def assess(total_composition: int, present_deputies: int, rules: RuleSet = COUNCIL) -> Quorum:
+    """Whether ``present_deputies`` identified members counted by ``rules`` make a quorum."""
+    required = rules.required_for_quorum(total_composition)
     if present_deputies < 0:
         raise Invalid("present deputies cannot be negative", field="present_deputies")
     if present_deputies > total_composition:

@@ -26,6 +26,7 @@ from orchestrator.conduct.quorum import Quorum, assess, counts_for_quorum
 from orchestrator.conduct.rollcall import Voter, voter_key
 from orchestrator.conduct.tally import Answer, Tally, count
 from orchestrator.convening import attendance
+from orchestrator.convening.bodies import COUNCIL, RuleSet, VotingMode, rule_set
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.roster import DEPUTY_KINDS
 from orchestrator.kernel.journal import events as ev
@@ -45,7 +46,8 @@ class Phase(StrEnum):
 
 
 VOTER_KINDS = DEPUTY_KINDS | {"mayor"}
-"""Who is called in a roll call when taking part: deputies, the secretary, the mayor (R13, R15)."""
+"""Who is called in a council's roll call when taking part: deputies, the secretary, the mayor
+(R13, R15); a body's own voters are ``SessionState.rules.voter_kinds``."""
 
 
 @dataclass(slots=True)
@@ -114,6 +116,8 @@ class VoteState:
     mayor_taking_part: bool
     required: int
     opened_at: str
+    mode: VotingMode = VotingMode.ROLL_CALL
+    rules: RuleSet = COUNCIL
     answers: dict[str, Answer] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     called: str | None = None
@@ -127,6 +131,11 @@ class VoteState:
         if self.closed:
             return self  # never changes again: share it
         return replace(self, answers=dict(self.answers), sources=dict(self.sources))
+
+    @property
+    def simultaneous(self) -> bool:
+        """E7: everyone answers at once; nobody is called."""
+        return self.mode is VotingMode.SIMULTANEOUS
 
     @property
     def done(self) -> bool:
@@ -144,7 +153,12 @@ class VoteState:
         if self.result is not None:
             return self.result
         return count(
-            self.order, self.answers, self.absent, self.total_composition, self.mayor_taking_part
+            self.order,
+            self.answers,
+            self.absent,
+            self.total_composition,
+            self.mayor_taking_part,
+            self.rules,
         )
 
 
@@ -180,6 +194,7 @@ class SessionState:
     title: str = ""
     number: int = 0
     council: dict[str, Any] = field(default_factory=dict)
+    body: str = "council"  # which of the council's bodies meets (convening.bodies)
     total_composition: int = 1
     starts_at: str | None = None
     chair_participant_id: str | None = None
@@ -223,6 +238,11 @@ class SessionState:
         )
 
     @property
+    def rules(self) -> RuleSet:
+        """The body's rule set: quorum, majority, voting mode (R7, R13, R15; E4, E7)."""
+        return rule_set(self.body)
+
+    @property
     def phase(self) -> Phase:
         if self.cancelled:
             return Phase.CANCELLED
@@ -243,13 +263,14 @@ class SessionState:
         return Phase.CONVENED
 
     def quorum(self) -> Quorum:
+        rules = self.rules
         present = sum(
             1
             for p in self.participants.values()
-            if not p.removed and counts_for_quorum(p.kind, p.present, p.identified)
+            if not p.removed and counts_for_quorum(p.kind, p.present, p.identified, rules)
         )
         # A roster larger than the legal composition is refused at convening; never crash here.
-        return assess(self.total_composition, min(present, self.total_composition))
+        return assess(self.total_composition, min(present, self.total_composition), rules)
 
     def people(self) -> list[ParticipantState]:
         """Active participants in Ukrainian alphabetical order (R15 collation)."""
@@ -285,6 +306,10 @@ def _convened(s: SessionState, e: Event, p: ev.SessionConvened) -> None:
     council = p.council or ev.Council()
     s.council = {} if p.council is None else council.to_payload()
     s.total_composition = 1 if council.total_composition is None else council.total_composition
+    if p.body is not None:
+        s.body = rule_set(p.body.kind).body.value
+        if p.body.total_composition is not None:
+            s.total_composition = p.body.total_composition
     s.title = p.title
     s.number = p.number or 0
     s.starts_at = p.starts_at
@@ -379,6 +404,8 @@ def _vote_opened(s: SessionState, e: Event, p: ev.VoteOpened) -> None:
         mayor_taking_part=p.mayor_taking_part,
         required=p.required,
         opened_at=format_time(e.at),
+        mode=VotingMode(p.mode) if p.mode else VotingMode.ROLL_CALL,
+        rules=s.rules,
     )
     s.current_vote = vote
     s.votes[vote.vote_id] = vote
@@ -544,6 +571,7 @@ def _vote_public(vote: VoteState) -> dict[str, Any]:
         "vote_id": vote.vote_id,
         "item": vote.item,
         "amendment": vote.amendment,
+        "mode": vote.mode.value,
         "order": list(vote.order),
         "called_participant_id": vote.called,
         "position": vote.called_position,
@@ -560,6 +588,7 @@ def snapshot(state: SessionState) -> dict[str, Any]:
     d = state.discussion
     return {
         "session_id": state.session_id,
+        "body": state.body,
         "title": state.title,
         "number": state.number,
         "phase": state.phase.value,

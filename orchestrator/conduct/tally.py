@@ -1,9 +1,11 @@
-"""Counting a roll-call vote (R13, R16).
+"""Counting a vote (R13, R16; E4, E7 for the executive committee).
 
-A decision is adopted by a majority of the council's **total composition** — never of those
-present or of those voting. The mayor counts in the total composition, and the mayor's vote
-counts, when the mayor takes part (R13): the base is ``total_composition + 1`` then. Adopted iff
-``for > base / 2``, i.e. ``for >= base // 2 + 1``.
+A decision is adopted by a majority of the body's **total composition** — never of those
+present or of those voting. The formula is the body's rule set (``convening.bodies``): for the
+council the mayor counts in the total composition, and the mayor's vote counts, when the mayor
+takes part (R13): the base is ``total_composition + 1`` then; for the executive committee the
+mayor is one of its total composition (E4). Adopted iff ``for > base / 2``, i.e.
+``for >= base // 2 + 1``.
 
 Every participant entitled to vote gets a named result, in the national open-data wording
 ("Поіменні результати голосування депутатів"): За, Проти, Утримався, Не голосував, Відсутній.
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from orchestrator.convening.bodies import COUNCIL, RuleSet
 from orchestrator.kernel.errors import Invalid
 
 
@@ -86,12 +89,11 @@ def result_of(answer: str) -> Result:
     return _RESULT_OF_ANSWER[Answer(answer)]
 
 
-def required_majority(total_composition: int, mayor_taking_part: bool) -> int:
-    """Votes "for" needed to adopt (R13)."""
-    if total_composition < 1:
-        raise Invalid("total composition must be at least 1", field="total_composition")
-    base = total_composition + (1 if mayor_taking_part else 0)
-    return base // 2 + 1
+def required_majority(
+    total_composition: int, mayor_taking_part: bool, rules: RuleSet = COUNCIL
+) -> int:
+    """Votes "for" needed to adopt (R13 for the council, E4 for the executive committee)."""
+    return rules.required_majority(total_composition, mayor_taking_part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ def count(
     absent: Iterable[str],
     total_composition: int,
     mayor_taking_part: bool,
+    rules: RuleSet = COUNCIL,
 ) -> Tally:
     """The tally of one vote. ``order`` is the roll call; ``absent`` those not taking part."""
     order = list(order)
@@ -141,7 +144,7 @@ def count(
         raise Invalid(f"answers from voters not in the roll call: {sorted(stray)}")
     return tally_of(
         (result for _pid, result in named_results(order, answers, absent)),
-        required_majority(total_composition, mayor_taking_part),
+        required_majority(total_composition, mayor_taking_part, rules),
     )
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from aiohttp import web
 
+from orchestrator.convening.bodies import BodyKind
 from orchestrator.convening.categories import CATEGORY_UK
 from orchestrator.convening.roster import MemberRow, write_csv
 from orchestrator.convening.rules import parse_guest
@@ -14,6 +15,7 @@ from orchestrator.convening.service import (
     CouncilService,
     check_upload,
     draft_content_type,
+    parse_body,
     parse_council_settings,
     parse_draft,
 )
@@ -130,6 +132,25 @@ CONVENE_BODY = {
                     "description": "R5 stand-in",
                 },
                 "chair_reason": {"type": "string"},
+                "body": {
+                    "enum": [b.value for b in BodyKind],
+                    "description": "E1–E8: the executive committee meets; default the council",
+                },
+            },
+        }
+    }
+}
+BODY_COMPOSITION_BODY = {
+    JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["total_composition"],
+            "properties": {
+                "total_composition": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "E4: the body's legal number of members, the mayor included",
+                }
             },
         }
     }
@@ -151,6 +172,7 @@ def _session_json(s: SessionRow) -> dict[str, Any]:
         "id": str(s.id),
         "council_id": str(s.council_id),
         "title": s.title,
+        "body": s.body,
         "number": s.number,
         "status": s.status,
         "starts_at": journal.format_time(s.starts_at),
@@ -219,6 +241,39 @@ async def get_council(request: web.Request) -> web.Response:
     return json_response(council.to_json())
 
 
+async def _put_roster(request: web.Request, body: BodyKind) -> web.Response:
+    await require_admin(request)
+    council_id = match_uuid(request, "council_id")
+    service = request.app[SERVICE]
+    if request.content_type == "text/csv":
+        report = await service.import_roster_csv(council_id, await request.read(), body)
+    else:
+        rows = await read_json(request)
+        if not isinstance(rows, list):
+            raise Invalid("the roster must be a JSON array of members", field="body")
+        report = await service.import_roster_rows(council_id, rows, body)
+    return json_response(
+        {"added": report.added, "updated": report.updated, "retired": report.retired}
+    )
+
+
+async def _get_roster(request: web.Request, body: BodyKind) -> web.Response:
+    await require_admin(request)
+    members = await request.app[SERVICE].members(match_uuid(request, "council_id"), body)
+    if "text/csv" in request.headers.get("Accept", ""):
+        return web.Response(
+            body=write_csv(m.row for m in members),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": 'attachment; filename="roster.csv"'},
+        )
+    return json_response([_member_json(str(m.id), m.row) for m in members])
+
+
+def _body_of(request: web.Request) -> BodyKind:
+    return parse_body(request.match_info["body"], "body")
+
+
 @routes.put("/api/v1/councils/{council_id}/roster")
 @operation(
     "Replace the roster from CSV or JSON; a file with any error imports nothing (R6)",
@@ -227,19 +282,7 @@ async def get_council(request: web.Request) -> web.Response:
     body=ROSTER_BODY,
 )
 async def put_roster(request: web.Request) -> web.Response:
-    await require_admin(request)
-    council_id = match_uuid(request, "council_id")
-    service = request.app[SERVICE]
-    if request.content_type == "text/csv":
-        report = await service.import_roster_csv(council_id, await request.read())
-    else:
-        rows = await read_json(request)
-        if not isinstance(rows, list):
-            raise Invalid("the roster must be a JSON array of members", field="body")
-        report = await service.import_roster_rows(council_id, rows)
-    return json_response(
-        {"added": report.added, "updated": report.updated, "retired": report.retired}
-    )
+    return await _put_roster(request, BodyKind.COUNCIL)
 
 
 @routes.get("/api/v1/councils/{council_id}/roster")
@@ -249,16 +292,49 @@ async def put_roster(request: web.Request) -> web.Response:
     auth="admin",
 )
 async def get_roster(request: web.Request) -> web.Response:
+    return await _get_roster(request, BodyKind.COUNCIL)
+
+
+@routes.put("/api/v1/councils/{council_id}/bodies/{body}")
+@operation(
+    "Set the total composition of one of the council's bodies (E4: executive_committee)",
+    tag="councils",
+    auth="admin",
+    body=BODY_COMPOSITION_BODY,
+)
+async def put_body(request: web.Request) -> web.Response:
     await require_admin(request)
-    members = await request.app[SERVICE].members(match_uuid(request, "council_id"))
-    if "text/csv" in request.headers.get("Accept", ""):
-        return web.Response(
-            body=write_csv(m.row for m in members),
-            content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": 'attachment; filename="roster.csv"'},
-        )
-    return json_response([_member_json(str(m.id), m.row) for m in members])
+    body = _body_of(request)
+    total = v.integer(await read_object(request), "total_composition", lo=1, hi=1000)
+    council_id = match_uuid(request, "council_id")
+    await request.app[SERVICE].set_body_composition(council_id, body, total)
+    return json_response({"body": body.value, "total_composition": total})
+
+
+@routes.get("/api/v1/councils/{council_id}/bodies/{body}")
+@operation("One of the council's bodies and its total composition (R7, E4)", tag="councils")
+async def get_body(request: web.Request) -> web.Response:
+    body = _body_of(request)
+    total = await request.app[SERVICE].body_composition(match_uuid(request, "council_id"), body)
+    return json_response({"body": body.value, "total_composition": total})
+
+
+@routes.put("/api/v1/councils/{council_id}/bodies/{body}/roster")
+@operation(
+    "Replace a body's roster from CSV or JSON (E3, E6: the e-mail and phone each member gave "
+    "personally); a file with any error imports nothing",
+    tag="councils",
+    auth="admin",
+    body=ROSTER_BODY,
+)
+async def put_body_roster(request: web.Request) -> web.Response:
+    return await _put_roster(request, _body_of(request))
+
+
+@routes.get("/api/v1/councils/{council_id}/bodies/{body}/roster")
+@operation("Export a body's roster, contacts included", tag="councils", auth="admin")
+async def get_body_roster(request: web.Request) -> web.Response:
+    return await _get_roster(request, _body_of(request))
 
 
 @routes.post("/api/v1/councils/{council_id}/sessions")

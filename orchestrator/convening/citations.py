@@ -40,6 +40,24 @@ DEFAULT_CITATIONS: Final[Mapping[str, str]] = {
     "R20": "",
 }
 RULES: Final = tuple(DEFAULT_CITATIONS)
+
+EXECUTIVE_ORDER: Final = "Порядку проведення дистанційного засідання виконавчого комітету"
+EXECUTIVE_CITATIONS: Final[Mapping[str, str]] = {
+    **dict.fromkeys(DEFAULT_CITATIONS, ""),
+    "R1": f"п. 1.3 {EXECUTIVE_ORDER}",  # E3
+    "R3": f"п. 1.2 {EXECUTIVE_ORDER}",  # E1, E2
+    "R4": f"п. 1.3 {EXECUTIVE_ORDER}",  # E3
+    "R5": f"п. 1.2 {EXECUTIVE_ORDER}",  # E1
+    "R7": f"п. 2.1 {EXECUTIVE_ORDER}",  # E4
+    "R11": f"пп. 3.1, 3.2 {EXECUTIVE_ORDER}",  # E6
+    "R13": f"п. 2.2 {EXECUTIVE_ORDER}",  # E4
+    "R15": f"пп. 3.3, 3.4 {EXECUTIVE_ORDER}",  # E7
+    "R16": f"п. 3.3 {EXECUTIVE_ORDER}",  # E7
+    "R17": f"п. 3.4 {EXECUTIVE_ORDER}",  # E7
+    "R19": f"п. 2.3 {EXECUTIVE_ORDER}",  # E5
+}
+"""What an executive committee's documents cite, under the same rule keys as the council's
+table: the order (розпорядження) on remote meetings of the committee (seed 001, E1–E8)."""
 MAX_CITATION = 300
 
 

@@ -11,12 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.convening.bodies import COUNCIL, RuleSet
 from orchestrator.convening.names import check_one_script
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.web import validation as v
 
 COLUMNS = ("surname", "given_name", "patronymic", "role", "email", "phone")
-KINDS = ("mayor", "deputy", "secretary")
+KINDS = COUNCIL.member_kinds
+"""The council's roster kinds; a body's own are ``RuleSet.member_kinds`` (E4)."""
 DEPUTY_KINDS = frozenset({"deputy", "secretary"})
 """Participant kinds (events.SESSION_CONVENED) that are deputies of the council (R7)."""
 MAX_ROWS = 2000
@@ -27,7 +29,7 @@ class MemberRow:
     surname: str
     given_name: str
     patronymic: str
-    kind: str  # mayor | deputy | secretary (the secretary is a deputy, R7)
+    kind: str  # mayor | deputy | secretary (the secretary is a deputy, R7); E4: bodies.KIND_UK
     email: str
     phone: str
 
@@ -40,7 +42,7 @@ class MemberRow:
         return (self.surname, self.given_name, self.patronymic, self.kind, self.email, self.phone)
 
 
-def parse_row(raw: Mapping[str, Any]) -> MemberRow:
+def parse_row(raw: Mapping[str, Any], rules: RuleSet = COUNCIL) -> MemberRow:
     """One roster entry; raises ``Invalid`` naming the first wrong field."""
     surname = v.person_name(v.text(raw, "surname", max_len=100), "surname")
     given = v.person_name(v.text(raw, "given_name", max_len=100), "given_name")
@@ -50,15 +52,19 @@ def parse_row(raw: Mapping[str, Any]) -> MemberRow:
     for field, value in (("surname", surname), ("given_name", given), ("patronymic", patronymic)):
         check_one_script(value, field)  # R15: a look-alike letter breaks the alphabetical order
     kind = v.text(raw, "role", max_len=20)
-    if kind not in KINDS:
-        raise Invalid(f"role must be one of {', '.join(KINDS)}", field="role")
+    if kind not in rules.member_kinds:
+        raise Invalid(f"role must be one of {', '.join(rules.member_kinds)}", field="role")
     email = v.email(v.text(raw, "email", max_len=254), "email")
     phone = v.phone(v.text(raw, "phone", max_len=40), "phone")
     return MemberRow(surname, given, patronymic, kind, email, phone)
 
 
 def check_rows(
-    raws: Iterable[object], total_composition: int, *, first_row: int = 1
+    raws: Iterable[object],
+    total_composition: int,
+    *,
+    first_row: int = 1,
+    rules: RuleSet = COUNCIL,
 ) -> list[MemberRow]:
     """Parse every row and check the roster as a whole; raise one ``Invalid`` listing all errors."""
     rows: list[MemberRow] = []
@@ -72,7 +78,7 @@ def check_rows(
             errors.append({"row": n, "field": None, "detail": raw["__error__"]})
             continue
         try:
-            row = parse_row(raw)
+            row = parse_row(raw, rules)
         except Invalid as exc:
             errors.append({"row": n, "field": exc.field, "detail": exc.detail, **exc.extra})
             continue
@@ -82,17 +88,18 @@ def check_rows(
             continue
         seen[key] = n
         rows.append(row)
-    for kind in ("mayor", "secretary"):
+    for kind in rules.single_kinds:
         count = sum(1 for r in rows if r.kind == kind)
         if count > 1:
             errors.append({"row": None, "field": "role", "detail": f"more than one {kind}"})
-    deputies = sum(1 for r in rows if r.is_deputy)
-    if deputies > total_composition:
+    members = sum(1 for r in rows if r.kind in rules.quorum_kinds)
+    if members > total_composition:
         errors.append(
             {
                 "row": None,
                 "field": "role",
-                "detail": f"{deputies} deputies exceed the total composition of {total_composition} (R7)",
+                "detail": f"{members} members exceed the total composition of "
+                f"{total_composition} ({rules.quorum_rule})",
             }
         )
     if errors:
@@ -100,7 +107,7 @@ def check_rows(
     return rows
 
 
-def read_csv(data: bytes, total_composition: int) -> list[MemberRow]:
+def read_csv(data: bytes, total_composition: int, rules: RuleSet = COUNCIL) -> list[MemberRow]:
     """Parse a UTF-8 CSV roster with a header row of :data:`COLUMNS`."""
     try:
         text = data.decode("utf-8-sig")
@@ -125,7 +132,7 @@ def read_csv(data: bytes, total_composition: int) -> list[MemberRow]:
     if not raws:
         raise Invalid("the file has no rows", field="file")
     # data rows start on line 2 (after the header)
-    return check_rows(raws, total_composition, first_row=2)
+    return check_rows(raws, total_composition, first_row=2, rules=rules)
 
 
 def write_csv(rows: Iterable[MemberRow]) -> bytes:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from orchestrator.convening.bodies import COUNCIL, RuleSet
 from orchestrator.convening.categories import Category
 from orchestrator.convening.names import check_one_script
 from orchestrator.kernel.errors import Invalid, RuleViolation
@@ -180,15 +181,20 @@ def form_participants(
     chair_member_id: UUID | None,
     chair_reason: str,
     new_id: Callable[[], UUID],
+    rules: RuleSet = COUNCIL,
 ) -> tuple[list[Participant], UUID, UUID]:
     """R5 (who presides), R6 (the participant list with contacts), R17 (the secretary).
+
+    For the executive committee: E1 (the mayor presides, else the first deputy mayor, else the
+    deputy mayor for executive bodies, with the reason), E7 (the general department keeps the
+    protocol in the session's ``secretary`` role; the council secretary is a voting member).
 
     Returns the participants, the chair's and the secretary's participant ids.
     """
     for person in members:  # a roster imported before names were checked (R15)
         check_names(person, f"roster[{person.member_id}].")
     mayor = next((m for m in members if m.kind == "mayor"), None)
-    secretary = next((m for m in members if m.kind == "secretary"), None)
+    secretary = next((m for m in members if m.kind == rules.protocol_keeper_kind), None)
     if chair_member_id is None:
         if mayor is None:
             raise RuleViolation(
@@ -205,6 +211,13 @@ def form_participants(
                 "chair_member_id is not an active member of this council", field="chair_member_id"
             )
         chair = found
+        if not rules.any_member_stands_in and chair.kind not in rules.stand_in_chain:
+            raise RuleViolation(
+                "E1: the meeting is called and presided by the mayor, else the first deputy "
+                "mayor, else the deputy mayor for the activity of executive bodies",
+                code="chair_not_in_stand_in_chain",
+                field="chair_member_id",
+            )
         if chair is not mayor and not chair_reason:
             raise RuleViolation(
                 "R5: a stand-in presides only when the mayor cannot; give chair_reason",
@@ -213,7 +226,8 @@ def form_participants(
             )
     if secretary is None:
         raise RuleViolation(
-            "R17: the roster has no council secretary to keep the protocol",
+            f"{'R17' if rules.keeper_votes else 'E7'}: the roster has no "
+            f"{rules.protocol_keeper_kind} to keep the protocol",
             code="no_secretary",
             field="roster",
         )
@@ -230,7 +244,7 @@ def form_participants(
         elif person is secretary:
             role = "secretary"
         else:
-            role = "deputy"
+            role = "deputy"  # a voting member's permissions (R16, E7)
         participants.append(Participant(new_id(), person, role))
     emails = {p.email.lower() for p in members}
     for i, guest in enumerate(guests):

@@ -20,6 +20,7 @@ import structlog
 
 from orchestrator.convening import roster, store
 from orchestrator.convening import rules as convening
+from orchestrator.convening.bodies import BodyKind, RuleSet, body_title, rule_set
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.citations import parse_citations
 from orchestrator.kernel.clock import Clock, utc_now
@@ -51,6 +52,7 @@ class ConveningDraft:
     guests: list[convening.Person]
     chair_member_id: UUID | None
     chair_reason: str
+    body: BodyKind = BodyKind.COUNCIL  # E1–E8: which of the council's bodies meets
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,38 +127,85 @@ class CouncilService:
         async with self.pool.acquire() as conn:
             return await store.list_councils(conn)
 
-    async def import_roster_csv(self, council_id: UUID, data: bytes) -> RosterReport:
+    async def _composition(
+        self, conn: Conn, council: store.Council, body: BodyKind
+    ) -> tuple[RuleSet, int]:
+        """The body's rule set and total composition (R7: the council's; E4: the committee's,
+        which must be set before its roster or a meeting)."""
+        rules = rule_set(body)
+        if body is BodyKind.COUNCIL:
+            return rules, council.total_composition
+        total = await store.get_body_composition(conn, council.id, body.value)
+        if total is None:
+            raise Conflict(
+                f"set the {body.value} total composition first (E4)",
+                code="body_composition_unset",
+                field="total_composition",
+            )
+        return rules, total
+
+    async def set_body_composition(self, council_id: UUID, body: BodyKind, total: int) -> int:
+        """E4: the total composition of one of the council's other bodies."""
+        if body is BodyKind.COUNCIL:
+            raise Invalid(
+                "the council's composition is its total_composition (PATCH the council)",
+                field="body",
+            )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await store.get_council(conn, council_id, lock=True)
+            await store.set_body_composition(conn, council_id, body.value, total)
+        log.info("body_composition_set", council_id=str(council_id), body=body.value)
+        return total
+
+    async def body_composition(self, council_id: UUID, body: BodyKind) -> int:
+        async with self.pool.acquire() as conn:
+            council = await store.get_council(conn, council_id)
+            return (await self._composition(conn, council, body))[1]
+
+    async def import_roster_csv(
+        self, council_id: UUID, data: bytes, body: BodyKind = BodyKind.COUNCIL
+    ) -> RosterReport:
         async with self.pool.acquire() as conn, conn.transaction():
             council = await store.get_council(conn, council_id, lock=True)
-            rows = roster.read_csv(data, council.total_composition)
-            return await self._replace(conn, council_id, rows)
+            rules, total = await self._composition(conn, council, body)
+            rows = roster.read_csv(data, total, rules)
+            return await self._replace(conn, council_id, rows, body)
 
     async def import_roster_rows(
-        self, council_id: UUID, raws: Sequence[Mapping[str, Any]]
+        self,
+        council_id: UUID,
+        raws: Sequence[Mapping[str, Any]],
+        body: BodyKind = BodyKind.COUNCIL,
     ) -> RosterReport:
         async with self.pool.acquire() as conn, conn.transaction():
             council = await store.get_council(conn, council_id, lock=True)
-            rows = roster.check_rows(raws, council.total_composition)
-            return await self._replace(conn, council_id, rows)
+            rules, total = await self._composition(conn, council, body)
+            rows = roster.check_rows(raws, total, rules=rules)
+            return await self._replace(conn, council_id, rows, body)
 
     async def _replace(
-        self, conn: Conn, council_id: UUID, rows: list[roster.MemberRow]
+        self, conn: Conn, council_id: UUID, rows: list[roster.MemberRow], body: BodyKind
     ) -> RosterReport:
         ids = [uuid.uuid4() for _ in rows]
-        added, updated, retired = await store.replace_roster(conn, council_id, rows, ids)
+        added, updated, retired = await store.replace_roster(
+            conn, council_id, rows, ids, body.value
+        )
         log.info(
             "roster_imported",
             council_id=str(council_id),
+            body=body.value,
             added=added,
             updated=updated,
             retired=retired,
         )
         return RosterReport(added, updated, retired)
 
-    async def members(self, council_id: UUID) -> list[store.Member]:
+    async def members(
+        self, council_id: UUID, body: BodyKind = BodyKind.COUNCIL
+    ) -> list[store.Member]:
         async with self.pool.acquire() as conn:
             await store.get_council(conn, council_id)
-            return await store.list_members(conn, council_id)
+            return await store.list_members(conn, council_id, body.value)
 
     # --- convening (R1–R6) ---------------------------------------------------------------
 
@@ -168,13 +217,17 @@ class CouncilService:
         convening.check_notice(draft.starts_at, now)  # R3 can no longer be met otherwise
         async with self.pool.acquire() as conn, conn.transaction():
             council = await store.get_council(conn, council_id)
-            members = [m.person() for m in await store.list_members(conn, council_id)]
+            rules, total = await self._composition(conn, council, draft.body)
+            members = [
+                m.person() for m in await store.list_members(conn, council_id, draft.body.value)
+            ]
             participants, chair, secretary = convening.form_participants(
                 members,
                 draft.guests,
                 chair_member_id=draft.chair_member_id,
                 chair_reason=draft.chair_reason,
                 new_id=uuid.uuid4,
+                rules=rules,
             )
             row = store.SessionRow(
                 id=uuid.uuid4(),
@@ -186,6 +239,7 @@ class CouncilService:
                 room=f"rada-{secrets.token_hex(16)}",
                 status="convened",
                 announced_at=None,
+                body=draft.body.value,
             )
             await store.insert_session(conn, row)
             await store.insert_participants(conn, row.id, participants)
@@ -208,6 +262,13 @@ class CouncilService:
                     "chair_participant_id": str(chair),
                     "secretary_participant_id": str(secretary),
                     "chair_reason": draft.chair_reason or None,
+                    # E1–E8: another body than the council (a council session's payload is as
+                    # it always was)
+                    **(
+                        {}
+                        if draft.body is BodyKind.COUNCIL
+                        else {"body": {"kind": draft.body.value, "total_composition": total}}
+                    ),
                 },
                 actor=by.actor,
                 at=now,
@@ -378,6 +439,7 @@ class CouncilService:
         return {
             "id": str(session.id),
             "council": convened["council"],
+            "body": session.body,
             "title": session.title,
             "number": session.number,
             "status": session.status,
@@ -400,9 +462,16 @@ class CouncilService:
         view = await self.session_view(session_id)
         if view["announced_at"] is None:
             raise Conflict("the session has not been announced yet", code="not_announced")
+        rules = rule_set(view["body"])
+        council = view["council"]["name"]
+        heading = (  # E2: the community is told in the committee's words
+            f"{council} ({convocation_uk(view['council']['convocation'])})"
+            if rules.words.convocation_in_heading
+            else body_title(rules, council)
+        )
         lines = [
-            f"{view['council']['name']} ({convocation_uk(view['council']['convocation'])})",
-            f"Дистанційне пленарне засідання № {view['number']}: {view['title']}",
+            heading,
+            f"{rules.words.announcement} № {view['number']}: {view['title']}",
             f"Початок: {view['starts_at_kyiv']} (за київським часом).",
             "Порядок денний:",
         ]
@@ -469,7 +538,17 @@ def parse_draft(body: Mapping[str, Any]) -> ConveningDraft:
     chair = body.get("chair_member_id")
     chair_id = v.uuid(chair, "chair_member_id") if chair is not None else None
     reason = v.text(body, "chair_reason", max_len=1000, required=False)
-    return ConveningDraft(title, number, starts_at, planned_end, agenda, guests, chair_id, reason)
+    kind = parse_body(body.get("body", BodyKind.COUNCIL.value))
+    return ConveningDraft(
+        title, number, starts_at, planned_end, agenda, guests, chair_id, reason, kind
+    )
+
+
+def parse_body(value: object, field: str = "body") -> BodyKind:
+    """A body kind named in a request (``council`` or ``executive_committee``)."""
+    if not isinstance(value, str) or value not in {b.value for b in BodyKind}:
+        raise Invalid(f"{field} must be one of {', '.join(b.value for b in BodyKind)}", field=field)
+    return BodyKind(value)
 
 
 MAX_EMBLEM_BYTES = 64 * 1024

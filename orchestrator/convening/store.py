@@ -67,6 +67,7 @@ class SessionRow:
     room: str
     status: str
     announced_at: datetime | None
+    body: str = "council"  # which of the council's bodies sits (convening.bodies, E1–E8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,21 +165,50 @@ def by_name(rows: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
     )
 
 
-async def list_members(conn: Conn, council_id: UUID) -> list[Member]:
+async def list_members(conn: Conn, council_id: UUID, body: str = "council") -> list[Member]:
     rows = await conn.fetch(
-        "SELECT * FROM members WHERE council_id = $1 AND active ORDER BY id",
+        "SELECT * FROM members WHERE council_id = $1 AND body = $2 AND active ORDER BY id",
         council_id,
+        body,
     )
     return [_member(r) for r in by_name(rows)]
 
 
+async def get_body_composition(conn: Conn, council_id: UUID, body: str) -> int | None:
+    """The total composition of one of the council's other bodies (E4), None if not set."""
+    value = await conn.fetchval(
+        "SELECT total_composition FROM bodies WHERE council_id = $1 AND kind = $2",
+        council_id,
+        body,
+    )
+    return None if value is None else int(value)
+
+
+async def set_body_composition(conn: Conn, council_id: UUID, body: str, total: int) -> None:
+    await conn.execute(
+        """INSERT INTO bodies (council_id, kind, total_composition) VALUES ($1, $2, $3)
+           ON CONFLICT (council_id, kind)
+           DO UPDATE SET total_composition = $3, updated_at = now()""",
+        council_id,
+        body,
+        total,
+    )
+
+
 async def replace_roster(
-    conn: Conn, council_id: UUID, rows: Sequence[MemberRow], new_ids: Sequence[UUID]
+    conn: Conn,
+    council_id: UUID,
+    rows: Sequence[MemberRow],
+    new_ids: Sequence[UUID],
+    body: str = "council",
 ) -> tuple[int, int, int]:
-    """Make the active roster exactly ``rows`` (matched by e-mail). Returns added, updated, retired."""
+    """Make the body's active roster exactly ``rows`` (matched by e-mail). Returns added,
+    updated, retired."""
     existing = {
         r["email"].lower(): r["id"]
-        for r in await conn.fetch("SELECT id, email FROM members WHERE council_id = $1", council_id)
+        for r in await conn.fetch(
+            "SELECT id, email FROM members WHERE council_id = $1 AND body = $2", council_id, body
+        )
     }
     added = updated = 0
     keep: list[UUID] = []
@@ -187,10 +217,11 @@ async def replace_roster(
         if member_id is None:
             await conn.execute(
                 """INSERT INTO members (id, council_id, surname, given_name, patronymic, kind,
-                       email, phone) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+                       email, phone, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)""",
                 new_id,
                 council_id,
                 *row.columns(),
+                body,
             )
             keep.append(new_id)
             added += 1
@@ -205,10 +236,12 @@ async def replace_roster(
             updated += 1
     retired = await conn.fetchval(
         """WITH r AS (UPDATE members SET active=false, updated_at=now()
-               WHERE council_id = $1 AND active AND NOT (id = ANY($2::uuid[])) RETURNING 1)
+               WHERE council_id = $1 AND body = $3 AND active AND NOT (id = ANY($2::uuid[]))
+               RETURNING 1)
            SELECT count(*) FROM r""",
         council_id,
         keep,
+        body,
     )
     return added, updated, int(retired)
 
@@ -227,6 +260,7 @@ def _session(r: asyncpg.Record) -> SessionRow:
         r["room"],
         r["status"],
         r["announced_at"],
+        r["body"],
     )
 
 
@@ -234,7 +268,7 @@ async def insert_session(conn: Conn, s: SessionRow) -> None:
     try:
         await conn.execute(
             """INSERT INTO sessions (id, council_id, title, number, starts_at, planned_end, room,
-                   status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+                   status, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)""",
             s.id,
             s.council_id,
             s.title,
@@ -243,11 +277,12 @@ async def insert_session(conn: Conn, s: SessionRow) -> None:
             s.planned_end,
             s.room,
             s.status,
+            s.body,
         )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "sessions_council_number":
             raise Conflict(
-                f"this council already has a session number {s.number}",
+                f"this body already has a session number {s.number}",
                 code="session_number_taken",
                 field="number",
             ) from None

@@ -16,7 +16,7 @@ from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
 from orchestrator.kernel.web.auth import Role, principal, require_participant
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
-from orchestrator.protocol import pages
+from orchestrator.protocol import order, pages
 from orchestrator.protocol.render import to_dict
 from orchestrator.protocol.service import (
     PUBLICATION,
@@ -90,6 +90,41 @@ async def get_protocol(request: web.Request) -> web.Response:
             "protocol": to_dict(snap.protocol),
             "publication": publication_json(snap.publication, svc.clock()),
         }
+    )
+
+
+@routes.get("/api/v1/sessions/{session_id}/order")
+@operation(
+    "E1–E3: the order calling an executive committee's remote meeting (public once announced)",
+    tag="protocol",
+)
+async def get_order(request: web.Request) -> web.Response:
+    snap = await announced_snapshot(request, service(request))
+    return json_response(order.as_json(order.build(snap.events)))
+
+
+@routes.get("/api/v1/sessions/{session_id}/order.html")
+@operation("E1: the calling order as an HTML document", tag="protocol")
+async def get_order_html(request: web.Request) -> web.Response:
+    snap = await announced_snapshot(request, service(request))
+    html = order.to_html(order.build(snap.events))
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Content-Security-Policy": order.ORDER_CSP},
+    )
+
+
+@routes.get("/api/v1/sessions/{session_id}/order.pdf")
+@operation("E1: the calling order as a PDF document", tag="protocol")
+async def get_order_pdf(request: web.Request) -> web.Response:
+    snap = await announced_snapshot(request, service(request))
+    pdf = order.to_pdf(order.build(snap.events))
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="order-{snap.protocol.number}.pdf"'},
     )
 
 

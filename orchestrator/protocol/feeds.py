@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 from xml.etree import ElementTree as ET
 
+from orchestrator.convening.bodies import rule_set
+
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -28,6 +30,7 @@ class Listed:
     closed_at: datetime | None
     cancelled: bool
     published_at: datetime | None
+    body: str = "council"  # E1–E8: ``council_name`` then names the body (store.py)
 
 
 def _atom_time(at: datetime) -> str:
@@ -60,7 +63,7 @@ def atom(sessions: Sequence[Listed], base_url: str, now: datetime) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}link", {"href": url})
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _atom_time(s.announced_at or s.starts_at)
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = (
-            f"Дистанційне пленарне засідання, початок {_atom_time(s.starts_at)} (UTC)."
+            f"{rule_set(s.body).words.announcement}, початок {_atom_time(s.starts_at)} (UTC)."
             + (" Засідання скасовано." if s.cancelled else "")
         )
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

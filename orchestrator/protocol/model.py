@@ -31,6 +31,7 @@ from typing import Any
 
 from orchestrator.conduct.quorum import Quorum, required_for_quorum
 from orchestrator.conduct.tally import ROLL_CALL_ANSWERS, Result, Tally, result_of, tally_of
+from orchestrator.convening.bodies import KIND_UK, BodyWords, RuleSet, rule_set
 from orchestrator.convening.categories import category_uk
 from orchestrator.convening.citations import DEFAULT_CITATIONS, citations_of, cite
 from orchestrator.convening.roster import DEPUTY_KINDS
@@ -50,15 +51,12 @@ PROTOCOL_EVENTS = (
     | ev.OUTSIDE_SITTING
 )
 
-ROLE_UK: Mapping[str, str] = {
-    "mayor": "міський голова",
-    "deputy": "депутат",
-    "secretary": "секретар ради",
-    "guest": "запрошена особа",
-}
+ROLE_UK: Mapping[str, str] = {**KIND_UK, "guest": "запрошена особа"}
 SOURCE_UK: Mapping[str, str] = {
     "deputy": "особисто",
     "secretary": "усно, вніс секретар",
+    "member": "особисто, на своїй сторінці",  # E7
+    "phone": "телефоном, вніс загальний відділ",  # E6, E7
 }
 BREAK_CAUSE_UK: Mapping[str, str] = {
     "chair": "оголошена головуючим",
@@ -123,6 +121,17 @@ class Participation:
     identified_at: datetime | None
     confirmed_by: str | None  # the confirming person's name
     removed: str | None  # the reason, if taken off the list
+    method: str | None = None  # E6: "phone_callback" (a call back to the personal phone)
+
+    @property
+    def confirmed_uk(self) -> str:
+        """Who confirmed the identity, and how when it was by phone (E6)."""
+        if self.confirmed_by is None:
+            return agree(self.person.gender, "відсутній", "відсутня")
+        how = (
+            " (зворотним дзвінком на особистий телефон)" if self.method == "phone_callback" else ""
+        )
+        return self.confirmed_by + how
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +352,16 @@ class Protocol:
     seal_seq: int
     events: int
     heading: Heading = field(default_factory=Heading)
+    body: str = "council"  # which of the council's bodies sat (E1–E8)
+    chair_reason: str | None = None  # R5, E1: why a stand-in presided
+
+    @property
+    def rules(self) -> RuleSet:
+        return rule_set(self.body)
+
+    @property
+    def words(self) -> BodyWords:
+        return self.rules.words
 
     @property
     def date(self) -> date | None:
@@ -446,6 +465,7 @@ class _PersonDraft:
     identified_at: datetime | None = None
     confirmed_by: str | None = None
     removed: str | None = None
+    method: str | None = None  # E6: "phone_callback"
 
 
 def _person(data: ev.Participant) -> ListedPerson:
@@ -552,6 +572,7 @@ class _Fold:
         if draft:
             draft.identified_at = e.at
             draft.confirmed_by = self.name(p.confirmed_by)
+            draft.method = p.method
 
     def on_opened(self, e: Event, p: ev.SessionOpened) -> None:
         self.opened_at = e.at
@@ -654,7 +675,7 @@ class _Fold:
         for position, pid in enumerate(d.absent, start=len(d.order) + 1):
             rows.append(self._row(position, pid, "absent", None, None))
         tally = tally_of((r.result for r in rows), d.required)
-        present = sum(1 for pid in d.order if self._is_deputy(pid))
+        present = sum(1 for pid in d.order if self._counts(pid))
         total = d.total_composition
         required = required_for_quorum(total)
         quorum = Quorum(present, total, required, present >= required)
@@ -691,9 +712,15 @@ class _Fold:
             discrepancies=tuple(discrepancies),
         )
 
-    def _is_deputy(self, pid: str) -> bool:
+    def _counts(self, pid: str) -> bool:
+        """Counted towards quorum by the body's rules (R7: deputies; E4: every member)."""
         draft = self.people.get(pid)
-        return bool(draft and draft.person.is_deputy)
+        return bool(draft and self.rules.counts_for_quorum(draft.person.kind, True, True))
+
+    @property
+    def rules(self) -> RuleSet:
+        body = None if self.convened is None or self.convened.body is None else self.convened.body
+        return rule_set(None if body is None else body.kind)
 
     def _row(
         self, position: int, pid: str, answer: str, source: str | None, at: datetime | None
@@ -770,6 +797,9 @@ class _Fold:
                 )
             )
         total = council.total_composition or 0
+        if c.body is not None and c.body.total_composition is not None:
+            total = c.body.total_composition  # E4: the committee's own composition
+        rules = self.rules
         quorum = None
         if (competent := self.competent) is not None:
             present = competent.present_deputies
@@ -798,7 +828,9 @@ class _Fold:
             secretary=secretary.person if secretary else None,
             total_composition=total,
             participants=tuple(
-                Participation(d.person, d.joined_at, d.identified_at, d.confirmed_by, d.removed)
+                Participation(
+                    d.person, d.joined_at, d.identified_at, d.confirmed_by, d.removed, d.method
+                )
                 for d in self.people.values()
             ),
             quorum_at_opening=quorum,
@@ -815,10 +847,14 @@ class _Fold:
                 oblast=council.oblast,
                 city=council.place,
                 emblem=council.emblem,
-                citations=citations_of(
+                citations=dict(rules.citations)
+                if rules.citations is not None
+                else citations_of(
                     council.citations if isinstance(council.citations, Mapping) else None
                 ),
             ),
+            body=rules.body.value,
+            chair_reason=c.chair_reason,
         )
 
 

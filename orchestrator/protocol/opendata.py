@@ -23,6 +23,7 @@ import io
 import json
 from typing import Any
 
+from orchestrator.convening.bodies import body_title
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.kyivtime import KYIV
 from orchestrator.protocol.model import Protocol, Vote
@@ -51,6 +52,7 @@ MOTION_FIELDS = (
     "amendment",
     "category",
     "recordingOffsetMs",
+    "body",  # E1–E8: council | executive_committee (authorityName names the body)
 )
 VOTING_FIELDS = (
     "motionUid",
@@ -81,7 +83,7 @@ def motions(p: Protocol) -> list[dict[str, Any]]:
             {
                 "uid": motion_uid(p, v),
                 "date": v.opened_at.astimezone(KYIV).date().isoformat(),
-                "authorityName": p.council_name,
+                "authorityName": body_title(p.rules, p.council_name),
                 "convocation": p.convocation,
                 "legislativeSession": p.number,
                 "num": num,
@@ -101,6 +103,7 @@ def motions(p: Protocol) -> list[dict[str, Any]]:
                 "amendment": None if v.amendment is None else v.amendment + 1,
                 "category": item.category,
                 "recordingOffsetMs": None if v.offset is None else v.offset.ms,
+                "body": p.body,
             }
         )
     return rows

@@ -29,6 +29,7 @@ import jinja2
 
 from orchestrator.conduct.quorum import Quorum
 from orchestrator.conduct.tally import Result
+from orchestrator.convening.bodies import COUNCIL, body_title
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.kyivtime import KYIV, day_uk
 from orchestrator.kernel.ukrainian import Case, Gender, agree, number_of, ordinal, plural
@@ -36,6 +37,7 @@ from orchestrator.kernel.web.templating import make_environment
 from orchestrator.kernel.webvtt import cue_text
 from orchestrator.protocol.model import (
     ROLE_UK,
+    SOURCE_UK,
     Offset,
     Protocol,
     Publication,
@@ -87,12 +89,13 @@ def vote_title(p: Protocol, v: Vote) -> str:
     return f"Питання {item.number} «{item.title}»"
 
 
-def quorum_text(q: Quorum | None) -> str:
+def quorum_text(q: Quorum | None, members_genitive: str = COUNCIL.words.members_genitive) -> str:
+    """«присутні 14 з 26 депутатів …» (R7) or «… з 11 членів виконкому …» (E4)."""
     if q is None:
         return "—"
     verdict = "кворум є" if q.holds else "кворуму немає"
     return (
-        f"присутні {q.present_deputies} з {q.total_composition} депутатів "
+        f"присутні {q.present_deputies} з {q.total_composition} {members_genitive} "
         f"(потрібно щонайменше {q.required}), {verdict}"
     )
 
@@ -110,7 +113,10 @@ def convocation_text(p: Protocol) -> str:
 
 
 def session_text(p: Protocol) -> str:
-    """«сорок першої сесії» (the session's number as an ordinal in the genitive)."""
+    """«сорок першої сесії» (the session's number as an ordinal in the genitive); for the
+    executive committee «засідання виконавчого комітету» (its number is the protocol's)."""
+    if p.words.meeting_heading:
+        return p.words.meeting_heading
     n = number_of(p.number) if isinstance(p.number, int | str) and p.number != "" else None
     if n is None or n > 999:
         return f"сесії № {p.number}"
@@ -130,17 +136,18 @@ class HeadingBlock:
 
 def heading_block(p: Protocol) -> HeadingBlock:
     h = p.heading
-    lines = ["УКРАЇНА", p.council_name.upper()]
+    lines = ["УКРАЇНА", body_title(p.rules, p.council_name).upper()]
     if h.oblast:
         lines.append(h.oblast.upper())
-    lines.append(convocation_text(p).upper())
+    if p.words.convocation_in_heading:
+        lines.append(convocation_text(p).upper())
     return HeadingBlock(
         lines=tuple(lines),
         title=f"ПРОТОКОЛ № {p.number}",
         subtitle=(
             session_text(p),
             f"«{p.title}»" if p.title else "",
-            "дистанційне пленарне засідання в режимі відеоконференції",
+            p.words.form,
         ),
         place=h.city,
         date=long_date(p),
@@ -166,11 +173,14 @@ def _signed(s: Signature | None) -> str:
 
 
 def signature_block(p: Protocol, pub: Publication | None) -> tuple[list[SignLine], list[SignLine]]:
-    """The chair and the secretary; then the members who voted and signed (R19)."""
+    """The chair and the secretary; then the members who voted and signed (R19), or, for the
+    executive committee, every member who voted, signed or not (E5)."""
     signatures = {s.participant_id: s for s in (pub.signatures if pub else ())}
     main: list[SignLine] = []
     if p.chair is not None:
         title = "Міський голова" if p.chair.kind == "mayor" else "Головуючий на засіданні"
+        if p.chair.kind != "mayor" and p.chair.kind in p.rules.stand_in_chain:
+            title = ROLE_UK[p.chair.kind].capitalize()  # E1: «Перший заступник міського голови»
         main.append(
             SignLine(title, p.chair.short_name, _signed(signatures.get(p.chair.participant_id)))
         )
@@ -182,15 +192,45 @@ def signature_block(p: Protocol, pub: Publication | None) -> tuple[list[SignLine
         signed = signatures.get(p.secretary.participant_id)
         if signed is not None:
             done += "; " + _signed(signed)
-        main.append(SignLine("Секретар ради", p.secretary.short_name, done))
+        main.append(SignLine(p.words.keeper_title, p.secretary.short_name, done))
     members: list[SignLine] = []
     listed = {x.participant_id for x in (p.chair, p.secretary) if x is not None}
+    title = p.words.member_title
+    if p.rules.sign_line_per_voter:  # E5: a line for every member who voted
+        voted: list[str] = []
+        for v in p.votes:
+            for r in v.rows:
+                if r.answer in SPOKEN and r.participant_id not in voted:
+                    voted.append(r.participant_id)
+        for pid in voted:
+            if pid in listed:
+                continue
+            person = p.person(pid)
+            name = person.short_name if person else pid
+            members.append(SignLine(title, name, _signed(signatures.get(pid))))
+        return main, members
     for s in pub.signatures if pub else ():
         if s.participant_id in listed:
             continue
         person = p.person(s.participant_id)
-        members.append(SignLine("Депутат", person.short_name if person else s.name, _signed(s)))
+        members.append(SignLine(title, person.short_name if person else s.name, _signed(s)))
     return main, members
+
+
+SPOKEN = frozenset({"for", "against", "abstain"})
+"""The answers of a member who took part in the voting (E5), as a protocol row says them."""
+
+
+def chair_text(p: Protocol) -> str:
+    """«Іваненко Петро Олегович, перший заступник міського голови; головує замість міського
+    голови: міський голова у відпустці» (R5, E1: the stand-in with the reason)."""
+    chair = p.chair
+    if chair is None:
+        return "—"
+    text = f"{chair.name}, {ROLE_UK.get(chair.kind, chair.kind)}"
+    if p.chair_reason:
+        text += f"; головує замість міського голови: {p.chair_reason}"
+    return text
 
 
 def kyiv_date_clock(at: datetime | None) -> str:
@@ -259,8 +299,9 @@ def _vote(p: Protocol, v: Vote) -> dict[str, Any]:
 
 
 def to_dict(p: Protocol) -> dict[str, Any]:
-    """The protocol's content as plain JSON values."""
-    return {
+    """The protocol's content as plain JSON values (a council's exactly as it always was, so
+    that the protocols finalised before still verify; another body's adds its own fields)."""
+    d = {
         "format": "rada-protocol/1",
         "session_id": p.session_id,
         "council": {
@@ -387,6 +428,32 @@ def to_dict(p: Protocol) -> dict[str, Any]:
         },
         "seal": {"hash": p.seal, "seq": p.seal_seq, "events": p.events},
     }
+    if p.rules.citations is not None:  # a body other than the council (E1–E8)
+        _add_body_fields(p, d)
+    return d
+
+
+def _add_body_fields(p: Protocol, d: dict[str, Any]) -> None:
+    """E1, E5, E6, E7: the body, who presided and why, how each answer was given, and who
+    signs: the presiding person and every member who voted."""
+    d["body"] = {
+        "kind": p.body,
+        "name": body_title(p.rules, p.council_name),
+        "total_composition": p.total_composition,
+    }
+    if d["chair"] is not None and p.chair is not None:
+        d["chair"]["kind"] = p.chair.kind
+        d["chair"]["kind_uk"] = ROLE_UK.get(p.chair.kind, p.chair.kind)
+        d["chair"]["reason"] = p.chair_reason
+    for item in d["agenda"]:
+        votes = [item["vote"], *(a["vote"] for a in item["amendments"])]
+        for vote in votes:
+            for row in vote["roll_call"] if vote is not None else ():
+                row["source_uk"] = SOURCE_UK.get(row["source"] or "", "")
+    for row, x in zip(d["participants"], p.participants, strict=True):
+        row["identification_method"] = x.method  # E6
+    main, members = signature_block(p, None)
+    d["signature_lines"] = [{"title": line.title, "name": line.name} for line in (*main, *members)]
 
 
 def to_json(p: Protocol) -> bytes:
@@ -441,6 +508,9 @@ def document_context(p: Protocol, pub: Publication | None = None) -> dict[str, A
         "signers": main,
         "member_signers": members,
         "role_uk": ROLE_UK,
+        "words": p.words,
+        "chair_text": chair_text(p),
+        "body_name": body_title(p.rules, p.council_name),
     }
 
 
@@ -462,7 +532,9 @@ def chapters(p: Protocol) -> list[tuple[str, int, str]]:
     out: list[tuple[str, int, str]] = []
     if p.opened_at is not None and p.recording.parts:
         opening = p.recording.parts[0].offset_ms
-        out.append(("opening", opening, "Відкриття сесії, ідентифікація учасників"))
+        out.append(
+            ("opening", opening, f"Відкриття {p.words.meeting_genitive}, ідентифікація учасників")
+        )
     for item in p.items:
         if item.offset is not None:
             out.append(
@@ -531,19 +603,24 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
     """The PDF's content as a flat list of (kind, data) blocks, in reading order."""
     h = p.heading
     yield "heading", heading_block(p)
-    chair = p.chair
-    yield "field", ("Головуючий", f"{chair.name}, {ROLE_UK.get(chair.kind)}" if chair else "—")
-    yield "field", ("Секретар", p.secretary.name if p.secretary else "—")
+    yield "field", ("Головуючий", chair_text(p))
+    yield "field", ("Протокол веде", p.secretary.name if p.secretary else "—")
     yield "field", ("Рішення про засідання оприлюднено", kyiv_time(p.announced_at))
     yield "field", ("Засідання відкрито", kyiv_time(p.opened_at))
     yield "field", ("Засідання закрито", kyiv_time(p.closed_at))
-    yield "field", ("Кворум при відкритті", f"{quorum_text(p.quorum_at_opening)} {h.cite('R7')}")
+    yield (
+        "field",
+        (
+            "Кворум при відкритті",
+            f"{quorum_text(p.quorum_at_opening, p.words.members_genitive)} {h.cite('R7')}",
+        ),
+    )
     if p.cancelled:
         yield "field", ("Скасовано", p.cancelled)
     yield "h2", "Учасники засідання та їх ідентифікація"
     yield (
         "para",
-        f"Ідентифікацію учасників здійснював головуючий {h.cite('R11')}.".replace(" .", "."),
+        f"{p.words.identification_note} {h.cite('R11')}.".replace(" .", "."),
     )
     yield (
         "table",
@@ -555,7 +632,7 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
                     x.person.name,
                     x.person.role_uk,
                     kyiv_clock(x.identified_at),
-                    x.confirmed_by or agree(x.person.gender, "відсутній", "відсутня"),
+                    x.confirmed_uk,
                 )
                 for x in p.participants
             ],
@@ -611,7 +688,12 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
             ),
         )
     yield "h2", "Запис засідання"
-    yield "para", f"Запис і його носій є невід'ємною частиною цього протоколу {h.cite('R9')}."
+    yield (
+        "para",
+        f"Запис і його носій є невід'ємною частиною цього протоколу {h.cite('R9')}.".replace(
+            " .", "."
+        ),
+    )
     yield (
         "table",
         (
@@ -640,9 +722,8 @@ def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
     yield (
         "small",
         (
-            f"Початок {kyiv_time(v.opened_at)}; {quorum_text(v.quorum)}; у записі "
-            f"{offset_text(v.offset)}. Депутати голосують особисто, в алфавітному порядку прізвищ "
-            f"{h.cite('R15')}."
+            f"Початок {kyiv_time(v.opened_at)}; {quorum_text(v.quorum, p.words.members_genitive)}; "
+            f"у записі {offset_text(v.offset)}. {p.words.voting_note} {h.cite('R15')}."
         ),
     )
     yield (
@@ -657,7 +738,7 @@ def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
         ),
     )
     yield "field", ("Підсумок", tally_text(v))
-    needed = f"{votes_needed(v)}, більшість від загального складу ради {h.cite('R13')}"
+    needed = f"{votes_needed(v)}, більшість від {p.words.composition_of} {h.cite('R13')}"
     yield "field", ("Потрібно для прийняття", needed)
     yield "outcome", v.outcome_uk
     for d in v.discrepancies:
@@ -788,7 +869,8 @@ def to_pdf(p: Protocol, pub: Publication | None = None) -> bytes:
             if pdf.will_page_break(40):
                 pdf.add_page()
             pdf.ln(8)
-            for line in main:
+
+            def sign_line(line: SignLine) -> None:
                 pdf.set_font("SSP", "B", 11)
                 pdf.cell(width * 0.4, 7, line.title)
                 pdf.set_font("SSP", "", 11)
@@ -797,17 +879,24 @@ def to_pdf(p: Protocol, pub: Publication | None = None) -> bytes:
                 pdf.set_font("SSP", "", 8)
                 pdf.multi_cell(width, 4, line.done, new_x="LMARGIN", new_y="NEXT")
                 pdf.ln(4)
+
+            for line in main:
+                sign_line(line)
             if members:
                 pdf.set_font("SSP", "B", 10)
                 pdf.multi_cell(
                     width,
                     6,
-                    "Погоджено депутатами, які брали участь у голосуванні " + p.heading.cite("R19"),
+                    f"Погоджено {p.words.members_instrumental}, які брали участь у голосуванні "
+                    + p.heading.cite("R19"),
                     new_x="LMARGIN",
                     new_y="NEXT",
                 )
-                pdf.set_font("SSP", "", 9)
-                for line in members:
+            for line in members:
+                if p.rules.sign_line_per_voter:  # E5: a line for each member who voted
+                    sign_line(line)
+                else:
+                    pdf.set_font("SSP", "", 9)
                     pdf.multi_cell(
                         width, 4.5, f"{line.name} — {line.done}", new_x="LMARGIN", new_y="NEXT"
                     )

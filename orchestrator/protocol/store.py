@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from orchestrator.convening.bodies import body_title, rule_set
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
@@ -68,7 +69,7 @@ async def signature_contents(
 _MILESTONE = "(SELECT min(j.at) FROM journal j WHERE j.session_id = s.id AND j.type = '{}')"
 
 LIST_SQL = f"""
-SELECT s.id, c.name AS council_name, c.convocation, s.title, s.number, s.starts_at,
+SELECT s.id, c.name AS council_name, c.convocation, s.title, s.number, s.starts_at, s.body,
        s.planned_end, s.status, s.announced_at,
        {_MILESTONE.format(ev.SESSION_OPENED)} AS opened_at,
        {_MILESTONE.format(ev.SESSION_CLOSED)} AS closed_at,
@@ -81,7 +82,7 @@ FROM sessions s JOIN councils c ON c.id = s.council_id
 def _listed(r: asyncpg.Record) -> Listed:
     return Listed(
         r["id"],
-        r["council_name"],
+        body_title(rule_set(r["body"]), r["council_name"]),  # E1: the committee by its name
         r["convocation"],
         r["title"],
         r["number"],
@@ -93,6 +94,7 @@ def _listed(r: asyncpg.Record) -> Listed:
         r["closed_at"],
         r["cancelled_at"] is not None or r["status"] == "cancelled",
         r["published_at"],
+        r["body"],
     )
 
 

@@ -548,7 +548,14 @@ class DeploymentPorts:
         await asyncio.sleep(seconds)
 
 
-async def _rehearse(raw: object, args: argparse.Namespace, *, demo: bool = False) -> int:
+async def _rehearse(
+    raw: object,
+    args: argparse.Namespace,
+    *,
+    demo: bool = False,
+    make_player: Callable[..., Player] | None = None,
+) -> int:
+    """Play ``raw``; ``make_player`` builds the player (another body's, rehearsal/committee.py)."""
     try:
         scenario = sc.parse(raw)
     except Invalid as exc:
@@ -591,7 +598,7 @@ async def _rehearse(raw: object, args: argparse.Namespace, *, demo: bool = False
                 )
                 return 2
             ports = DeploymentPorts(_links_from(args.links), args.event_secret, args.events_prefix)
-        player = Player(
+        player = (make_player or Player)(
             base_url,
             admin_token,
             scenario,

@@ -9,7 +9,14 @@ Pure. The format (documented in the README)::
      "attend": [e-mails of those who join],
      "answers": [{"item", "amendment"?, "by": e-mail, "answer": "for|against|abstain|none"}],
      "breaks": [{"before_item", "seconds", "cause": "recording_lost|chair"}],
-     "reconnects": [{"item", "amendment"?, "by": e-mail}]}
+     "reconnects": [{"item", "amendment"?, "by": e-mail}],
+     "body": "council|executive_committee"}
+
+``"body": "executive_committee"`` (E1–E8) takes the committee's roles (mayor,
+first_deputy_mayor, deputy_mayor, secretary, member, general_department) and the keys
+``rehearsal/committee.py`` reads: the committee's ``composition``, the presiding stand-in in
+``session.chair`` (an e-mail) with ``session.chair_reason``, ``"via": "phone"`` on an answer
+the general department enters, and ``remarks``/``amendments`` ``[{"item", "by", "text"}]``.
 
 The secretary is the deputy who keeps the protocol (R17). An amendment index in ``answers``
 means that amendment is proposed and voted before the item's text (R16). A voter who takes part
@@ -28,10 +35,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.conduct.tally import Answer
+from orchestrator.convening.bodies import rule_set
 from orchestrator.convening.roster import KINDS
 from orchestrator.kernel.errors import Invalid
 
 ROLES = frozenset({*KINDS, "guest"})
+"""A council scenario's roles; another body's are its rule set's kinds and ``guest``."""
 ANSWERS = frozenset(a.value for a in Answer)
 BREAK_CAUSES = frozenset({"recording_lost", "chair"})
 MAX_BREAK_SECONDS = 600
@@ -91,6 +100,7 @@ class Scenario:
     answers: list[Planned]
     breaks: list[PlannedBreak]
     reconnects: list[Reconnect] = field(default_factory=list)
+    body: str = "council"  # "executive_committee": rehearsal/committee.py plays it (E1–E8)
 
     def amendments(self, item: int) -> int:
         """How many amendments the scenario votes on ``item``."""
@@ -140,6 +150,8 @@ def _int(body: Mapping[str, Any], key: str, where: str, lo: int, hi: int) -> int
 def parse(raw: object) -> Scenario:
     """Check a scenario's shape; :class:`Invalid` names the first problem."""
     body = _obj(raw, "scenario")
+    rules = rule_set(body.get("body", "council"))
+    roles = frozenset({*rules.member_kinds, "guest"})
     council = _obj(body.get("council"), "council")
     roster: list[RosterEntry] = []
     for i, r in enumerate(_list(body.get("roster"), "roster")):
@@ -153,8 +165,8 @@ def parse(raw: object) -> Scenario:
             _str(row, "email", where).lower(),
             _str(row, "phone", where),
         )
-        if person.role not in ROLES:
-            raise Invalid(f"{where}.role must be one of {sorted(ROLES)}", field=f"{where}.role")
+        if person.role not in roles:
+            raise Invalid(f"{where}.role must be one of {sorted(roles)}", field=f"{where}.role")
         roster.append(person)
     emails = [p.email for p in roster]
     if len(set(emails)) != len(emails):
@@ -198,7 +210,16 @@ def parse(raw: object) -> Scenario:
         where = f"reconnects[{i}]"
         item, amendment, by = _moment(_obj(r, where), where, len(agenda), emails)
         reconnects.append(Reconnect(item, amendment, by))
-    return Scenario(dict(council), roster, dict(session), attend, answers, breaks, reconnects)
+    return Scenario(
+        dict(council),
+        roster,
+        dict(session),
+        attend,
+        answers,
+        breaks,
+        reconnects,
+        rules.body.value,
+    )
 
 
 def _moment(

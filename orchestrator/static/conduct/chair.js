@@ -92,16 +92,22 @@ function renderCalled(s) {
   const answered = Object.keys(v.answers).length;
   const what = v.amendment === null ? `проєкт рішення з питання ${v.item + 1}` : `поправку ${v.amendment + 1} до питання ${v.item + 1}`;
   const t = v.tally;
+  const together = v.mode === "simultaneous";  // E7: everyone answers at once, nobody is called
   fill("called-box",
-    el("p", {class: "muted"}, `Поіменне голосування за ${what}; потрібно «за»: ${v.required}`),
-    v.called_participant_id
+    el("p", {class: "muted"}, `${together ? "Голосування (усі відповідають одночасно)" : "Поіменне голосування"} за ${what}; потрібно «за»: ${v.required}`),
+    together
+      ? el("p", {id: "called", class: "called-now"}, answered === v.order.length ? "Усі відповіли: завершіть голосування." : `Чекаємо відповідей: ${v.order.length - answered}.`)
+      : v.called_participant_id
       ? el("p", {id: "called", class: "called-now"}, el("span", {class: "label"}, `Викликано (${v.position + 1} з ${v.order.length}):`), " ",
         el("strong", {}, nameOf(v.called_participant_id)))
       : el("p", {id: "called", class: "called-now"}, answered === v.order.length ? "Усі відповіли: завершіть голосування." : "Нікого не викликано."),
     el("p", {class: "tally"}, `За: ${t["for"]} · проти: ${t.against} · утрималися: ${t.abstain} · ` +
       `не голосували: ${t.not_voted} · відсутні: ${t.absent} · відповіли ${answered} з ${v.order.length}`));
   const acts = [];
-  if (s.phase === "voting") {
+  if (s.phase === "voting" && together) {
+    // E7: the general department (or the chair) closes when it establishes the result
+    acts.push(el("button", {type: "button", onclick: () => act(`/votes/${v.vote_id}/close`)}, "Завершити голосування"));
+  } else if (s.phase === "voting") {
     if (v.called_participant_id) {
       acts.push(el("button", {type: "button", class: "secondary", onclick: () => act(`/votes/${v.vote_id}/skip`)}, "Не голосував (далі)"));
     } else if (answered < v.order.length) {

@@ -20,6 +20,22 @@ function renderItemActs(s) {
       [{name: "text", label: "Текст поправки:", type: "textarea"}], async (f) => (await act("/amendments", {text: f.text})) !== null)}, "Записати поправку"));
 }
 
+// E6, E7: in an executive committee's vote everyone answers at once; the general department
+// enters the answer a member gives by phone and closes the vote when it establishes the result.
+function renderPhoneAnswers(v) {
+  const waiting = v.order.filter(pid => !v.answers[pid]);
+  fill("called", el("span", {class: "label"}, `Не відповіли (${waiting.length} з ${v.order.length}); відповідь, дану телефоном:`));
+  const row = (pid) => {
+    const answer = (a) => act(`/votes/${v.vote_id}/ballots`, {participant_id: pid, answer: a});
+    return el("li", {}, el("strong", {}, nameOf(pid)), " ",
+      el("button", {type: "button", class: "for", onclick: () => answer("for")}, "За"),
+      el("button", {type: "button", class: "against", onclick: () => answer("against")}, "Проти"),
+      el("button", {type: "button", class: "abstain", onclick: () => answer("abstain")}, "Утримався"));
+  };
+  fill("answer-acts", el("ul", {class: "phone-answers"}, ...waiting.map(row)),
+    el("button", {type: "button", onclick: () => act(`/votes/${v.vote_id}/close`)}, "Завершити голосування"));
+}
+
 connect((s) => {
   callOnSnapshot(s, false);
   protocolOnSnapshot(s);
@@ -30,6 +46,7 @@ connect((s) => {
     const t = v.tally;
     fill("tally", `За: ${t["for"]} · проти: ${t.against} · утрималися: ${t.abstain} · не голосували: ${t.not_voted} · відсутні: ${t.absent}`);
   } else fill("tally");
+  if (v && v.mode === "simultaneous" && s.phase === "voting") { renderPhoneAnswers(v); return; }
   if (!v || !v.called_participant_id || s.phase !== "voting") { fill("called", "—"); fill("answer-acts"); return; }
   const pid = v.called_participant_id;
   fill("called", el("span", {class: "label"}, `Викликано (${v.position + 1} з ${v.order.length}):`), " ", el("strong", {}, nameOf(pid)));

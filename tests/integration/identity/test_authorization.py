@@ -43,6 +43,9 @@ MATRIX = [
     Row("GET", "/api/v1/sessions/{sid}/deliveries", {"admin": 200, "chair": 200, "secretary": 200}),
     Row("GET", "/api/v1/sessions/{sid}/jitsi-token", {r: 200 for r in ("chair", "secretary", "deputy", "guest")}),
     Row("POST", "/api/v1/sessions/{sid}/participants/{target}/identify", {"chair": 201}),
+    # E6 is an executive committee's (test_two_bodies.py): in this council session the chair
+    # passes the role check and the rule refuses (R11); the secretary is refused by role
+    Row("POST", "/api/v1/sessions/{sid}/participants/{target}/identify-by-phone", {"chair": 422}),
     Row("GET", "/api/v1/sessions/{sid}/presence", {"chair": 200, "secretary": 200}),
     Row("POST", f"{PREFIX}/occupant/joined", {}, HOOK_BODY),
     Row("POST", f"{PREFIX}/occupant/left", {}, HOOK_BODY),

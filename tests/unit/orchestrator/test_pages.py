@@ -23,6 +23,7 @@ NOT_PAGES = {
     "protocol_body.html",
     "preparation_rsvp.html",
     "preparation_script_panel.html",
+    "calling_order.html",  # a standalone document, like protocol.html
 }
 
 

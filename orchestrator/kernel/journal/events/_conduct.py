@@ -27,13 +27,17 @@ AMENDMENT_PROPOSED: Final = "amendment_proposed"
 
 VOTE_OPENED: Final = "vote_opened"
 """{vote_id, item, amendment|null, order: [participant_id] (R15), absent: [participant_id],
-total_composition, mayor_taking_part: bool, required: int (R13)}"""
+total_composition, mayor_taking_part: bool, required: int (R13, E4),
+mode: "simultaneous"|absent (E7: everyone answers at once; absent: the roll call, R15)}"""
 
 DEPUTY_CALLED: Final = "deputy_called"
 """{vote_id, participant_id, position}"""
 
 BALLOT_RECORDED: Final = "ballot_recorded"
-"""{vote_id, participant_id, answer: for|against|abstain, source: deputy|secretary}"""
+"""{vote_id, participant_id, answer: for|against|abstain, source: deputy|secretary|member|phone}
+
+``member``: an executive-committee member answered on their own page; ``phone``: the general
+department entered the answer the member gave by phone (E6, E7)."""
 
 DEPUTY_SKIPPED: Final = "deputy_skipped"
 """{vote_id, participant_id}  (не голосував)"""
@@ -116,6 +120,7 @@ class VoteOpened(EventPayload):
     total_composition: int = 0
     mayor_taking_part: bool = False  # R13
     required: int = 0  # R13
+    mode: str | None = None  # E7: "simultaneous"; absent: the roll call of R15
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,7 @@ class BallotRecorded(EventPayload):
     vote_id: str
     participant_id: str
     answer: str
-    source: str = ""  # deputy|secretary
+    source: str = ""  # deputy|secretary (R16, R17); member|phone (E6, E7)
 
 
 @dataclass(frozen=True, slots=True)

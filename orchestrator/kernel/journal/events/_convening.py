@@ -9,7 +9,8 @@ from orchestrator.kernel.journal.events._payload import EventPayload, Payload
 
 SESSION_CONVENED: Final = "session_convened"
 """{council: {id, name, convocation, total_composition, oblast, place, emblem|null,
-citations}, title, number, starts_at, planned_end,
+citations}, body: {kind: council|executive_committee, total_composition}|absent,
+title, number, starts_at, planned_end,
 room, broadcast_url, agenda: [{title, category, description, secret_ballot: false,
 documents: []}], participants: [{participant_id, member_id|null, surname, given_name,
 patronymic, kind: mayor|deputy|secretary|guest, role: chair|secretary|deputy|guest,
@@ -48,6 +49,16 @@ class Council(Payload):
     place: str = ""  # «м. Коростишів»
     emblem: str | None = None  # base64 PNG or JPEG
     citations: Any = None  # {rule: the Регламент's or the law's article}, R1–R20
+
+
+@dataclass(frozen=True, slots=True)
+class Body(Payload):
+    """Which of the council's bodies meets (absent from older journals and from a council
+    session: the council itself, R7). ``total_composition`` is the body's own (E4: the executive
+    committee's, the mayor included)."""
+
+    kind: str = "council"  # council | executive_committee (orchestrator.convening.bodies)
+    total_composition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,7 @@ class SessionConvened(EventPayload):
     chair_participant_id: str | None = None
     secretary_participant_id: str | None = None
     chair_reason: str | None = None  # R5: why a stand-in presides
+    body: Body | None = None  # E1–E8: an executive-committee meeting; None: the council
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ class ParticipantIdentified(EventPayload):
     TYPE: ClassVar[str] = PARTICIPANT_IDENTIFIED
     participant_id: str
     confirmed_by: str | None = None
+    method: str | None = None  # E6: "phone_callback"; absent: seen and heard in the call (R11)
 
 
 @dataclass(frozen=True, slots=True)
