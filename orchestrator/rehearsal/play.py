@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import secrets
@@ -40,6 +41,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from orchestrator.conduct.live import RESYNC, Follower
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.ukrainian import plural
 from orchestrator.rehearsal import scenario as sc
@@ -69,13 +71,17 @@ class Console:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def feed(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        follower = Follower()  # the first snapshot, then patches onto it
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
-            data = json.loads(msg.data)
-            if data.get("type") == "snapshot" and data["seq"] > self.seq:
+            took = follower.take(json.loads(msg.data))
+            if took == "resync":
+                await ws.send_json(RESYNC)
+            elif took == "taken" and follower.state is not None:
                 async with self.changed:
-                    self.seq, self.state = data["seq"], data["state"]
+                    # a copy: a patch changes the follower's state in place
+                    self.seq, self.state = follower.seq, copy.deepcopy(follower.state)
                     self.changed.notify_all()
 
     async def until(
