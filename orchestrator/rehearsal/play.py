@@ -418,6 +418,7 @@ class LocalService:
     port: int = field(default_factory=_free_port)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     process: subprocess.Popen[bytes] | None = None
+    serve_args: tuple[str, ...] = ()  # e.g. ("--workers", "2")
 
     @property
     def url(self) -> str:
@@ -437,7 +438,7 @@ class LocalService:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / "rada.log").open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.cli", "serve"],
+                [sys.executable, "-m", "orchestrator.cli", "serve", *self.serve_args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
