@@ -437,7 +437,7 @@ class LocalService:
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / "rada.log").open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 - our own command, with options we chose
                 [sys.executable, "-m", "orchestrator.cli", "serve", *self.serve_args],
                 env=env,
                 stdout=log,
