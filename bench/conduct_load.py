@@ -68,6 +68,9 @@ class BenchServer(LocalService):
             "RADA_RECORDING_ENABLED": "0",
             # sessions are convened 48 h ahead (R3) and opened at once
             "RADA_OPEN_EARLY_MINUTES": str(7 * 24 * 60),
+            # every console connects from 127.0.0.x without signing in: public sockets
+            "RADA_LIVE_PUBLIC_PER_ADDRESS": "1000000",
+            "RADA_LIVE_PUBLIC_TOTAL": "1000000",
             **self.env,
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -316,6 +316,8 @@ async def run(
         if latencies
         else float("nan"),
         "max_ms": latencies[-1] * 1000 if latencies else float("nan"),
+        "over_250ms": sum(1 for x in latencies if x > 0.25),
+        "over_1s": sum(1 for x in latencies if x > 1.0),
         "server_rss_mib": rss_max / 2**20,
         "server_rss_before_mib": rss_before / 2**20,
         "server_cpu_s": server_cpu,

@@ -209,12 +209,25 @@ class Client:
         self.resync = False  # send the newest snapshot (instead of what waited)
         self.holds = -1  # the seq the client holds once what waits is sent
         self.dropped = 0  # patches replaced by a snapshot before they were sent
+        self._sending = False  # a frame is being written
         self._wake = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
 
-    def offer(self, published: Published) -> None:
+    def offer(self, published: Published) -> bytes | None:
         """Send the change to ``published`` after what waits, or the newest snapshot instead
-        when the client would otherwise miss one (see the module)."""
+        when the client would otherwise miss one (see the module). Returns the patch when the
+        caller may write it at once (:meth:`write_now`): nothing waits or is being sent, and
+        the socket has taken everything (so the write cannot wait for a drain)."""
+        if (
+            published.patch is not None
+            and published.base == self.holds
+            and not self.resync
+            and not self.patches
+            and not self._sending
+            and self.unsent() == 0
+        ):
+            self.holds = published.seq
+            return published.patch
         if (
             not self.resync
             and published.patch is not None
@@ -228,6 +241,20 @@ class Client:
             self.resync = True
         self.holds = published.seq
         self._start()
+        return None
+
+    async def write_now(self, data: bytes) -> None:
+        """Write a patch :meth:`offer` returned (it does not wait: see there)."""
+        self._sending = True
+        try:
+            await self.ws.send_frame(data, WSMsgType.TEXT)
+        except (ConnectionError, RuntimeError):  # the client went away
+            self.hub.detach(self.sid, self.ws)
+            return
+        finally:
+            self._sending = False
+        if self.patches or self.resync:  # offered meanwhile
+            self._start()
 
     def send_snapshot(self, seq: int) -> None:
         """Send the newest snapshot (at ``seq``) in place of anything waiting."""
@@ -269,7 +296,11 @@ class Client:
                             data = self._next()
                             if data is None:
                                 break
-                            await self.ws.send_frame(data, WSMsgType.TEXT)
+                            self._sending = True
+                            try:
+                                await self.ws.send_frame(data, WSMsgType.TEXT)
+                            finally:
+                                self._sending = False
                 except TimeoutError:
                     self.cut_off()
                     return
@@ -319,9 +350,11 @@ class LiveHub:
 
     async def publish(self, state: SessionState) -> None:
         """Offer a committed state to the session's clients, once per journal position."""
-        self._publish(state)
+        await self._publish(state)
 
-    def _publish(self, state: SessionState) -> Published | None:
+    async def _publish(self, state: SessionState) -> Published | None:
+        """Offer ``state`` if it is newer than the last one published (which it returns). A
+        client that is up to date is written the patch here, without waking its sender."""
         sid = UUID(state.session_id)
         clients = self.sockets.get(sid)
         if not clients:  # nobody here to send it to: no snapshot, no patch
@@ -332,8 +365,9 @@ class LiveHub:
             return before
         published = Published(state.last_seq, snapshot(state), before)
         self.last[sid] = published
-        for client in list(clients.values()):
-            client.offer(published)
+        now = [(c, data) for c in list(clients.values()) if (data := c.offer(published))]
+        for client, data in now:  # offered to all first: a write that waited cannot reorder
+            await client.write_now(data)
         return published
 
     def admit(self, address: str | None) -> None:
@@ -368,7 +402,7 @@ class LiveHub:
         client = Client(self, sid, ws, address, transport)
         self.sockets.setdefault(sid, {})[ws] = client
         state = await self.service.state(sid)
-        published = self._publish(state)  # publishes it if it is newer than the last one
+        published = await self._publish(state)  # publishes it if newer than the last one
         if published is not None and client.holds < published.seq:
             client.send_snapshot(published.seq)
 
@@ -424,7 +458,7 @@ class LiveHub:
                 seq = self._wanted.get(sid, 0)
                 known = self.service.cached(sid)
                 if known is not None and known.last_seq >= seq:
-                    self._publish(known)
+                    await self._publish(known)
                     break
                 await self.service.refresh(sid, seq)
         except Exception:  # a listener must survive one bad session; the next notify retries

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
@@ -50,7 +50,7 @@ class Appended:
 
     session_id: UUID
     seq: int
-    pid: int = 0
+    pid: int = field(default=0, compare=False)  # who appended is not what was appended
 
 
 def parse(payload: str, pid: int = 0) -> Appended | None:

@@ -148,7 +148,9 @@ async def test_a_client_behind_gets_the_newest_snapshot_never_a_patch_onto_a_gap
     # caught up: the next change is a patch again
     state = states[QUEUED_PATCHES + 5]
     hub.last[sid] = newest = Published(state.last_seq, snapshot(state), published)
-    client.offer(newest)
+    data = client.offer(newest)  # up to date: the caller writes it at once
+    assert data is not None
+    await client.write_now(data)
     for _ in range(100):
         await asyncio.sleep(0)
     assert ws.sent[-1]["type"] == "patch" and follower.take(ws.sent[-1]) == "taken"
