@@ -83,15 +83,15 @@ def consoles_main(
     sessions: list[tuple[str, int]],
     ready: Any,
     go: Any,
+    stop: Any,
     out: Any,
-    seconds: float,
 ) -> None:
     raise_fd_limit()
-    out.put(asyncio.run(_consoles(port, address, sessions, ready, go, seconds)))
+    out.put(asyncio.run(_consoles(port, address, sessions, ready, go, stop)))
 
 
 async def _consoles(
-    port: int, address: str, sessions: list[tuple[str, int]], ready: Any, go: Any, seconds: float
+    port: int, address: str, sessions: list[tuple[str, int]], ready: Any, go: Any, stop: Any
 ) -> dict[str, Any]:
     arrivals: dict[str, list[list[tuple[int, float]]]] = {sid: [] for sid, _ in sessions}
     connector = aiohttp.TCPConnector(limit=0, local_addr=(address, 0))
@@ -133,7 +133,7 @@ async def _consoles(
         cpu0 = time.process_time()
         ready.put(len(tasks))
         await asyncio.to_thread(go.wait)
-        await asyncio.sleep(seconds + 5)  # the answers, and their last frames
+        await asyncio.to_thread(stop.wait)  # the answers were sent, and their frames had 5 s
         cpu = time.process_time() - cpu0
         for task in tasks:
             task.cancel()
@@ -200,12 +200,33 @@ async def _answers(
 # --- one N ------------------------------------------------------------------------------------------
 
 
+def _pg_cpu(folder: Path | None) -> float:
+    """CPU seconds of the embedded PostgreSQL (its postmaster and backends); 0 if external."""
+    if folder is None:
+        return 0.0
+    postmaster = psutil.Process(int((folder / "postmaster.pid").read_text().split()[0]))
+    total = 0.0
+    for p in [postmaster, *postmaster.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def _rss(pids: list[int]) -> int:
     return sum(psutil.Process(pid).memory_info().rss for pid in pids)
 
 
 async def run(
-    base_uri: str, n: int, consoles: int, seconds: float, workers: int, procs: int
+    base_uri: str,
+    pg_folder: Path | None,
+    n: int,
+    consoles: int,
+    seconds: float,
+    workers: int,
+    procs: int,
 ) -> dict[str, Any]:
     name = f"bench_open_{n}_{uuid.uuid4().hex[:6]}"
     url = await database.ensure_database(base_uri, name)
@@ -243,14 +264,14 @@ async def run(
 
             sessions = await asyncio.gather(*(one(i) for i in range(n)))
         setup_sessions_s = time.monotonic() - t_setup
-        ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+        ready, go, stop, out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
         shares: list[list[tuple[str, int]]] = [[] for _ in range(procs)]
         for i, s in enumerate(sessions):
             shares[i % procs].append((s.sid, min(consoles, len(s.order))))
         for k, share in enumerate(shares):
             p = ctx.Process(
                 target=consoles_main,
-                args=(server.port, f"127.0.0.{k + 2}", share, ready, go, out, seconds),
+                args=(server.port, f"127.0.0.{k + 2}", share, ready, go, stop, out),
             )
             p.start()
             children.append(p)
@@ -267,14 +288,17 @@ async def run(
         setup_s = time.monotonic() - t_setup
         rss_before = _rss(pids)
         cpu0 = sum(_cpu_of(pid) for pid in pids)
-        t0 = time.monotonic()
+        pg_cpu0 = _pg_cpu(pg_folder)
         go.set()
         rss_max = rss_before
-        while time.monotonic() - t0 < seconds + 5:
+        while answerer_out.empty():
             await asyncio.sleep(1.0)
             rss_max = max(rss_max, _rss(pids))
         answered = await asyncio.to_thread(answerer_out.get, True, 600)
         server_cpu = sum(_cpu_of(pid) for pid in pids) - cpu0
+        pg_cpu = _pg_cpu(pg_folder) - pg_cpu0
+        await asyncio.sleep(5.0)  # the last answers' frames
+        stop.set()
         results = [await asyncio.to_thread(out.get, True, 600) for _ in range(procs)]
     finally:
         for p in children:
@@ -323,6 +347,8 @@ async def run(
         "server_cpu_s": server_cpu,
         "server_cpu_per_answer_ms": server_cpu / max(1, len(answered["sent"])) * 1000,
         "answerer_cpu_s": answered["cpu_s"],
+        "answers_elapsed_s": answered["elapsed_s"],
+        "postgres_cpu_s": pg_cpu,
         "consoles_cpu_s": [round(r["cpu_s"], 1) for r in results],
         "console_failures": sum(r["failures"] for r in results),
         "setup_s": setup_s,
@@ -353,7 +379,9 @@ async def main(ns: list[int], consoles: int, seconds: float, workers: int, procs
                 )
                 continue
             print(f"N={n}: load before {load()}", flush=True)
-            row = await run(base, n, consoles, seconds, workers, procs)
+            row = await run(
+                base, pg.folder if pg is not None else None, n, consoles, seconds, workers, procs
+            )
             rows.append(row)
             print(f"N={n}: {row}", flush=True)
     finally:
