@@ -1,4 +1,5 @@
-"""Roll-call load: N concurrent sessions of 40 deputies against ONE rada process.
+"""Roll-call load: N concurrent sessions of 40 deputies against rada (one process, or
+``--workers`` processes sharing the port).
 
     python bench/conduct_load.py [--sessions 10 100 500] [--deputies 40]
 
@@ -38,6 +39,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,6 +66,11 @@ class BenchServer(LocalService):
             # the bench drives media state through the journal as the recorder would; a real
             # recorder with no stream would (rightly) declare a technical break
             "RADA_RECORDING_ENABLED": "0",
+            # sessions are convened 48 h ahead (R3) and opened at once
+            "RADA_OPEN_EARLY_MINUTES": str(7 * 24 * 60),
+            # every console connects from 127.0.0.x without signing in: public sockets
+            "RADA_LIVE_PUBLIC_PER_ADDRESS": "1000000",
+            "RADA_LIVE_PUBLIC_TOTAL": "1000000",
             **self.env,
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +78,12 @@ class BenchServer(LocalService):
         prefix = ["-m", "cProfile", "-o", profile] if profile else []
         with (self.data_dir / "server.log").open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, *prefix, str(ROOT / "bench" / "conduct_server.py")],
+                [
+                    sys.executable,
+                    *prefix,
+                    str(ROOT / "bench" / "conduct_server.py"),
+                    *self.serve_args,
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -79,7 +91,7 @@ class BenchServer(LocalService):
             )
 
 
-SEQ = re.compile(r'"seq": (\d+)')
+SEQ = re.compile(r'"seq": ?(\d+)')  # a snapshot or a patch (compact JSON)
 SETUP_CONCURRENCY = 16
 SURNAMES = [
     "Ґудзь",
@@ -231,7 +243,7 @@ async def console(http: aiohttp.ClientSession, session: Session, ready: asyncio.
         ready.set()
         async for msg in ws:
             now = time.perf_counter()
-            match = SEQ.search(msg.data, 0, 40)  # '{"type": "snapshot", "seq": N, ...'
+            match = SEQ.search(msg.data, 0, 40)  # '{"type":"patch","seq":N,...'
             if match:
                 seq = int(match[1])
                 if seq > client.seen:
@@ -266,7 +278,25 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, Any]:
+async def wait_workers(server: LocalService, workers: int) -> list[int]:
+    """The pids of the server's processes once all ``workers`` listen on its port."""
+    assert server.process is not None
+    parent = psutil.Process(server.process.pid)
+    for _ in range(1200):
+        procs = parent.children() if workers > 1 else [parent]
+        if len(procs) == workers and all(
+            any(c.status == psutil.CONN_LISTEN and c.laddr.port == server.port
+                for c in p.net_connections())
+            for p in procs
+        ):  # fmt: skip
+            return [parent.pid, *(p.pid for p in procs if p.pid != parent.pid)]
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{workers} workers did not all listen")
+
+
+async def run(
+    base_uri: str, n: int, deputies: int, durable: bool, workers: int = 1
+) -> dict[str, Any]:
     name = f"bench_conduct_{n}_{uuid.uuid4().hex[:6]}"
     url = await database.ensure_database(base_uri, name)
     conn = await asyncpg.connect(url)
@@ -283,10 +313,11 @@ async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, 
             "RADA_RECORDING_REQUIRED": "true",
         },
         admin_token=ADMIN_TOKEN,
+        serve_args=("--workers", str(workers)) if workers > 1 else (),
     )
     await server.start()
     assert server.process is not None
-    proc = server.process
+    pids = await wait_workers(server, workers)
     port = server.port
     pool = await database.create_pool(url, database.DatabaseSettings(url=url, pool_max=8))
     conn_limit = aiohttp.TCPConnector(limit=0)
@@ -317,12 +348,12 @@ async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, 
             setup_s = time.perf_counter() - t_setup
             latencies: list[float] = []
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-            server_cpu0 = _cpu_of(proc.pid)
+            server_cpu0 = sum(_cpu_of(pid) for pid in pids)
             t0 = time.perf_counter()
             answers = sum(await asyncio.gather(*(roll_call(http, s, latencies) for s in sessions)))
             elapsed = time.perf_counter() - t0
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-            server_cpu = _cpu_of(proc.pid) - server_cpu0
+            server_cpu = sum(_cpu_of(pid) for pid in pids) - server_cpu0
             for task in consoles:
                 task.cancel()
             await asyncio.gather(*consoles, return_exceptions=True)
@@ -345,7 +376,7 @@ async def run(base_uri: str, n: int, deputies: int, durable: bool) -> dict[str, 
     }
 
 
-async def main(ns: list[int], deputies: int, durable: bool) -> None:
+async def main(ns: list[int], deputies: int, durable: bool, workers: int = 1) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = max(ns) * (deputies + 1) + 1000
     try:  # root (or CAP_SYS_RESOURCE) may raise the hard limit; the server inherits it
@@ -371,7 +402,7 @@ async def main(ns: list[int], deputies: int, durable: bool) -> None:
                     flush=True,
                 )
                 continue
-            row = await run(base, n, deputies, durable)
+            row = await run(base, n, deputies, durable, workers)
             rows.append(row)
             print(f"N={n}: {row}", flush=True)
     finally:
@@ -402,5 +433,6 @@ if __name__ == "__main__":
         action="store_true",
         help="for comparison only: synchronous_commit=off (not crash safe)",
     )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (one port)")
     args = parser.parse_args()
-    asyncio.run(main(args.sessions, args.deputies, not args.no_sync_commit))
+    asyncio.run(main(args.sessions, args.deputies, not args.no_sync_commit, args.workers))

@@ -2,12 +2,14 @@
 ``X-Test-As: <participant_id>`` header instead of identity's personal link, so that
 ``bench/conduct_load.py`` measures conduct and not the delivery of 20,000 e-mails.
 
-Run: ``python bench/conduct_server.py`` with the usual ``RADA_*`` variables.
+Run: ``python bench/conduct_server.py [--workers N]`` with the usual ``RADA_*`` variables
+(``--workers``: N processes sharing the port, as ``rada serve --workers N``).
 Never deploy this: anyone could act as anyone.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -17,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 
 from orchestrator.app import create_app
+from orchestrator.cli import serve_workers
 from orchestrator.kernel.keys import POOL
 from orchestrator.kernel.logconfig import configure_logging
 from orchestrator.kernel.settings import Settings, first_start
@@ -60,8 +63,16 @@ def build(settings: Settings) -> web.Application:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
     settings, _ = first_start.complete(Settings.from_env())
     configure_logging(settings.log, stream=sys.stderr)
+    if args.workers > 1 and not args.worker:
+        return serve_workers(
+            args.workers, settings, lambda _i: [sys.executable, __file__, "--worker"]
+        )
     print(f"serving on {settings.http.host}:{settings.http.port}", flush=True)
     web.run_app(
         build(settings),
@@ -69,6 +80,7 @@ def main() -> int:
         port=settings.http.port,
         print=None,
         access_log=None,
+        reuse_port=args.worker,
     )
     return 0
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -46,15 +50,26 @@ RADA_DATABASE_URL, rada runs its own PostgreSQL server in RADA_DATA_DIR.
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         settings, generated = first_start.complete(settings)
+        if args.workers > 1 and not args.worker:
+            return serve_workers(
+                args.workers,
+                settings,
+                lambda _i: [
+                    sys.executable, "-m", "orchestrator.cli", "serve", "--worker",
+                    *(["--no-migrate"] if args.no_migrate else []),
+                ],
+            )  # fmt: skip
         app = create_app(settings, migrate=not args.no_migrate)
     except SettingsError as exc:
         print(f"rada: configuration error: {exc}", file=sys.stderr)
         return 2
-    if generated.jitsi_secret:
+    worker = bool(args.worker)
+    if generated.jitsi_secret and not worker:
         log.warning("jitsi_secret_generated", hint="set RADA_JITSI_APP_SECRET to Jitsi's secret")
     url = f"http://{settings.http.host}:{settings.http.port}"
-    print(f"rada is starting on {url} (data in {settings.data_dir})", flush=True)
-    if generated.admin_token:
+    if not worker:
+        print(f"rada is starting on {url} (data in {settings.data_dir})", flush=True)
+    if generated.admin_token and not worker:
         print(f"administrator key: {generated.admin_token}", flush=True)
     web.run_app(
         app,
@@ -64,8 +79,91 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         shutdown_timeout=10,
         access_log=None,
         keepalive_timeout=HEAD_TIMEOUT_SECONDS,
+        reuse_port=worker,  # the workers share the port (SO_REUSEPORT: the kernel spreads them)
     )
     return 0
+
+
+# --- several processes on one machine -----------------------------------------------------------
+
+WORKER_QUICK_EXIT_SECONDS = 10.0  # a worker that dies this soon after its start: give up
+WORKER_STOP_SECONDS = 20.0  # how long the workers get to stop gracefully (then SIGKILL)
+
+
+def worker_env(
+    settings: Settings, database_url: str | None, worker: int, count: int
+) -> dict[str, str]:
+    """What worker ``worker`` of ``count`` is given beyond the parent's environment: the
+    database (an embedded server is the parent's, one for all), the port and address, and its
+    share of the recorders' ingest ports (two recorders never bind the same one)."""
+    env = {"RADA_HOST": settings.http.host, "RADA_PORT": str(settings.http.port)}
+    if database_url is not None:
+        env["RADA_DATABASE_URL"] = database_url
+    ports = settings.recording.ports
+    share = ports[worker::count] if len(ports) >= count else ports[worker % len(ports) :][:1]
+    env["RADA_RECORDING_PORTS"] = ",".join(str(p) for p in share)
+    return env
+
+
+def serve_workers(count: int, settings: Settings, command: Callable[[int], list[str]]) -> int:
+    """Run ``count`` worker processes (``command(i)``) sharing one port (SO_REUSEPORT), each
+    with its own event loop, pool and journal listener; LISTEN/NOTIFY keeps their live state
+    the same, so any socket may land on any worker. The parent runs the embedded PostgreSQL
+    (when there is no RADA_DATABASE_URL), restarts a worker that dies, and on SIGTERM/SIGINT
+    stops them all gracefully. Returns the exit status."""
+    server = None
+    url = settings.database.url
+    if url is None:
+        server = database.EmbeddedPostgres(settings.data_dir / "postgres")
+        url = asyncio.run(database.ensure_database(server.start(), "rada"))
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def spawn(i: int) -> tuple[subprocess.Popen[bytes], float]:
+        env = {**os.environ, **worker_env(settings, url, i, count)}
+        return subprocess.Popen(command(i), env=env), time.monotonic()  # noqa: S603
+
+    print(
+        f"rada is starting {count} workers on http://{settings.http.host}:{settings.http.port} "
+        f"(data in {settings.data_dir})",
+        flush=True,
+    )
+    workers = {i: spawn(i) for i in range(count)}
+    status = 0
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for i, (process, began) in list(workers.items()):
+                code = process.poll()
+                if code is None or stopping:
+                    continue
+                log.warning("worker_exited", worker=i, pid=process.pid, code=code)
+                if time.monotonic() - began < WORKER_QUICK_EXIT_SECONDS:
+                    log.error("worker_failed_at_start", worker=i, code=code)
+                    stopping, status = True, 1
+                    break
+                workers[i] = spawn(i)
+    finally:
+        for process, _ in workers.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + WORKER_STOP_SECONDS
+        for process, _ in workers.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if server is not None:
+            server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return status
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse to start if migrations are pending instead of applying them",
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes sharing the port (SO_REUSEPORT), e.g. one per core (default 1)",
+    )
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of them
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser(
         "migrate",
@@ -165,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _registrations():
         register(sub)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
 
 
 def _options(args: argparse.Namespace) -> dict[str, str]:

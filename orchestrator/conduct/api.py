@@ -118,9 +118,11 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
         await ws.prepare(request)
         try:
             await hub.attach(sid, ws, address, request.transport)
-            async for msg in ws:  # clients only listen; anything they send is ignored
+            async for msg in ws:  # clients listen, and may ask for a fresh snapshot
                 if msg.type == WSMsgType.ERROR:
                     break
+                if msg.type == WSMsgType.TEXT:
+                    hub.received(sid, ws, msg.data)
         finally:
             hub.detach(sid, ws)
     finally:

@@ -183,8 +183,21 @@ async def open_database(settings: DatabaseSettings, data_dir: Path) -> AsyncIter
         log.info("embedded_postgres_stopped")
 
 
+# The PostgreSQL backends of this process's pools (pids are reused only after the backend
+# ended, and a stale one at worst makes a process fold a session it did not need to)
+_OWN_BACKENDS: set[int] = set()
+
+
+def own_backend(pid: int) -> bool:
+    """Whether backend ``pid`` is (or was) one of this process's pooled connections: a journal
+    notification from it is an append this process made."""
+    return pid in _OWN_BACKENDS
+
+
 async def _init_connection(conn: Conn) -> None:
     import json
+
+    _OWN_BACKENDS.add(conn.get_server_pid())
 
     await conn.set_type_codec(
         "jsonb",

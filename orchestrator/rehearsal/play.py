@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import secrets
@@ -40,6 +41,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from orchestrator.conduct.live import RESYNC, Follower
 from orchestrator.kernel.errors import Invalid
 from orchestrator.kernel.ukrainian import plural
 from orchestrator.rehearsal import around
@@ -70,13 +72,17 @@ class Console:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def feed(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        follower = Follower()  # the first snapshot, then patches onto it
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
-            data = json.loads(msg.data)
-            if data.get("type") == "snapshot" and data["seq"] > self.seq:
+            took = follower.take(json.loads(msg.data))
+            if took == "resync":
+                await ws.send_json(RESYNC)
+            elif took == "taken" and follower.state is not None:
                 async with self.changed:
-                    self.seq, self.state = data["seq"], data["state"]
+                    # a copy: a patch changes the follower's state in place
+                    self.seq, self.state = follower.seq, copy.deepcopy(follower.state)
                     self.changed.notify_all()
 
     async def until(
@@ -427,6 +433,7 @@ class LocalService:
     port: int = field(default_factory=_free_port)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     process: subprocess.Popen[bytes] | None = None
+    serve_args: tuple[str, ...] = ()  # e.g. ("--workers", "2")
 
     @property
     def url(self) -> str:
@@ -445,8 +452,8 @@ class LocalService:
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / "rada.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.cli", "serve"],
+            self.process = subprocess.Popen(  # noqa: S603 - our own command, with options we chose
+                [sys.executable, "-m", "orchestrator.cli", "serve", *self.serve_args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -8,6 +8,7 @@ appending its ``recording_started`` to the journal as the recording package does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -23,6 +24,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from orchestrator.conduct.live import RESYNC, Follower
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.rehearsal.mailsink import MailSink
@@ -89,12 +91,13 @@ class RecorderByJournal(SinkPorts):
             )
 
 
-@pytest.fixture
-async def deployment(
-    database_url: str, pool: asyncpg.Pool
+@contextlib.asynccontextmanager
+async def deployed(
+    database_url: str, pool: asyncpg.Pool, names: str = "ab", serve_args: tuple[str, ...] = ()
 ) -> AsyncIterator[tuple[list[LocalService], Player]]:
-    """Two `rada serve` on the test database; the session convened, everyone signed in on the
-    first, the session open and competent, the first item's roll call open."""
+    """A `rada serve` per name (with ``serve_args``) on the test database; the session
+    convened, everyone signed in on the first, the session open and competent, the first
+    item's roll call open."""
     folder = Path(tempfile.mkdtemp(prefix="radaproc"))
     sink = MailSink()
     await sink.start()
@@ -110,7 +113,10 @@ async def deployment(
         "RADA_SMTP_BACKOFF_SECONDS": "0.2",
         "RADA_JITSI_EVENT_SECRET": secret,
     }
-    services = [LocalService(folder / name, env=env, admin_token=token) for name in "ab"]
+    services = [
+        LocalService(folder / name, env=env, admin_token=token, serve_args=serve_args)
+        for name in names
+    ]
     player: Player | None = None
     try:
         for s in services:
@@ -142,6 +148,15 @@ async def deployment(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+async def deployment(
+    database_url: str, pool: asyncpg.Pool
+) -> AsyncIterator[tuple[list[LocalService], Player]]:
+    """Two `rada serve` on the test database, the roll call open (:func:`deployed`)."""
+    async with deployed(database_url, pool) as both:
+        yield both
+
+
 def client(player: Player, surname: str) -> Client:
     return player.clients[email(surname)]
 
@@ -162,11 +177,14 @@ async def answer(
     )
 
 
-async def next_snapshot(ws: aiohttp.ClientWebSocketResponse, seq: int) -> dict[str, Any]:
-    while True:
-        msg: dict[str, Any] = await ws.receive_json(timeout=30)
-        if msg["seq"] >= seq:
-            return msg
+async def next_state(
+    ws: aiohttp.ClientWebSocketResponse, follower: Follower, seq: int
+) -> dict[str, Any]:
+    """The state the console holds once it reached ``seq`` (snapshot, then patches)."""
+    while follower.seq < seq or follower.state is None:
+        if follower.take(await ws.receive_json(timeout=30)) == "resync":
+            await ws.send_json(RESYNC)
+    return follower.state
 
 
 async def test_two_processes_show_the_same_live_state(
@@ -181,11 +199,12 @@ async def test_two_processes_show_the_same_live_state(
         elsewhere(second, b.url) as on_b,
         watcher.ws_connect(path) as ws_b,
     ):
-        await ws_b.receive_json(timeout=30)
+        follower = Follower()
+        await next_state(ws_b, follower, 0)
         r = await answer(first.http, first, player, a.url)
         assert r.status == 201, await r.text()
-        seen = await next_snapshot(ws_b, (await r.json())["seq"])
-        assert seen["state"]["current_vote"]["answers"] == {first.participant_id: "for"}
+        seen = await next_state(ws_b, follower, (await r.json())["seq"])
+        assert seen["current_vote"]["answers"] == {first.participant_id: "for"}
         r = await answer(on_b, second, player, b.url, "against")
         assert r.status == 201, await r.text()
         seq = (await r.json())["seq"]

@@ -116,9 +116,13 @@ async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
     database_url: str, pool: asyncpg.Pool, tmp_path: Path, people: dict[str, Principal]
 ) -> None:
     """Three clients that never read during a 60 s roll call (a deputy's connection
-    coming and going, each a new ~60 KiB snapshot): the process's RSS grows by less than RSS_BOUND, the silent
-    clients are cut off, and a reading client gets the last state within a second."""
-    live = LiveSettings(public_per_address=max(20, SILENT_CLIENTS + 1))  # all from 127.0.0.1
+    coming and going, each a patch onto a ~70 KiB snapshot, over a slow link): the process's
+    RSS grows by less than RSS_BOUND, the silent clients are cut off once behind, and a
+    reading client gets the last state within a second."""
+    # all from 127.0.0.1; the smallest buffer a client may leave unread: after the first
+    # snapshot (~70 KiB) a client gets patches of about a hundred bytes, so a minute's roll
+    # call owes a silent client less than the default 256 KiB
+    live = LiveSettings(public_per_address=max(20, SILENT_CLIENTS + 1), buffer_bytes=16 * 1024)
     settings = make_settings(database_url, tmp_path / "data", live=live)
     settings = replace(settings, conduct=replace(settings.conduct, recording_required=False))
     async with TestClient(TestServer(conduct_app(settings, people))) as client:
@@ -128,6 +132,17 @@ async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
         port = client.port
         assert port is not None
         silent = [await asyncio.to_thread(silent_client, port, path) for _ in range(SILENT_CLIENTS)]
+        hub = client.app[conduct_api.LIVE]
+        for _ in range(100):
+            if len(hub.sockets.get(world.sid, {})) == SILENT_CLIENTS:
+                break
+            await asyncio.sleep(0.05)
+        # a slow link: the kernel holds little of what is sent (loopback would take megabytes,
+        # and after the first snapshot a client gets patches of a few hundred bytes)
+        for silent_one in hub.sockets[world.sid].values():
+            assert silent_one.transport is not None
+            sent = silent_one.transport.get_extra_info("socket")
+            sent.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         process = psutil.Process()
         loop = asyncio.get_running_loop()
         async with client.ws_connect(path) as reader:
@@ -168,7 +183,6 @@ async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
             reading.cancel()
         for sock in silent:
             sock.close()
-        hub = client.app[conduct_api.LIVE]
         mib = 1024 * 1024
         print(
             f"{moves} comings and goings, {last} appends; RSS {before / mib:.0f} MiB → max "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
@@ -45,17 +45,20 @@ APPLICATION_NAME = "rada journal listener"  # how operators tell it apart in pg_
 
 @dataclass(frozen=True, slots=True)
 class Appended:
-    """One committed append: session ``session_id``'s journal reached ``seq``."""
+    """One committed append: session ``session_id``'s journal reached ``seq``, by the
+    PostgreSQL backend ``pid`` (so a process can tell its own appends from others')."""
 
     session_id: UUID
     seq: int
+    pid: int = field(default=0, compare=False)  # who appended is not what was appended
 
 
-def parse(payload: str) -> Appended | None:
-    """The notification's ``"<session id>:<seq>"``, or None if it is not one."""
+def parse(payload: str, pid: int = 0) -> Appended | None:
+    """The notification's ``"<session id>:<seq>"`` (sent by backend ``pid``), or None if it is
+    not one."""
     raw_sid, _, raw_seq = payload.partition(":")
     try:
-        return Appended(UUID(raw_sid), int(raw_seq))
+        return Appended(UUID(raw_sid), int(raw_seq), pid)
     except ValueError:
         return None
 
@@ -118,8 +121,8 @@ class JournalListener:
     def subscribers(self) -> list[str]:
         return [subscription.name for subscription in self._subscriptions]
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        notice = parse(str(payload))
+    def _notified(self, _conn: object, pid: int, _channel: str, payload: object) -> None:
+        notice = parse(str(payload), pid)
         if notice is None:
             log.warning("journal_notify_malformed", payload=str(payload)[:100])
             return

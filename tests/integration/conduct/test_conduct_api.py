@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from orchestrator.conduct.api import CONDUCT
+from orchestrator.conduct.api import CONDUCT, LIVE
+from orchestrator.conduct.live import RESYNC, Follower
 from orchestrator.conduct.service import ConductService
 from orchestrator.conduct.state import SessionState
 from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.store import append_event
 from orchestrator.kernel.web.auth import Principal
 from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
 
@@ -226,20 +230,88 @@ async def test_an_announced_append_is_told_and_reacted_to_after_a_read_folded_it
 
 
 async def test_websocket_sees_every_commit(world: World) -> None:
-    """The WebSocket sends the snapshot on connect and after each append."""
+    """The WebSocket sends the snapshot on connect, then after each append a patch onto it
+    (the client's state at the patch's ``base``) that gives the committed state."""
     vote_id = await voting(world)
     async with world.client.ws_connect(f"/api/v1/sessions/{world.session_id}/ws") as ws:
+        follower = Follower()
         first = await ws.receive_json()
         assert first["type"] == "snapshot"
         assert first["state"]["current_vote"]["vote_id"] == vote_id
+        assert follower.take(first) == "taken"
         r = await answer(world, vote_id, "Ґудзь")
         assert r.status == 201
         seq = (await r.json())["seq"]
-        while True:
+        while follower.seq < seq:
             msg = await ws.receive_json()
-            if msg["seq"] >= seq:
+            assert msg["type"] == "patch" and len(json.dumps(msg)) < 1000
+            assert follower.take(msg) == "taken"
+        assert follower.state is not None
+        assert follower.state["current_vote"]["answers"] == {world.pids["Ґудзь"]: "for"}
+        assert follower.state == (await world.live())["state"]
+
+
+async def test_a_client_that_asks_is_sent_the_snapshot(world: World) -> None:
+    """A console that missed a patch sends {"type": "resync"} and gets the whole state."""
+    vote_id = await voting(world)
+    async with world.client.ws_connect(f"/api/v1/sessions/{world.session_id}/ws") as ws:
+        first = await ws.receive_json()
+        r = await answer(world, vote_id, "Ґудзь")
+        seq = (await r.json())["seq"]
+        while (msg := await ws.receive_json())["seq"] < seq:
+            pass
+        assert msg["type"] == "patch"
+        await ws.send_json(RESYNC)
+        again = await ws.receive_json()
+        assert again["type"] == "snapshot" and again["seq"] == seq > first["seq"]
+        assert again["state"] == (await world.live())["state"]
+
+
+async def test_a_process_ignores_sessions_it_has_no_clients_for(
+    world: World, database_url: str
+) -> None:
+    """Another process's append to a session this one has no console for is not folded here;
+    once a console attaches, the next append is (interest per process)."""
+    service = world.client.app[CONDUCT]
+    hub = world.client.app[LIVE]
+    vote_id = await voting(world)
+    conn = await asyncpg.connect(database_url)  # not this process's pool: "another process"
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    try:
+        cached = service.cached(world.sid)
+        assert cached is not None
+        ignored = hub.ignored
+        async with conn.transaction():
+            seq = (
+                await append_event(
+                    conn, world.sid, ev.PRESENCE_JOINED,
+                    {"participant_id": world.pids["Ґудзь"], "occupant_id": "x2", "name": "x"},
+                    actor="system", at=datetime.now(UTC),
+                )
+            ).seq  # fmt: skip
+        for _ in range(100):
+            if hub.ignored > ignored:
                 break
-        assert msg["state"]["current_vote"]["answers"] == {world.pids["Ґудзь"]: "for"}
+            await asyncio.sleep(0.02)
+        assert hub.ignored == ignored + 1
+        assert cached is service.cached(world.sid) and cached.last_seq < seq
+        async with world.client.ws_connect(f"/api/v1/sessions/{world.session_id}/ws") as ws:
+            first = await ws.receive_json()
+            assert first["seq"] == seq
+            async with conn.transaction():
+                later = (
+                    await append_event(
+                        conn, world.sid, ev.PRESENCE_LEFT,
+                        {"participant_id": world.pids["Ґудзь"], "occupant_id": "x2"},
+                        actor="system", at=datetime.now(UTC),
+                    )
+                ).seq  # fmt: skip
+            patch = await ws.receive_json()
+            assert (patch["type"], patch["base"], patch["seq"]) == ("patch", seq, later)
+            assert hub.ignored == ignored + 1
+    finally:
+        await conn.close()
+    assert vote_id
 
 
 async def test_conflict_names_phase(world: World) -> None:
