@@ -54,6 +54,8 @@ class BodyWords:
     protocol_keeper: str  # «секретар ради» / «загальний відділ»
     keeper_title: str  # the protocol's signature block: «Секретар ради» / «Загальний відділ»
     member_title: str  # a member's signature line: «Депутат» / «Член виконкому»
+    amendment: str  # a change put to the vote before the draft: «поправка» / «пропозиція» (R19/E5)
+    amendment_accusative: str  # «Поправку (не) прийнято» / «Пропозицію (не) прийнято»
     composition_of: str  # «загального складу ради» / «загального складу виконавчого комітету»
     vote_caption: str  # the named table's caption
     voting_note: str  # how the members vote (R15 / E7), under each vote's heading
@@ -192,6 +194,8 @@ COUNCIL = RuleSet(
         protocol_keeper="секретар ради",
         keeper_title="Секретар ради",
         member_title="Депутат",
+        amendment="поправка",
+        amendment_accusative="поправку",
         composition_of="загального складу ради",
         vote_caption="Поіменне голосування в алфавітному порядку прізвищ",
         voting_note="Депутати голосують особисто, в алфавітному порядку прізвищ",
@@ -250,6 +254,8 @@ EXECUTIVE_COMMITTEE = RuleSet(
         protocol_keeper="загальний відділ",
         keeper_title="Загальний відділ",
         member_title="Член виконкому",
+        amendment="пропозиція",
+        amendment_accusative="пропозицію",
         composition_of="загального складу виконавчого комітету",
         vote_caption="Поіменні результати голосування (усі відповідають одночасно)",
         voting_note=(

@@ -46,6 +46,7 @@ from orchestrator.protocol.render import (
     document_context,
     hms,
     long_date,
+    outcome_text,
     vote_title,
 )
 from orchestrator.protocol.service import (
@@ -188,7 +189,7 @@ async def embed_page(request: web.Request) -> web.Response:
     session_id, listed, state, snap = await _announced(request)
     p = snap.protocol
     folder = await svc.ensure_archive(session_id) if state == "past" else None
-    outcomes = {f"vote-{v.vote_id}": v.outcome_uk for v in p.votes}
+    outcomes = {f"vote-{v.vote_id}": outcome_text(p, v) for v in p.votes}
     votes = [
         {"id": cid, "ms": ms, "title": title, "at": hms(ms), "outcome": outcomes.get(cid)}
         for cid, ms, title in chapters(p)

@@ -82,10 +82,18 @@ def offset_text(o: Offset | None) -> str:
     return hms(o.ms) + where
 
 
+def outcome_text(p: Protocol, v: Vote) -> str:
+    """«Рішення прийнято», «Поправку не прийнято», «Пропозицію прийнято» (the body's word)."""
+    if v.adopted is None or v.amendment is None:
+        return v.outcome_uk
+    subject = p.words.amendment_accusative.capitalize()
+    return f"{subject} прийнято" if v.adopted else f"{subject} не прийнято"
+
+
 def vote_title(p: Protocol, v: Vote) -> str:
     item = p.items[v.item]
     if v.amendment is not None:
-        return f"Поправка {v.amendment + 1} до питання {item.number} «{item.title}»"
+        return f"{p.words.amendment.capitalize()} {v.amendment + 1} до питання {item.number} «{item.title}»"
     return f"Питання {item.number} «{item.title}»"
 
 
@@ -292,7 +300,7 @@ def _vote(p: Protocol, v: Vote) -> dict[str, Any]:
         ],
         "totals": v.tally.as_dict(),
         "adopted": v.adopted,
-        "outcome_uk": v.outcome_uk,
+        "outcome_uk": outcome_text(p, v),
         "offset": _offset(v.offset),
         "discrepancies": list(v.discrepancies),
     }
@@ -481,6 +489,7 @@ FILTERS: Mapping[str, Callable[..., str]] = {
 """The filters of the protocol's templates (the document and the public archive pages)."""
 FUNCTIONS: Mapping[str, Callable[..., str]] = {
     "vote_title": vote_title,
+    "outcome_text": outcome_text,
     "tally_text": tally_text,
     "votes_needed": votes_needed,
     "agree": agree,
@@ -662,7 +671,9 @@ def _pdf_lines(p: Protocol, pub: Publication | None = None) -> Iterator[tuple[st
             scope = "на виступ" if lim.scope == "speaker" else "на питання"
             yield "small", f"Час обговорення обмежено головуючим: {lim.seconds} с {scope}"
         spoke = [f"{r.by or '—'} ({kyiv_clock(r.at)}): {r.text}" for r in item.remarks]
-        spoke += [f"{a.by or '—'} — поправка {a.number}: {a.text}" for a in item.amendments]
+        spoke += [
+            f"{a.by or '—'} — {p.words.amendment} {a.number}: {a.text}" for a in item.amendments
+        ]
         yield "label", ("ВИСТУПИЛИ", "" if spoke else "зауважень і пропозицій не надійшло.")
         for text in spoke:
             yield "para", text
@@ -740,7 +751,7 @@ def _pdf_vote(p: Protocol, v: Vote) -> Iterator[tuple[str, Any]]:
     yield "field", ("Підсумок", tally_text(v))
     needed = f"{votes_needed(v)}, більшість від {p.words.composition_of} {h.cite('R13')}"
     yield "field", ("Потрібно для прийняття", needed)
-    yield "outcome", v.outcome_uk
+    yield "outcome", outcome_text(p, v)
     for d in v.discrepancies:
         yield "field", ("Розбіжність", d)
 
