@@ -61,6 +61,28 @@ async def require_office(request: web.Request, session_id: UUID) -> Principal:
     return await require_participant(request, session_id, (Role.SECRETARY, Role.CHAIR))
 
 
+async def office_decision(request: web.Request) -> tuple[UUID, View, Principal]:
+    """The decision the path names, once the caller is its session's office (S3)."""
+    decision_id = match_uuid(request, "decision_id")
+    view = await service(request).view(decision_id)
+    return decision_id, view, await require_office(request, view.decision.session_id)
+
+
+def list_body(key: str, item: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """An OpenAPI JSON body ``{key: [{...}, ...]}``, every field of an item required."""
+    schema = {
+        "type": "object",
+        "required": [key],
+        "properties": {
+            key: {
+                "type": "array",
+                "items": {"type": "object", "required": list(item), "properties": item},
+            }
+        },
+    }
+    return {"application/json": {"schema": schema}}
+
+
 def fmt(at: Any) -> str | None:
     return None if at is None else journal.format_time(at)
 
@@ -189,33 +211,13 @@ async def session_decisions(request: web.Request) -> web.Response:
     "The author's distribution list: the executors (S4), before signing",
     tag="decisions",
     auth="secretary",
-    body={
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["executors"],
-                "properties": {
-                    "executors": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "email"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "email": {"type": "string", "format": "email"},
-                            },
-                        },
-                    }
-                },
-            }
-        }
-    },
+    body=list_body(
+        "executors", {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}
+    ),
     responses={200: "the list", 409: "already signed"},
 )
 async def put_distribution(request: web.Request) -> web.Response:
-    decision_id = match_uuid(request, "decision_id")
-    view = await service(request).view(decision_id)
-    await require_office(request, view.decision.session_id)
+    decision_id, _, _ = await office_decision(request)
     executors = decisions.parse_executors((await read_object(request)).get("executors"))
     await service(request).set_distribution(decision_id, executors)
     return json_response(
@@ -277,9 +279,7 @@ async def sign(request: web.Request) -> web.Response:
     responses={200: "how many queued", 409: "not signed yet"},
 )
 async def distribute(request: web.Request) -> web.Response:
-    decision_id = match_uuid(request, "decision_id")
-    view = await service(request).view(decision_id)
-    await require_office(request, view.decision.session_id)
+    decision_id, _, _ = await office_decision(request)
     body = await read_object(request) if request.can_read_body else {}
     position = body.get("position")
     if position is not None and (type(position) is not int or position < 1):
@@ -354,33 +354,13 @@ def control_json(decision: Decision, rows: list[Any], today: Any) -> dict[str, A
     "Place a signed decision under control: executors and control dates (S5); journaled",
     tag="decisions",
     auth="secretary",
-    body={
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["controls"],
-                "properties": {
-                    "controls": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["executor", "due_on"],
-                            "properties": {
-                                "executor": {"type": "string"},
-                                "due_on": {"type": "string", "format": "date"},
-                            },
-                        },
-                    }
-                },
-            }
-        }
-    },
+    body=list_body(
+        "controls", {"executor": {"type": "string"}, "due_on": {"type": "string", "format": "date"}}
+    ),
     responses={200: "the control", 409: "not signed or already under control"},
 )
 async def put_control(request: web.Request) -> web.Response:
-    decision_id = match_uuid(request, "decision_id")
-    view = await service(request).view(decision_id)
-    by = await require_office(request, view.decision.session_id)
+    decision_id, view, by = await office_decision(request)
     controls = decisions.parse_controls((await read_object(request)).get("controls"))
     rows = await service(request).control(decision_id, controls, by)
     today = request.app[CLOCK]().astimezone(KYIV).date()
@@ -396,10 +376,8 @@ async def put_control(request: web.Request) -> web.Response:
     responses={201: "attached", 404: "no such executor under control", 409: "off control"},
 )
 async def post_report(request: web.Request) -> web.Response:
-    decision_id = match_uuid(request, "decision_id")
     position = match_int(request, "position")
-    view = await service(request).view(decision_id)
-    by = await require_office(request, view.decision.session_id)
+    decision_id, _, by = await office_decision(request)
     if request.content_length is not None and request.content_length > MAX_TEXT_BYTES:
         raise Invalid("the report is too large", field="file", code="payload_too_large")
     content = await request.read()
@@ -427,9 +405,7 @@ async def post_report(request: web.Request) -> web.Response:
     responses={201: "decision_off_control event", 409: "not under control or already off"},
 )
 async def post_off_control(request: web.Request) -> web.Response:
-    decision_id = match_uuid(request, "decision_id")
-    view = await service(request).view(decision_id)
-    by = await require_office(request, view.decision.session_id)
+    decision_id, _, by = await office_decision(request)
     reason = (await read_object(request)).get("reason")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid("reason: 1–500 characters", field="reason")
