@@ -1,6 +1,6 @@
 """Memory of a rada process with many live-state WebSocket clients that never read.
 
-Runs the fault test ``tests/faults/test_slow_websocket_clients.py`` (a 60 s roll call whose
+Runs the fault test ``tests/faults/test_slow_websocket_clients.py`` (a 60 s roll call, whose
 ~70 KiB snapshot is re-sent about 40 times a second) with 100 silent clients instead of 3 and
 prints its measurement: RSS before, the largest sample and how many clients were cut off.
 A note, not a timed test: the ratio to compare is the RSS growth against the bound each client
@@ -37,7 +37,7 @@ def main() -> int:
             test,
         ],
         cwd=ROOT,
-        env={**os.environ, "SILENT_CLIENTS": clients},
+        env={**os.environ, "SILENT_CLIENTS": clients, "ROLL_CALL_SECONDS": "60"},
         capture_output=True,
         text=True,
         check=False,

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from orchestrator.kernel.journal.chain import event_from_public, verify_chain
-from tests.e2e.test_rehearse_cli import folder, rada
+from tests.e2e.conftest import rada
 
 pytestmark = pytest.mark.slow
-__all__ = ["folder"]  # the fixture, used by name
 
 
 def test_committee_demo_prints_its_protocol(folder: Path) -> None:

@@ -5,21 +5,17 @@ their distribution delivered to the rehearsal's SMTP sink, the plan with rada's 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_rehearse_cli import folder, rada
+from tests.e2e.conftest import DemoRun
 
 pytestmark = pytest.mark.slow
-__all__ = ["folder"]  # the fixture, used by name
 
 
-def test_demo_shows_the_plan_attendance_check_script_and_decisions(folder: Path) -> None:
+def test_demo_shows_the_plan_attendance_check_script_and_decisions(council_demo: DemoRun) -> None:
     """Each of the acceptance's lines is in the demo's output."""
-    done = rada("demo", "--out", str(folder / "out"), cwd=folder)
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
+    out = council_demo.stdout
     assert len(re.findall(r"^присутність: .+ — «(буду|не зможу)»", out, re.MULTILINE)) == 2
     assert "«не зможу» (службове відрядження)" in out
     assert re.search(r"^перевірка зв’язку: пройшли \d+; не пройшли: \S+", out, re.MULTILINE)

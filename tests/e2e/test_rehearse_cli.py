@@ -5,42 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orchestrator.rehearsal.scenario import demo
+from tests.e2e.conftest import DemoRun, rada
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def folder() -> Iterator[Path]:
-    """Outside pytest's 0700 tmp root: the embedded server's user must traverse it."""
-    path = Path(tempfile.mkdtemp(prefix="radarehearse"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def rada(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RADA_")}
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def summary(protocol: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[str]]:
@@ -53,12 +27,10 @@ def summary(protocol: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[str]
     return votes, [b["cause"] for b in protocol["breaks"]]
 
 
-def test_demo_prints_a_protocol_path(folder: Path) -> None:
+def test_demo_prints_a_protocol_path(council_demo: DemoRun) -> None:
     """`rada demo` on a fresh install plays the session and prints the protocol's path."""
-    done = rada("demo", "--out", str(folder / "out"), cwd=folder)
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r"^protocol: (.+)$", done.stdout, re.MULTILINE)
-    assert found, done.stdout
+    found = re.search(r"^protocol: (.+)$", council_demo.stdout, re.MULTILINE)
+    assert found, council_demo.stdout
     votes, breaks = summary(json.loads(Path(found[1]).read_text(encoding="utf-8")))
     assert votes == [("0.a0", True), ("0", True), ("1", True)]
     assert breaks == ["recording_lost"]

@@ -28,7 +28,11 @@ from orchestrator.kernel.web.auth import Principal
 from tests.conftest import make_settings
 from tests.integration.conduct.world import ORDER, VOTERS, World, install_test_auth, make_world
 
-ROLL_CALL_SECONDS = 60.0
+# Long enough for a silent client to fall SLOW_SECONDS behind several times over, and for
+# unbounded buffering to show: the full snapshots main once queued grew past RSS_BOUND in
+# well under 20 s. ``ROLL_CALL_SECONDS=60`` for the longer run of earlier sessions.
+ROLL_CALL_SECONDS = float(os.environ.get("ROLL_CALL_SECONDS", "20"))
+SLOW_SECONDS = 3.0  # RADA_LIVE_SLOW_SECONDS here (10 s by default)
 SILENT_CLIENTS = int(os.environ.get("SILENT_CLIENTS", "3"))  # bench/live_silent_clients.py: 100
 AMENDMENT_TEXT = "Збільшити видатки на ремонт котельні. " * 100  # ~7 KiB
 AMENDMENTS = 10  # ~70 KiB in every snapshot
@@ -115,14 +119,18 @@ async def answer(world: World, vote_id: str, surname: str) -> dict[str, Any]:
 async def test_never_reading_clients_keep_memory_bounded_and_readers_current(
     database_url: str, pool: asyncpg.Pool, tmp_path: Path, people: dict[str, Principal]
 ) -> None:
-    """Three clients that never read during a 60 s roll call (a deputy's connection
+    """Three clients that never read during a 20 s roll call (a deputy's connection
     coming and going, each a patch onto a ~70 KiB snapshot, over a slow link): the process's
     RSS grows by less than RSS_BOUND, the silent clients are cut off once behind, and a
     reading client gets the last state within a second."""
     # all from 127.0.0.1; the smallest buffer a client may leave unread: after the first
     # snapshot (~70 KiB) a client gets patches of about a hundred bytes, so a minute's roll
     # call owes a silent client less than the default 256 KiB
-    live = LiveSettings(public_per_address=max(20, SILENT_CLIENTS + 1), buffer_bytes=16 * 1024)
+    live = LiveSettings(
+        public_per_address=max(20, SILENT_CLIENTS + 1),
+        buffer_bytes=16 * 1024,
+        slow_seconds=SLOW_SECONDS,
+    )
     settings = make_settings(database_url, tmp_path / "data", live=live)
     settings = replace(settings, conduct=replace(settings.conduct, recording_required=False))
     async with TestClient(TestServer(conduct_app(settings, people))) as client:

@@ -133,8 +133,8 @@ async def test_restream_is_configured_per_session_and_its_state_is_shown_by_name
     database_url: str, tmp_path: Path, listen: Listen
 ) -> None:
     """Off by default; the administrator lists a destination for an opened session and the
-    recording process pushes to it; killed, the API shows it retrying (no URL, no key) while
-    the journal gets no recording_lost; back, it streams again; bad lists are 422."""
+    recording process pushes to it; the API shows it by name (no URL, no key), bad lists are
+    422; at close it stops and the journal has no recording_lost."""
     settings = make_settings(database_url, tmp_path / "data", recording=simulated_settings())
     app = create_app(settings, extensions=[configure(poll_seconds=0.2)])
     async with TestClient(TestServer(app)) as client:
@@ -156,7 +156,7 @@ async def test_restream_is_configured_per_session_and_its_state_is_shown_by_name
             r = await client.put(url, json=bad, headers=ADMIN)
             assert (r.status, r.content_type) == (422, "application/problem+json"), bad
 
-        first = await listen(tmp_path / "first.flv")
+        await listen(tmp_path / "first.flv")
         r = await client.put(url, json=body, headers=ADMIN)
         assert r.status == 200, await r.text()
 
@@ -170,17 +170,9 @@ async def test_restream_is_configured_per_session_and_its_state_is_shown_by_name
             return (await shown())["state"] == state
 
         await until(lambda: state_is(restream.STREAMING), limit=30)
+        assert (await shown())["name"] == "YouTube"
         await until(lambda: size(tmp_path / "first.flv") > 20_000, limit=30)
-        first.kill()
-        await first.wait()
-        await until(lambda: state_is(restream.RETRYING), limit=30)
-        retrying = await shown()
-        assert retrying["name"] == "YouTube" and retrying["failures"] >= 1
-
-        await listen(tmp_path / "second.flv")
-        await until(lambda: state_is(restream.STREAMING), limit=30)
-        assert (await shown())["attempts"] >= 2
-        await until(lambda: size(tmp_path / "second.flv") > 20_000, limit=30)
+        # (a destination that dies and comes back: the test above, on the same Restream)
 
         await close_session(pool, session_id)
         await wait_journal(pool, session_id, ev.ARCHIVE_READY)
