@@ -297,28 +297,8 @@
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(proto + location.host + "/api/v1/sessions/" + sessionId + "/ws");
-    var lastSeq = -1, held = null, asked = false;
-    // the live state's frames (orchestrator/conduct/live.py): a snapshot, then patches onto it
-    // ([path, value] sets, [path] deletes); one onto another state asks for the snapshot again
-    ws.onmessage = function (ev) {
-      var msg = JSON.parse(ev.data);
-      if (msg.seq <= lastSeq) { return; }  // two sends can cross
-      if (msg.type === "snapshot") {
-        held = msg.state; asked = false;
-      } else if (msg.type === "patch" && msg.base === lastSeq && held && !asked) {
-        msg.ops.forEach(function (op) {
-          var path = op[0], node = held;
-          if (!path.length) { held = op[1]; return; }
-          for (var i = 0; i < path.length - 1; i++) { node = node[path[i]]; }
-          if (op.length === 1) { delete node[path[path.length - 1]]; } else { node[path[path.length - 1]] = op[1]; }
-        });
-      } else {
-        if (!asked && ws.readyState === 1) { asked = true; ws.send(JSON.stringify({ type: "resync" })); }
-        return;
-      }
-      lastSeq = msg.seq;
-      render(held);
-    };
+    // the frames: a snapshot, then patches onto it (/static/livestate.js)
+    ws.onmessage = radaLiveFrames(ws, render);
     ws.onclose = function () { setTimeout(connect, 3000); };
   }
 

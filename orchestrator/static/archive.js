@@ -209,29 +209,8 @@
         setTimeout(connect, 5000);
         return;
       }
-      // the first frame is a snapshot, then patches onto it (orchestrator/conduct/live.py):
-      // [path, value] sets, [path] deletes; one onto another state asks for a fresh snapshot
-      var held = null, seq = -1, asked = false;
-      ws.onmessage = function (message) {
-        var data = JSON.parse(message.data);
-        if (data.seq <= seq) return;
-        if (data.type === "snapshot") {
-          held = data.state; asked = false;
-        } else if (data.type === "patch" && data.base === seq && held && !asked) {
-          data.ops.forEach(function (op) {
-            var path = op[0], node = held;
-            if (!path.length) { held = op[1]; return; }
-            for (var i = 0; i < path.length - 1; i++) node = node[path[i]];
-            if (op.length === 1) delete node[path[path.length - 1]];
-            else node[path[path.length - 1]] = op[1];
-          });
-        } else {
-          if (!asked && ws.readyState === 1) { asked = true; ws.send(JSON.stringify({ type: "resync" })); }
-          return;
-        }
-        seq = data.seq;
-        render(held);
-      };
+      // the frames: a snapshot, then patches onto it (static/livestate.js)
+      ws.onmessage = radaLiveFrames(ws, render);
       ws.onclose = function () { poll(); setTimeout(connect, 5000); };
     }
     poll();

@@ -133,6 +133,7 @@ def test_serve_answers_healthz_and_pages(installed: Path) -> None:
             "/static/rada.css",
             "/static/conduct/chair.js",
             "/static/identity/participant.js",
+            "/static/livestate.js",
         ):
             with urllib.request.urlopen(base + asset, timeout=5) as r:  # noqa: S310
                 assert r.status == 200, asset

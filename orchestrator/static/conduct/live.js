@@ -1,6 +1,6 @@
 "use strict";
 // The live state (contract: /api/v1/sessions/{id}/ws sends {"type":"snapshot","seq","state"}
-// first, then {"type":"patch","seq","base","ops"}; a page that misses one sends {"type":"resync"}).
+// first, then {"type":"patch","seq","base","ops"}; static/livestate.js reads them).
 const ROOT = document.getElementById("conduct");
 const SID = ROOT.dataset.session;
 const PHASE_UK = {convened: "скликано", announced: "оголошено", opened: "відкрито",
@@ -250,38 +250,14 @@ function renderVote(s) {
       el("th", {scope: "col"}, "Відповідь"))), el("tbody", {}, ...rows)));
 }
 
-// A patch's ops (orchestrator/conduct/live.py): [path, value] sets, [path] deletes a key.
-function applyOps(state, ops) {
-  for (const op of ops) {
-    const path = op[0];
-    if (!path.length) { state = op[1]; continue; }
-    let node = state;
-    for (let i = 0; i < path.length - 1; i++) node = node[path[i]];
-    if (op.length === 1) delete node[path[path.length - 1]]; else node[path[path.length - 1]] = op[1];
-  }
-  return state;
-}
-
 function connect(render) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/sessions/${SID}/ws`);
-  let asked = false;  // a resync was asked for: patches wait for its snapshot
   ws.onopen = () => fill("link", "з’єднано");
-  ws.onmessage = (e) => {
-    const msg = JSON.parse(e.data);
-    if (msg.seq <= lastSeq) return;  // two sends can cross
-    if (msg.type === "snapshot") {
-      live = msg.state; asked = false;
-    } else if (msg.type === "patch" && msg.base === lastSeq && live !== null && !asked) {
-      live = applyOps(live, msg.ops);
-    } else {
-      // a change onto a state this page does not hold: ask for the whole state once
-      if (!asked && ws.readyState === WebSocket.OPEN) { asked = true; ws.send(JSON.stringify({type: "resync"})); }
-      return;
-    }
-    lastSeq = msg.seq;
+  ws.onmessage = radaLiveFrames(ws, (state, seq) => {  // static/livestate.js
+    live = state; lastSeq = seq;
     if (problemSeq !== null && problemSeq < lastSeq) showProblem("");  // the state moved on
     renderCommon(live); render(live);
-  };
+  });
   ws.onclose = () => { fill("link", "перепідключення…"); setTimeout(() => connect(render), 1000); };
 }
