@@ -1,6 +1,7 @@
 """Recorder cost and archive latency, against a bare ``ffmpeg -c copy`` of the same stream.
 
     python bench/recording_cpu.py [--minutes 1] [--long-minutes 60] [--size 1280x720]
+                                  [--sessions 8] [--sessions-minutes 1]
 
 1. CPU seconds per recorded minute, in real time (``-re``): the whole recorder (its ffmpeg,
    plus this Python process: the RTMP gate relaying and parsing every chunk, the incremental
@@ -9,6 +10,10 @@
 2. Close-to-``archive_ready`` time of that live 1-minute recording (closed while media flows).
 3. The same for a ``--long-minutes`` recording pushed faster than real time (no ``-re``; the
    clip is looped with ``-stream_loop``, stream copy), closed while media still flows.
+4. ``--sessions`` recordings at once in one rada process (each its own gate, port and ffmpeg),
+   pushed in real time for ``--sessions-minutes``: CPU seconds per session per minute (all the
+   recorders' ffmpegs plus this process), how many recordings one core carries at that cost,
+   and whether any recording was lost (0 skips this part).
 
 The pushed stream is a 10 s clip encoded once (testsrc + sine, libx264 veryfast ~2.5 Mbit/s +
 AAC, 2 s GOP: what Jibri sends), looped. ffmpeg CPU is read from /proc/<pid>/stat.
@@ -72,10 +77,15 @@ class CpuSampler:
 
 
 class NullSink:
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.lost = 0
+
     async def recording_event(
         self, session_id: uuid.UUID, type: str, payload: dict[str, Any]
     ) -> None:
-        if type in ("part_closed", "archive_ready", "recording_lost"):
+        self.lost += type == "recording_lost"
+        if type in ("part_closed", "archive_ready", "recording_lost") and not self.quiet:
             print(f"    {type}: {payload}", flush=True)
 
 
@@ -167,17 +177,68 @@ async def recorder_run(
     return ffmpeg_cpu, python_cpu, close_seconds, recorder
 
 
+async def concurrent_run(
+    exe: str, clip: Path, folder: Path, sessions: int, seconds: float, size: str
+) -> None:
+    """``sessions`` recorders at once, each pushed ``seconds`` in real time."""
+    first = PORT + 10
+    settings = RecordingSettings(
+        ports=tuple(range(first, first + sessions)), host="127.0.0.1", stall_seconds=5
+    )
+    sink = NullSink(quiet=True)
+    recorders = []
+    taken: set[int] = set()
+    for n in range(sessions):
+        recorder = Recorder(
+            session_id=uuid.uuid4(),
+            key=f"bench-key-{n:04d}-0123456789",
+            settings=settings,
+            storage=LocalStorage(folder / f"s{n}"),
+            sink=sink,
+            ffmpeg=exe,
+        )
+        await recorder.start(taken_ports=frozenset(taken))
+        assert recorder.port is not None
+        taken.add(recorder.port)
+        recorders.append(recorder)
+    samplers = [CpuSampler(lambda r=r: r.ingest_pid) for r in recorders]
+    python_before = time.process_time()
+    began = time.monotonic()
+    pushers = [await run(*push_args(exe, clip, r.ingest_url(), seconds, True)) for r in recorders]
+    await asyncio.gather(*(p.wait() for p in pushers))
+    wall = time.monotonic() - began
+    for recorder in recorders:
+        await recorder.close([])
+    python_cpu = time.process_time() - python_before
+    ffmpeg_cpu = sum([await sampler.total() for sampler in samplers])
+    minutes = sum(p.duration_ms for r in recorders for p in r.records.values()) / 60000
+    per_session_minute = (ffmpeg_cpu + python_cpu) / minutes
+    print(f"   {sessions} recordings for {wall:.0f} s wall, {minutes:.1f} recorded minutes")
+    print(
+        f"   CPU s per session-minute: {per_session_minute:.3f} "
+        f"(ffmpeg {ffmpeg_cpu / minutes:.3f} + rada {python_cpu / minutes:.3f}, {size})"
+    )
+    print(f"   one core carries about {60 / per_session_minute:.0f} recordings at this cost")
+    print(f"   recordings lost: {sink.lost}; load average {os.getloadavg()[0]:.1f}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--sessions-minutes", type=float, default=1.0)
+    parser.add_argument("--only-sessions", action="store_true", help="run part 4 alone")
     options = parser.parse_args()
     exe = ffmpeg_executable()
     with tempfile.TemporaryDirectory(prefix="radabench") as tmp:
         folder = Path(tmp)
         clip = await make_clip(exe, folder, options.size)
         seconds = options.minutes * 60
+        if options.only_sessions:
+            await concurrent(options, exe, clip, folder)
+            return
 
         print(f"1. {options.minutes:g} min in real time, {options.size}")
         bare, bench_python = await baseline(exe, clip, folder, seconds)
@@ -213,6 +274,20 @@ async def main() -> None:
         minutes = sum(p.duration_ms for p in recorder.records.values()) / 60000
         size = sum(p.size for p in recorder.records.values()) / 1e9
         print(f"   close to archive_ready, {minutes:.1f} min ({size:.2f} GB): {close_60:.3f} s")
+        await concurrent(options, exe, clip, folder)
+
+
+async def concurrent(options: argparse.Namespace, exe: str, clip: Path, folder: Path) -> None:
+    if options.sessions > 0:
+        print(f"4. {options.sessions} recordings at once, {options.sessions_minutes:g} min each")
+        await concurrent_run(
+            exe,
+            clip,
+            folder / "many",
+            options.sessions,
+            options.sessions_minutes * 60,
+            options.size,
+        )
 
 
 if __name__ == "__main__":
