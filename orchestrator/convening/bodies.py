@@ -101,16 +101,14 @@ class RuleSet:
     """Whether the protocol keeper is a voting member (R7: the council secretary is a deputy; the
     general department of E7 is staff, not a member)."""
     voters_sign: bool
-    """R19 / E5: the protocol is agreed by signing by every member who voted."""
+    """R19 / E5: the protocol is agreed by signing by every member who voted: it prints a
+    signature line for each of them, signed in rada or not."""
     identifiers: frozenset[str]
     """The session roles that confirm a participant's identity (R11: the chair; E6: the chair or
     the general department)."""
     identify_by_phone: bool
     """E6: identity is confirmed by calling back the personal phone on the list, which the
     identification list shows next to the member."""
-    sign_line_per_voter: bool
-    """E5: the protocol prints a signature line for every member who voted, signed or not (the
-    council's protocol lists the members who have signed in rada)."""
     citations: Mapping[str, str] | None
     """What its documents cite under each rule key; None: the council's own table (R1–R20,
     ``councils.citations``)."""
@@ -179,7 +177,6 @@ COUNCIL = RuleSet(
     voters_sign=True,  # R19
     identifiers=frozenset({"chair"}),  # R11
     identify_by_phone=False,
-    sign_line_per_voter=False,
     citations=None,
     quorum_rule="R7",
     majority_rule="R13",
@@ -239,7 +236,6 @@ EXECUTIVE_COMMITTEE = RuleSet(
     voters_sign=True,  # E5
     identifiers=frozenset({"chair", "secretary"}),  # E6
     identify_by_phone=True,  # E6
-    sign_line_per_voter=True,  # E5
     citations=EXECUTIVE_CITATIONS,
     quorum_rule="E4",
     majority_rule="E4",

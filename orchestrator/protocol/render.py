@@ -181,8 +181,8 @@ def _signed(s: Signature | None) -> str:
 
 
 def signature_block(p: Protocol, pub: Publication | None) -> tuple[list[SignLine], list[SignLine]]:
-    """The chair and the secretary; then the members who voted and signed (R19), or, for the
-    executive committee, every member who voted, signed or not (E5)."""
+    """The chair and the keeper of the protocol; then every member who voted, with whether
+    they have signed in rada (R19, E5)."""
     signatures = {s.participant_id: s for s in (pub.signatures if pub else ())}
     main: list[SignLine] = []
     if p.chair is not None:
@@ -204,24 +204,18 @@ def signature_block(p: Protocol, pub: Publication | None) -> tuple[list[SignLine
     members: list[SignLine] = []
     listed = {x.participant_id for x in (p.chair, p.secretary) if x is not None}
     title = p.words.member_title
-    if p.rules.sign_line_per_voter:  # E5: a line for every member who voted
-        voted: list[str] = []
-        for v in p.votes:
-            for r in v.rows:
-                if r.answer in SPOKEN and r.participant_id not in voted:
-                    voted.append(r.participant_id)
-        for pid in voted:
-            if pid in listed:
-                continue
-            person = p.person(pid)
-            name = person.short_name if person else pid
-            members.append(SignLine(title, name, _signed(signatures.get(pid))))
-        return main, members
-    for s in pub.signatures if pub else ():
-        if s.participant_id in listed:
+    # R19 / E5: a line for every member who voted, signed in rada or not
+    voted: list[str] = []
+    for v in p.votes:
+        for r in v.rows:
+            if r.answer in SPOKEN and r.participant_id not in voted:
+                voted.append(r.participant_id)
+    for pid in voted:
+        if pid in listed:
             continue
-        person = p.person(s.participant_id)
-        members.append(SignLine(title, person.short_name if person else s.name, _signed(s)))
+        person = p.person(pid)
+        name = person.short_name if person else pid
+        members.append(SignLine(title, name, _signed(signatures.get(pid))))
     return main, members
 
 
@@ -904,11 +898,5 @@ def to_pdf(p: Protocol, pub: Publication | None = None) -> bytes:
                     new_y="NEXT",
                 )
             for line in members:
-                if p.rules.sign_line_per_voter:  # E5: a line for each member who voted
-                    sign_line(line)
-                else:
-                    pdf.set_font("SSP", "", 9)
-                    pdf.multi_cell(
-                        width, 4.5, f"{line.name} — {line.done}", new_x="LMARGIN", new_y="NEXT"
-                    )
+                sign_line(line)
     return bytes(pdf.output())

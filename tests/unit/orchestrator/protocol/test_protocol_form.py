@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from orchestrator.protocol import render
 from orchestrator.protocol.model import Heading, Protocol, Publication, Signature
+from orchestrator.protocol.render import SPOKEN
 from tests.protocol_checks import pdf_text
 
 SIGNED_AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # 12:00 in Kyiv
@@ -84,14 +85,19 @@ def test_pdf_has_heard_spoke_decided_for_every_item(council_protocol: Protocol, 
 def test_signature_block_names_the_chair_and_the_secretary_with_the_times(
     council_protocol: Protocol, signed: Publication, pages: list[str]
 ) -> None:
-    """The chair and the secretary sign; what rada recorded of it is printed with its time."""
-    last = " ".join(pages[-1].split())
+    """The chair and the secretary sign; what rada recorded of it is printed with its time;
+    then a line for every deputy who voted, with whether they have signed (R19)."""
+    text = " ".join(" ".join(pages).split())
+    last = text[text.index("Міський голова ___") :]  # the signature block
     assert "Міський голова" in last
     assert "Іван ВОЙТЕНКО" in last
     assert "Секретар ради" in last
     assert "Олена ШЕВЧЕНКО" in last
     assert "підписано в rada 20.11.2026 о 12:00" in last
     assert "протокол складено й завершено в rada 20.11.2026 о 12:00" in last
+    voted = {r.participant_id for v in council_protocol.votes for r in v.rows if r.answer in SPOKEN}
+    signers = {x.participant_id for x in (council_protocol.chair, council_protocol.secretary) if x}
+    assert last.count("Депутат ___") == len(voted - signers)
     html = unescape(render.to_html(council_protocol, signed))
     for text in ("Іван ВОЙТЕНКО", "Олена ШЕВЧЕНКО", "підписано в rada 20.11.2026 о 12:00"):
         assert text in html
