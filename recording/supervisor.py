@@ -359,6 +359,9 @@ class RecordingSupervisor:
 
     async def _run(self) -> None:
         while True:
+            # cleared before the poll, not after it: a notification that arrives while a poll
+            # runs (after it read the sessions) must wake the next poll, not be lost with it
+            self._wake.clear()
             try:
                 await self.poll()
             except LocksDown:  # logged where it was found; retried with the backoff
@@ -371,7 +374,6 @@ class RecordingSupervisor:
                 if self._poll_failing:
                     log.info("recording_poll_recovered")
                 self._poll_failing = False
-            self._wake.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
             # that arrives as the wake is set, and stop() then waits for this loop forever.
             with contextlib.suppress(TimeoutError):
