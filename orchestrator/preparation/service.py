@@ -217,20 +217,29 @@ class PreparationService:
     # --- the technical check (P1) ----------------------------------------------------------
 
     async def record_check(
-        self, session_id: UUID, by: Principal, camera: bool, microphone: bool
+        self,
+        session_id: UUID,
+        by: Principal,
+        camera: bool,
+        microphone: bool,
+        joined: bool | None = None,
     ) -> journal.Event:
-        """One participant's «Перевірка зв’язку», journaled (P1)."""
+        """One participant's «Перевірка зв’язку», journaled (P1): the devices and whether the
+        page joined the participant's test Jitsi room (``None``: the join was not tried)."""
+        payload: dict[str, Any] = {
+            "participant_id": str(by.participant_id),
+            "camera": camera,
+            "microphone": microphone,
+            "passed": checks.passed(camera, microphone, joined),
+        }
+        if joined is not None:
+            payload["joined"] = joined
         async with self.pool.acquire() as conn, conn.transaction():
             event = await journal_store.append_event(
                 conn,
                 session_id,
                 ev.CONNECTION_CHECKED,
-                {
-                    "participant_id": str(by.participant_id),
-                    "camera": camera,
-                    "microphone": microphone,
-                    "passed": checks.passed(camera, microphone),
-                },
+                payload,
                 actor=by.actor,
                 at=self.clock(),
             )

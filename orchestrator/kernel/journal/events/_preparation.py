@@ -21,7 +21,9 @@ ATTENDANCE_ANSWERED: Final = "attendance_answered"
 database, it is the deputy's own)"""
 
 CONNECTION_CHECKED: Final = "connection_checked"
-"""{participant_id, camera: bool, microphone: bool, passed: bool}  (P1: technical check)"""
+"""{participant_id, camera: bool, microphone: bool, joined: bool (the short join to the
+participant's test Jitsi room; absent in checks made before it existed), passed: bool}
+(P1: technical check)"""
 
 DECISION_REGISTERED: Final = "decision_registered"
 """{decision_id, item, number, sha256, by}  (S3: the register of decisions)"""
@@ -64,6 +66,7 @@ class ConnectionChecked(EventPayload):
     camera: bool = False
     microphone: bool = False
     passed: bool = False
+    joined: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
