@@ -21,6 +21,7 @@ from orchestrator.kernel.errors import Conflict, Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import plural
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import (
     Principal,
@@ -30,7 +31,7 @@ from orchestrator.kernel.web.auth import (
     require_participant,
 )
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
-from orchestrator.preparation import document, plan
+from orchestrator.preparation import checks, document, plan
 from orchestrator.preparation.service import (
     ANSWERABLE,
     Plan,
@@ -435,12 +436,15 @@ async def checks_page(request: web.Request) -> web.Response:
     join, when (Kyiv time); who has not checked at all."""
     session_id = match_uuid(request, "session_id")
     await require_office(request, session_id)
-    rows = await service(request).checks(session_id)
+    session = await service(request).load(session_id)
+    rows = checks.summary(session.events)
     response = pages.render(
         request,
         "preparation_checks.html",
         {
             "rows": rows,
+            "ingest": checks.ingest_tests(session.events)[-1:],
+            "plural": plural,
             "passed": sum(1 for r in rows if r.passed),
             "session_id": str(session_id),
             "kyiv": KYIV,

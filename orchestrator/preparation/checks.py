@@ -67,3 +67,12 @@ def summary(events: Iterable[Event]) -> list[Row]:
             )
         )
     return rows
+
+
+def ingest_tests(events: Iterable[Event]) -> list[tuple[datetime, ev.IngestTested]]:
+    """The recorder's ingest tests (P1), oldest first, with when each was journaled."""
+    return [
+        (e.at, ev.IngestTested.from_payload(e.payload))
+        for e in events
+        if e.type == ev.INGEST_TESTED
+    ]

@@ -25,6 +25,11 @@ CONNECTION_CHECKED: Final = "connection_checked"
 participant's test Jitsi room; absent in checks made before it existed), passed: bool}
 (P1: technical check)"""
 
+INGEST_TESTED: Final = "ingest_tested"
+"""{test_id, ok: bool, parts, frames, duration_ms, sha256, decodes: bool, error}  (P1: the
+recorder's ingest tested end to end through the session's stream key; the test part lies
+apart from the recording and is never in the archive, its manifest or the protocol)"""
+
 DECISION_REGISTERED: Final = "decision_registered"
 """{decision_id, item, number, sha256, by}  (S3: the register of decisions)"""
 
@@ -67,6 +72,19 @@ class ConnectionChecked(EventPayload):
     microphone: bool = False
     passed: bool = False
     joined: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestTested(EventPayload):
+    TYPE: ClassVar[str] = INGEST_TESTED
+    test_id: str
+    ok: bool = False
+    parts: int = 0
+    frames: int = 0
+    duration_ms: int = 0
+    sha256: str = ""
+    decodes: bool = False
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +144,7 @@ OUTSIDE_SITTING: Final = frozenset(
         PLAN_MEASURE_DONE,
         ATTENDANCE_ANSWERED,
         CONNECTION_CHECKED,
+        INGEST_TESTED,
         DECISION_REGISTERED,
         DECISION_SIGNED,
         DECISION_DELIVERED,
