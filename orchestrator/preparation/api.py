@@ -313,7 +313,8 @@ async def get_checks(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/sessions/{session_id}/connection-checks/remind")
 @operation(
-    "Mail a reminder to everyone who has not passed «Перевірка зв’язку» (P1)",
+    "Mail a reminder to everyone who has not passed «Перевірка зв’язку» (P1), once each "
+    "(outcome already: reminded before)",
     tag="preparation",
     auth="chair,secretary",
     responses={200: "who was reminded, and how each mail went"},

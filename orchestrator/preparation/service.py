@@ -253,7 +253,9 @@ class PreparationService:
         self, session_id: UUID, mailer: mail.Mailer, public_url: str
     ) -> list[tuple[str, str]]:
         """Mail a reminder to everyone on the list who has not passed the check (P1), to the
-        official address on the list (R12): (participant id, sent|the failure) for each."""
+        official address on the list (R12), once each: (participant id, sent|already|the
+        failure). Each reminder is claimed in its own transaction before the mail goes (no
+        lock is held while the relay answers); a failed mail releases the claim."""
         async with self.pool.acquire() as conn:
             session = await self.load(session_id, conn)
             people = await core_store.list_participants(conn, session_id)
@@ -275,11 +277,21 @@ class PreparationService:
                 page,
                 mailer.settings.sender,
             )
+            async with self.pool.acquire() as conn:
+                fresh = await store.claim_reminder(conn, session_id, p.participant_id, self.clock())
+            if not fresh:
+                out.append((str(p.participant_id), "already"))
+                continue
             try:
                 await mailer.send_once(message)
                 outcome = "sent"
             except mail.SEND_ERRORS as exc:
                 outcome = mail.describe(exc)
+            async with self.pool.acquire() as conn:
+                if outcome == "sent":
+                    await store.reminder_sent(conn, session_id, p.participant_id, self.clock())
+                else:
+                    await store.release_reminder(conn, session_id, p.participant_id)
             out.append((str(p.participant_id), outcome))
         log.info("check_reminders", session_id=str(session_id), sent=len(out))
         return out
