@@ -147,7 +147,8 @@ class PreparationService:
     async def answer(
         self, session_id: UUID, by: Principal, answer: Answer, reason: str
     ) -> journal.Event:
-        """A deputy's «буду» / «не зможу»; the reason stays in the database, not the journal."""
+        """A deputy's «буду» / «не зможу»: the answer and the reason stay in the database (the
+        office and the chair read them); the public journal says only that the deputy answered."""
         pid = str(by.participant_id)
         async with self.pool.acquire() as conn, conn.transaction():
             await journal_store.lock_session(conn, session_id)
@@ -170,7 +171,7 @@ class PreparationService:
                 conn,
                 session_id,
                 ev.ATTENDANCE_ANSWERED,
-                {"participant_id": pid, "answer": answer.value},
+                {"participant_id": pid},  # not the answer: the journal is public
                 actor=by.actor,
                 at=now,
             )

@@ -17,8 +17,9 @@ PLAN_MEASURE_DONE: Final = "plan_measure_done"
 """{measure: the plan's measure key, by}  (P1: a measure the office performs, ticked by it)"""
 
 ATTENDANCE_ANSWERED: Final = "attendance_answered"
-"""{participant_id, answer: attend|absent}  (P1: expected attendance; the reason stays in the
-database, it is the deputy's own)"""
+"""{participant_id}  (P1: expected attendance: that the deputy answered. What they answered
+and why stay in the database for the office and the chair: the journal is public, and who said
+«не зможу» is not the public's (issue 16). Journals before this carry ``answer: attend|absent``.)"""
 
 CONNECTION_CHECKED: Final = "connection_checked"
 """{participant_id, camera: bool, microphone: bool, joined: bool (the short join to the
@@ -61,7 +62,7 @@ class PlanMeasureDone(EventPayload):
 class AttendanceAnswered(EventPayload):
     TYPE: ClassVar[str] = ATTENDANCE_ANSWERED
     participant_id: str
-    answer: str = "attend"
+    answer: str = ""  # only in events journaled before the answer left the journal
 
 
 @dataclass(frozen=True, slots=True)
