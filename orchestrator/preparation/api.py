@@ -39,6 +39,7 @@ from orchestrator.preparation.service import (
     parse_answer,
     timestamp,
 )
+from orchestrator.protocol.service import PLAN_PDF
 
 PREPARATION: web.AppKey[PreparationService] = web.AppKey("preparation", PreparationService)
 OFFICE = (Role.CHAIR, Role.SECRETARY)
@@ -459,6 +460,16 @@ def setup(app: web.Application) -> None:
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         app[PREPARATION] = PreparationService(app[POOL], clock=app[CLOCK])
         yield
+
+    async def plan_at_publication(session_id: UUID) -> bytes | None:
+        """The plan's PDF the publication copies into the archive (P2)."""
+        svc = app.get(PREPARATION)
+        if svc is None:
+            return None
+        p = await svc.plan(session_id)
+        return await asyncio.to_thread(document.plan_pdf, p.title, p.lines, app[CLOCK]())
+
+    app[PLAN_PDF] = plan_at_publication
 
     app.cleanup_ctx.append(service_ctx)
     app.add_routes(routes)

@@ -8,3 +8,11 @@ CREATE TABLE check_reminders (
     sent_at        timestamptz,
     PRIMARY KEY (session_id, participant_id)
 );
+
+-- issue 16, the plan in the published archive (P1, P2): the plan's PDF as it stood when the
+-- protocol was published; protocol_published names its SHA-256, so `rada verify` checks it.
+CREATE TABLE published_plans (
+    session_id uuid PRIMARY KEY REFERENCES sessions (id),
+    content    bytea NOT NULL,
+    sha256     text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$')
+);
