@@ -288,6 +288,17 @@ async def jitsi_token(request: web.Request) -> web.Response:
     return json_response(await request.app[IDENTITY].jitsi_token(p), headers=NO_STORE)
 
 
+@routes.get("/api/v1/sessions/{session_id}/jitsi-test-token")
+@operation("The signed-in participant's short test token for their own test room (P1 "
+           "«Перевірка зв’язку»): no moderator, two minutes, never a session room",
+           tag="identity", auth="chair,secretary,deputy,guest",
+           responses={200: "Token", 409: "The session has ended"})  # fmt: skip
+async def jitsi_test_token(request: web.Request) -> web.Response:
+    session_id = match_uuid(request, "session_id")
+    p = await require_participant(request, session_id, ALL_ROLES)
+    return json_response(await request.app[IDENTITY].jitsi_test_token(p), headers=NO_STORE)
+
+
 async def public_key(request: web.Request) -> web.Response:
     """The RS256 public key where Prosody's asap_key_server looks for it."""
     issuer = request.app[ISSUER]

@@ -18,7 +18,14 @@ import structlog
 from identity import links, store
 from identity.errors import LinkRateLimited, LinkRefused, OutsideSessionWindow, TokenRefused
 from identity.kick import Kicker
-from identity.tokens import SessionWindow, TokenIssuer, TokenSubject, build_claims
+from identity.tokens import (
+    SessionWindow,
+    TokenIssuer,
+    TokenSubject,
+    build_claims,
+    check_claims,
+    parse_check_room,
+)
 from orchestrator.convening import attendance
 from orchestrator.convening import store as core
 from orchestrator.convening.bodies import IdentificationMethod, rule_set
@@ -285,11 +292,10 @@ class IdentityService:
 
     # --- Jitsi ---------------------------------------------------------------------------
 
-    async def jitsi_token(self, p: Principal) -> dict[str, Any]:
-        """The signed-in participant's token for their session's room, inside the window."""
+    async def _token_subject(self, p: Principal) -> tuple[store.TokenContext, TokenSubject]:
+        """Whom a token names: a participant still on the list of a session not ended."""
         assert p.session_id is not None
         assert p.participant_id is not None
-        now = self.clock()
         async with self.pool.acquire() as conn:
             found = await store.token_context(conn, p.session_id, p.participant_id)
         if found is None or found.participant.removed:
@@ -298,11 +304,29 @@ class IdentityService:
             raise OutsideSessionWindow("the session has ended")
         ref = found.participant
         subject = TokenSubject(ref.participant_id, ref.surname, ref.given_name, ref.email, ref.role)
+        return found, subject
+
+    async def jitsi_token(self, p: Principal) -> dict[str, Any]:
+        """The signed-in participant's token for their session's room, inside the window."""
+        now = self.clock()
+        found, subject = await self._token_subject(p)
         window = SessionWindow(found.starts_at, found.planned_end, in_progress=found.opened)
-        claims = build_claims(self.jitsi, subject, found.room, window, now)
+        return self._token_answer(
+            build_claims(self.jitsi, subject, found.room, window, now), subject
+        )
+
+    async def jitsi_test_token(self, p: Principal) -> dict[str, Any]:
+        """The participant's short test token for their own test room (P1 technical check):
+        any time before the session ends, never a moderator, never valid for a session room."""
+        now = self.clock()
+        _, subject = await self._token_subject(p)
+        assert p.session_id is not None
+        return self._token_answer(check_claims(self.jitsi, subject, p.session_id, now), subject)
+
+    def _token_answer(self, claims: dict[str, Any], subject: TokenSubject) -> dict[str, Any]:
         return {
             "jwt": self.issuer.sign(claims),
-            "room": found.room,
+            "room": claims["room"],
             "domain": self.jitsi.domain,
             "display_name": subject.display_name,
             "expires_at": claims["exp"],
@@ -310,8 +334,9 @@ class IdentityService:
 
     async def jitsi_access(self, token: str) -> bool:
         """Prosody's ``mod_muc_auth_ban`` asks whether a token may still be used (it sends the
-        occupant's own token): only a token rada issued, for a session's room, naming a
-        participant still on its list, issued after their last link revocation, while the
+        occupant's own token): only a token rada issued, for a session's room (or for the
+        participant's own test room, P1, with a test token naming that participant and no
+        moderator), naming a participant still on its list, issued after their last link revocation, while the
         session has not ended. Anything else, including a token rada cannot read, is refused."""
         try:
             room = self.issuer.room_of(token)
@@ -320,8 +345,14 @@ class IdentityService:
             log.info("jitsi_access_refused", reason=exc.reason)
             return False
         pid = canonical_uuid(str(claims["context"]["user"]["id"]))
+        test = parse_check_room(room)
+        if test is not None and (pid is None or test[1] != pid):
+            log.info("jitsi_access_refused", reason="test_room_of_another")
+            return False
         async with self.pool.acquire() as conn:
-            session_id = await store.session_by_room(conn, room)
+            # a test room is its participant's alone (P1 technical check); a session room is
+            # looked up, and no session's room is ever a test room's name
+            session_id = test[0] if test else await store.session_by_room(conn, room)
             found = (
                 await store.token_context(conn, session_id, pid)
                 if session_id is not None and pid is not None
@@ -338,7 +369,9 @@ class IdentityService:
             and not found.ended
             and (revoked is None or revoked.timestamp() < claims.get("iat", claims["nbf"]))
         )
-        log.info("jitsi_access_checked", allowed=allowed)
+        if test is not None and claims["context"]["user"].get("affiliation") != "member":
+            allowed = False  # nobody moderates a test room
+        log.info("jitsi_access_checked", allowed=allowed, test_room=test is not None)
         return allowed
 
     # --- presence (event_sync webhooks) --------------------------------------------------
@@ -349,6 +382,9 @@ class IdentityService:
             return False
         room = _room_of(body.get("room_name"))
         occupant_id, name = _occupant(body)
+        if parse_check_room(room) is not None:
+            log.info("test_room_event_ignored")  # a technical check is no presence (R7)
+            return False
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             session_id = await self._session_for(conn, room)
@@ -391,13 +427,18 @@ class IdentityService:
             return 0
         room = _room_of(body.get("room_name"))
         occupant_id, _ = _occupant(body)
+        if parse_check_room(room) is not None:
+            return 0
         return await self._close(room, occupant_id)
 
     async def room_destroyed(self, body: Mapping[str, Any]) -> int:
-        return await self._close(_room_of(body.get("room_name")), None)
+        room = _room_of(body.get("room_name"))
+        return 0 if parse_check_room(room) is not None else await self._close(room, None)
 
     async def room_created(self, body: Mapping[str, Any]) -> None:
         room = _room_of(body.get("room_name"))
+        if parse_check_room(room) is not None:
+            return
         async with self.pool.acquire() as conn:
             session_id = await self._session_for(conn, room)
         log.info("jitsi_room_created", session_id=str(session_id))

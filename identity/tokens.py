@@ -32,6 +32,11 @@ from orchestrator.kernel.settings.identity import JitsiSettings
 from orchestrator.kernel.web.auth import Role
 
 ROOM_PREFIX = "rada-"
+TEST_ROOM_PREFIX = "radacheck-"
+"""A participant's own room for «Перевірка зв’язку»: never a session's room (those are
+``rada-`` and 32 hex digits), so a test token can never open a sitting's call."""
+TEST_TOKEN_LIFETIME = 120
+"""Seconds a test token lives: enough to join, stay a few seconds and hang up."""
 OWNER_ROLES = frozenset({Role.CHAIR, Role.SECRETARY})
 AFFILIATIONS = frozenset({"owner", "member"})
 USER_STRING_FIELDS = ("id", "name", "affiliation")
@@ -51,6 +56,25 @@ FEATURES: Mapping[str, str] = {
 def new_room_name() -> str:
     """An unguessable, lower-case room for one session: ``rada-`` + 128 random bits in hex."""
     return ROOM_PREFIX + secrets.token_hex(16)
+
+
+def check_room_name(session_id: UUID, participant_id: UUID) -> str:
+    """The participant's test room for this session: ``radacheck-<session>-<participant>``."""
+    return f"{TEST_ROOM_PREFIX}{session_id.hex}-{participant_id.hex}"
+
+
+def parse_check_room(room: str) -> tuple[UUID, UUID] | None:
+    """``(session id, participant id)`` of a test room's name, ``None`` for any other room."""
+    if not room.startswith(TEST_ROOM_PREFIX):
+        return None
+    session, _, participant = room.removeprefix(TEST_ROOM_PREFIX).partition("-")
+    if len(session) != 32 or len(participant) != 32:
+        return None
+    try:
+        ids = UUID(hex=session), UUID(hex=participant)
+    except ValueError:
+        return None
+    return ids if check_room_name(*ids) == room else None
 
 
 def key_file_name(kid: str) -> str:
@@ -126,6 +150,37 @@ def build_claims(
                 "name": subject.display_name,
                 "email": subject.email if settings.token_email else "",
                 "affiliation": "owner" if subject.role in OWNER_ROLES else "member",
+            },
+            "features": dict(FEATURES),
+        },
+    }
+
+
+def check_claims(
+    settings: JitsiSettings,
+    subject: TokenSubject,
+    session_id: UUID,
+    now: datetime,
+    lifetime: int = TEST_TOKEN_LIFETIME,
+) -> dict[str, Any]:
+    """The claims of ``subject``'s short test token (P1 technical check): their own test room,
+    never a moderator (``member`` whatever their role), ``lifetime`` seconds, any day before
+    the sitting ends (no session window: the check is made days before)."""
+    issued = int(now.timestamp())
+    return {
+        "iss": settings.app_id,
+        "aud": settings.audience,
+        "sub": settings.xmpp_domain,
+        "room": check_room_name(session_id, subject.participant_id),
+        "iat": issued,
+        "nbf": issued - settings.not_before_leeway,
+        "exp": issued + lifetime,
+        "context": {
+            "user": {
+                "id": str(subject.participant_id),
+                "name": subject.display_name,
+                "email": "",
+                "affiliation": "member",
             },
             "features": dict(FEATURES),
         },

@@ -16,14 +16,18 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from orchestrator.kernel.errors import Forbidden, Invalid, NotFound, Unauthorized
+from orchestrator.kernel.database import Conn
+from orchestrator.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from orchestrator.kernel.health import Health
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.journal.chain import format_time
 from orchestrator.kernel.keys import CLOCK, DATABASE_URL, HEALTH, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.web import files, validation
 from orchestrator.kernel.web.auth import require_admin
 from orchestrator.kernel.web.http import json_response, operation, read_object
 from recording import store
+from recording.ingest_check import IngestChecks, Running
 from recording.jibri.auth import JibriTokenKey, Refused, check_authorization, load_token_key
 from recording.jibri.client import JibriLogin, JibriPool
 from recording.jibri.status import BUSY_STATUSES, HEALTH_STATUSES, parse_report
@@ -43,6 +47,7 @@ JIBRI_TOKEN_KEY: web.AppKey[JibriTokenKey | None] = web.AppKey("jibri_token_key"
 SUPERVISOR: web.AppKey[RecordingSupervisor] = web.AppKey(
     "recording_supervisor", RecordingSupervisor
 )
+INGEST_CHECKS: web.AppKey[IngestChecks] = web.AppKey("ingest_checks", IngestChecks)
 
 PUBLIC_FILE = re.compile(
     r"^(part-\d{4,}\.mp4|live\.m3u8|index\.m3u8|chapters\.vtt|manifest\.json)$"
@@ -55,6 +60,11 @@ log = structlog.get_logger(__name__)
 
 def recordings_root(app: web.Application) -> Path:
     return Path(app[SETTINGS].data_dir) / "media"  # publication reads the manifest here
+
+
+def ingest_tests_root(app: web.Application) -> Path:
+    """Test parts (P1): beside the media root, never inside it (nor in any archive)."""
+    return Path(app[SETTINGS].data_dir) / "ingest-tests"
 
 
 def _session_id(request: web.Request) -> UUID:
@@ -219,6 +229,58 @@ async def recording_ingest(request: web.Request) -> web.Response:
     return json_response(body)
 
 
+@routes.post("/api/v1/sessions/{session_id}/recording/ingest-test")
+@operation(
+    "Test the session's ingest end to end before the sitting (P1): a recorder listens with the "
+    "session's stream key; a short stream pushed to the URL is recorded as a test part (never "
+    "in the archive), hashed, decoded and journaled (ingest_tested)",
+    tag="recording",
+    auth="admin",
+    responses={202: "Listening: the ingest URL (secret)", 409: "Opened, ended, or running"},
+)
+async def start_ingest_test(request: web.Request) -> web.Response:
+    by = await require_admin(request)
+    session_id = _session_id(request)
+    checks = request.app.get(INGEST_CHECKS)
+    if checks is None:
+        raise Conflict("recording is disabled (RADA_RECORDING_ENABLED)", code="recording_disabled")
+    running = await checks.start(session_id, by.actor)
+    return json_response(_running(running), status=202)
+
+
+@routes.get("/api/v1/sessions/{session_id}/recording/ingest-test")
+@operation("The session's ingest tests (P1): the one listening now, and each result",
+           tag="recording", auth="admin")  # fmt: skip
+async def get_ingest_tests(request: web.Request) -> web.Response:
+    await require_admin(request)
+    session_id = _session_id(request)
+    async with request.app[POOL].acquire() as conn:
+        await _known_session(conn, session_id)
+        found = await journal_store.load_events(conn, session_id, types=[ev.INGEST_TESTED])
+    checks = request.app.get(INGEST_CHECKS)
+    now = checks.running.get(session_id) if checks is not None else None
+    return json_response(
+        {
+            "running": _running(now[0]) if now is not None else None,
+            "results": [{**e.payload, "at": format_time(e.at)} for e in found],
+        }
+    )
+
+
+def _running(running: Running) -> dict[str, Any]:
+    return {
+        "test_id": running.test_id,
+        "port": running.port,
+        "url": running.url,
+        "listening_until": format_time(running.until),
+    }
+
+
+async def _known_session(conn: Conn, session_id: UUID) -> None:
+    if await store.session_status(conn, session_id) is None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+
+
 @routes.get("/recordings/{session_id}/{name}")
 async def recording_file(request: web.Request) -> web.StreamResponse:
     """Parts (with byte ranges), playlists, chapters and the manifest: all public (R9, R20)."""
@@ -318,6 +380,7 @@ def configure(
         app.router.add_post(f"{settings.jibri_webhook_prefix}/v1/status", jibri_status)
         if settings.enabled:
             app.cleanup_ctx.append(_supervisor_ctx(poll_seconds, instance))
+            app.cleanup_ctx.append(_ingest_checks_ctx)
             # required when votes need the recorder receiving (R9): without claims that are
             # confirmed, no process may be recording the next session
             required = app[SETTINGS].conduct.recording_required
@@ -368,6 +431,26 @@ def _supervisor_ctx(
                     await http.close()
 
     return recording_ctx
+
+
+async def _ingest_checks_ctx(app: web.Application) -> AsyncIterator[None]:
+    def taken() -> frozenset[int]:
+        supervisor = app.get(SUPERVISOR)
+        recorders = supervisor.recorders.values() if supervisor is not None else ()
+        return frozenset(r.port for r in recorders if r.port is not None)
+
+    checks = IngestChecks(
+        app[POOL],
+        app[SETTINGS].recording,
+        ingest_tests_root(app),
+        clock=app[CLOCK],
+        taken_ports=taken,
+    )
+    app[INGEST_CHECKS] = checks
+    try:
+        yield
+    finally:
+        await checks.close()
 
 
 def _supervisor_health(app: web.Application) -> Callable[[], Awaitable[Health]]:

@@ -467,6 +467,39 @@ async def distribution_page(request: web.Request) -> web.Response:
     return response
 
 
+async def control_page(request: web.Request) -> web.Response:
+    """The office's control of execution (S5): decisions under control with their executors,
+    control dates (Kyiv), reports; due and overdue highlighted; «зняти з контролю». The whole
+    council's at ``/control`` (the administrator), one session's at
+    ``/sessions/{id}/control`` (its office: the chair, the secretary)."""
+    session_id = match_uuid(request, "session_id") if "session_id" in request.match_info else None
+    if session_id is None:
+        await require_admin(request)
+    else:
+        await require_office(request, session_id)
+    today = request.app[CLOCK]().astimezone(KYIV).date()
+    listed = []
+    for d, rows in await service(request).control_list():
+        if session_id is not None and d.session_id != session_id:
+            continue
+        entry = control_json(d, rows, today)
+        for x, c in zip(entry["executors"], rows, strict=True):
+            x["due_on_uk"] = f"{c.due_on:%d.%m.%Y}"
+            last = c.last_report_at
+            x["last_report_uk"] = f"{last.astimezone(KYIV):%d.%m.%Y %H:%M}" if last else ""
+        off = rows[0].off_control_at if rows else None
+        entry["off_uk"] = f"{off.astimezone(KYIV):%d.%m.%Y %H:%M}" if off else ""
+        listed.append(entry)
+    overdue = sum(1 for d in listed if d["overdue"] and not d["off_control_at"])
+    response = pages.render(
+        request,
+        "decisions_control.html",
+        {"decisions": listed, "overdue": overdue, "today": today, "kyiv": KYIV},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def configure(*, distribute: bool = True) -> Any:
     """A ``setup``; ``distribute=False`` leaves the background distributor off (tests run it)."""
 
@@ -497,6 +530,8 @@ def configure(*, distribute: bool = True) -> Any:
         app.router.add_get("/decisions", register_page, name="decisions_register")
         app.router.add_get("/decisions.csv", register_csv)
         app.router.add_get("/sessions/{session_id}/decisions", distribution_page)
+        app.router.add_get("/control", control_page, name="control")
+        app.router.add_get("/sessions/{session_id}/control", control_page)
 
     return setup_with
 

@@ -18,7 +18,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -45,6 +45,8 @@ from orchestrator.protocol.model import build
 log = structlog.get_logger(__name__)
 
 BATCH = 20
+SEND_LEASE = timedelta(minutes=5)
+"""A claimed delivery is not claimed again for this long (the relay's timeout is far below)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +382,9 @@ def compose(
 
 class Distributor:
     """Sends the due deliveries (several instances may run it: rows are claimed with
-    ``FOR UPDATE SKIP LOCKED``); each outcome is journaled as ``decision_delivered``."""
+    ``FOR UPDATE SKIP LOCKED`` and leased for :data:`SEND_LEASE`, the claim committed before the
+    mail goes, so no row lock is held while the relay answers); each outcome is journaled as
+    ``decision_delivered``."""
 
     def __init__(
         self,
@@ -395,22 +399,25 @@ class Distributor:
         self.interval = interval
 
     async def run_once(self) -> int:
-        """Attempt every delivery due now; how many were attempted."""
+        """Attempt every delivery due now; how many were attempted. Rows are claimed (leased)
+        and committed first, the mail is sent with no lock held, then the outcome recorded."""
         attempted = 0
         while True:
+            now = self.service.clock()
             async with self.service.pool.acquire() as conn, conn.transaction():
-                due = await store.claim_due(conn, self.service.clock(), BATCH)
-                if not due:
-                    return attempted
-                for delivery in due:
-                    await self._attempt(conn, delivery)
-                    attempted += 1
+                due = await store.claim_due(conn, now, BATCH, now + SEND_LEASE)
+            if not due:
+                return attempted
+            for delivery in due:
+                await self._attempt(delivery)
+                attempted += 1
 
-    async def _attempt(self, conn: Conn, delivery: store.Delivery) -> None:
-        d = await store.get(conn, delivery.decision_id)
-        session = await core_store.get_session(conn, d.session_id)
-        council = await core_store.get_council(conn, session.council_id)
-        content = await store.content(conn, d.id)
+    async def _attempt(self, delivery: store.Delivery) -> None:
+        async with self.service.pool.acquire() as conn:
+            d = await store.get(conn, delivery.decision_id)
+            session = await core_store.get_session(conn, d.session_id)
+            council = await core_store.get_council(conn, session.council_id)
+            content = await store.content(conn, d.id)
         error: str | None = None
         permanent = False
         try:
@@ -420,35 +427,37 @@ class Distributor:
         now = self.service.clock()
         attempts = delivery.attempts + 1
         outcome = register.after_attempt(attempts, ok=error is None, permanent=permanent, now=now)
-        await store.finish(
-            conn,
-            delivery,
-            status=outcome.status,
-            error=error,
-            next_attempt_at=outcome.next_attempt_at,
-            at=now,
-        )
+        async with self.service.pool.acquire() as conn, conn.transaction():
+            recorded = await store.finish(
+                conn,
+                delivery,
+                status=outcome.status,
+                error=error,
+                next_attempt_at=outcome.next_attempt_at,
+                at=now,
+            )
+            if recorded and outcome.status in ("sent", "bounced"):
+                await self.service.append(
+                    conn,
+                    d.session_id,
+                    ev.DECISION_DELIVERED,
+                    {
+                        "decision_id": str(d.id),
+                        "executor": delivery.position,
+                        "status": outcome.status,
+                        "attempts": attempts,
+                    },
+                    "rada",
+                    now,
+                )
         log.info(
             "decision_delivery",
             decision_id=str(d.id),
             executor=delivery.position,
             status=outcome.status,
             attempts=attempts,
+            recorded=recorded,
         )
-        if outcome.status in ("sent", "bounced"):
-            await self.service.append(
-                conn,
-                d.session_id,
-                ev.DECISION_DELIVERED,
-                {
-                    "decision_id": str(d.id),
-                    "executor": delivery.position,
-                    "status": outcome.status,
-                    "attempts": attempts,
-                },
-                "rada",
-                now,
-            )
 
     async def run(self) -> None:
         while True:

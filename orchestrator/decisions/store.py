@@ -215,16 +215,22 @@ async def set_email(conn: Conn, decision_id: UUID, position: int, email: str) ->
         raise NotFound("no such executor on the list", code="executor_not_found")
 
 
-async def claim_due(conn: Conn, now: datetime, limit: int) -> list[Delivery]:
-    """Deliveries due now, locked for this transaction (another instance skips them)."""
+async def claim_due(conn: Conn, now: datetime, limit: int, lease_until: datetime) -> list[Delivery]:
+    """Claim the deliveries due now: each is leased (``next_attempt_at`` moved to
+    ``lease_until``) so that no other instance takes it while this one sends; the caller commits
+    before sending. A process that dies mid-send leaves the lease to expire: sent again then."""
     rows = await conn.fetch(
-        """SELECT * FROM decision_deliveries
-           WHERE status IN ('queued', 'retrying') AND next_attempt_at <= $1
-           ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        """UPDATE decision_deliveries d SET next_attempt_at = $3
+           FROM (SELECT decision_id, position FROM decision_deliveries
+                 WHERE status IN ('queued', 'retrying') AND next_attempt_at <= $1
+                 ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+           WHERE d.decision_id = due.decision_id AND d.position = due.position
+           RETURNING d.*""",
         now,
         limit,
+        lease_until,
     )
-    return [_delivery(r) for r in rows]
+    return sorted((_delivery(r) for r in rows), key=lambda d: (d.decision_id.bytes, d.position))
 
 
 async def finish(
@@ -235,18 +241,23 @@ async def finish(
     error: str | None,
     next_attempt_at: datetime | None,
     at: datetime,
-) -> None:
-    await conn.execute(
+) -> bool:
+    """Record an attempt of a claimed delivery; False if its lease was lost meanwhile (expired
+    and claimed again, or the delivery re-listed): then the other attempt records."""
+    done: str = await conn.execute(
         """UPDATE decision_deliveries SET status = $3, attempts = attempts + 1, last_error = $4,
                next_attempt_at = $5, sent_at = CASE WHEN $3 = 'sent' THEN $6 ELSE sent_at END
-           WHERE decision_id = $1 AND position = $2""",
+           WHERE decision_id = $1 AND position = $2 AND next_attempt_at = $7
+             AND status IN ('queued', 'retrying')""",
         d.decision_id,
         d.position,
         status,
         error,
         next_attempt_at,
         at,
+        d.next_attempt_at,
     )
+    return not done.endswith(" 0")
 
 
 # --- control of execution (S5) ------------------------------------------------------------------

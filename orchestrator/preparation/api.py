@@ -21,6 +21,7 @@ from orchestrator.kernel.errors import Conflict, Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
 from orchestrator.kernel.keys import CLOCK, POOL, SETTINGS
 from orchestrator.kernel.kyivtime import KYIV
+from orchestrator.kernel.ukrainian import plural
 from orchestrator.kernel.web import pages
 from orchestrator.kernel.web.auth import (
     Principal,
@@ -30,7 +31,7 @@ from orchestrator.kernel.web.auth import (
     require_participant,
 )
 from orchestrator.kernel.web.http import json_response, match_uuid, operation, read_object
-from orchestrator.preparation import document, plan
+from orchestrator.preparation import checks, document, plan
 from orchestrator.preparation.service import (
     ANSWERABLE,
     Plan,
@@ -38,6 +39,7 @@ from orchestrator.preparation.service import (
     parse_answer,
     timestamp,
 )
+from orchestrator.protocol.service import PLAN_PDF
 
 PREPARATION: web.AppKey[PreparationService] = web.AppKey("preparation", PreparationService)
 OFFICE = (Role.CHAIR, Role.SECRETARY)
@@ -244,7 +246,8 @@ ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
 
 @routes.post("/api/v1/sessions/{session_id}/connection-check")
 @operation(
-    "A participant's «Перевірка зв’язку»: camera and microphone as the browser found them (P1)",
+    "A participant's «Перевірка зв’язку»: camera and microphone as the browser found them, "
+    "and whether it joined the participant's test Jitsi room (P1)",
     tag="preparation",
     auth="chair,secretary,deputy,guest",
     body={
@@ -252,7 +255,11 @@ ALL_ROLES = (Role.CHAIR, Role.SECRETARY, Role.DEPUTY, Role.GUEST)
             "schema": {
                 "type": "object",
                 "required": ["camera", "microphone"],
-                "properties": {"camera": {"type": "boolean"}, "microphone": {"type": "boolean"}},
+                "properties": {
+                    "camera": {"type": "boolean"},
+                    "microphone": {"type": "boolean"},
+                    "joined": {"type": "boolean"},
+                },
             }
         }
     },
@@ -268,8 +275,11 @@ async def post_check(request: web.Request) -> web.Response:
         if not isinstance(value, bool):
             raise Invalid(f"{name} must be true or false", field=name)
         found[name] = value
+    joined = body.get("joined")
+    if joined is not None and not isinstance(joined, bool):
+        raise Invalid("joined must be true or false", field="joined")
     event = await service(request).record_check(
-        session_id, who, found["camera"], found["microphone"]
+        session_id, who, found["camera"], found["microphone"], joined
     )
     return json_response(event.to_public(), status=201)
 
@@ -293,6 +303,7 @@ async def get_checks(request: web.Request) -> web.Response:
                     "checked_at": timestamp(r.checked_at),
                     "camera": r.camera,
                     "microphone": r.microphone,
+                    "joined": r.joined,
                     "passed": r.passed,
                 }
                 for r in rows
@@ -303,7 +314,8 @@ async def get_checks(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/sessions/{session_id}/connection-checks/remind")
 @operation(
-    "Mail a reminder to everyone who has not passed «Перевірка зв’язку» (P1)",
+    "Mail a reminder to everyone who has not passed «Перевірка зв’язку» (P1), once each "
+    "(outcome already: reminded before)",
     tag="preparation",
     auth="chair,secretary",
     responses={200: "who was reminded, and how each mail went"},
@@ -406,10 +418,40 @@ async def attendance_page(request: web.Request) -> web.Response:
 
 
 async def check_page(request: web.Request) -> web.Response:
-    """«Перевірка зв’язку»: camera, microphone and speaker in the browser (P1). Like the
-    participant's page it carries no personal data: it reads and writes through the API."""
+    """«Перевірка зв’язку»: camera, microphone and speaker in the browser, then a short join
+    to the participant's test Jitsi room (P1). Like the participant's page it carries no
+    personal data: it reads and writes through the API; it may script and frame Jitsi."""
     session_id = match_uuid(request, "session_id")
-    response = pages.render(request, "preparation_check.html", {"session_id": str(session_id)})
+    jitsi = f"https://{request.app[SETTINGS].jitsi.domain}"
+    response = pages.render(
+        request,
+        "preparation_check.html",
+        {"session_id": str(session_id)},
+        csp_extra={"script-src": jitsi, "frame-src": jitsi},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def checks_page(request: web.Request) -> web.Response:
+    """The office's summary of «Перевірка зв’язку» (P1): who passed, each device and the test
+    join, when (Kyiv time); who has not checked at all."""
+    session_id = match_uuid(request, "session_id")
+    await require_office(request, session_id)
+    session = await service(request).load(session_id)
+    rows = checks.summary(session.events)
+    response = pages.render(
+        request,
+        "preparation_checks.html",
+        {
+            "rows": rows,
+            "ingest": checks.ingest_tests(session.events)[-1:],
+            "plural": plural,
+            "passed": sum(1 for r in rows if r.passed),
+            "session_id": str(session_id),
+            "kyiv": KYIV,
+        },
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -419,6 +461,16 @@ def setup(app: web.Application) -> None:
         app[PREPARATION] = PreparationService(app[POOL], clock=app[CLOCK])
         yield
 
+    async def plan_at_publication(session_id: UUID) -> bytes | None:
+        """The plan's PDF the publication copies into the archive (P2)."""
+        svc = app.get(PREPARATION)
+        if svc is None:
+            return None
+        p = await svc.plan(session_id)
+        return await asyncio.to_thread(document.plan_pdf, p.title, p.lines, app[CLOCK]())
+
+    app[PLAN_PDF] = plan_at_publication
+
     app.cleanup_ctx.append(service_ctx)
     app.add_routes(routes)
     app.router.add_get("/sessions/{session_id}/plan", plan_page, name="session_plan")
@@ -426,3 +478,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/sessions/{session_id}/script", script_page, name="session_script")
     app.router.add_get("/sessions/{session_id}/attendance", attendance_page)
     app.router.add_get("/sessions/{session_id}/check", check_page, name="connection_check")
+    app.router.add_get("/sessions/{session_id}/checks", checks_page, name="connection_checks")

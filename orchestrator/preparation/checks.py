@@ -2,8 +2,9 @@
 «Перевірка зв’язку» folded from the journal, and who has not passed it. Pure.
 
 A check passes when the browser gave rada a camera picture and a microphone signal (the chair
-identifies by sight and voice, R11); the speaker is the participant's own word and is shown,
-not required.
+identifies by sight and voice, R11) and the page joined the participant's test Jitsi room with a
+test token (P1 "a short join"); the speaker is the participant's own word and is shown, not
+required. A check journaled before the join existed has none and is judged without it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.chain import Event
 
 
-def passed(camera: bool, microphone: bool) -> bool:
-    return camera and microphone
+def passed(camera: bool, microphone: bool, joined: bool | None = None) -> bool:
+    return camera and microphone and joined is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Row:
     checked_at: datetime | None
     camera: bool
     microphone: bool
+    joined: bool | None
     passed: bool
 
 
@@ -60,7 +62,17 @@ def summary(events: Iterable[Event]) -> list[Row]:
                 at,
                 bool(check and check.camera),
                 bool(check and check.microphone),
+                None if check is None else check.joined,
                 bool(check and check.passed),
             )
         )
     return rows
+
+
+def ingest_tests(events: Iterable[Event]) -> list[tuple[datetime, ev.IngestTested]]:
+    """The recorder's ingest tests (P1), oldest first, with when each was journaled."""
+    return [
+        (e.at, ev.IngestTested.from_payload(e.payload))
+        for e in events
+        if e.type == ev.INGEST_TESTED
+    ]

@@ -147,7 +147,8 @@ class PreparationService:
     async def answer(
         self, session_id: UUID, by: Principal, answer: Answer, reason: str
     ) -> journal.Event:
-        """A deputy's «буду» / «не зможу»; the reason stays in the database, not the journal."""
+        """A deputy's «буду» / «не зможу»: the answer and the reason stay in the database (the
+        office and the chair read them); the public journal says only that the deputy answered."""
         pid = str(by.participant_id)
         async with self.pool.acquire() as conn, conn.transaction():
             await journal_store.lock_session(conn, session_id)
@@ -170,7 +171,7 @@ class PreparationService:
                 conn,
                 session_id,
                 ev.ATTENDANCE_ANSWERED,
-                {"participant_id": pid, "answer": answer.value},
+                {"participant_id": pid},  # not the answer: the journal is public
                 actor=by.actor,
                 at=now,
             )
@@ -217,20 +218,29 @@ class PreparationService:
     # --- the technical check (P1) ----------------------------------------------------------
 
     async def record_check(
-        self, session_id: UUID, by: Principal, camera: bool, microphone: bool
+        self,
+        session_id: UUID,
+        by: Principal,
+        camera: bool,
+        microphone: bool,
+        joined: bool | None = None,
     ) -> journal.Event:
-        """One participant's «Перевірка зв’язку», journaled (P1)."""
+        """One participant's «Перевірка зв’язку», journaled (P1): the devices and whether the
+        page joined the participant's test Jitsi room (``None``: the join was not tried)."""
+        payload: dict[str, Any] = {
+            "participant_id": str(by.participant_id),
+            "camera": camera,
+            "microphone": microphone,
+            "passed": checks.passed(camera, microphone, joined),
+        }
+        if joined is not None:
+            payload["joined"] = joined
         async with self.pool.acquire() as conn, conn.transaction():
             event = await journal_store.append_event(
                 conn,
                 session_id,
                 ev.CONNECTION_CHECKED,
-                {
-                    "participant_id": str(by.participant_id),
-                    "camera": camera,
-                    "microphone": microphone,
-                    "passed": checks.passed(camera, microphone),
-                },
+                payload,
                 actor=by.actor,
                 at=self.clock(),
             )
@@ -244,7 +254,9 @@ class PreparationService:
         self, session_id: UUID, mailer: mail.Mailer, public_url: str
     ) -> list[tuple[str, str]]:
         """Mail a reminder to everyone on the list who has not passed the check (P1), to the
-        official address on the list (R12): (participant id, sent|the failure) for each."""
+        official address on the list (R12), once each: (participant id, sent|already|the
+        failure). Each reminder is claimed in its own transaction before the mail goes (no
+        lock is held while the relay answers); a failed mail releases the claim."""
         async with self.pool.acquire() as conn:
             session = await self.load(session_id, conn)
             people = await core_store.list_participants(conn, session_id)
@@ -266,11 +278,21 @@ class PreparationService:
                 page,
                 mailer.settings.sender,
             )
+            async with self.pool.acquire() as conn:
+                fresh = await store.claim_reminder(conn, session_id, p.participant_id, self.clock())
+            if not fresh:
+                out.append((str(p.participant_id), "already"))
+                continue
             try:
                 await mailer.send_once(message)
                 outcome = "sent"
             except mail.SEND_ERRORS as exc:
                 outcome = mail.describe(exc)
+            async with self.pool.acquire() as conn:
+                if outcome == "sent":
+                    await store.reminder_sent(conn, session_id, p.participant_id, self.clock())
+                else:
+                    await store.release_reminder(conn, session_id, p.participant_id)
             out.append((str(p.participant_id), outcome))
         log.info("check_reminders", session_id=str(session_id), sent=len(out))
         return out

@@ -82,3 +82,37 @@ async def organisations(conn: Conn, session_id: UUID) -> dict[str, str]:
         session_id,
     )
     return {str(r["participant_id"]): r["organisation"] for r in rows}
+
+
+# --- reminders of the technical check (P1) -----------------------------------------------------
+
+
+async def claim_reminder(conn: Conn, session_id: UUID, participant_id: UUID, at: datetime) -> bool:
+    """Claim the participant's one reminder; False if it is claimed or sent already."""
+    claimed = await conn.fetchval(
+        """INSERT INTO check_reminders (session_id, participant_id, claimed_at)
+           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true""",
+        session_id,
+        participant_id,
+        at,
+    )
+    return bool(claimed)
+
+
+async def reminder_sent(conn: Conn, session_id: UUID, participant_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        """UPDATE check_reminders SET sent_at = $3
+           WHERE session_id = $1 AND participant_id = $2""",
+        session_id,
+        participant_id,
+        at,
+    )
+
+
+async def release_reminder(conn: Conn, session_id: UUID, participant_id: UUID) -> None:
+    """The mail failed: the participant may be reminded again."""
+    await conn.execute(
+        "DELETE FROM check_reminders WHERE session_id = $1 AND participant_id = $2",
+        session_id,
+        participant_id,
+    )

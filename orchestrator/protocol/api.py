@@ -19,6 +19,7 @@ from orchestrator.kernel.web.http import json_response, match_uuid, operation, r
 from orchestrator.protocol import order, pages
 from orchestrator.protocol.render import to_dict
 from orchestrator.protocol.service import (
+    PLAN_PDF,
     PUBLICATION,
     PublicationService,
     Snapshot,
@@ -47,6 +48,7 @@ def configure(
                 media_root=media_root or data_dir / "media",
                 clock=app[CLOCK],
                 recorded=app[SETTINGS].recording.enabled,
+                plan_pdf=app.get(PLAN_PDF),
             )
             yield
 

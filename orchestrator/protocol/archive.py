@@ -21,6 +21,8 @@ Layout, relative to the session's archive folder (``<archive root>/<session_id>/
     protocol.json             ``protocol_render.to_json``; its SHA-256 is what
                               ``protocol_finalised.protocol_sha256`` names
     protocol.html, protocol.pdf
+    plan.pdf                  the session plan (P2) as it stood at publication; its SHA-256 is
+                              ``protocol_published.plan_sha256``
     opendata/motions.csv, opendata/motions.json, opendata/votings.csv, opendata/votings.json
     documents/<document_id>/<filename>     the draft acts attached at convening
     signatures/<participant_id>.p7s        detached qualified signatures uploaded at signing
@@ -58,6 +60,7 @@ PART_CHAPTERS = "chapters/part-{:04d}.vtt"
 PROTOCOL_JSON = "protocol.json"
 PROTOCOL_HTML = "protocol.html"
 PROTOCOL_PDF = "protocol.pdf"
+PLAN_PDF = "plan.pdf"
 OPENDATA = "opendata"
 DOCUMENTS = "documents"
 SIGNATURES = "signatures"
@@ -172,11 +175,13 @@ def write_archive(
     media_dir: Path | None = None,
     documents: Mapping[str, bytes] | None = None,
     signatures: Mapping[str, bytes] | None = None,
+    plan: bytes | None = None,
 ) -> Rendered:
     """Write (or refresh) a session's archive folder.
 
     ``documents`` maps a ``document_id`` to its stored bytes; ``signatures`` maps a
-    ``participant_id`` to their uploaded ``.p7s``.
+    ``participant_id`` to their uploaded ``.p7s``; ``plan`` is the plan's PDF copied at
+    publication.
     """
     rendered = render(events)
     dest.mkdir(parents=True, exist_ok=True)
@@ -202,4 +207,6 @@ def write_archive(
                 _write(dest / document_path(d.document_id, d.filename), content)
     for participant_id, content in (signatures or {}).items():
         _write(dest / signature_path(participant_id), content)
+    if plan is not None:
+        _write(dest / PLAN_PDF, plan)
     return rendered

@@ -13,7 +13,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +90,10 @@ def publication_json(pub: Publication, now: datetime) -> dict[str, Any]:
     }
 
 
+PlanPdf = Callable[[UUID], Awaitable[bytes | None]]
+"""The session plan's PDF as it stands now, or None (a hook the composition fills)."""
+
+
 class PublicationService:
     """Protocol signing and publishing, and the archive folder of each session."""
 
@@ -101,8 +105,12 @@ class PublicationService:
         media_root: Path,
         clock: Clock = utc_now,
         recorded: bool = False,
+        plan_pdf: PlanPdf | None = None,
     ) -> None:
         self.pool = pool
+        # the session plan's PDF (P2), rendered by the preparation above this package: copied
+        # into the archive at publication, its SHA-256 in protocol_published
+        self.plan_pdf = plan_pdf
         # With a recorder wired, the recording's manifest (archive_ready) is part of the
         # protocol (R9): it cannot be finalised before the recorder has sealed the archive.
         self.recorded = recorded
@@ -228,7 +236,9 @@ class PublicationService:
         return event
 
     async def publish(self, session_id: UUID, by: Principal) -> journal.Event:
-        """Publish the signed protocol (R18, R20); after 24 hours it is marked late."""
+        """Publish the signed protocol (R18, R20); after 24 hours it is marked late. The plan's
+        PDF as it stands is copied into the archive (``plan.pdf``, P2) and named by hash."""
+        plan = await self.plan_pdf(session_id) if self.plan_pdf is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
             await core_store.get_session(conn, session_id)
             snap = await self._locked(conn, session_id)
@@ -243,7 +253,10 @@ class PublicationService:
                 raise Conflict("the protocol is already published", code="already_published")
             now = self.clock()
             late = pub.deadline is not None and now > pub.deadline
-            payload = {"by": str(by.participant_id), "late": late}
+            payload: dict[str, Any] = {"by": str(by.participant_id), "late": late}
+            if plan is not None:
+                payload["plan_sha256"] = hashlib.sha256(plan).hexdigest()
+                await store.put_published_plan(conn, session_id, plan, payload["plan_sha256"])
             event = await self._append(conn, session_id, ev.PROTOCOL_PUBLISHED, payload, by, now)
         log.info("protocol_published", session_id=str(session_id), late=late)
         await self.refresh_archive(session_id)
@@ -309,13 +322,19 @@ class PublicationService:
                         documents[d.document_id] = content
                 sha = snap.publication.protocol_sha256
                 signatures = await store.signature_contents(conn, session_id, sha) if sha else {}
+                plan = await store.published_plan(conn, session_id)
             folder = self.folder(session_id)
             media = self.media_root / str(session_id)
             events: Sequence[journal.Event] = snap.events
 
             def write() -> None:
                 archive.write_archive(
-                    folder, events, media_dir=media, documents=documents, signatures=signatures
+                    folder,
+                    events,
+                    media_dir=media,
+                    documents=documents,
+                    signatures=signatures,
+                    plan=plan,
                 )
                 (folder / HEAD_MARK).write_text(str(events[-1].seq))
 
@@ -353,3 +372,5 @@ def parse_signature(body: dict[str, Any]) -> tuple[str, bytes | None]:
 
 
 PUBLICATION: web.AppKey[PublicationService] = web.AppKey("publication", PublicationService)
+PLAN_PDF: web.AppKey[PlanPdf] = web.AppKey("plan_pdf")
+"""Filled by the preparation's setup (a package above this one): the plan PDF at publication."""

@@ -66,6 +66,24 @@ async def signature_contents(
     return {str(r["participant_id"]): bytes(r["content"]) for r in rows}
 
 
+async def put_published_plan(conn: Conn, session_id: UUID, content: bytes, sha256: str) -> None:
+    await conn.execute(
+        """INSERT INTO published_plans (session_id, content, sha256) VALUES ($1, $2, $3)
+           ON CONFLICT (session_id) DO UPDATE SET content = $2, sha256 = $3""",
+        session_id,
+        content,
+        sha256,
+    )
+
+
+async def published_plan(conn: Conn, session_id: UUID) -> bytes | None:
+    """The plan's PDF as it was copied into the archive at publication (P2), if it was."""
+    value = await conn.fetchval(
+        "SELECT content FROM published_plans WHERE session_id = $1", session_id
+    )
+    return None if value is None else bytes(value)
+
+
 _MILESTONE = "(SELECT min(j.at) FROM journal j WHERE j.session_id = s.id AND j.type = '{}')"
 
 LIST_SQL = f"""

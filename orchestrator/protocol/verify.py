@@ -118,6 +118,10 @@ class Journaled:
     def on_document(self, p: ev.DocumentAttached) -> None:
         self.digests.append((archive.document_path(p.document_id, p.filename), p.sha256))
 
+    def on_published(self, p: ev.ProtocolPublished) -> None:
+        if p.plan_sha256:
+            self.digests.append((archive.PLAN_PDF, p.plan_sha256))
+
     def on_signed(self, p: ev.ProtocolSigned) -> None:
         if p.signature_sha256:
             self.digests.append((archive.signature_path(str(p.by)), p.signature_sha256))
@@ -129,6 +133,7 @@ _JOURNALED: Mapping[str, Callable[[Journaled, Any], None]] = {
     ev.PROTOCOL_FINALISED: Journaled.on_finalised,
     ev.DOCUMENT_ATTACHED: Journaled.on_document,
     ev.PROTOCOL_SIGNED: Journaled.on_signed,
+    ev.PROTOCOL_PUBLISHED: Journaled.on_published,
 }
 """What ``rada verify`` reads of the journal: event type -> the :class:`Journaled` method."""
 
@@ -482,6 +487,7 @@ def download(base: str, folder: Path) -> None:
     """Fetch a published archive's checked files into ``folder``."""
     _fetch(base, archive.JOURNAL, folder / archive.JOURNAL, required=True)
     _fetch(base, archive.PROTOCOL_JSON, folder / archive.PROTOCOL_JSON, required=False)
+    _fetch(base, archive.PLAN_PDF, folder / archive.PLAN_PDF, required=False)
     if _fetch(base, archive.MANIFEST, folder / archive.MANIFEST, required=False):
         listed = _load_json(folder / archive.MANIFEST)
         for entry in archive.manifest_entries(listed):

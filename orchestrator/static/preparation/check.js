@@ -1,5 +1,7 @@
 // «Перевірка зв’язку» (P1 technical check): the camera gives a picture, the microphone a
-// signal above silence within a few seconds; the result is sent to rada and journaled.
+// signal above silence within a few seconds; then a short join to the participant's own test
+// Jitsi room with a test token (IFrame API: videoConferenceJoined, a few seconds, hang up);
+// the result is sent to rada and journaled.
 (function () {
   "use strict";
   var root = document.getElementById("check-page");
@@ -8,6 +10,8 @@
   var result = document.getElementById("check-result");
   var level = document.getElementById("check-level");
   var LISTEN_MS = 3000;
+  var JOIN_WAIT_MS = 20000;  // no videoConferenceJoined by then: the join failed
+  var STAY_MS = 3000;        // joined: stay this long, then hang up
   var csrf = "";
 
   function say(el, text, bad) {
@@ -40,12 +44,75 @@
     });
   }
 
-  function report(camera, microphone) {
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      if (window.JitsiMeetExternalAPI) { resolve(); return; }
+      var s = document.createElement("script");
+      s.src = src; s.onload = resolve;
+      s.onerror = function () { reject(new Error("script")); };
+      document.head.appendChild(s);
+    });
+  }
+
+  // the short join: resolves {joined, why} and never rejects
+  function testJoin() {
+    var box = document.getElementById("check-conference");
+    var join = document.getElementById("check-join");
+    join.textContent = "під’єднання…";
+    return fetch("/api/v1/sessions/" + sessionId + "/jitsi-test-token", {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) { throw new Error(body.message_uk || "Тестовий пропуск не видано."); }
+        return body;
+      });
+    }).then(function (t) {
+      return loadScript("https://" + t.domain + "/external_api.js").then(function () {
+        return new Promise(function (resolve) {
+          box.hidden = false;
+          var api = new window.JitsiMeetExternalAPI(t.domain, {
+            roomName: t.room, jwt: t.jwt, parentNode: box, lang: "uk",
+            width: "100%", height: "100%", userInfo: { displayName: t.display_name }
+          });
+          var done = false;
+          function finish(joined, why) {
+            if (done) { return; }
+            done = true;
+            clearTimeout(timer);
+            setTimeout(function () { api.dispose(); box.hidden = true; }, joined ? 0 : 10);
+            resolve({ joined: joined, why: why });
+          }
+          var timer = setTimeout(function () {
+            finish(false, "відеоконференція не відповіла за " + (JOIN_WAIT_MS / 1000) + " секунд.");
+          }, JOIN_WAIT_MS);
+          api.addListener("videoConferenceJoined", function () {
+            join.textContent = "під’єднано, від’єднуємо…";
+            clearTimeout(timer);
+            setTimeout(function () {
+              api.executeCommand("hangup");
+              finish(true, "");
+            }, STAY_MS);
+          });
+          api.addListener("errorOccurred", function () {
+            finish(false, "відеоконференція не прийняла тестовий пропуск.");
+          });
+        });
+      });
+    }).catch(function (e) {
+      return { joined: false, why: e.message === "script" ?
+        "не вдалося завантажити відеоконференцію." : e.message };
+    }).then(function (outcome) {
+      join.textContent = outcome.joined ? "вдалося" : "не вдалося";
+      return outcome;
+    });
+  }
+
+  function report(camera, microphone, joined) {
     return fetch("/api/v1/sessions/" + sessionId + "/connection-check", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ camera: camera, microphone: microphone })
+      body: JSON.stringify({ camera: camera, microphone: microphone, joined: joined })
     }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) { throw new Error(body.message_uk || "Результат не прийнято."); }
@@ -76,14 +143,23 @@
       return (s ? listen(s) : Promise.resolve(0)).then(function (peak) {
         var microphone = peak > 2;
         mark("check-microphone", microphone);
-        return report(camera, microphone).then(function (event) {
-          if (event.payload.passed) {
-            say(result, "Перевірку пройдено: камера й мікрофон працюють. Результат надіслано апарату ради.", false);
-          } else {
-            say(result, "Перевірку не пройдено: " + (camera ? "" : "камера не працює. ") +
-              (microphone ? "" : "мікрофон не передає звук. ") +
-              "Дозвольте браузеру доступ до камери й мікрофона та спробуйте ще раз.", true);
-          }
+        // the conference takes the camera and microphone itself: let ours go first
+        if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+        return testJoin().then(function (outcome) {
+          return report(camera, microphone, outcome.joined).then(function (event) {
+            if (event.payload.passed) {
+              say(result, "Перевірку пройдено: камера й мікрофон працюють, тестове під’єднання " +
+                "до відеоконференції вдалося. Результат надіслано апарату ради.", false);
+            } else {
+              say(result, "Перевірку не пройдено: " + (camera ? "" : "камера не працює. ") +
+                (microphone ? "" : "мікрофон не передає звук. ") +
+                (outcome.joined ? "" : "Тестове під’єднання до відеоконференції не вдалося: " +
+                  outcome.why + " ") +
+                (camera && microphone ? "Спробуйте ще раз; якщо не допоможе, зателефонуйте " +
+                  "секретарю ради." :
+                  "Дозвольте браузеру доступ до камери й мікрофона та спробуйте ще раз."), true);
+            }
+          });
         });
       });
     }).catch(function (e) {

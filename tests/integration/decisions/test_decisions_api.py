@@ -4,67 +4,22 @@ PostgreSQL, a real SMTP server in-process (aiosmtpd), real sign-in of the presid
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from orchestrator.app import create_app
 from orchestrator.decisions import api as decisions_api
-from orchestrator.kernel.settings import Settings
 from orchestrator.kernel.ukrainian import roman
-from orchestrator.protocol import api as publication_api
 from orchestrator.protocol.model import build
-from tests.archive_seed import seed
 from tests.conftest import ADMIN
 from tests.fixtures.signin import FakeClock, SignIn
 from tests.fixtures.smtp import Inbox
-from tests.journal_builder import PlayedSession, play_session
+from tests.journal_builder import PlayedSession
 
 Client = TestClient[Any, Any]
 TEXT = b"%PDF-1.4 the decision as amended\n%%EOF\n"
-
-
-@pytest.fixture
-def smtp_port(inbox: tuple[Inbox, int]) -> int:
-    return inbox[1]
-
-
-@pytest.fixture
-def played() -> PlayedSession:
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-    return play_session(items=3, start=start)
-
-
-@pytest.fixture
-def identity_app(
-    identity_settings: Settings,
-    clock: FakeClock,
-    identity_setup: Callable[[web.Application], None],
-) -> web.Application:
-    return create_app(
-        identity_settings,
-        clock=clock,
-        extensions=[
-            identity_setup,
-            publication_api.setup,
-            decisions_api.configure(distribute=False),
-        ],
-    )
-
-
-@pytest.fixture
-async def client(
-    identity_client: Client, pool: asyncpg.Pool, played: PlayedSession, clock: FakeClock
-) -> Client:
-    await seed(pool, played, planned_end=played.events[-1].at)
-    clock.set(played.events[-1].at + timedelta(hours=1))
-    return identity_client
 
 
 def adopted(played: PlayedSession) -> tuple[list[int], list[int]]:

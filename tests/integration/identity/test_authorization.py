@@ -42,6 +42,7 @@ MATRIX = [
     Row("DELETE", "/api/v1/sessions/{sid}/links/{target}", {"admin": 204}),
     Row("GET", "/api/v1/sessions/{sid}/deliveries", {"admin": 200, "chair": 200, "secretary": 200}),
     Row("GET", "/api/v1/sessions/{sid}/jitsi-token", {r: 200 for r in ("chair", "secretary", "deputy", "guest")}),
+    Row("GET", "/api/v1/sessions/{sid}/jitsi-test-token", {r: 200 for r in ("chair", "secretary", "deputy", "guest")}),
     Row("POST", "/api/v1/sessions/{sid}/participants/{target}/identify", {"chair": 201}),
     # E6 is an executive committee's (test_two_bodies.py): in this council session the chair
     # passes the role check and the rule refuses (R11); the secretary is refused by role

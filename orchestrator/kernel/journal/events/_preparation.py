@@ -17,11 +17,19 @@ PLAN_MEASURE_DONE: Final = "plan_measure_done"
 """{measure: the plan's measure key, by}  (P1: a measure the office performs, ticked by it)"""
 
 ATTENDANCE_ANSWERED: Final = "attendance_answered"
-"""{participant_id, answer: attend|absent}  (P1: expected attendance; the reason stays in the
-database, it is the deputy's own)"""
+"""{participant_id}  (P1: expected attendance: that the deputy answered. What they answered
+and why stay in the database for the office and the chair: the journal is public, and who said
+«не зможу» is not the public's (issue 16). Journals before this carry ``answer: attend|absent``.)"""
 
 CONNECTION_CHECKED: Final = "connection_checked"
-"""{participant_id, camera: bool, microphone: bool, passed: bool}  (P1: technical check)"""
+"""{participant_id, camera: bool, microphone: bool, joined: bool (the short join to the
+participant's test Jitsi room; absent in checks made before it existed), passed: bool}
+(P1: technical check)"""
+
+INGEST_TESTED: Final = "ingest_tested"
+"""{test_id, ok: bool, parts, frames, duration_ms, sha256, decodes: bool, error}  (P1: the
+recorder's ingest tested end to end through the session's stream key; the test part lies
+apart from the recording and is never in the archive, its manifest or the protocol)"""
 
 DECISION_REGISTERED: Final = "decision_registered"
 """{decision_id, item, number, sha256, by}  (S3: the register of decisions)"""
@@ -54,7 +62,7 @@ class PlanMeasureDone(EventPayload):
 class AttendanceAnswered(EventPayload):
     TYPE: ClassVar[str] = ATTENDANCE_ANSWERED
     participant_id: str
-    answer: str = "attend"
+    answer: str = ""  # only in events journaled before the answer left the journal
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,20 @@ class ConnectionChecked(EventPayload):
     camera: bool = False
     microphone: bool = False
     passed: bool = False
+    joined: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestTested(EventPayload):
+    TYPE: ClassVar[str] = INGEST_TESTED
+    test_id: str
+    ok: bool = False
+    parts: int = 0
+    frames: int = 0
+    duration_ms: int = 0
+    sha256: str = ""
+    decodes: bool = False
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +145,7 @@ OUTSIDE_SITTING: Final = frozenset(
         PLAN_MEASURE_DONE,
         ATTENDANCE_ANSWERED,
         CONNECTION_CHECKED,
+        INGEST_TESTED,
         DECISION_REGISTERED,
         DECISION_SIGNED,
         DECISION_DELIVERED,

@@ -14,7 +14,8 @@ PROTOCOL_SIGNED: Final = "protocol_signed"
 """{by, role: chair|member, signature_sha256|null}"""
 
 PROTOCOL_PUBLISHED: Final = "protocol_published"
-"""{by, late: bool}"""
+"""{by, late: bool, plan_sha256: the session plan's PDF copied into the archive (``plan.pdf``,
+P2), when the plan was there to copy}"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +38,4 @@ class ProtocolPublished(EventPayload):
     TYPE: ClassVar[str] = PROTOCOL_PUBLISHED
     by: str | None = None
     late: bool = False  # R18: after the 24 hours
+    plan_sha256: str | None = None
