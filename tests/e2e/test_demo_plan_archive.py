@@ -13,17 +13,15 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from tests.e2e.test_rehearse_cli import folder, rada
+from tests.e2e.conftest import DemoRun, rada
 
 pytestmark = pytest.mark.slow
-__all__ = ["folder"]  # the fixture, used by name
 
 
-def test_plan_pdf_is_archived_and_verified(folder: Path) -> None:
-    done = rada("demo", "--out", str(folder / "out"), cwd=folder)
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r"^archive: (.+)$", done.stdout, re.MULTILINE)
-    assert found, done.stdout
+def test_plan_pdf_is_archived_and_verified(council_demo: DemoRun) -> None:
+    folder = council_demo.folder
+    found = re.search(r"^archive: (.+)$", council_demo.stdout, re.MULTILINE)
+    assert found, council_demo.stdout
     archive = Path(found[1])
     plan = archive / "plan.pdf"
     data = plan.read_bytes()
