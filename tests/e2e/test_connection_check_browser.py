@@ -29,6 +29,17 @@ pytestmark = [
 ]
 Client = TestClient[Any, Any]
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+async def screens(page: Any, name: str, first: str) -> None:
+    """Screenshots at a laptop's and a phone's size; ``first`` is in the first viewport."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for size_name, size in SCREENS.items():
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(ARTIFACTS / f"{name}-{size_name}.png"))
+        await expect(page.locator(first).first).to_be_in_viewport()
 
 
 @pytest.fixture
@@ -178,8 +189,10 @@ async def test_office_summary_shows_the_join_and_passes_axe(
         identity_client, playwright, session_ids, pid, FAKE_MEDIA, jitsi
     )
     await expect(page.locator("#check-result")).to_contain_text("Перевірку пройдено", timeout=30000)
+    await screens(page, "check-passed", "#check-result")
     summary = await office_row(browser, identity_client, session_ids.session_id, pid, "вдалося")
     await expect(summary.locator("#checks-summary")).to_contain_text("Перевірку пройдено: 1 із")
+    await screens(summary, "checks-office", "#checks-summary")
     result = await Axe().run(summary)
     serious = [
         v["id"] for v in result.response["violations"] if v["impact"] in ("serious", "critical")

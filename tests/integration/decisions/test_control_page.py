@@ -23,6 +23,8 @@ from tests.integration.decisions.test_decisions_api import adopted, register
 from tests.journal_builder import PlayedSession
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -82,6 +84,12 @@ async def test_control_page_highlights_overdue_and_takes_off_control(
         v["id"] for v in result.response["violations"] if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, size in SCREENS.items():  # what is overdue, then the first decision's card, at once
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(ARTIFACTS / f"control-{name}.png"))
+        await expect(page.locator("#control-overdue")).to_be_in_viewport()
+        await expect(card.locator("tr.control.overdue td.state")).to_be_in_viewport(ratio=1)
 
     await card.get_by_label("Підстава зняття з контролю").fill("Рішення виконано")
     await card.get_by_role("button", name="Зняти з контролю").click()
