@@ -32,7 +32,7 @@ from orchestrator.kernel.settings import (
 )
 
 # identity's participant sign-in through the real personal-link flow (sign_in, identity_client…)
-pytest_plugins = ["tests.fixtures.signin", "tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.signin", "tests.fixtures.smtp"]
 
 # The `rada serve` processes tests spawn (they inherit this environment) run no recorder
 # supervisor unless the test's own variables turn it on; apps built in-process get the same

@@ -22,18 +22,10 @@ from orchestrator.kernel.settings import Settings
 from orchestrator.protocol import api as publication_api
 from orchestrator.protocol.model import build
 from tests.archive_seed import seed
+from tests.fixtures.browser import ARTIFACTS, NEEDS_CHROMIUM, launch
 from tests.journal_builder import PartFile, PlayedSession, play_session
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = [*NEEDS_CHROMIUM, pytest.mark.slow]
 
 
 def encode(seconds: float, rate: int, *output: str) -> None:
@@ -119,10 +111,7 @@ async def test_session_page_plays_and_a_vote_chapter_seeks_to_its_offset(
     assert vote.offset.part == 2
     base = str(server.make_url(""))
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-        )
+        browser = await launch(pw, "--autoplay-policy=no-user-gesture-required", "--mute-audio")
         try:
             page = await browser.new_page(viewport={"width": 412, "height": 915})
             requested: list[str] = []
@@ -225,10 +214,7 @@ async def test_the_archive_playlist_plays_in_chromium_and_a_vote_chapter_seeks_i
     assert vote is not None and vote.offset is not None and vote.offset.part == 2
     base = str(server.make_url("")).rstrip("/")
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-        )
+        browser = await launch(pw, "--autoplay-policy=no-user-gesture-required", "--mute-audio")
         try:
             page = await browser.new_page()
             requested: list[str] = []
@@ -388,9 +374,7 @@ async def test_live_session_page_follows_the_live_state(
     called = played.name(state["current_vote"]["called_participant_id"])
     async with TestServer(app) as srv, async_playwright() as pw:
         base = str(srv.make_url("")).rstrip("/")
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--autoplay-policy=no-user-gesture-required"]
-        )
+        browser = await launch(pw, "--autoplay-policy=no-user-gesture-required")
         try:
             page = await browser.new_page()
             requested: list[str] = []
@@ -457,9 +441,7 @@ async def test_the_embed_page_plays_beside_the_live_vote_framed_only_by_a_listed
         async with TestServer(app) as srv:
             base = str(srv.make_url("")).rstrip("/")
             embed["url"] = f"{base}/embed/sessions/{played.session_id}"
-            browser = await pw.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--autoplay-policy=no-user-gesture-required"]
-            )
+            browser = await launch(pw, "--autoplay-policy=no-user-gesture-required")
             try:
                 page = await browser.new_page()
                 requested: list[str] = []

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
@@ -18,17 +17,13 @@ from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.web.auth import Principal, Role
 from tests.conftest import make_council
-from tests.e2e.test_conduct_consoles import browser, live, open_console, voting
-from tests.e2e.test_participant_page import CHROMIUM, _append, open_as_deputy, page
+from tests.e2e.test_conduct_consoles import live, open_console, voting
+from tests.e2e.test_participant_page import _append, open_as_deputy, page
+from tests.fixtures.browser import NEEDS_CHROMIUM
 from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, convene
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
-__all__ = ["browser", "page", "voting"]  # the fixtures, used by name
+pytestmark = NEEDS_CHROMIUM
+__all__ = ["page", "voting"]  # the fixtures, used by name
 
 
 async def test_answers_offered_at_once_in_a_simultaneous_vote(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -24,19 +22,12 @@ from orchestrator.protocol.service import PUBLICATION
 from recording import store as recording_store
 from recording.supervisor import ACTOR as RECORDER
 from tests.conftest import make_council
+from tests.fixtures.browser import NEEDS_CHROMIUM, keep_screenshot
 from tests.fixtures.signin import FakeClock, SessionIds, SignIn, convene
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = [*NEEDS_CHROMIUM, pytest.mark.slow]
 
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 P7S = b"\x30\x82\x01\x00" + b"detached CMS signature made outside rada" * 4
 
 
@@ -122,16 +113,6 @@ async def closed(
     return ids
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
-
-
 JITSI_SCRIPT = "https://meet.rada.test/external_api.js"
 # Stands in for the Jitsi server's external_api.js (as in test_participant_page.py).
 FAKE_EXTERNAL_API = """
@@ -177,12 +158,6 @@ async def open_console(
     await page.wait_for_url(f"**/sessions/{ids.session_id}/{page_name}")
     page.errors = errors
     return page
-
-
-async def keep_screenshot(page: Any, name: str) -> None:
-    """Screenshots are kept as test artifacts for a person to look at."""
-    await asyncio.to_thread(ARTIFACTS.mkdir, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 async def live(client: TestClient[Any, Any], ids: SessionIds) -> dict[str, Any]:

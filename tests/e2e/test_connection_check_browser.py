@@ -7,7 +7,6 @@ secret, expired) fails the join in Ukrainian; the office's summary page shows ea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -18,28 +17,12 @@ from playwright.async_api import expect
 from identity.api import IDENTITY
 from tests.conftest import ADMIN
 from tests.fakes.fake_jitsi_web import FakeJitsiWeb, route_browser
+from tests.fixtures.browser import NEEDS_CHROMIUM, launch, screens, serious_violations
 from tests.fixtures.signin import JITSI_SECRET, FakeClock, SessionIds, jitsi_test_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = [*NEEDS_CHROMIUM]
 Client = TestClient[Any, Any]
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-
-
-async def screens(page: Any, name: str, first: str) -> None:
-    """Screenshots at a laptop's and a phone's size; ``first`` is in the first viewport."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    for size_name, size in SCREENS.items():
-        await page.set_viewport_size(size)
-        await page.screenshot(path=str(ARTIFACTS / f"{name}-{size_name}.png"))
-        await expect(page.locator(first).first).to_be_in_viewport()
 
 
 @pytest.fixture
@@ -73,7 +56,7 @@ async def checked_page(
     args: list[str],
     jitsi: tuple[FakeJitsiWeb, str],
 ) -> tuple[Any, Any]:
-    browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", *args])
+    browser = await launch(pw, *args)
     context = await browser.new_context()
     await route_browser(context, "meet.rada.test", jitsi[1])
     page = await context.new_page()
@@ -182,8 +165,6 @@ async def test_office_summary_shows_the_join_and_passes_axe(
     playwright: Any,
     jitsi: tuple[FakeJitsiWeb, str],
 ) -> None:
-    from axe_playwright_python.async_playwright import Axe  # only browser tests need it
-
     pid = session_ids.deputies[0]
     browser, page = await checked_page(
         identity_client, playwright, session_ids, pid, FAKE_MEDIA, jitsi
@@ -193,9 +174,5 @@ async def test_office_summary_shows_the_join_and_passes_axe(
     summary = await office_row(browser, identity_client, session_ids.session_id, pid, "вдалося")
     await expect(summary.locator("#checks-summary")).to_contain_text("Перевірку пройдено: 1 із")
     await screens(summary, "checks-office", "#checks-summary")
-    result = await Axe().run(summary)
-    serious = [
-        v["id"] for v in result.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == []
+    assert await serious_violations(summary) == []
     await browser.close()

@@ -5,10 +5,7 @@ has no serious or critical axe-core violation. Screenshots are kept in test-arti
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,19 +18,16 @@ from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.web.auth import Principal, Role
 from recording import store as recording_store
 from tests.conftest import ADMIN
+from tests.fixtures.browser import (
+    LAPTOP,
+    NEEDS_CHROMIUM,
+    PHONE,
+    keep_screenshot,
+    serious_violations,
+)
 from tests.fixtures.signin import EVENT_SECRET, Browser, FakeClock, SessionIds, SignIn, convene
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
+pytestmark = [*NEEDS_CHROMIUM, pytest.mark.slow]
 JITSI_SCRIPT = "https://meet.rada.test/external_api.js"
 FAKE_EXTERNAL_API = """
 window.JitsiMeetExternalAPI = function (domain, options) {
@@ -54,7 +48,6 @@ DEPUTIES = (
     "Федоренко Максим Сергійович", "Харченко Алла Романівна", "Цимбал Микола Іванович",
     "Чорновол Ганна Василівна", "Шевчук Петро Олександрович", "Яковенко Дарина Ігорівна",
 )  # fmt: skip
-SERIOUS = {"serious", "critical"}
 
 
 def roster_csv() -> str:
@@ -165,16 +158,6 @@ async def sitting(
     return Sitting(ids, chair, secretary, vote["vote_id"], called)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
-
-
 async def open_page(
     client: TestClient[Any, Any],
     browser: Any,
@@ -203,12 +186,6 @@ async def open_page(
     return page
 
 
-async def keep_screenshot(page: Any, name: str) -> None:
-    await asyncio.to_thread(ARTIFACTS.mkdir, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / name))
-    await page.screenshot(path=str(ARTIFACTS / name.replace(".png", "-full.png")), full_page=True)
-
-
 def inside(box: dict[str, float] | None, viewport: dict[str, int]) -> bool:
     return (
         box is not None
@@ -217,18 +194,6 @@ def inside(box: dict[str, float] | None, viewport: dict[str, int]) -> bool:
         and box["x"] + box["width"] <= viewport["width"]
         and box["y"] + box["height"] <= viewport["height"]
     )
-
-
-async def serious_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    from axe_playwright_python.async_playwright import Axe
-
-    results = await Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
 
 
 async def test_the_chairs_current_act_and_the_called_deputy_fit_a_laptop_screen(

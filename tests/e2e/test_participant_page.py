@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,15 +18,10 @@ from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.web.auth import Principal, Role
 from tests.conftest import make_council
+from tests.fixtures.browser import NEEDS_CHROMIUM, launch
 from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, convene, jitsi_test_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = [*NEEDS_CHROMIUM]
 
 # Stands in for https://<domain>/external_api.js: the same global constructor, recording its
 # arguments and answering addListener like the real JitsiMeetExternalAPI.
@@ -52,7 +46,7 @@ async def page(identity_client: TestClient[Any, Any]) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright  # imported here: only browser tests need it
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = await launch(pw)
         context = await browser.new_context(viewport={"width": 375, "height": 740})
         page = await context.new_page()
         await page.route(

@@ -3,37 +3,18 @@ the forecast page the chair reads; axe-core finds no serious violation on the pa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 from aiohttp.test_utils import TestClient
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from identity.api import IDENTITY
+from tests.fixtures.browser import NEEDS_CHROMIUM, serious_violations
 from tests.fixtures.signin import SessionIds
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = [*NEEDS_CHROMIUM]
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright  # only browser tests need it
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
 
 
 async def open_link(client: Client, browser: Any, ids: SessionIds, pid: str) -> Any:
@@ -70,9 +51,7 @@ async def test_deputy_answers_on_the_personal_page_and_the_chair_sees_it(
     await page.reload()
     await expect(page.locator("#rsvp-status")).to_contain_text("«не зможу»")
     assert await page.get_by_label("Причина").input_value() == "Відрядження до Києва"
-    result = await Axe().run(page, context="#rsvp")
-    serious = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    assert await serious_violations(page, context="#rsvp") == []
 
     chair = await open_link(identity_client, browser, session_ids, session_ids.chair)
     await chair.goto(
@@ -121,11 +100,5 @@ async def test_preparation_pages_have_no_serious_accessibility_violations(
         "/decisions",
     ):
         await page.goto(str(identity_client.make_url(path)))
-        result = await Axe().run(page)
-        serious = [
-            f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
-            for v in result.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], path
+        assert await serious_violations(page) == [], path
         assert await page.evaluate("document.documentElement.lang") == "uk"

@@ -5,43 +5,22 @@ violation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 from aiohttp.test_utils import TestClient
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from identity.api import IDENTITY
 from tests.conftest import ADMIN
+from tests.fixtures.browser import NEEDS_CHROMIUM, screens, serious_violations
 from tests.fixtures.signin import FakeClock, SignIn
 from tests.integration.decisions.test_decisions_api import adopted, register
 from tests.journal_builder import PlayedSession
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright  # only browser tests need it
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
 
 
 async def test_control_page_highlights_overdue_and_takes_off_control(
@@ -79,17 +58,9 @@ async def test_control_page_highlights_overdue_and_takes_off_control(
     await expect(overdue.locator("td.state")).to_have_text("прострочено")
     pending = card.locator("tr.control.pending td").nth(1)
     await expect(pending).to_have_text(f"{later:%d.%m.%Y}")
-    result = await Axe().run(page)
-    serious = [
-        v["id"] for v in result.response["violations"] if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    for name, size in SCREENS.items():  # what is overdue, then the first decision's card, at once
-        await page.set_viewport_size(size)
-        await page.screenshot(path=str(ARTIFACTS / f"control-{name}.png"))
-        await expect(page.locator("#control-overdue")).to_be_in_viewport()
-        await expect(card.locator("tr.control.overdue td.state")).to_be_in_viewport(ratio=1)
+    assert await serious_violations(page) == []
+    await screens(page, "control", "#control-overdue")  # what is overdue, at once
+    await expect(card.locator("tr.control.overdue td.state")).to_be_in_viewport(ratio=1)  # phone
 
     await card.get_by_label("Підстава зняття з контролю").fill("Рішення виконано")
     await card.get_by_role("button", name="Зняти з контролю").click()
