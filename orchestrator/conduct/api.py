@@ -56,7 +56,7 @@ def _answer(outcome: Outcome) -> web.Response:
         {
             "seq": outcome.state.last_seq,
             "events": [e.to_public() for e in outcome.events],
-            "state": snapshot(outcome.state),
+            "state": outcome.view(),  # the live hub's snapshot of the same state, if it made one
         },
         status=201,
     )

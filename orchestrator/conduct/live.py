@@ -407,7 +407,7 @@ class LiveHub:
         before = self.last.get(sid)
         if before is not None and before.seq >= state.last_seq:
             return before
-        published = Published(state.last_seq, snapshot(state), before)
+        published = Published(state.last_seq, self.service.view(state), before)
         self.last[sid] = published
         now = [(c, data) for c in list(clients.values()) if (data := c.offer(published))]
         wire = published.wire

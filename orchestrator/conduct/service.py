@@ -1,6 +1,7 @@
 """Use-cases of conducting a session: one transaction per act.
 
-Every act: take the session row's lock, bring the folded state up to the journal's head, let
+Every act: take the session row's lock and bring the folded state up to the journal's head (one
+round trip, ``journal_store.lock_since``), let
 rada's own reactions run first (a lost recording or a lost quorum declares a break, R9/R10/R7),
 decide (pure, ``orchestrator.conduct``), append the events, commit, and only then answer. The
 row lock serialises acts on one session across processes; the journal's unique (session, seq)
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -23,7 +25,7 @@ import structlog
 
 from orchestrator.conduct import decide as conduct
 from orchestrator.conduct.decide import Actor, NewEvent, Policy
-from orchestrator.conduct.state import SessionState, apply, fold
+from orchestrator.conduct.state import SessionState, apply, fold, snapshot
 from orchestrator.convening import store
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
@@ -63,6 +65,11 @@ class Outcome:
 
     events: list[Event]
     state: SessionState
+    views: ConductService | None = field(default=None, repr=False, compare=False)
+
+    def view(self) -> dict[str, Any]:
+        """The snapshot of ``state`` (made once per state: :meth:`ConductService.view`)."""
+        return snapshot(self.state) if self.views is None else self.views.view(self.state)
 
 
 class ConductService:
@@ -75,12 +82,23 @@ class ConductService:
         self._states: dict[UUID, SessionState] = {}
         self._loading: dict[UUID, asyncio.Lock] = {}
         self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
+        self._views: dict[str, tuple[SessionState, dict[str, Any]]] = {}
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
 
     def cached(self, session_id: UUID) -> SessionState | None:
         return self._states.get(session_id)
+
+    def view(self, state: SessionState) -> dict[str, Any]:
+        """The snapshot of a committed ``state``, made once for the live hub and the act's
+        answer (the newest per session is kept; never mutate it)."""
+        memo = self._views.get(state.session_id)
+        if memo is not None and memo[0] is state:
+            return memo[1]
+        view = snapshot(state)
+        self._views[state.session_id] = (state, view)
+        return view
 
     def _offer(self, session_id: UUID, state: SessionState) -> bool:
         """Keep ``state`` if it is newer than the cached one; True if it was kept."""
@@ -146,9 +164,8 @@ class ConductService:
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    await journal_store.lock_session(conn, session_id)
-                    work = (await self._catch_up(conn, session_id)).clone()
-                    appended += await self._reactions(conn, session_id, work)
+                    head, work = await self._locked(conn, session_id)
+                    appended += await self._reactions(conn, head, work)
                     try:
                         decided = list(decide(work))
                     except DomainError as exc:
@@ -156,8 +173,8 @@ class ConductService:
                             raise
                         refusal = exc  # commit rada's own break, then refuse the act
                         decided = []
-                    appended += await self._append(conn, session_id, work, decided)
-                    appended += await self._reactions(conn, session_id, work)
+                    appended += await self._append(conn, head, work, decided)
+                    appended += await self._reactions(conn, head, work)
                     await self._status(conn, session_id, appended)
             except asyncpg.UniqueViolationError as exc:
                 raise _conflict_of(exc) from None
@@ -166,32 +183,60 @@ class ConductService:
             await self._tell(work)
         if refusal is not None:
             raise refusal
-        return Outcome(appended, work)
+        return Outcome(appended, work, self)
+
+    async def _locked(
+        self, conn: Conn, session_id: UUID
+    ) -> tuple[journal_store.Head, SessionState]:
+        """Lock the session and bring the cached state to its head in one round trip
+        (``lock_since``); a clone of it to decide on. Nobody appends while the lock is held,
+        so the cache, whoever else folds meanwhile, cannot pass this head."""
+        known = self._states.get(session_id)
+        head, fresh = await journal_store.lock_since(
+            conn, session_id, 0 if known is None else known.last_seq
+        )
+        if known is None:
+            state = fold(session_id, fresh)
+        elif fresh:
+            state = known.clone()
+            for event in fresh:
+                apply(state, event)
+        else:
+            state = known
+        self._offer(session_id, state)
+        current = self._states[session_id]
+        if current.last_seq != head.seq:  # a cache ahead of the database: never decide on it
+            raise Conflict(
+                "another act was recorded at the same moment; retry", code="concurrent_act"
+            )
+        return head, current.clone()
 
     async def _append(
         self,
         conn: Conn,
-        session_id: UUID,
+        head: journal_store.Head,
         work: SessionState,
         new: Sequence[NewEvent],
     ) -> list[Event]:
         out = []
         for item in new:
-            event = await journal_store.append_event(
-                conn, session_id, item.type, item.payload, actor=item.actor, at=self.clock()
+            event = await journal_store.append_next(
+                conn, head, item.type, item.payload, actor=item.actor, at=self.clock()
             )
             apply(work, event)
             out.append(event)
-            log.info(item.type, session_id=str(session_id), seq=event.seq, actor=item.actor)
+            log.info(item.type, session_id=str(head.session_id), seq=event.seq, actor=item.actor)
         return out
 
-    async def _reactions(self, conn: Conn, session_id: UUID, work: SessionState) -> list[Event]:
+    async def _reactions(
+        self, conn: Conn, head: journal_store.Head, work: SessionState
+    ) -> list[Event]:
         out: list[Event] = []
         for _ in range(MAX_REACTIONS):
             reactions = conduct.react(work)
             if not reactions:
                 break
-            out += await self._append(conn, session_id, work, reactions)
+            out += await self._append(conn, head, work, reactions)
         return out
 
     @staticmethod

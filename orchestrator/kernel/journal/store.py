@@ -6,6 +6,7 @@ Functions take a connection the caller's transaction owns; records stay here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -48,13 +49,20 @@ async def append_event(
     if head["media_part"] is not None:
         media = journal.Media(head["media_part"], max(0, head["media_ms"]))
     event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev, media)
+    await _insert(conn, event)
+    return event
+
+
+async def _insert(conn: Conn, event: journal.Event) -> None:
+    """Insert a sealed event and notify the journal's listeners, in one round trip."""
+    media = event.media
     await conn.execute(
         """WITH appended AS (
                INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash,
                                     media_part, media_ms)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$11,$12) RETURNING seq)
            SELECT pg_notify($9, $10) FROM appended""",
-        session_id,
+        event.session_id,
         event.seq,
         event.at,
         event.actor,
@@ -63,16 +71,67 @@ async def append_event(
         event.prev_hash,
         event.hash,
         NOTIFY_CHANNEL,
-        f"{session_id}:{event.seq}",
+        f"{event.session_id}:{event.seq}",
         None if media is None else media.part,
         None if media is None else media.ms,
     )
+
+
+@dataclass(slots=True)
+class Head:
+    """A locked session's journal head, as :func:`lock_since` read it: the next append follows
+    ``seq``/``hash``, no earlier than ``at``, at the recording's ``media`` position (if any)."""
+
+    session_id: UUID
+    seq: int
+    hash: str
+    at: datetime | None
+    media: journal.Media | None
+
+
+async def lock_since(conn: Conn, session_id: UUID, after: int) -> tuple[Head, list[journal.Event]]:
+    """Lock the session row for this transaction, and read its head and the events after
+    ``after``: one round trip (``journal_lock_since``, migration 0019) where
+    :func:`lock_session`, :func:`load_events` and :func:`append_event`'s head read take
+    three. Append after it with :func:`append_next`. ``after`` beyond the head reads none."""
+    rows = await conn.fetch("SELECT * FROM journal_lock_since($1, $2)", session_id, after)
+    if not rows or not rows[0]["present"]:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    first, last = rows[0], rows[-1]
+    media = None
+    if first["now_part"] is not None:
+        media = journal.Media(first["now_part"], max(0, first["now_ms"]))
+    if last["seq"] is None:  # an empty journal
+        return Head(session_id, 0, journal.GENESIS, None, media), []
+    head = Head(session_id, last["seq"], last["hash"], last["at"], media)
+    return head, [_event(r, session_id) for r in rows if r["seq"] > after]
+
+
+async def append_next(
+    conn: Conn,
+    head: Head,
+    type_: str,
+    payload: Mapping[str, Any],
+    *,
+    actor: str,
+    at: datetime,
+) -> journal.Event:
+    """Append one event after ``head`` (from :func:`lock_since` in this transaction, which
+    holds the session's lock), as :func:`append_event` does, and move ``head`` to it: one
+    round trip."""
+    if head.at is not None and at < head.at:
+        at = head.at  # never earlier than the event before it: a clock stepped back
+    event = journal.seal(
+        head.session_id, head.seq + 1, at, actor, type_, payload, head.hash, head.media
+    )
+    await _insert(conn, event)
+    head.seq, head.hash, head.at = event.seq, event.hash, event.at
     return event
 
 
-def _event(r: asyncpg.Record) -> journal.Event:
+def _event(r: asyncpg.Record, session_id: UUID | None = None) -> journal.Event:
     return journal.Event(
-        r["session_id"],
+        r["session_id"] if session_id is None else session_id,
         r["seq"],
         r["at"],
         r["actor"],
