@@ -506,6 +506,8 @@ class LiveHub:
                 if known is not None and known.last_seq >= seq:
                     await self._publish(known)
                     break
+                if await self.service.settle(sid):  # an act of this process may hold it
+                    continue
                 await self.service.refresh(sid, seq)
         except Exception:  # a listener must survive one bad session; the next notify retries
             log.exception("live_refresh_failed", session_id=str(sid))

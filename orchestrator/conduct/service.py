@@ -83,6 +83,7 @@ class ConductService:
         self._loading: dict[UUID, asyncio.Lock] = {}
         self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
         self._views: dict[str, tuple[SessionState, dict[str, Any]]] = {}
+        self._acting: dict[UUID, list[asyncio.Future[None]]] = {}  # acts in progress
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
@@ -159,6 +160,29 @@ class ConductService:
 
     async def act(self, session_id: UUID, decide: Decision) -> Outcome:
         """Lock, fold, react, decide, append, commit; then tell the listeners."""
+        done = asyncio.get_running_loop().create_future()
+        acting = self._acting.setdefault(session_id, [])
+        acting.append(done)
+        try:
+            return await self._act(session_id, decide)
+        finally:
+            acting.remove(done)
+            if not acting:
+                del self._acting[session_id]
+            done.set_result(None)
+
+    async def settle(self, session_id: UUID) -> bool:
+        """Wait for the acts in progress on ``session_id`` in this process, if any (True):
+        the notice of an append one of them made reaches the journal listener about when its
+        COMMIT is answered, and the act then caches and tells the new state itself, so the
+        hub need not read the journal again for it (issue 14)."""
+        acting = self._acting.get(session_id)
+        if not acting:
+            return False
+        await asyncio.wait(list(acting))
+        return True
+
+    async def _act(self, session_id: UUID, decide: Decision) -> Outcome:
         refusal: DomainError | None = None
         appended: list[Event] = []
         async with self.pool.acquire() as conn:
