@@ -118,6 +118,8 @@ class Session:
     order: list[str] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    target: int = 0  # the seq the roll call waits for (0: any frame wakes it)
+    behind: int = 0  # consoles that have not reached target yet
 
 
 @dataclass
@@ -128,10 +130,12 @@ class Client:
     arrivals: list[tuple[int, float]] = field(default_factory=list)
 
     def first_at_or_after(self, seq: int) -> float | None:
-        for s, t in self.arrivals:
-            if s >= seq:
-                return t
-        return None
+        found = None
+        for s, t in reversed(self.arrivals):  # the newest first: one or two steps
+            if s < seq:
+                break
+            found = t
+        return found
 
 
 def _suffix(i: int) -> str:
@@ -305,9 +309,15 @@ class Console(asyncio.Protocol):
     def _seen(self, seq: int, now: float) -> None:
         client = self.client
         if seq > client.seen:
-            client.seen = seq
+            before, client.seen = client.seen, seq
             client.arrivals.append((seq, now))
-            self.session.changed.set()
+            session = self.session
+            if before < session.target <= seq:  # one console fewer to wait for
+                session.behind -= 1
+                if session.behind <= 0:
+                    session.changed.set()
+            elif session.target == 0:
+                session.changed.set()
 
 
 async def console(port: int, session: Session) -> asyncio.Transport:
@@ -333,7 +343,9 @@ async def roll_call(http: aiohttp.ClientSession, session: Session, latencies: li
         if r.status != 201:
             raise RuntimeError(await r.text())
         seq = int(SEQ.search(await r.text())[1])  # type: ignore[index]
-        while any(c.seen < seq for c in session.clients):
+        session.target = seq  # counted at once: no frame can arrive in between
+        session.behind = sum(1 for c in session.clients if c.seen < seq)
+        while session.behind > 0:
             session.changed.clear()
             await session.changed.wait()
         latencies.append(max(c.first_at_or_after(seq) or t0 for c in session.clients) - t0)

@@ -1,11 +1,16 @@
 """Use-cases of conducting a session: one transaction per act.
 
-Every act: take the session row's lock and bring the folded state up to the journal's head (one
-round trip, ``journal_store.lock_since``), let
-rada's own reactions run first (a lost recording or a lost quorum declares a break, R9/R10/R7),
-decide (pure, ``orchestrator.conduct``), append the events, commit, and only then answer. The
-row lock serialises acts on one session across processes; the journal's unique (session, seq)
-key and the unique answer per (vote, voter) index (migration 0003) hold even if that failed.
+Every act: bring the folded state up to the journal's head (what the cache lacks, with the head
+and the recording's media position: one round trip), let rada's own reactions run first (a
+lost recording or a lost quorum declares a break, R9/R10/R7), decide (pure,
+``orchestrator.conduct``), and append the events in one statement that takes the session row's
+lock and writes only if the head is still the one decided on (``journal_store.append_after``,
+its own transaction); only then answer. If another writer appended in between, nothing was
+written and the act runs again inside a transaction that locks the session row first
+(``journal_store.lock_since``), as every act did before (issue 14: two round trips instead of
+six when acts on a session do not collide). The row lock serialises appends to one session
+across processes; the journal's unique (session, seq) key and the unique answer per (vote,
+voter) index (migration 0003) hold even if that failed.
 
 The service keeps a per-process cache of each session's *committed* state: a cached state is
 never mutated; an act works on a clone and replaces the cache entry after commit. Readers
@@ -183,25 +188,21 @@ class ConductService:
         return True
 
     async def _act(self, session_id: UUID, decide: Decision) -> Outcome:
-        refusal: DomainError | None = None
-        appended: list[Event] = []
+        """First without a transaction: read the head and what the cache lacks, decide, and
+        append only if the head has not moved (two round trips, :func:`journal_store.
+        append_after`); if another writer came between, again under the session's lock."""
         async with self.pool.acquire() as conn:
             try:
-                async with conn.transaction():
-                    head, work = await self._locked(conn, session_id)
-                    appended += await self._reactions(conn, head, work)
-                    try:
-                        decided = list(decide(work))
-                    except DomainError as exc:
-                        if not appended:
-                            raise
-                        refusal = exc  # commit rada's own break, then refuse the act
-                        decided = []
-                    appended += await self._append(conn, head, work, decided)
-                    appended += await self._reactions(conn, head, work)
-                    await self._status(conn, session_id, appended)
+                done = await self._attempt(conn, session_id, decide, lock=False)
+                if done is None:
+                    async with conn.transaction():
+                        done = await self._attempt(conn, session_id, decide, lock=True)
             except asyncpg.UniqueViolationError as exc:
                 raise _conflict_of(exc) from None
+        assert done is not None
+        appended, work, refusal = done
+        for event in appended:
+            log.info(event.type, session_id=str(session_id), seq=event.seq, actor=event.actor)
         if appended:
             self._offer(session_id, work)
             await self._tell(work)
@@ -209,16 +210,15 @@ class ConductService:
             raise refusal
         return Outcome(appended, work, self)
 
-    async def _locked(
-        self, conn: Conn, session_id: UUID
-    ) -> tuple[journal_store.Head, SessionState]:
-        """Lock the session and bring the cached state to its head in one round trip
-        (``lock_since``); a clone of it to decide on. Nobody appends while the lock is held,
-        so the cache, whoever else folds meanwhile, cannot pass this head."""
+    async def _attempt(
+        self, conn: Conn, session_id: UUID, decide: Decision, *, lock: bool
+    ) -> tuple[list[Event], SessionState, DomainError | None] | None:
+        """Fold to the head, react, decide, append (see :meth:`_act`). None when not
+        ``lock`` and the head moved before the append (nothing was written)."""
         known = self._states.get(session_id)
-        head, fresh = await journal_store.lock_since(
-            conn, session_id, 0 if known is None else known.last_seq
-        )
+        after = 0 if known is None else known.last_seq
+        read = journal_store.lock_since if lock else journal_store.read_since
+        head, fresh = await read(conn, session_id, after)
         if known is None:
             state = fold(session_id, fresh)
         elif fresh:
@@ -227,49 +227,59 @@ class ConductService:
                 apply(state, event)
         else:
             state = known
-        self._offer(session_id, state)
+        self._offer(session_id, state)  # committed events: any reader may have them
         current = self._states[session_id]
-        if current.last_seq != head.seq:  # a cache ahead of the database: never decide on it
+        if current.last_seq != head.seq:  # the cache moved on meanwhile
+            if not lock:
+                return None
+            raise Conflict(  # under the lock the cache cannot pass the head
+                "another act was recorded at the same moment; retry", code="concurrent_act"
+            )
+        work = current.clone()
+        expected = head.seq
+        refusal: DomainError | None = None
+        sealed = self._react(head, work)
+        try:
+            decided = list(decide(work))
+        except DomainError as exc:
+            if not sealed:
+                raise
+            refusal = exc  # commit rada's own break, then refuse the act
+            decided = []
+        sealed += self._seal(head, work, decided)
+        sealed += self._react(head, work)
+        statuses = [_STATUS_AFTER[e.type] for e in sealed if e.type in _STATUS_AFTER]
+        status = statuses[-1] if statuses else None
+        if not await journal_store.append_after(conn, expected, sealed, status):
+            if not lock:
+                return None
             raise Conflict(
                 "another act was recorded at the same moment; retry", code="concurrent_act"
             )
-        return head, current.clone()
+        return sealed, work, refusal
 
-    async def _append(
-        self,
-        conn: Conn,
-        head: journal_store.Head,
-        work: SessionState,
-        new: Sequence[NewEvent],
+    def _seal(
+        self, head: journal_store.Head, work: SessionState, new: Sequence[NewEvent]
     ) -> list[Event]:
+        """The events of ``new`` after ``head``, applied to ``work`` (nothing written yet)."""
         out = []
         for item in new:
-            event = await journal_store.append_next(
-                conn, head, item.type, item.payload, actor=item.actor, at=self.clock()
+            event = journal_store.seal_next(
+                head, item.type, item.payload, actor=item.actor, at=self.clock()
             )
             apply(work, event)
             out.append(event)
-            log.info(item.type, session_id=str(head.session_id), seq=event.seq, actor=item.actor)
         return out
 
-    async def _reactions(
-        self, conn: Conn, head: journal_store.Head, work: SessionState
-    ) -> list[Event]:
+    def _react(self, head: journal_store.Head, work: SessionState) -> list[Event]:
+        """rada's own reactions to ``work`` (R7, R9, R10), sealed after ``head``."""
         out: list[Event] = []
         for _ in range(MAX_REACTIONS):
             reactions = conduct.react(work)
             if not reactions:
                 break
-            out += await self._append(conn, head, work, reactions)
+            out += self._seal(head, work, reactions)
         return out
-
-    @staticmethod
-    async def _status(conn: Conn, session_id: UUID, done: list[Event]) -> None:
-        """Keep the sessions table's ``status`` column in step for listings."""
-        for event in done:
-            status = _STATUS_AFTER.get(event.type)
-            if status is not None:
-                await store.set_session_status(conn, session_id, status)
 
     # --- the use-cases -------------------------------------------------------------------------
 

@@ -155,3 +155,59 @@ async def test_lock_since_refuses_an_unknown_session(pool: asyncpg.Pool) -> None
             assert exc.code == "session_not_found"
         else:
             raise AssertionError("an unknown session was locked")
+
+
+async def test_append_after_writes_only_onto_the_head_it_was_sealed_after(
+    client: Client, pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The act's one-statement append (journal_append_after, issue 14): sealed after a head
+    read without a lock, it writes nothing if another writer appended meanwhile (the act then
+    decides again under the lock), and otherwise appends, notifies and sets the status."""
+    s = await make_session(client, await make_council(client))
+    sid = UUID(s["id"])
+    now = datetime.now(UTC)
+    heard: list[str] = []
+    listening = await asyncpg.connect(database_url)
+    await listening.add_listener(
+        journal_store.NOTIFY_CHANNEL, lambda *args: heard.append(str(args[-1]))
+    )
+    try:
+        async with pool.acquire() as conn:
+            head, _ = await journal_store.read_since(conn, sid, 0)
+            expected = head.seq
+            sealed = [
+                journal_store.seal_next(
+                    head, "remark_recorded", {"item": 0, "text": t}, actor="admin", at=now
+                )
+                for t in ("ї", "ґ")
+            ]
+            async with conn.transaction():  # another writer comes between
+                await journal_store.append_event(
+                    conn, sid, "remark_recorded", {"item": 0, "text": "x"}, actor="admin", at=now
+                )
+            assert not await journal_store.append_after(conn, expected, sealed, "opened")
+            assert len(await journal_store.load_events(conn, sid)) == 2
+            head, fresh = await journal_store.read_since(conn, sid, 1)
+            assert [e.payload["text"] for e in fresh] == ["x"]
+            expected = head.seq
+            sealed = [
+                journal_store.seal_next(
+                    head, "remark_recorded", {"item": 0, "text": t}, actor="admin", at=now
+                )
+                for t in ("ї", "ґ")
+            ]
+            assert await journal_store.append_after(conn, expected, sealed, "opened")
+            assert (await journal_store.load_events(conn, sid))[2:] == sealed
+            status = await conn.fetchval("SELECT status FROM sessions WHERE id = $1", sid)
+        assert status == "opened"
+        for _ in range(100):
+            if len(heard) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert heard == [f"{sid}:2", f"{sid}:3", f"{sid}:4"]
+    finally:
+        await listening.close()
+    report = await (
+        await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
+    ).json()
+    assert report["ok"] and report["events"] == 4
