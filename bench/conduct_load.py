@@ -359,6 +359,30 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+PG_FOLDER: Path | None = None  # the embedded server's data folder (None: RADA_DATABASE_URL)
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of the embedded PostgreSQL now: its postmaster and every backend (those
+    that ended meanwhile are not counted); 0 for a server given by RADA_DATABASE_URL."""
+    if PG_FOLDER is None:
+        return 0.0
+    try:
+        pid = int((PG_FOLDER / "postmaster.pid").read_text().split()[0])
+        main = psutil.Process(pid)
+        procs = [main, *main.children()]
+    except (OSError, ValueError, psutil.Error):
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def wait_workers(server: LocalService, workers: int) -> list[int]:
     """The pids of the server's processes once all ``workers`` listen on its port."""
     assert server.process is not None
@@ -428,12 +452,14 @@ async def run(
             latencies: list[float] = []
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu0 = sum(_cpu_of(pid) for pid in pids)
+            db_cpu0 = _postgres_cpu()
             print(f"N={n}: roll call begins (server pids {pids})", flush=True)
             t0 = time.perf_counter()
             answers = sum(await asyncio.gather(*(roll_call(http, s, latencies) for s in sessions)))
             elapsed = time.perf_counter() - t0
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu = sum(_cpu_of(pid) for pid in pids) - server_cpu0
+            db_cpu = _postgres_cpu() - db_cpu0
             for transport in consoles:
                 transport.close()
     finally:
@@ -450,6 +476,7 @@ async def run(
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "setup_s": setup_s,
         "server_cpu_s": server_cpu,
+        "db_cpu_s": db_cpu,
         "elapsed_s": elapsed,
         "client_cpu_s": cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime,
     }
@@ -470,6 +497,8 @@ async def main(ns: list[int], deputies: int, durable: bool, workers: int = 1) ->
     else:
         server = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="radapg")) / "pg")
         base = await asyncio.to_thread(server.start)
+        global PG_FOLDER
+        PG_FOLDER = server.folder
     rows = []
     try:
         for n in ns:

@@ -46,6 +46,7 @@ from collections.abc import Coroutine
 from typing import Any
 from uuid import UUID
 
+import orjson
 import structlog
 from aiohttp import WSMsgType, web
 
@@ -68,8 +69,10 @@ Op = list[Any]  # [path, value]: set the value at path; [path]: delete the key a
 
 
 def encode(frame: dict[str, Any]) -> bytes:
-    """A frame's bytes, as every socket is sent them."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+    """A frame's bytes, as every socket is sent them: compact UTF-8 JSON (orjson: the same
+    bytes ``json.dumps(frame, ensure_ascii=False, separators=(",", ":"))`` gives, ~10x
+    faster)."""
+    return orjson.dumps(frame)
 
 
 def text_frame(payload: bytes) -> bytes:

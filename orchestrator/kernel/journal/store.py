@@ -5,7 +5,6 @@ Functions take a connection the caller's transaction owns; records stay here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import NotFound
@@ -169,7 +169,7 @@ async def append_after(
             [e.at for e in sealed],
             [e.actor for e in sealed],
             [e.type for e in sealed],
-            [json.dumps(e.payload, ensure_ascii=False) for e in sealed],
+            [orjson.dumps(e.payload).decode() for e in sealed],
             [e.prev_hash for e in sealed],
             [e.hash for e in sealed],
             None if first.media is None else first.media.part,

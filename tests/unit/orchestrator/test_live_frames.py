@@ -185,3 +185,23 @@ async def test_a_prepared_frame_is_what_aiohttp_would_have_written(size: int) ->
     writer = WebSocketWriter(BaseProtocol(asyncio.get_running_loop()), transport)  # type: ignore[arg-type]
     await writer.send_frame(payload, WSMsgType.TEXT)
     assert text_frame(payload) == bytes(transport.data)
+
+
+def test_frames_are_the_bytes_the_json_module_would_give() -> None:
+    """orjson encodes the frames (issue 14): byte for byte the compact UTF-8 JSON the consoles
+    were sent before, for every snapshot and patch of a whole session."""
+    before: Published | None = None
+    for state in session_through_a_vote():
+        published = Published(state.last_seq, snapshot(state), before)
+        for frame, value in [
+            (
+                published.snapshot(),
+                {"type": "snapshot", "seq": state.last_seq, "state": snapshot(state)},
+            ),
+            (published.patch, None if before is None else json.loads(published.patch or b"")),
+        ]:
+            if value is not None:
+                assert (
+                    frame == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+                )
+        before = published
