@@ -164,7 +164,7 @@ class ConductService:
     # --- one act -----------------------------------------------------------------------------
 
     async def act(self, session_id: UUID, decide: Decision) -> Outcome:
-        """Lock, fold, react, decide, append, commit; then tell the listeners."""
+        """Fold, react, decide, append (:meth:`_act`); then tell the listeners."""
         done = asyncio.get_running_loop().create_future()
         acting = self._acting.setdefault(session_id, [])
         acting.append(done)
