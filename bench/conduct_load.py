@@ -118,6 +118,8 @@ class Session:
     order: list[str] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    target: int = 0  # the seq the roll call waits for (0: any frame wakes it)
+    behind: int = 0  # consoles that have not reached target yet
 
 
 @dataclass
@@ -128,10 +130,12 @@ class Client:
     arrivals: list[tuple[int, float]] = field(default_factory=list)
 
     def first_at_or_after(self, seq: int) -> float | None:
-        for s, t in self.arrivals:
-            if s >= seq:
-                return t
-        return None
+        found = None
+        for s, t in reversed(self.arrivals):  # the newest first: one or two steps
+            if s < seq:
+                break
+            found = t
+        return found
 
 
 def _suffix(i: int) -> str:
@@ -236,20 +240,95 @@ async def prepare(
     return Session(sid, chair, order)
 
 
-async def console(http: aiohttp.ClientSession, session: Session, ready: asyncio.Event) -> None:
-    client = Client()
-    session.clients.append(client)
-    async with http.ws_connect(f"/api/v1/sessions/{session.sid}/ws", max_msg_size=0) as ws:
-        ready.set()
-        async for msg in ws:
-            now = time.perf_counter()
-            match = SEQ.search(msg.data, 0, 40)  # '{"type":"patch","seq":N,...'
-            if match:
-                seq = int(match[1])
-                if seq > client.seen:
-                    client.seen = seq
-                    client.arrivals.append((seq, now))
+SEQ_BYTES = re.compile(rb'"seq": ?(\d+)')
+PONG_EMPTY = b"\x8a\x80\x00\x00\x00\x00"  # a client's frames are masked: a zero mask
+
+
+class Console(asyncio.Protocol):
+    """One console's WebSocket, read by a bare protocol: the upgrade, then each text frame's
+    ``seq`` (at most 40 bytes in) and its arrival time, pings answered. As cheap a client as
+    Python gives (aiohttp's client cost ~4 ms of this process's CPU per answer at 41
+    consoles, which on a 2-core machine competes with the server it measures)."""
+
+    def __init__(self, session: Session, path: str, host: str) -> None:
+        self.session = session
+        self.client = Client()
+        session.clients.append(self.client)
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: cmFkYWJlbmNoY29uc29sZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        self.buffer = bytearray()
+        self.upgraded = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.upgraded.done():
+            self.upgraded.set_exception(exc or ConnectionError("closed before the upgrade"))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded.done():
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 101 " not in buffer[:end]:
+                self.upgraded.set_exception(RuntimeError(bytes(buffer[:end]).decode()))
+                return
+            del buffer[: end + 4]
+            self.upgraded.set_result(None)
+        while len(buffer) >= 2:
+            size, start = buffer[1] & 0x7F, 2
+            if size == 126:
+                if len(buffer) < 4:
+                    return
+                size, start = int.from_bytes(buffer[2:4], "big"), 4
+            elif size == 127:
+                if len(buffer) < 10:
+                    return
+                size, start = int.from_bytes(buffer[2:10], "big"), 10
+            if len(buffer) < start + size:
+                return
+            opcode = buffer[0] & 0x0F
+            if opcode == 1:
+                match = SEQ_BYTES.search(buffer, start, start + 40)
+                if match:
+                    self._seen(int(match[1]), now)
+            elif opcode == 9 and self.transport is not None:  # ping (heartbeat): pong
+                self.transport.write(PONG_EMPTY)
+            del buffer[: start + size]
+
+    def _seen(self, seq: int, now: float) -> None:
+        client = self.client
+        if seq > client.seen:
+            before, client.seen = client.seen, seq
+            client.arrivals.append((seq, now))
+            session = self.session
+            if before < session.target <= seq:  # one console fewer to wait for
+                session.behind -= 1
+                if session.behind <= 0:
                     session.changed.set()
+            elif session.target == 0:
+                session.changed.set()
+
+
+async def console(port: int, session: Session) -> asyncio.Transport:
+    """Connect one console of ``session``; returns once upgraded."""
+    loop = asyncio.get_running_loop()
+    path = f"/api/v1/sessions/{session.sid}/ws"
+    transport, protocol = await loop.create_connection(
+        lambda: Console(session, path, f"127.0.0.1:{port}"), "127.0.0.1", port
+    )
+    await protocol.upgraded
+    return transport
 
 
 async def roll_call(http: aiohttp.ClientSession, session: Session, latencies: list[float]) -> int:
@@ -264,7 +343,9 @@ async def roll_call(http: aiohttp.ClientSession, session: Session, latencies: li
         if r.status != 201:
             raise RuntimeError(await r.text())
         seq = int(SEQ.search(await r.text())[1])  # type: ignore[index]
-        while any(c.seen < seq for c in session.clients):
+        session.target = seq  # counted at once: no frame can arrive in between
+        session.behind = sum(1 for c in session.clients if c.seen < seq)
+        while session.behind > 0:
             session.changed.clear()
             await session.changed.wait()
         latencies.append(max(c.first_at_or_after(seq) or t0 for c in session.clients) - t0)
@@ -276,6 +357,30 @@ def _cpu_of(pid: int) -> float:
     """User + system CPU seconds of a running process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+PG_FOLDER: Path | None = None  # the embedded server's data folder (None: RADA_DATABASE_URL)
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of the embedded PostgreSQL now: its postmaster and every backend (those
+    that ended meanwhile are not counted); 0 for a server given by RADA_DATABASE_URL."""
+    if PG_FOLDER is None:
+        return 0.0
+    try:
+        pid = int((PG_FOLDER / "postmaster.pid").read_text().split()[0])
+        main = psutil.Process(pid)
+        procs = [main, *main.children()]
+    except (OSError, ValueError, psutil.Error):
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def wait_workers(server: LocalService, workers: int) -> list[int]:
@@ -335,12 +440,10 @@ async def run(
 
             t_setup = time.perf_counter()
             sessions = await asyncio.gather(*(one(i) for i in range(n)))
-            consoles: list[asyncio.Task[None]] = []
+            consoles: list[asyncio.Transport] = []
             for s in sessions:
                 for _ in range(len(s.order)):
-                    ready = asyncio.Event()
-                    consoles.append(asyncio.create_task(console(http, s, ready)))
-                    await ready.wait()
+                    consoles.append(await console(port, s))
             for s in sessions:  # every console has its first snapshot
                 while any(c.seen == 0 for c in s.clients):
                     s.changed.clear()
@@ -349,14 +452,16 @@ async def run(
             latencies: list[float] = []
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu0 = sum(_cpu_of(pid) for pid in pids)
+            db_cpu0 = _postgres_cpu()
+            print(f"N={n}: roll call begins (server pids {pids})", flush=True)
             t0 = time.perf_counter()
             answers = sum(await asyncio.gather(*(roll_call(http, s, latencies) for s in sessions)))
             elapsed = time.perf_counter() - t0
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu = sum(_cpu_of(pid) for pid in pids) - server_cpu0
-            for task in consoles:
-                task.cancel()
-            await asyncio.gather(*consoles, return_exceptions=True)
+            db_cpu = _postgres_cpu() - db_cpu0
+            for transport in consoles:
+                transport.close()
     finally:
         await pool.close()
         server.stop()
@@ -371,6 +476,7 @@ async def run(
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "setup_s": setup_s,
         "server_cpu_s": server_cpu,
+        "db_cpu_s": db_cpu,
         "elapsed_s": elapsed,
         "client_cpu_s": cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime,
     }
@@ -391,6 +497,8 @@ async def main(ns: list[int], deputies: int, durable: bool, workers: int = 1) ->
     else:
         server = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="radapg")) / "pg")
         base = await asyncio.to_thread(server.start)
+        global PG_FOLDER
+        PG_FOLDER = server.folder
     rows = []
     try:
         for n in ns:

@@ -3,13 +3,17 @@
 ``bench/conduct_load.py`` measures conduct and not the delivery of 20,000 e-mails.
 
 Run: ``python bench/conduct_server.py [--workers N]`` with the usual ``RADA_*`` variables
-(``--workers``: N processes sharing the port, as ``rada serve --workers N``).
+(``--workers``: N processes sharing the port, as ``rada serve --workers N``; ``BENCH_UVLOOP=1``:
+on uvloop's event loop, if it is installed, to measure what it would give).
 Never deploy this: anyone could act as anyone.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
+import os
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -73,6 +77,8 @@ def main() -> int:
         return serve_workers(
             args.workers, settings, lambda _i: [sys.executable, __file__, "--worker"]
         )
+    if os.environ.get("BENCH_UVLOOP") == "1":  # to measure: uvloop is no dependency of rada
+        asyncio.set_event_loop_policy(importlib.import_module("uvloop").EventLoopPolicy())
     print(f"serving on {settings.http.host}:{settings.http.port}", flush=True)
     web.run_app(
         build(settings),

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import orjson
 from aiohttp import WSMsgType, web
 
 from orchestrator.conduct.decide import Policy
@@ -51,15 +52,14 @@ def _body(props: Mapping[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 def _answer(outcome: Outcome) -> web.Response:
-    """201 after commit: what was appended and the state now."""
-    return json_response(
-        {
-            "seq": outcome.state.last_seq,
-            "events": [e.to_public() for e in outcome.events],
-            "state": snapshot(outcome.state),
-        },
-        status=201,
-    )
+    """201 after commit: what was appended and the state now (orjson: the answer carries the
+    whole snapshot, and every answer of a roll call is one)."""
+    body = {
+        "seq": outcome.state.last_seq,
+        "events": [e.to_public() for e in outcome.events],
+        "state": outcome.view(),  # the live hub's snapshot of the same state, if it made one
+    }
+    return web.Response(body=orjson.dumps(body), status=201, content_type=JSON, charset="utf-8")
 
 
 async def _sid(request: web.Request) -> UUID:

@@ -13,7 +13,8 @@ follows and catches up the same way.
 positions ``base`` and ``seq`` (:func:`diff`; :func:`apply` and the consoles' ``live.js`` undo
 it). A client applies a patch only onto the state at ``base``; one that sees another ``base``
 sends ``{"type": "resync"}`` and gets the current snapshot. Each frame is encoded once for all
-sockets (``send_frame`` of the same bytes); the snapshot's bytes only when a client needs them.
+sockets: a patch as the whole WebSocket frame (header and payload, :func:`text_frame`) written
+as is to each up-to-date client's transport; the snapshot's bytes only when a client needs them.
 Clients must ignore a frame whose ``seq`` is not newer than the state they hold.
 
 **Interest.** A process folds and sends only the sessions it has clients for, and those whose
@@ -39,11 +40,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import struct
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any
 from uuid import UUID
 
+import orjson
 import structlog
 from aiohttp import WSMsgType, web
 
@@ -66,8 +69,23 @@ Op = list[Any]  # [path, value]: set the value at path; [path]: delete the key a
 
 
 def encode(frame: dict[str, Any]) -> bytes:
-    """A frame's bytes, as every socket is sent them."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+    """A frame's bytes, as every socket is sent them: compact UTF-8 JSON (orjson: the same
+    bytes ``json.dumps(frame, ensure_ascii=False, separators=(",", ":"))`` gives, ~10x
+    faster)."""
+    return orjson.dumps(frame)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """``payload`` as one unmasked WebSocket text frame (RFC 6455 5.2: a server never masks),
+    header and all: built once and written as is to every client's transport."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 65536:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
 
 
 def message(state: SessionState) -> str:
@@ -95,16 +113,31 @@ def _diff(old: Any, new: Any, path: list[Any], ops: list[Op]) -> None:
         ops.append([path, new])
     elif kind is dict:
         for key, value in new.items():
-            if key in old:
-                _diff(old[key], value, [*path, key], ops)
-            else:
+            if key not in old:
                 ops.append([[*path, key], value])
+                continue
+            before = old[key]
+            if before is value:
+                continue
+            leaf = type(value)
+            if leaf is type(before) and leaf is not dict and leaf is not list:
+                if before != value:  # a scalar compared here: no call per unchanged field
+                    ops.append([[*path, key], value])
+                continue
+            _diff(before, value, [*path, key], ops)
         ops.extend([[*path, key]] for key in old if key not in new)
     elif kind is list:
         if len(old) != len(new):
             ops.append([path, new])
         else:
             for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                if a is b:
+                    continue
+                leaf = type(b)
+                if leaf is type(a) and leaf is not dict and leaf is not list:
+                    if a != b:
+                        ops.append([[*path, i], b])
+                    continue
                 _diff(a, b, [*path, i], ops)
     elif old != new:
         ops.append([path, new])
@@ -165,10 +198,10 @@ class Follower:
 
 class Published:
     """A session's state as last published by this process: its snapshot view, the patch
-    frame from the previous one (None for the first), and its snapshot frame, encoded when a
-    client first needs it."""
+    frame from the previous one (None for the first) and the same as WebSocket frame bytes
+    (``wire``), and its snapshot frame, encoded when a client first needs it."""
 
-    __slots__ = ("_snapshot", "base", "patch", "seq", "view")
+    __slots__ = ("_snapshot", "base", "patch", "seq", "view", "wire")
 
     def __init__(self, seq: int, view: dict[str, Any], before: Published | None) -> None:
         self.seq = seq
@@ -181,6 +214,7 @@ class Published:
                 {"type": "patch", "seq": seq, "base": before.seq, "ops": diff(before.view, view)}
             )
         )
+        self.wire = None if self.patch is None else text_frame(self.patch)
         self._snapshot: bytes | None = None
 
     def snapshot(self) -> bytes:
@@ -242,6 +276,19 @@ class Client:
         self.holds = published.seq
         self._start()
         return None
+
+    def write_wire(self, wire: bytes) -> bool:
+        """Write a patch :meth:`offer` returned, as its prepared frame bytes straight to the
+        socket's transport (one ``write``: no coroutine, no header built per client). False
+        when the client has no transport of its own (then :meth:`write_now`)."""
+        transport = self.transport
+        if transport is None:
+            return False
+        if self.ws.closed or transport.is_closing():  # the client went away
+            self.hub.detach(self.sid, self.ws)
+            return True
+        transport.write(wire)
+        return True
 
     async def write_now(self, data: bytes) -> None:
         """Write a patch :meth:`offer` returned (it does not wait: see there)."""
@@ -363,11 +410,13 @@ class LiveHub:
         before = self.last.get(sid)
         if before is not None and before.seq >= state.last_seq:
             return before
-        published = Published(state.last_seq, snapshot(state), before)
+        published = Published(state.last_seq, self.service.view(state), before)
         self.last[sid] = published
         now = [(c, data) for c in list(clients.values()) if (data := c.offer(published))]
+        wire = published.wire
         for client, data in now:  # offered to all first: a write that waited cannot reorder
-            await client.write_now(data)
+            if wire is None or not client.write_wire(wire):
+                await client.write_now(data)
         return published
 
     def admit(self, address: str | None) -> None:
@@ -460,6 +509,8 @@ class LiveHub:
                 if known is not None and known.last_seq >= seq:
                     await self._publish(known)
                     break
+                if await self.service.settle(sid):  # an act of this process may hold it
+                    continue
                 await self.service.refresh(sid, seq)
         except Exception:  # a listener must survive one bad session; the next notify retries
             log.exception("live_refresh_failed", session_id=str(sid))

@@ -1,10 +1,16 @@
 """Use-cases of conducting a session: one transaction per act.
 
-Every act: take the session row's lock, bring the folded state up to the journal's head, let
-rada's own reactions run first (a lost recording or a lost quorum declares a break, R9/R10/R7),
-decide (pure, ``orchestrator.conduct``), append the events, commit, and only then answer. The
-row lock serialises acts on one session across processes; the journal's unique (session, seq)
-key and the unique answer per (vote, voter) index (migration 0003) hold even if that failed.
+Every act: bring the folded state up to the journal's head (what the cache lacks, with the head
+and the recording's media position: one round trip), let rada's own reactions run first (a
+lost recording or a lost quorum declares a break, R9/R10/R7), decide (pure,
+``orchestrator.conduct``), and append the events in one statement that takes the session row's
+lock and writes only if the head is still the one decided on (``journal_store.append_after``,
+its own transaction); only then answer. If another writer appended in between, nothing was
+written and the act runs again inside a transaction that locks the session row first
+(``journal_store.lock_since``), as every act did before (issue 14: two round trips instead of
+six when acts on a session do not collide). The row lock serialises appends to one session
+across processes; the journal's unique (session, seq) key and the unique answer per (vote,
+voter) index (migration 0003) hold even if that failed.
 
 The service keeps a per-process cache of each session's *committed* state: a cached state is
 never mutated; an act works on a clone and replaces the cache entry after commit. Readers
@@ -15,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -23,7 +30,7 @@ import structlog
 
 from orchestrator.conduct import decide as conduct
 from orchestrator.conduct.decide import Actor, NewEvent, Policy
-from orchestrator.conduct.state import SessionState, apply, fold
+from orchestrator.conduct.state import SessionState, apply, fold, snapshot
 from orchestrator.convening import store
 from orchestrator.kernel.clock import Clock
 from orchestrator.kernel.database import Conn
@@ -63,6 +70,11 @@ class Outcome:
 
     events: list[Event]
     state: SessionState
+    views: ConductService | None = field(default=None, repr=False, compare=False)
+
+    def view(self) -> dict[str, Any]:
+        """The snapshot of ``state`` (made once per state: :meth:`ConductService.view`)."""
+        return snapshot(self.state) if self.views is None else self.views.view(self.state)
 
 
 class ConductService:
@@ -75,12 +87,24 @@ class ConductService:
         self._states: dict[UUID, SessionState] = {}
         self._loading: dict[UUID, asyncio.Lock] = {}
         self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
+        self._views: dict[str, tuple[SessionState, dict[str, Any]]] = {}
+        self._acting: dict[UUID, list[asyncio.Future[None]]] = {}  # acts in progress
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
 
     def cached(self, session_id: UUID) -> SessionState | None:
         return self._states.get(session_id)
+
+    def view(self, state: SessionState) -> dict[str, Any]:
+        """The snapshot of a committed ``state``, made once for the live hub and the act's
+        answer (the newest per session is kept; never mutate it)."""
+        memo = self._views.get(state.session_id)
+        if memo is not None and memo[0] is state:
+            return memo[1]
+        view = snapshot(state)
+        self._views[state.session_id] = (state, view)
+        return view
 
     def _offer(self, session_id: UUID, state: SessionState) -> bool:
         """Keep ``state`` if it is newer than the cached one; True if it was kept."""
@@ -140,67 +164,122 @@ class ConductService:
     # --- one act -----------------------------------------------------------------------------
 
     async def act(self, session_id: UUID, decide: Decision) -> Outcome:
-        """Lock, fold, react, decide, append, commit; then tell the listeners."""
-        refusal: DomainError | None = None
-        appended: list[Event] = []
+        """Fold, react, decide, append (:meth:`_act`); then tell the listeners."""
+        done = asyncio.get_running_loop().create_future()
+        acting = self._acting.setdefault(session_id, [])
+        acting.append(done)
+        try:
+            return await self._act(session_id, decide)
+        finally:
+            acting.remove(done)
+            if not acting:
+                del self._acting[session_id]
+            done.set_result(None)
+
+    async def settle(self, session_id: UUID) -> bool:
+        """Wait for the acts in progress on ``session_id`` in this process, if any (True):
+        the notice of an append one of them made reaches the journal listener about when its
+        COMMIT is answered, and the act then caches and tells the new state itself, so the
+        hub need not read the journal again for it (issue 14)."""
+        acting = self._acting.get(session_id)
+        if not acting:
+            return False
+        await asyncio.wait(list(acting))
+        return True
+
+    async def _act(self, session_id: UUID, decide: Decision) -> Outcome:
+        """First without a transaction: read the head and what the cache lacks, decide, and
+        append only if the head has not moved (two round trips, :func:`journal_store.
+        append_after`); if another writer came between, again under the session's lock."""
         async with self.pool.acquire() as conn:
             try:
-                async with conn.transaction():
-                    await journal_store.lock_session(conn, session_id)
-                    work = (await self._catch_up(conn, session_id)).clone()
-                    appended += await self._reactions(conn, session_id, work)
-                    try:
-                        decided = list(decide(work))
-                    except DomainError as exc:
-                        if not appended:
-                            raise
-                        refusal = exc  # commit rada's own break, then refuse the act
-                        decided = []
-                    appended += await self._append(conn, session_id, work, decided)
-                    appended += await self._reactions(conn, session_id, work)
-                    await self._status(conn, session_id, appended)
+                done = await self._attempt(conn, session_id, decide, lock=False)
+                if done is None:
+                    async with conn.transaction():
+                        done = await self._attempt(conn, session_id, decide, lock=True)
             except asyncpg.UniqueViolationError as exc:
                 raise _conflict_of(exc) from None
+        assert done is not None
+        appended, work, refusal = done
+        for event in appended:
+            log.info(event.type, session_id=str(session_id), seq=event.seq, actor=event.actor)
         if appended:
             self._offer(session_id, work)
             await self._tell(work)
         if refusal is not None:
             raise refusal
-        return Outcome(appended, work)
+        return Outcome(appended, work, self)
 
-    async def _append(
-        self,
-        conn: Conn,
-        session_id: UUID,
-        work: SessionState,
-        new: Sequence[NewEvent],
+    async def _attempt(
+        self, conn: Conn, session_id: UUID, decide: Decision, *, lock: bool
+    ) -> tuple[list[Event], SessionState, DomainError | None] | None:
+        """Fold to the head, react, decide, append (see :meth:`_act`). None when not
+        ``lock`` and the head moved before the append (nothing was written)."""
+        known = self._states.get(session_id)
+        after = 0 if known is None else known.last_seq
+        read = journal_store.lock_since if lock else journal_store.read_since
+        head, fresh = await read(conn, session_id, after)
+        if known is None:
+            state = fold(session_id, fresh)
+        elif fresh:
+            state = known.clone()
+            for event in fresh:
+                apply(state, event)
+        else:
+            state = known
+        self._offer(session_id, state)  # committed events: any reader may have them
+        current = self._states[session_id]
+        if current.last_seq != head.seq:  # the cache moved on meanwhile
+            if not lock:
+                return None
+            raise Conflict(  # under the lock the cache cannot pass the head
+                "another act was recorded at the same moment; retry", code="concurrent_act"
+            )
+        work = current.clone()
+        expected = head.seq
+        refusal: DomainError | None = None
+        sealed = self._react(head, work)
+        try:
+            decided = list(decide(work))
+        except DomainError as exc:
+            if not sealed:
+                raise
+            refusal = exc  # commit rada's own break, then refuse the act
+            decided = []
+        sealed += self._seal(head, work, decided)
+        sealed += self._react(head, work)
+        statuses = [_STATUS_AFTER[e.type] for e in sealed if e.type in _STATUS_AFTER]
+        status = statuses[-1] if statuses else None
+        if not await journal_store.append_after(conn, expected, sealed, status):
+            if not lock:
+                return None
+            raise Conflict(
+                "another act was recorded at the same moment; retry", code="concurrent_act"
+            )
+        return sealed, work, refusal
+
+    def _seal(
+        self, head: journal_store.Head, work: SessionState, new: Sequence[NewEvent]
     ) -> list[Event]:
+        """The events of ``new`` after ``head``, applied to ``work`` (nothing written yet)."""
         out = []
         for item in new:
-            event = await journal_store.append_event(
-                conn, session_id, item.type, item.payload, actor=item.actor, at=self.clock()
+            event = journal_store.seal_next(
+                head, item.type, item.payload, actor=item.actor, at=self.clock()
             )
             apply(work, event)
             out.append(event)
-            log.info(item.type, session_id=str(session_id), seq=event.seq, actor=item.actor)
         return out
 
-    async def _reactions(self, conn: Conn, session_id: UUID, work: SessionState) -> list[Event]:
+    def _react(self, head: journal_store.Head, work: SessionState) -> list[Event]:
+        """rada's own reactions to ``work`` (R7, R9, R10), sealed after ``head``."""
         out: list[Event] = []
         for _ in range(MAX_REACTIONS):
             reactions = conduct.react(work)
             if not reactions:
                 break
-            out += await self._append(conn, session_id, work, reactions)
+            out += self._seal(head, work, reactions)
         return out
-
-    @staticmethod
-    async def _status(conn: Conn, session_id: UUID, done: list[Event]) -> None:
-        """Keep the sessions table's ``status`` column in step for listings."""
-        for event in done:
-            status = _STATUS_AFTER.get(event.type)
-            if status is not None:
-                await store.set_session_status(conn, session_id, status)
 
     # --- the use-cases -------------------------------------------------------------------------
 

@@ -227,9 +227,9 @@ class SessionState:
         return replace(
             self,
             council=dict(self.council),
-            participants={
-                k: replace(p, occupants=set(p.occupants)) for k, p in self.participants.items()
-            },
+            # shared until changed: a handler that changes a participant replaces it first
+            # (:func:`_own`), so a clone copies one dict, not every participant
+            participants=dict(self.participants),
             agenda=[i.clone() for i in self.agenda],
             current_vote=current,
             votes=votes,
@@ -331,20 +331,29 @@ def _listed(s: SessionState, participant_id: str | None) -> ParticipantState | N
     return None if participant_id is None else s.participants.get(participant_id)
 
 
+def _own(s: SessionState, participant_id: str | None) -> ParticipantState | None:
+    """The participant, as this state's own copy to change: a clone shares the others'."""
+    part = _listed(s, participant_id)
+    if part is None:
+        return None
+    part = s.participants[part.participant_id] = replace(part, occupants=set(part.occupants))
+    return part
+
+
 def _joined(s: SessionState, e: Event, p: ev.PresenceJoined) -> None:
-    part = _listed(s, p.participant_id)
+    part = _own(s, p.participant_id)
     if part is not None:
         attendance.join(part, p.occupant_id)
 
 
 def _left(s: SessionState, e: Event, p: ev.PresenceLeft) -> None:
-    part = _listed(s, p.participant_id)
+    part = _own(s, p.participant_id)
     if part is not None:
         attendance.leave(part, p.occupant_id)  # R11: the last occupant out lapses identification
 
 
 def _identified(s: SessionState, e: Event, p: ev.ParticipantIdentified) -> None:
-    part = _listed(s, p.participant_id)
+    part = _own(s, p.participant_id)
     if part is not None:
         attendance.identify(part)
 
@@ -356,7 +365,7 @@ def _added(s: SessionState, e: Event, p: ev.ParticipantAdded) -> None:
 
 
 def _removed(s: SessionState, e: Event, p: ev.ParticipantRemoved) -> None:
-    part = _listed(s, p.participant_id)
+    part = _own(s, p.participant_id)
     if part is not None:
         attendance.remove(part)
 

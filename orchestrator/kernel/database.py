@@ -207,9 +207,20 @@ async def _init_connection(conn: Conn) -> None:
     )
 
 
+async def _keep_session(_conn: Conn) -> None:
+    """Release a pooled connection as it is: asyncpg's own reset (an open transaction is
+    still rolled back) would cost every use a round trip (``RESET ALL``, ``UNLISTEN *``,
+    advisory unlocks) for session state rada's pooled connections never set: listening and
+    the recorders' advisory locks have connections of their own (issue 14)."""
+
+
 async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=settings.pool_min, max_size=settings.pool_max, init=_init_connection
+        url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        init=_init_connection,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool

@@ -6,11 +6,13 @@ Functions take a connection the caller's transaction owns; records stay here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import NotFound
@@ -48,13 +50,20 @@ async def append_event(
     if head["media_part"] is not None:
         media = journal.Media(head["media_part"], max(0, head["media_ms"]))
     event = journal.seal(session_id, seq + 1, at, actor, type_, payload, prev, media)
+    await _insert(conn, event)
+    return event
+
+
+async def _insert(conn: Conn, event: journal.Event) -> None:
+    """Insert a sealed event and notify the journal's listeners, in one round trip."""
+    media = event.media
     await conn.execute(
         """WITH appended AS (
                INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash,
                                     media_part, media_ms)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$11,$12) RETURNING seq)
            SELECT pg_notify($9, $10) FROM appended""",
-        session_id,
+        event.session_id,
         event.seq,
         event.at,
         event.actor,
@@ -63,16 +72,116 @@ async def append_event(
         event.prev_hash,
         event.hash,
         NOTIFY_CHANNEL,
-        f"{session_id}:{event.seq}",
+        f"{event.session_id}:{event.seq}",
         None if media is None else media.part,
         None if media is None else media.ms,
     )
+
+
+@dataclass(slots=True)
+class Head:
+    """A locked session's journal head, as :func:`lock_since` read it: the next append follows
+    ``seq``/``hash``, no earlier than ``at``, at the recording's ``media`` position (if any)."""
+
+    session_id: UUID
+    seq: int
+    hash: str
+    at: datetime | None
+    media: journal.Media | None
+
+
+async def lock_since(conn: Conn, session_id: UUID, after: int) -> tuple[Head, list[journal.Event]]:
+    """Lock the session row for this transaction, and read its head and the events after
+    ``after``: one round trip (``journal_since``, migration 0019) where
+    :func:`lock_session`, :func:`load_events` and :func:`append_event`'s head read take
+    three. Append after it with :func:`append_next`. ``after`` beyond the head reads none."""
+    return await _since(conn, session_id, after, lock=True)
+
+
+async def read_since(conn: Conn, session_id: UUID, after: int) -> tuple[Head, list[journal.Event]]:
+    """As :func:`lock_since`, without the lock: what :func:`append_after` appends after if
+    nobody appends meanwhile."""
+    return await _since(conn, session_id, after, lock=False)
+
+
+async def _since(
+    conn: Conn, session_id: UUID, after: int, *, lock: bool
+) -> tuple[Head, list[journal.Event]]:
+    rows = await conn.fetch("SELECT * FROM journal_since($1, $2, $3)", session_id, after, lock)
+    if not rows or not rows[0]["present"]:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    first, last = rows[0], rows[-1]
+    media = None
+    if first["now_part"] is not None:
+        media = journal.Media(first["now_part"], max(0, first["now_ms"]))
+    if last["seq"] is None:  # an empty journal
+        return Head(session_id, 0, journal.GENESIS, None, media), []
+    head = Head(session_id, last["seq"], last["hash"], last["at"], media)
+    return head, [_event(r, session_id) for r in rows if r["seq"] > after]
+
+
+def seal_next(
+    head: Head, type_: str, payload: Mapping[str, Any], *, actor: str, at: datetime
+) -> journal.Event:
+    """The event that follows ``head`` (never earlier than it, at its media position), and
+    ``head`` moved to it; nothing is written."""
+    if head.at is not None and at < head.at:
+        at = head.at  # never earlier than the event before it: a clock stepped back
+    event = journal.seal(
+        head.session_id, head.seq + 1, at, actor, type_, payload, head.hash, head.media
+    )
+    head.seq, head.hash, head.at = event.seq, event.hash, event.at
     return event
 
 
-def _event(r: asyncpg.Record) -> journal.Event:
+async def append_next(
+    conn: Conn,
+    head: Head,
+    type_: str,
+    payload: Mapping[str, Any],
+    *,
+    actor: str,
+    at: datetime,
+) -> journal.Event:
+    """Append one event after ``head`` (from :func:`lock_since` in this transaction, which
+    holds the session's lock), as :func:`append_event` does, and move ``head`` to it: one
+    round trip."""
+    event = seal_next(head, type_, payload, actor=actor, at=at)
+    await _insert(conn, event)
+    return event
+
+
+async def append_after(
+    conn: Conn, expected: int, sealed: Sequence[journal.Event], status: str | None = None
+) -> bool:
+    """Append ``sealed`` (from :func:`seal_next`, after a :func:`read_since` head at seq
+    ``expected``) if the journal's head is still ``expected``, notify, and set the session's
+    ``status`` when given: one statement, its own transaction (``journal_append_after``,
+    migration 0019). False, with nothing written, if another writer appended meanwhile."""
+    if not sealed:
+        return True
+    first = sealed[0]
+    return bool(
+        await conn.fetchval(
+            "SELECT journal_append_after($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+            first.session_id,
+            expected,
+            [e.at for e in sealed],
+            [e.actor for e in sealed],
+            [e.type for e in sealed],
+            [orjson.dumps(e.payload).decode() for e in sealed],
+            [e.prev_hash for e in sealed],
+            [e.hash for e in sealed],
+            None if first.media is None else first.media.part,
+            None if first.media is None else first.media.ms,
+            status,
+        )
+    )
+
+
+def _event(r: asyncpg.Record, session_id: UUID | None = None) -> journal.Event:
     return journal.Event(
-        r["session_id"],
+        r["session_id"] if session_id is None else session_id,
         r["seq"],
         r["at"],
         r["actor"],

@@ -225,7 +225,9 @@ async def test_an_announced_append_is_told_and_reacted_to_after_a_read_folded_it
     read = await service.state(world.sid)  # a read wins the race against the notification
     assert read.last_seq == seq
     after = await service.refresh(world.sid, seq)
-    assert after is not None and seq in heard
+    # the app's own service may react first (the appends are this process's): then the
+    # listeners hear the state after its break, which holds the announced events too
+    assert after is not None and heard and max(heard) >= seq
     assert after.phase == "break" and vote_id
 
 

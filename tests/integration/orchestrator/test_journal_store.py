@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import store as journal_store
 from tests.conftest import ADMIN, make_council, make_session
 
@@ -99,3 +100,114 @@ async def test_tampered_event_fails_verification(client: Client, pool: asyncpg.P
     bad = await (await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)).json()
     assert not bad["ok"]
     assert bad["faults"] == [{"seq": 1, "reason": "hash does not match the event's content"}]
+
+
+async def test_lock_since_reads_the_head_and_what_follows_and_appends_chain_on(
+    client: Client, pool: asyncpg.Pool
+) -> None:
+    """An act's one round trip (journal_lock_since, issue 14): the head and only the events
+    after the caller's seq; appends after that head, interleaved with writers that lock on
+    their own (append_event), never fork and verify."""
+    s = await make_session(client, await make_council(client))
+    sid = UUID(s["id"])
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        head, fresh = await journal_store.lock_since(conn, sid, 0)
+        assert [e.seq for e in fresh] == [1] and head.seq == 1 and head.hash == fresh[0].hash
+        head, fresh = await journal_store.lock_since(conn, sid, 1)
+        assert fresh == [] and head.seq == 1
+        for i in range(3):
+            await journal_store.append_next(
+                conn, head, "remark_recorded", {"item": 0, "text": str(i)}, actor="admin", at=now
+            )
+        assert head.seq == 4
+
+    async def act(i: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            head, _ = await journal_store.lock_since(conn, sid, 4)
+            await asyncio.sleep(0)  # others queue on the lock meanwhile
+            await journal_store.append_next(
+                conn, head, "remark_recorded", {"item": 0, "text": f"a{i}"}, actor="admin", at=now
+            )
+
+    async def other(i: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await journal_store.append_event(
+                conn, sid, "remark_recorded", {"item": 0, "text": f"o{i}"}, actor="admin", at=now
+            )
+
+    await asyncio.gather(*(f(i) for i in range(10) for f in (act, other)))
+    async with pool.acquire() as conn, conn.transaction():
+        head, fresh = await journal_store.lock_since(conn, sid, 20)
+        assert fresh == (await journal_store.load_events(conn, sid))[20:]
+    assert head.seq == 24 and [e.seq for e in fresh] == [21, 22, 23, 24]
+    report = await (
+        await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
+    ).json()
+    assert report["ok"] and report["events"] == 24
+
+
+async def test_lock_since_refuses_an_unknown_session(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            await journal_store.lock_since(conn, UUID(int=7), 0)
+        except NotFound as exc:
+            assert exc.code == "session_not_found"
+        else:
+            raise AssertionError("an unknown session was locked")
+
+
+async def test_append_after_writes_only_onto_the_head_it_was_sealed_after(
+    client: Client, pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The act's one-statement append (journal_append_after, issue 14): sealed after a head
+    read without a lock, it writes nothing if another writer appended meanwhile (the act then
+    decides again under the lock), and otherwise appends, notifies and sets the status."""
+    s = await make_session(client, await make_council(client))
+    sid = UUID(s["id"])
+    now = datetime.now(UTC)
+    heard: list[str] = []
+    listening = await asyncpg.connect(database_url)
+    await listening.add_listener(
+        journal_store.NOTIFY_CHANNEL, lambda *args: heard.append(str(args[-1]))
+    )
+    try:
+        async with pool.acquire() as conn:
+            head, _ = await journal_store.read_since(conn, sid, 0)
+            expected = head.seq
+            sealed = [
+                journal_store.seal_next(
+                    head, "remark_recorded", {"item": 0, "text": t}, actor="admin", at=now
+                )
+                for t in ("ї", "ґ")
+            ]
+            async with conn.transaction():  # another writer comes between
+                await journal_store.append_event(
+                    conn, sid, "remark_recorded", {"item": 0, "text": "x"}, actor="admin", at=now
+                )
+            assert not await journal_store.append_after(conn, expected, sealed, "opened")
+            assert len(await journal_store.load_events(conn, sid)) == 2
+            head, fresh = await journal_store.read_since(conn, sid, 1)
+            assert [e.payload["text"] for e in fresh] == ["x"]
+            expected = head.seq
+            sealed = [
+                journal_store.seal_next(
+                    head, "remark_recorded", {"item": 0, "text": t}, actor="admin", at=now
+                )
+                for t in ("ї", "ґ")
+            ]
+            assert await journal_store.append_after(conn, expected, sealed, "opened")
+            assert (await journal_store.load_events(conn, sid))[2:] == sealed
+            status = await conn.fetchval("SELECT status FROM sessions WHERE id = $1", sid)
+        assert status == "opened"
+        for _ in range(100):
+            if len(heard) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert heard == [f"{sid}:2", f"{sid}:3", f"{sid}:4"]
+    finally:
+        await listening.close()
+    report = await (
+        await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
+    ).json()
+    assert report["ok"] and report["events"] == 4

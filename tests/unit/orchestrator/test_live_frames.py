@@ -11,6 +11,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from aiohttp import WSMsgType
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_websocket import WebSocketWriter
 
 from orchestrator.conduct.decide import Actor, decide_ballot, decide_open_item, decide_open_vote
 from orchestrator.conduct.live import (
@@ -21,6 +24,7 @@ from orchestrator.conduct.live import (
     Published,
     apply,
     diff,
+    text_frame,
 )
 from orchestrator.conduct.state import SessionState, fold, snapshot
 from orchestrator.kernel.settings.live import LiveSettings
@@ -157,3 +161,47 @@ async def test_a_client_behind_gets_the_newest_snapshot_never_a_patch_onto_a_gap
     assert follower.state == json.loads(json.dumps(snapshot(state)))
     for task in hub._tasks:
         task.cancel()
+
+
+class CapturingTransport:
+    """What aiohttp's own WebSocket writer writes, byte for byte."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
+async def test_a_prepared_frame_is_what_aiohttp_would_have_written(size: int) -> None:
+    """The fan-out writes :func:`text_frame` bytes straight to each transport (issue 14): the
+    same bytes as ``send_frame`` (an unmasked text frame), at every header length."""
+    payload = ("ї" * size).encode()[:size]
+    transport = CapturingTransport()
+    writer = WebSocketWriter(BaseProtocol(asyncio.get_running_loop()), transport)  # type: ignore[arg-type]
+    await writer.send_frame(payload, WSMsgType.TEXT)
+    assert text_frame(payload) == bytes(transport.data)
+
+
+def test_frames_are_the_bytes_the_json_module_would_give() -> None:
+    """orjson encodes the frames (issue 14): byte for byte the compact UTF-8 JSON the consoles
+    were sent before, for every snapshot and patch of a whole session."""
+    before: Published | None = None
+    for state in session_through_a_vote():
+        published = Published(state.last_seq, snapshot(state), before)
+        for frame, value in [
+            (
+                published.snapshot(),
+                {"type": "snapshot", "seq": state.last_seq, "state": snapshot(state)},
+            ),
+            (published.patch, None if before is None else json.loads(published.patch or b"")),
+        ]:
+            if value is not None:
+                assert (
+                    frame == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+                )
+        before = published
