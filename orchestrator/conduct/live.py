@@ -10,7 +10,7 @@ follows and catches up the same way.
 
 **Frames.** A client first gets ``{"type": "snapshot", "seq", "state"}``; after that only
 ``{"type": "patch", "seq", "base", "ops"}``: what changed in the snapshot between journal
-positions ``base`` and ``seq`` (:func:`diff`; :func:`apply` and the consoles' ``live.js`` undo
+positions ``base`` and ``seq`` (:func:`diff`; :func:`apply` and the pages' ``livestate.js`` undo
 it). A client applies a patch only onto the state at ``base``; one that sees another ``base``
 sends ``{"type": "resync"}`` and gets the current snapshot. Each frame is encoded once for all
 sockets: a patch as the whole WebSocket frame (header and payload, :func:`text_frame`) written
@@ -164,7 +164,7 @@ RESYNC = {"type": "resync"}  # what a client sends to be sent the whole state ag
 
 
 class Follower:
-    """A client's side of the frames, as the consoles' ``live.js`` does it (for rada's own
+    """A client's side of the frames, as the pages' ``livestate.js`` does it (for rada's own
     clients: the rehearsal's consoles, tests, benches): the state held and its ``seq``."""
 
     def __init__(self) -> None:
