@@ -418,8 +418,10 @@ async def run(
             "RADA_RECORDING_REQUIRED": "true",
         },
         admin_token=ADMIN_TOKEN,
-        serve_args=("--workers", str(workers)) if workers > 1 else (),
     )
+    # set after, not passed: this bench also runs in older checkouts (main against a branch),
+    # whose LocalService takes no serve_args
+    server.serve_args = ("--workers", str(workers)) if workers > 1 else ()
     await server.start()
     assert server.process is not None
     pids = await wait_workers(server, workers)

@@ -3,16 +3,14 @@
 ``bench/conduct_load.py`` measures conduct and not the delivery of 20,000 e-mails.
 
 Run: ``python bench/conduct_server.py [--workers N]`` with the usual ``RADA_*`` variables
-(``--workers``: N processes sharing the port, as ``rada serve --workers N``; ``BENCH_UVLOOP=1``:
-on uvloop's event loop, if it is installed, to measure what it would give).
+(``--workers``: N processes sharing the port, as ``rada serve --workers N``; ``BENCH_LOOP``:
+``auto``, ``uvloop`` or ``asyncio``, as ``rada serve --loop``).
 Never deploy this: anyone could act as anyone.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -23,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 
 from orchestrator.app import create_app
-from orchestrator.cli import serve_workers
+from orchestrator.cli import event_loop, serve_workers
 from orchestrator.kernel.keys import POOL
 from orchestrator.kernel.logconfig import configure_logging
 from orchestrator.kernel.settings import Settings, first_start
@@ -77,11 +75,10 @@ def main() -> int:
         return serve_workers(
             args.workers, settings, lambda _i: [sys.executable, __file__, "--worker"]
         )
-    if os.environ.get("BENCH_UVLOOP") == "1":  # to measure: uvloop is no dependency of rada
-        asyncio.set_event_loop_policy(importlib.import_module("uvloop").EventLoopPolicy())
     print(f"serving on {settings.http.host}:{settings.http.port}", flush=True)
     web.run_app(
         build(settings),
+        loop=event_loop(os.environ.get("BENCH_LOOP", "auto")),  # as `rada serve --loop`
         host=settings.http.host,
         port=settings.http.port,
         print=None,
