@@ -45,6 +45,7 @@ log = structlog.get_logger(__name__)
 Decision = Callable[[SessionState], Sequence[NewEvent]]
 Listener = Callable[[SessionState], Awaitable[None]]
 
+MAX_CACHED = 2048  # sessions' states kept per process: every council's sitting of a day, and more
 MAX_REACTIONS = 4  # a reaction cannot trigger itself (a break stops both causes); bound anyway
 
 _STATUS_AFTER = {
@@ -84,7 +85,8 @@ class ConductService:
         self.pool = pool
         self.clock = clock
         self.policy = policy
-        self._states: dict[UUID, SessionState] = {}
+        self._states: dict[UUID, SessionState] = {}  # least recently offered first
+        self.max_cached = MAX_CACHED
         self._loading: dict[UUID, asyncio.Lock] = {}
         self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
         self._views: dict[str, tuple[SessionState, dict[str, Any]]] = {}
@@ -107,11 +109,22 @@ class ConductService:
         return view
 
     def _offer(self, session_id: UUID, state: SessionState) -> bool:
-        """Keep ``state`` if it is newer than the cached one; True if it was kept."""
+        """Keep ``state`` if it is newer than the cached one; True if it was kept. The cache
+        holds the ``max_cached`` sessions offered a state most recently: an older one is
+        folded again from the journal when it is next needed."""
         known = self._states.get(session_id)
         if known is not None and known.last_seq >= state.last_seq:
             return False
+        self._states.pop(session_id, None)  # the newest last: the dict's order is the recency
         self._states[session_id] = state
+        while len(self._states) > self.max_cached:
+            oldest = next(iter(self._states))
+            loading = self._loading.get(oldest)
+            if loading is not None and loading.locked():
+                break  # being read now: kept until a later offer
+            del self._states[oldest]
+            self._loading.pop(oldest, None)
+            self._views.pop(str(oldest), None)
         return True
 
     async def _catch_up(self, conn: Conn, session_id: UUID) -> SessionState:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from orchestrator.conduct.api import CONDUCT, LIVE
 from orchestrator.conduct.live import RESYNC, Follower
 from orchestrator.conduct.service import ConductService
-from orchestrator.conduct.state import SessionState
+from orchestrator.conduct.state import SessionState, snapshot
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.store import append_event
 from orchestrator.kernel.web.auth import Principal
@@ -229,6 +229,25 @@ async def test_an_announced_append_is_told_and_reacted_to_after_a_read_folded_it
     # listeners hear the state after its break, which holds the announced events too
     assert after is not None and heard and max(heard) >= seq
     assert after.phase == "break" and vote_id
+
+
+async def test_the_cache_keeps_the_recent_sessions_and_folds_an_evicted_one_again(
+    world: World, client: TestClient[Any, Any], pool: asyncpg.Pool, people: dict[str, Principal]
+) -> None:
+    """A process that has followed more sessions than ``max_cached`` forgets the least recently
+    offered one's state (a long-running server follows every sitting it ever served); the
+    next read folds it again from the journal, equal to what was cached."""
+    other = await make_world(client, pool, people)
+    app_service = world.client.app[CONDUCT]
+    service = ConductService(world.pool, clock=app_service.clock, policy=app_service.policy)
+    service.max_cached = 1
+    first = await service.state(world.sid)
+    assert service.cached(world.sid) is first
+    await service.state(other.sid)  # the second session pushes the first out
+    assert service.cached(world.sid) is None and service.cached(other.sid) is not None
+    again = await service.state(world.sid)
+    assert again is not first and snapshot(again) == snapshot(first)
+    assert service.cached(other.sid) is None
 
 
 async def test_websocket_sees_every_commit(world: World) -> None:
