@@ -5,7 +5,6 @@ event_sync webhooks, the chair's identification (R11), and the participant's pag
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
@@ -28,6 +27,7 @@ from orchestrator.convening import api as core_api
 from orchestrator.convening.bodies import IdentificationMethod
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal.chain import format_time
+from orchestrator.kernel.journal.listener import woken_worker
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.settings import SettingsError
 from orchestrator.kernel.web import pages
@@ -464,26 +464,16 @@ def configure(*, send_notices: bool = True) -> Callable[[web.Application], None]
                 public_url=app[SETTINGS].http.public_url, clock=app[CLOCK],
             )  # fmt: skip
             app[SENDER] = sender
-            task, subscription = None, None
+            worker: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
             if send_notices and app[SETTINGS].smtp.configured:
-                task = asyncio.create_task(sender.run())
-                # wake at once when any instance appends to a journal (an announcement queues
-                # notices) or the listener reconnects (appends may have gone unheard); the
-                # interval poll stays as the fallback
-                subscription = app[JOURNAL_LISTENER].subscribe(
-                    lambda _: sender.wake.set(), sender.wake.set, name="notice_sender"
+                # an announcement on any instance queues notices: its append wakes the sender
+                worker = woken_worker(
+                    app[JOURNAL_LISTENER], sender.run, sender.wake, "notice_sender"
                 )
             elif send_notices:
                 log.warning("smtp_not_configured", hint="set RADA_SMTP_HOST to mail notices")
-            try:
+            async with worker:
                 yield
-            finally:
-                if subscription is not None:
-                    app[JOURNAL_LISTENER].unsubscribe(subscription)
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
 
         app.cleanup_ctx.append(identity_ctx)
 

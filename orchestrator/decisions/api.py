@@ -8,7 +8,6 @@ makes its distribution list and sends it again; the presiding person signs it (w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import io
@@ -25,6 +24,7 @@ from orchestrator.decisions.service import DecisionService, Distributor, View
 from orchestrator.decisions.store import Decision
 from orchestrator.kernel.errors import Invalid, NotFound
 from orchestrator.kernel.journal import chain as journal
+from orchestrator.kernel.journal.listener import woken_worker
 from orchestrator.kernel.keys import CLOCK, JOURNAL_LISTENER, POOL, SETTINGS
 from orchestrator.kernel.kyivtime import KYIV
 from orchestrator.kernel.web import files, pages
@@ -508,22 +508,14 @@ def configure(*, distribute: bool = True) -> Any:
             svc = DecisionService(app[POOL], clock=app[CLOCK])
             app[DECISIONS] = svc
             app[DISTRIBUTOR] = Distributor(svc, app[SETTINGS].smtp)
-            task, subscription = None, None
+            worker: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
             if distribute and app[SETTINGS].smtp.configured:
-                task = asyncio.create_task(app[DISTRIBUTOR].run())
                 # another instance's signature wakes this one's distributor at once
-                subscription = app[JOURNAL_LISTENER].subscribe(
-                    lambda _: svc.wake.set(), svc.wake.set, name="decision_distributor"
+                worker = woken_worker(
+                    app[JOURNAL_LISTENER], app[DISTRIBUTOR].run, svc.wake, "decision_distributor"
                 )
-            try:
+            async with worker:
                 yield
-            finally:
-                if subscription is not None:
-                    app[JOURNAL_LISTENER].unsubscribe(subscription)
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
 
         app.cleanup_ctx.append(service_ctx)
         app.add_routes(routes)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -224,3 +224,24 @@ async def listening(url: str) -> AsyncIterator[JournalListener]:
         yield listener
     finally:
         await listener.close()
+
+
+@contextlib.asynccontextmanager
+async def woken_worker(
+    listener: JournalListener,
+    run: Callable[[], Coroutine[object, object, None]],
+    wake: asyncio.Event,
+    name: str,
+) -> AsyncIterator[None]:
+    """``run()`` as a background task that polls on its own interval and is woken at once by
+    ``wake``: set on every journal append of any instance and after the listener reconnects
+    (appends may have gone unheard). On exit the subscription ends and the task is cancelled."""
+    task = asyncio.create_task(run())
+    subscription = listener.subscribe(lambda _: wake.set(), wake.set, name=name)
+    try:
+        yield
+    finally:
+        listener.unsubscribe(subscription)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
