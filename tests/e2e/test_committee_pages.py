@@ -15,12 +15,16 @@ from identity.api import IDENTITY
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
-from orchestrator.kernel.web.auth import Principal, Role
 from tests.conftest import make_council
 from tests.e2e.test_conduct_consoles import live, open_console, voting
-from tests.e2e.test_participant_page import _append, open_as_deputy, page
+from tests.e2e.test_participant_page import (
+    _append,
+    join_and_identify_everyone,
+    open_as_deputy,
+    page,
+)
 from tests.fixtures.browser import NEEDS_CHROMIUM
-from tests.fixtures.signin import EVENT_SECRET, FakeClock, SessionIds, convene
+from tests.fixtures.signin import FakeClock, SessionIds, convene
 
 pytestmark = NEEDS_CHROMIUM
 __all__ = ["page", "voting"]  # the fixtures, used by name
@@ -35,15 +39,7 @@ async def test_answers_offered_at_once_in_a_simultaneous_vote(
     clock.set(ids.starts_at)
     sid = ids.session_id
     service = identity_client.app[IDENTITY]
-    chair = Principal("participant", UUID(sid), UUID(ids.chair), Role.CHAIR)
-    hook = {"Authorization": "Bearer " + EVENT_SECRET}
-    for pid in [ids.secretary, *ids.deputies]:
-        body = {"room_name": ids.room, "occupant": {"id": pid, "name": "Х"}}
-        r = await identity_client.post(
-            "/api/v1/jitsi/events/occupant/joined", json=body, headers=hook
-        )
-        assert r.status == 200
-        await service.identify(UUID(sid), UUID(pid), chair)
+    await join_and_identify_everyone(identity_client, ids)
     me, other = ids.deputies[0], ids.deputies[1]
     await open_as_deputy(identity_client, page, ids, me)
     vote = page.locator("#vote")

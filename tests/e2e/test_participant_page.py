@@ -67,6 +67,18 @@ async def open_as_deputy(
     await page.wait_for_url(f"**/sessions/{ids.session_id}/participant")
 
 
+async def join_and_identify_everyone(client: TestClient[Any, Any], ids: SessionIds) -> None:
+    """The secretary and every deputy join the call (Prosody's event_sync) and the chair
+    identifies each (R11), so quorum holds."""
+    chair = Principal("participant", UUID(ids.session_id), UUID(ids.chair), Role.CHAIR)
+    hook = {"Authorization": "Bearer " + EVENT_SECRET}
+    for pid in [ids.secretary, *ids.deputies]:
+        body = {"room_name": ids.room, "occupant": {"id": pid, "name": "Х"}}
+        r = await client.post("/api/v1/jitsi/events/occupant/joined", json=body, headers=hook)
+        assert r.status == 200
+        await client.app[IDENTITY].identify(UUID(ids.session_id), UUID(pid), chair)
+
+
 async def test_page_opens_the_conference_with_room_and_token(
     identity_client: TestClient[Any, Any], session_ids: SessionIds, clock: FakeClock, page: Any
 ) -> None:
@@ -126,15 +138,7 @@ async def test_answer_buttons_only_when_this_deputy_is_called(
     clock.set(ids.starts_at)
     sid = ids.session_id
     service = identity_client.app[IDENTITY]
-    chair = Principal("participant", UUID(sid), UUID(ids.chair), Role.CHAIR)
-    hook = {"Authorization": "Bearer " + EVENT_SECRET}
-    for pid in [ids.secretary, *ids.deputies]:
-        body = {"room_name": ids.room, "occupant": {"id": pid, "name": "Х"}}
-        r = await identity_client.post(
-            "/api/v1/jitsi/events/occupant/joined", json=body, headers=hook
-        )
-        assert r.status == 200
-        await service.identify(UUID(sid), UUID(pid), chair)
+    await join_and_identify_everyone(identity_client, ids)
     me, other = ids.deputies[0], ids.deputies[1]
     await open_as_deputy(identity_client, page, ids, me)
     vote = page.locator("#vote")
