@@ -8,7 +8,12 @@ lock and writes only if the head is still the one decided on (``journal_store.ap
 its own transaction); only then answer. If another writer appended in between, nothing was
 written and the act runs again inside a transaction that locks the session row first
 (``journal_store.lock_since``), as every act did before (issue 14: two round trips instead of
-six when acts on a session do not collide). The row lock serialises appends to one session
+six when acts on a session do not collide). When the cache is current (this process made or
+was told of the last append), even the read is skipped: the act is decided on the cached state
+and sealed at a guess of the recording's media position (the database's last answer plus the
+time since), and ``journal_store.append_near`` writes it only if the head and the position
+are what was guessed (one round trip); otherwise, or if the decision refused the act (the cache
+might be behind), it runs again as above. The row lock serialises appends to one session
 across processes; the journal's unique (session, seq) key and the unique answer per (vote,
 voter) index (migration 0003) hold even if that failed.
 
@@ -20,6 +25,7 @@ never mutated; an act works on a clone and replaces the cache entry after commit
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +43,7 @@ from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict, DomainError, Forbidden
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
-from orchestrator.kernel.journal.chain import Event
+from orchestrator.kernel.journal.chain import Event, Media
 from orchestrator.kernel.web.auth import Principal
 
 log = structlog.get_logger(__name__)
@@ -91,6 +97,11 @@ class ConductService:
         self._told: dict[str, int] = {}  # the last seq the listeners heard, per session id
         self._views: dict[str, tuple[SessionState, dict[str, Any]]] = {}
         self._acting: dict[UUID, list[asyncio.Future[None]]] = {}  # acts in progress
+        # the media position the database last gave, when (monotonic): the next act's guess
+        self._media: dict[UUID, tuple[Media | None, float]] = {}
+        self._near_missed: set[UUID] = set()  # the last one-round-trip act found the cache behind
+        # acts decided in one round trip, after a read, after a read under the session's lock
+        self.acts_near = self.acts_read = self.acts_locked = 0
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
@@ -104,7 +115,7 @@ class ConductService:
         memo = self._views.get(state.session_id)
         if memo is not None and memo[0] is state:
             return memo[1]
-        view = snapshot(state)
+        view = snapshot(state, memo)  # reuses the unchanged parts of the last one
         self._views[state.session_id] = (state, view)
         return view
 
@@ -124,6 +135,8 @@ class ConductService:
                 break  # being read now: kept until a later offer
             del self._states[oldest]
             self._loading.pop(oldest, None)
+            self._media.pop(oldest, None)
+            self._near_missed.discard(oldest)
             self._views.pop(str(oldest), None)
         return True
 
@@ -201,15 +214,23 @@ class ConductService:
         return True
 
     async def _act(self, session_id: UUID, decide: Decision) -> Outcome:
-        """First without a transaction: read the head and what the cache lacks, decide, and
-        append only if the head has not moved (two round trips, :func:`journal_store.
-        append_after`); if another writer came between, again under the session's lock."""
+        """First on the cached state alone (one round trip, :meth:`_attempt_near`); then
+        without a transaction: read the head and what the cache lacks, decide, and append only
+        if the head has not moved (two round trips, :func:`journal_store.append_after`); if
+        another writer came between, again under the session's lock."""
         async with self.pool.acquire() as conn:
             try:
-                done = await self._attempt(conn, session_id, decide, lock=False)
+                done = await self._attempt_near(conn, session_id, decide)
+                if done is not None:
+                    self.acts_near += 1
+                else:
+                    done = await self._attempt(conn, session_id, decide, lock=False)
+                    if done is not None:
+                        self.acts_read += 1
                 if done is None:
                     async with conn.transaction():
                         done = await self._attempt(conn, session_id, decide, lock=True)
+                    self.acts_locked += 1
             except asyncpg.UniqueViolationError as exc:
                 raise _conflict_of(exc) from None
         assert done is not None
@@ -232,6 +253,9 @@ class ConductService:
         after = 0 if known is None else known.last_seq
         read = journal_store.lock_since if lock else journal_store.read_since
         head, fresh = await read(conn, session_id, after)
+        self._media[session_id] = (head.media, time.monotonic())
+        if known is not None and not fresh:
+            self._near_missed.discard(session_id)  # the cache was current: worth trying again
         if known is None:
             state = fold(session_id, fresh)
         elif fresh:
@@ -270,6 +294,42 @@ class ConductService:
                 "another act was recorded at the same moment; retry", code="concurrent_act"
             )
         return sealed, work, refusal
+
+    async def _attempt_near(
+        self, conn: Conn, session_id: UUID, decide: Decision
+    ) -> tuple[list[Event], SessionState, DomainError | None] | None:
+        """Decide on the cached state, seal at the guessed media position and append if both
+        hold (one round trip, :func:`journal_store.append_near`). None, with nothing written,
+        when there is nothing to go on, the guess missed, nothing was decided, or the decision
+        refused: a refusal on a cache that may be behind is not final (:meth:`_act`)."""
+        known = self._states.get(session_id)
+        anchor = self._media.get(session_id)
+        if known is None or anchor is None or known.last_seq == 0:
+            return None
+        if session_id in self._near_missed:
+            return None
+        media, sampled = anchor
+        if media is not None:  # the recording went on meanwhile, by the monotonic clock
+            media = Media(media.part, media.ms + int((time.monotonic() - sampled) * 1000))
+        head = journal_store.Head(session_id, known.last_seq, known.last_hash, known.last_at, media)
+        work = known.clone()
+        try:
+            sealed = self._react(head, work)
+            sealed += self._seal(head, work, list(decide(work)))
+        except DomainError:
+            return None
+        sealed += self._react(head, work)
+        if not sealed:
+            return None
+        statuses = [_STATUS_AFTER[e.type] for e in sealed if e.type in _STATUS_AFTER]
+        written, now = await journal_store.append_near(
+            conn, known.last_seq, sealed, statuses[-1] if statuses else None
+        )
+        self._media[session_id] = (now, time.monotonic())
+        if not written:
+            self._near_missed.add(session_id)
+            return None
+        return sealed, work, None
 
     def _seal(
         self, head: journal_store.Head, work: SessionState, new: Sequence[NewEvent]

@@ -16,8 +16,10 @@ paused underneath it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -215,6 +217,7 @@ class SessionState:
     discussion: Discussion | None = None
     last_seq: int = 0
     last_hash: str = ""
+    last_at: datetime | None = None  # the last event's time (the next is never earlier)
     # memo: participant ids in collation order (computed lazily; reset when the list changes)
     people_order: tuple[str, ...] | None = None
 
@@ -561,6 +564,7 @@ def apply(state: SessionState, event: Event) -> SessionState:
         handler(state, event, ev.parse(event))
     state.last_seq = event.seq
     state.last_hash = event.hash
+    state.last_at = event.at
     return state
 
 
@@ -590,9 +594,17 @@ def _vote_public(vote: VoteState) -> dict[str, Any]:
     }
 
 
-def snapshot(state: SessionState) -> dict[str, Any]:
-    """The public live state of the session (no contact data)."""
-    people = state.people()
+def snapshot(
+    state: SessionState, previous: tuple[SessionState, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The public live state of the session (no contact data).
+
+    ``previous``: an earlier committed state of the same session and the snapshot made of it.
+    Its parts whose source did not change are reused as they are (the same objects: a
+    participant not replaced since, a closed vote, an unchanged agenda item), so that a roll
+    call answer rebuilds only what it changed and :func:`orchestrator.conduct.live.diff` skips
+    the rest by identity (issue 14). Never mutate a snapshot: parts are shared."""
+    before, seen = previous if previous is not None else (None, None)
     b = state.break_
     d = state.discussion
     return {
@@ -601,32 +613,12 @@ def snapshot(state: SessionState) -> dict[str, Any]:
         "title": state.title,
         "number": state.number,
         "phase": state.phase.value,
-        "agenda": [
-            {
-                "index": i.index,
-                "title": i.title,
-                "category": i.category,
-                "category_uk": category_uk(i.category),
-                "status": i.status,
-                "amendments": [{"amendment": a.index, "text": a.text} for a in i.amendments],
-            }
-            for i in state.agenda
-        ],
+        "agenda": _agenda_public(state, before, seen),
         "current_item": state.current_item,
         "current_vote": None if state.current_vote is None else _vote_public(state.current_vote),
         "break": None if b is None else {"cause": b.cause, "reason": b.reason, "since": b.since},
         "quorum": state.quorum().to_public(),
-        "participants": [
-            {
-                "participant_id": p.participant_id,
-                "name": p.name,
-                "role": p.role,
-                "kind": p.kind,
-                "present": p.present,
-                "identified": p.identified,
-            }
-            for p in people
-        ],
+        "participants": _people_public(state, before, seen),
         "recording": {
             "status": state.recording.status,
             "since": state.recording.since,
@@ -635,8 +627,84 @@ def snapshot(state: SessionState) -> dict[str, Any]:
         "discussion": None
         if d is None
         else {"item": d.item, "scope": d.scope, "seconds": d.seconds, "started_at": d.started_at},
-        "results": [
+        "results": _results_public(state, before, seen),
+    }
+
+
+def _reused(fresh: list[Any], old: list[Any] | None) -> list[Any]:
+    """``old`` itself when ``fresh`` holds the same objects in the same order, else ``fresh``."""
+    if old is not None and len(old) == len(fresh) and all(map(operator.is_, fresh, old)):
+        return old
+    return fresh
+
+
+def _agenda_public(
+    state: SessionState, before: SessionState | None, seen: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    old = None if seen is None or before is None else seen["agenda"]
+    if old is not None and len(old) != len(state.agenda):
+        old = None
+    out = []
+    for n, i in enumerate(state.agenda):
+        if old is not None:
+            was = before.agenda[n]  # type: ignore[union-attr]
+            if (
+                was.status == i.status
+                and was.title == i.title
+                and was.category == i.category
+                and was.amendments == i.amendments
+            ):
+                out.append(old[n])
+                continue
+        out.append(
             {
+                "index": i.index,
+                "title": i.title,
+                "category": i.category,
+                "category_uk": category_uk(i.category),
+                "status": i.status,
+                "amendments": [{"amendment": a.index, "text": a.text} for a in i.amendments],
+            }
+        )
+    return _reused(out, old)
+
+
+def _people_public(
+    state: SessionState, before: SessionState | None, seen: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    people = state.people()
+    old: dict[str, dict[str, Any]] = {}
+    if seen is not None and before is not None:
+        old = {p["participant_id"]: p for p in seen["participants"]}
+    out = []
+    for p in people:
+        entry = old.get(p.participant_id)
+        if entry is None or before.participants.get(p.participant_id) is not p:  # type: ignore[union-attr]
+            entry = {
+                "participant_id": p.participant_id,
+                "name": p.name,
+                "role": p.role,
+                "kind": p.kind,
+                "present": p.present,
+                "identified": p.identified,
+            }
+        out.append(entry)
+    return _reused(out, None if seen is None else seen["participants"])
+
+
+def _results_public(
+    state: SessionState, before: SessionState | None, seen: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    old: dict[str, dict[str, Any]] = {}
+    if seen is not None and before is not None:
+        old = {r["vote_id"]: r for r in seen["results"]}
+    out = []
+    for v in state.votes.values():
+        if not v.closed:
+            continue
+        entry = old.get(v.vote_id)
+        if entry is None or before.votes.get(v.vote_id) is not v:  # type: ignore[union-attr]
+            entry = {
                 "vote_id": v.vote_id,
                 "item": v.item,
                 "amendment": v.amendment,
@@ -648,7 +716,5 @@ def snapshot(state: SessionState) -> dict[str, Any]:
                 "answers": {pid: v.answers[pid].value for pid in v.order if pid in v.answers},
                 "absent_participant_ids": list(v.absent),
             }
-            for v in state.votes.values()
-            if v.closed
-        ],
-    }
+        out.append(entry)
+    return _reused(out, None if seen is None else seen["results"])

