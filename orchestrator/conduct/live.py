@@ -17,6 +17,10 @@ sockets: a patch as the whole WebSocket frame (header and payload, :func:`text_f
 as is to each up-to-date client's transport; the snapshot's bytes only when a client needs them.
 Clients must ignore a frame whose ``seq`` is not newer than the state they hold.
 
+**Notices.** An act's notice carries its event (when it fits NOTIFY's payload): a process
+that follows the session folds it onto its cached state without reading the journal, if it
+is all the cache lacks; otherwise it reads what it lacks.
+
 **Interest.** A process folds and sends only the sessions it has clients for, and those whose
 append was made by one of its own database connections (:func:`orchestrator.kernel.database.
 own_backend`: the recorder's ``recording_lost``, identity's ``presence_left``…), so that the
@@ -383,6 +387,7 @@ class LiveHub:
         self.cut_off = 0  # clients closed for staying behind
         self.ignored = 0  # notices of sessions this process does not follow
         self._wanted: dict[UUID, int] = {}
+        self._heard: dict[UUID, dict[int, str]] = {}  # events the notices carried, by seq
         self._workers: dict[UUID, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         service.listeners.append(self.publish)
@@ -487,6 +492,8 @@ class LiveHub:
         """The journal listener's subscriber: a session's journal reached ``notice.seq``."""
         sid = notice.session_id
         if self.follows(sid) or own_backend(notice.pid):
+            if notice.event is not None:
+                self._heard.setdefault(sid, {})[notice.seq] = notice.event
             self.want(sid, notice.seq)
         else:
             self.ignored += 1
@@ -511,12 +518,13 @@ class LiveHub:
                     break
                 if await self.service.settle(sid):  # an act of this process may hold it
                     continue
-                await self.service.refresh(sid, seq)
+                await self.service.refresh(sid, seq, self._heard.pop(sid, None))
         except Exception:  # a listener must survive one bad session; the next notify retries
             log.exception("live_refresh_failed", session_id=str(sid))
         finally:
             del self._workers[sid]
             self._wanted.pop(sid, None)
+            self._heard.pop(sid, None)
 
     async def _catch_up_followed(self) -> None:
         """Re-read the journal heads of the sessions this process has clients for and catch up

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 import structlog
 
 from orchestrator.conduct import decide as conduct
@@ -43,7 +44,7 @@ from orchestrator.kernel.database import Conn
 from orchestrator.kernel.errors import Conflict, DomainError, Forbidden
 from orchestrator.kernel.journal import events
 from orchestrator.kernel.journal import store as journal_store
-from orchestrator.kernel.journal.chain import Event, Media
+from orchestrator.kernel.journal.chain import Event, Media, event_from_public
 from orchestrator.kernel.web.auth import Principal
 
 log = structlog.get_logger(__name__)
@@ -102,6 +103,8 @@ class ConductService:
         self._near_missed: set[UUID] = set()  # the last one-round-trip act found the cache behind
         # acts decided in one round trip, after a read, after a read under the session's lock
         self.acts_near = self.acts_read = self.acts_locked = 0
+        self.folded_heard = 0  # events folded from the notices that carried them
+        self.reads = 0  # journal reads to bring the cache up to date (outside acts)
         self.listeners: list[Listener] = []
 
     # --- the committed state ----------------------------------------------------------------
@@ -147,6 +150,7 @@ class ConductService:
             known = self._states.get(session_id)
             after = 0 if known is None else known.last_seq
             fresh = await journal_store.load_events(conn, session_id, after=after)
+            self.reads += 1
             if known is None:
                 if not fresh:
                     await store.get_session(conn, session_id)  # NotFound if it does not exist
@@ -164,21 +168,53 @@ class ConductService:
         async with self.pool.acquire() as conn:
             return await self._catch_up(conn, session_id)
 
-    async def refresh(self, session_id: UUID, seq: int) -> SessionState | None:
+    async def refresh(
+        self, session_id: UUID, seq: int, heard: Mapping[int, str] | None = None
+    ) -> SessionState | None:
         """A journal append was announced (LISTEN/NOTIFY): catch up and tell the listeners.
         Runs rada's reactions if the new state calls for them (e.g. the recorder's
-        ``recording_lost`` or identity's ``presence_left``).
+        ``recording_lost`` or identity's ``presence_left``). ``heard``: the events the notices
+        carried, by seq (their public JSON): when they are all the cache lacks, they are folded
+        without reading the journal (:meth:`_fold_heard`).
 
         What the listeners last heard is tracked apart from the cache: a read (``state``) may have
         folded the announced events already, and they must still be told and reacted to."""
         if self._told.get(str(session_id), 0) >= seq:
             return None
-        state = await self.state(session_id)
+        state = self._fold_heard(session_id, seq, heard) or await self.state(session_id)
         await self._tell(state)
         if conduct.react(state):
             outcome = await self.act(session_id, lambda s: [])
             return outcome.state
         return state
+
+    def _fold_heard(
+        self, session_id: UUID, seq: int, heard: Mapping[int, str] | None
+    ) -> SessionState | None:
+        """The cached state advanced to ``seq`` by the events the notices carried, if they are
+        every one the cache lacks and each follows the one before (its seq and previous hash);
+        else None (the journal is read instead)."""
+        known = self._states.get(session_id)
+        if not heard or known is None or known.last_seq >= seq:
+            return None
+        try:
+            events = [
+                event_from_public(orjson.loads(heard[n]))
+                for n in range(known.last_seq + 1, seq + 1)
+            ]
+        except (KeyError, ValueError, TypeError):
+            return None
+        previous = known.last_hash
+        for event in events:
+            if event.session_id != session_id or event.prev_hash != previous:
+                return None
+            previous = event.hash
+        state = known.clone()
+        for event in events:
+            apply(state, event)
+        self.folded_heard += len(events)
+        self._offer(session_id, state)
+        return self._states[session_id]
 
     async def _tell(self, state: SessionState) -> None:
         if self._told.get(state.session_id, 0) >= state.last_seq:

@@ -2,7 +2,10 @@
 the journal.
 
 Every append notifies ``rada_journal`` with ``"<session id>:<seq>"`` in the appending
-transaction, so a notification means "committed" (:mod:`orchestrator.kernel.journal.store`).
+transaction, so a notification means "committed" (:mod:`orchestrator.kernel.journal.store`);
+an act's append also carries the event itself (``"<session id>:<seq>:<event JSON>"``, when it
+fits NOTIFY's payload), so that a process following the session folds it without reading the
+journal (issue 14).
 The listener holds one dedicated connection (not the pool's: a pooled connection is reset,
 ``UNLISTEN *``, when released) and calls each subscriber's ``appended`` with the parsed
 :class:`Appended`. Subscribers are plain callbacks run on the event loop: they must return at
@@ -51,14 +54,17 @@ class Appended:
     session_id: UUID
     seq: int
     pid: int = field(default=0, compare=False)  # who appended is not what was appended
+    event: str | None = field(default=None, compare=False)  # its public JSON, if the notice had it
 
 
 def parse(payload: str, pid: int = 0) -> Appended | None:
-    """The notification's ``"<session id>:<seq>"`` (sent by backend ``pid``), or None if it is
-    not one."""
-    raw_sid, _, raw_seq = payload.partition(":")
+    """The notification's ``"<session id>:<seq>"``, optionally followed by ``":<event JSON>"``
+    (sent by backend ``pid``), or None if it is not one. The JSON is kept as text: only a
+    process that follows the session reads it."""
+    raw_sid, _, rest = payload.partition(":")
+    raw_seq, _, event = rest.partition(":")
     try:
-        return Appended(UUID(raw_sid), int(raw_seq), pid)
+        return Appended(UUID(raw_sid), int(raw_seq), pid, event or None)
     except ValueError:
         return None
 

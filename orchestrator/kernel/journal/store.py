@@ -19,7 +19,21 @@ from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import chain as journal
 
 NOTIFY_CHANNEL = "rada_journal"
-"""Every append notifies this channel with ``"<session id>:<seq>"``."""
+"""Every append notifies this channel with ``"<session id>:<seq>"``, and the event's public
+JSON after another ``:`` when the whole fits :data:`NOTICE_MAX_BYTES` (:func:`notice`)."""
+
+NOTICE_MAX_BYTES = 7_900  # PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more
+
+
+def notice(event: journal.Event) -> str:
+    """The notification of ``event``'s append: with the event when it fits, so that a process
+    following the session can fold it without reading it back (issue 14)."""
+    head = f"{event.session_id}:{event.seq}"
+    try:
+        whole = head.encode() + b":" + orjson.dumps(event.to_public())
+    except orjson.JSONEncodeError:  # a payload orjson does not take (it was hashed): seq only
+        return head
+    return whole.decode() if len(whole) < NOTICE_MAX_BYTES else head
 
 
 async def append_event(
@@ -72,7 +86,7 @@ async def _insert(conn: Conn, event: journal.Event) -> None:
         event.prev_hash,
         event.hash,
         NOTIFY_CHANNEL,
-        f"{event.session_id}:{event.seq}",
+        notice(event),
         None if media is None else media.part,
         None if media is None else media.ms,
     )
@@ -163,7 +177,7 @@ async def append_after(
     first = sealed[0]
     return bool(
         await conn.fetchval(
-            "SELECT journal_append_after($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+            "SELECT journal_append_after($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
             first.session_id,
             expected,
             [e.at for e in sealed],
@@ -175,6 +189,7 @@ async def append_after(
             None if first.media is None else first.media.part,
             None if first.media is None else first.media.ms,
             status,
+            [notice(e) for e in sealed],
         )
     )
 
@@ -197,7 +212,7 @@ async def append_near(
     whether they were written (nothing is, otherwise) and the media position now."""
     first = sealed[0]
     row = await conn.fetchrow(
-        "SELECT * FROM journal_append_near($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+        "SELECT * FROM journal_append_near($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
         first.session_id,
         expected,
         [e.at for e in sealed],
@@ -210,6 +225,7 @@ async def append_near(
         None if first.media is None else first.media.ms,
         MEDIA_TOLERANCE_MS,
         status,
+        [notice(e) for e in sealed],
     )
     assert row is not None
     now = None if row["now_part"] is None else journal.Media(row["now_part"], row["now_ms"])

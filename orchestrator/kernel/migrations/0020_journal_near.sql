@@ -1,4 +1,5 @@
--- An act in one round trip when the process's cached state is current (issue 14).
+-- An act in one round trip when the process's cached state is current (issue 14), and
+-- notices that carry the appended event.
 --
 -- journal_media_now(sid): the recorder's media position now (part, ms), as journal_lock_head
 -- and journal_since compute it: the last sample plus the time since, by the database's clock;
@@ -24,7 +25,7 @@ $$;
 CREATE FUNCTION journal_append_near(
     sid uuid, expected integer, ats timestamptz[], actors text[], types text[],
     payloads text[], prev_hashes text[], hashes text[], part integer, ms bigint,
-    tolerance_ms integer, new_status text,
+    tolerance_ms integer, new_status text, notices text[],
     OUT appended boolean, OUT head integer, OUT now_part integer, OUT now_ms bigint
 )
 LANGUAGE plpgsql VOLATILE AS $$
@@ -46,10 +47,45 @@ BEGIN
     SELECT sid, expected + i, ats[i], actors[i], types[i], payloads[i]::jsonb,
            prev_hashes[i], hashes[i], part, ms
       FROM generate_subscripts(hashes, 1) AS i ORDER BY i;
-    PERFORM pg_notify('rada_journal', sid::text || ':' || (expected + i)::text)
-       FROM generate_subscripts(hashes, 1) AS i ORDER BY i;
+    PERFORM pg_notify('rada_journal', notices[i]) FROM generate_subscripts(hashes, 1) AS i ORDER BY i;
     IF new_status IS NOT NULL THEN
         UPDATE sessions SET status = new_status WHERE id = sid;
     END IF;
     appended := true;
+END $$;
+
+-- journal_append_after (migration 0019) with the notices given by the caller: each
+-- "<sid>:<seq>", and the event's JSON after it when it fits NOTIFY's payload.
+DROP FUNCTION journal_append_after(
+    uuid, integer, timestamptz[], text[], text[], text[], text[], text[], integer, bigint, text
+);
+
+CREATE FUNCTION journal_append_after(
+    sid uuid, expected integer, ats timestamptz[], actors text[], types text[],
+    payloads text[], prev_hashes text[], hashes text[], part integer, ms bigint,
+    new_status text, notices text[]
+)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    head integer;
+BEGIN
+    PERFORM 1 FROM sessions s WHERE s.id = sid FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT j.seq INTO head FROM journal j WHERE j.session_id = sid ORDER BY j.seq DESC LIMIT 1;
+    IF coalesce(head, 0) <> expected THEN
+        RETURN false;
+    END IF;
+    INSERT INTO journal (session_id, seq, at, actor, type, payload, prev_hash, hash,
+                         media_part, media_ms)
+    SELECT sid, expected + i, ats[i], actors[i], types[i], payloads[i]::jsonb,
+           prev_hashes[i], hashes[i], part, ms
+      FROM generate_subscripts(hashes, 1) AS i ORDER BY i;
+    PERFORM pg_notify('rada_journal', notices[i]) FROM generate_subscripts(hashes, 1) AS i ORDER BY i;
+    IF new_status IS NOT NULL THEN
+        UPDATE sessions SET status = new_status WHERE id = sid;
+    END IF;
+    RETURN true;
 END $$;

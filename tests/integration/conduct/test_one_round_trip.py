@@ -1,20 +1,23 @@
-"""An act in one round trip (issue 14): decided on the process's cached state and sealed at a
+"""An act in one round trip, and notices that carry the event (issue 14): decided on the process's cached state and sealed at a
 guessed media position, written only if the journal's head and the position are what was
 guessed; otherwise decided again on what the journal holds. Two services on one database
 stand for two rada processes (the second is not told of the first's appends)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from orchestrator.conduct.api import CONDUCT
 from orchestrator.conduct.service import ConductService
+from orchestrator.conduct.state import snapshot
 from orchestrator.kernel.errors import Conflict
 from orchestrator.kernel.journal import events as ev
 from orchestrator.kernel.journal import store as journal_store
 from orchestrator.kernel.journal.chain import verify_chain
+from orchestrator.kernel.journal.listener import Appended, JournalListener
 from orchestrator.kernel.journal.store import MEDIA_TOLERANCE_MS
 from tests.integration.conduct.test_conduct_api import answer, voting
 from tests.integration.conduct.world import ORDER, World
@@ -128,3 +131,51 @@ async def test_a_wrong_media_guess_is_sealed_again_at_the_recording_s_position(
     await answer(world, vote_id, ORDER[3])
     assert (await media_of_last(world))[0] == 2
     assert service.acts_near == near + 1  # both guesses missed
+
+
+async def test_a_process_following_the_session_folds_the_events_its_notices_carry(
+    world: World, database_url: str
+) -> None:
+    """Issue 14: an act's notice carries its event, so another process that follows the
+    session (here a second service, told by a real LISTEN) folds it onto its cached state
+    without reading the journal; the state is the one the journal gives."""
+    vote_id = await voting(world)
+    other = another_process(world)
+    await other.state(world.sid)
+    heard: list[Appended] = []
+    arrived = asyncio.Event()
+
+    def hear(notice: Appended) -> None:
+        heard.append(notice)
+        arrived.set()
+
+    listener = JournalListener(database_url)
+    listener.subscribe(hear, lambda: None, name="test")
+    await listener.start()
+    try:
+        seq = 0
+        for surname in ORDER[:3]:
+            r = await answer(world, vote_id, surname)
+            assert r.status == 201
+            seq = (await r.json())["seq"]
+        async with asyncio.timeout(10):
+            while not any(n.seq == seq for n in heard):
+                arrived.clear()
+                await arrived.wait()
+    finally:
+        await listener.close()
+    mine = [n for n in heard if n.session_id == world.sid]
+    assert all(n.event is not None for n in mine)
+    reads = other.reads
+    state = await other.refresh(world.sid, seq, {n.seq: n.event for n in mine if n.event})
+    assert state is not None and state.last_seq == seq
+    assert other.reads == reads and other.folded_heard >= 3
+    assert snapshot(state) == snapshot(await another_process(world).state(world.sid))
+    # a gap (a notice without its event) is read from the journal instead
+    later = another_process(world)
+    await later.state(world.sid)
+    r = await answer(world, vote_id, ORDER[3])
+    seq = (await r.json())["seq"]
+    reads = later.reads
+    state = await later.refresh(world.sid, seq, {})
+    assert state is not None and state.last_seq == seq and later.reads == reads + 1

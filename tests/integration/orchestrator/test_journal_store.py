@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,8 @@ from aiohttp.test_utils import TestClient
 
 from orchestrator.kernel.errors import NotFound
 from orchestrator.kernel.journal import store as journal_store
+from orchestrator.kernel.journal.chain import Event, event_from_public
+from orchestrator.kernel.journal.listener import Appended, parse
 from tests.conftest import ADMIN, make_council, make_session
 
 Client = TestClient[Any, Any]
@@ -204,10 +207,19 @@ async def test_append_after_writes_only_onto_the_head_it_was_sealed_after(
             if len(heard) >= 3:
                 break
             await asyncio.sleep(0.05)
-        assert heard == [f"{sid}:2", f"{sid}:3", f"{sid}:4"]
+        notices = [parse(h) for h in heard]
+        assert notices == [Appended(sid, 2), Appended(sid, 3), Appended(sid, 4)]
+        events = await _all_events(pool, sid)
+        # each notice carries its event (issue 14): the journal's, read back from the JSON
+        assert [event_from_public(json.loads(n.event or "")) for n in notices if n] == events[1:]
     finally:
         await listening.close()
     report = await (
         await client.get(f"/api/v1/sessions/{sid}/journal/verify", headers=ADMIN)
     ).json()
     assert report["ok"] and report["events"] == 4
+
+
+async def _all_events(pool: asyncpg.Pool, sid: UUID) -> list[Event]:
+    async with pool.acquire() as conn:
+        return await journal_store.load_events(conn, sid)
