@@ -513,7 +513,9 @@ class LiveHub:
             while True:
                 seq = self._wanted.get(sid, 0)
                 known = self.service.cached(sid)
-                if known is not None and known.last_seq >= seq:
+                # told, not only cached: a read (GET /live) may have folded the append without
+                # telling anyone or running rada's reactions to it (R7, R9, R10)
+                if known is not None and known.last_seq >= seq and self.service.told(sid) >= seq:
                     await self._publish(known)
                     break
                 if await self.service.settle(sid):  # an act of this process may hold it

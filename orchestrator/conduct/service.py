@@ -179,9 +179,13 @@ class ConductService:
 
         What the listeners last heard is tracked apart from the cache: a read (``state``) may have
         folded the announced events already, and they must still be told and reacted to."""
-        if self._told.get(str(session_id), 0) >= seq:
+        if self.told(session_id) >= seq:
             return None
-        state = self._fold_heard(session_id, seq, heard) or await self.state(session_id)
+        state = self._fold_heard(session_id, seq, heard)
+        if state is None:
+            known = self._states.get(session_id)  # a read may have folded it already
+            current = known is not None and known.last_seq >= seq
+            state = known if current and known is not None else await self.state(session_id)
         await self._tell(state)
         if conduct.react(state):
             outcome = await self.act(session_id, lambda s: [])
@@ -215,6 +219,10 @@ class ConductService:
         self.folded_heard += len(events)
         self._offer(session_id, state)
         return self._states[session_id]
+
+    def told(self, session_id: UUID) -> int:
+        """The journal position the listeners last heard of for ``session_id``."""
+        return self._told.get(str(session_id), 0)
 
     async def _tell(self, state: SessionState) -> None:
         if self._told.get(state.session_id, 0) >= state.last_seq:

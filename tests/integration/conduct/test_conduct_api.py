@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from orchestrator.conduct.api import CONDUCT, LIVE
-from orchestrator.conduct.live import RESYNC, Follower
+from orchestrator.conduct.live import RESYNC, Follower, LiveHub
 from orchestrator.conduct.service import ConductService
 from orchestrator.conduct.state import SessionState, snapshot
 from orchestrator.kernel.journal import events as ev
@@ -346,3 +346,40 @@ async def test_consoles_render_in_ukrainian(world: World) -> None:
     r = await world.client.get(base + "/watch")
     assert r.status == 200
     assert "Пряма трансляція" in await r.text()
+
+
+async def test_the_hub_reacts_to_an_append_a_read_folded_before_its_notice(
+    world: World, database_url: str
+) -> None:
+    """R7: a process whose cache already holds an announced append (a ``GET /live`` read folded
+    it before the notice came) still tells its listeners and runs rada's reactions when the
+    notice comes: here the quorum lost during a vote declares a break. Before, the hub saw the
+    cache current and only published it (a recording-lost test failed 1 run in 24 under load)."""
+    vote_id = await voting(world)
+    app_service = world.client.app[CONDUCT]
+    service = ConductService(world.pool, clock=app_service.clock, policy=app_service.policy)
+    hub = LiveHub(service)  # another process's hub, told only what this test tells it
+    await service.state(world.sid)
+    # identity's appends, from a connection of no rada pool here (so the app does not react)
+    conn = await asyncpg.connect(database_url)
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    try:
+        for s in ["Іваненко", "Їжакевич", "Д'яченко"]:  # 6 deputies → 3: quorum is 4
+            async with conn.transaction():
+                left = await append_event(
+                    conn,
+                    world.sid,
+                    ev.PRESENCE_LEFT,
+                    {"participant_id": world.pids[s], "occupant_id": f"occ-{s}"},
+                    actor="system",
+                    at=datetime.now(UTC),
+                )
+    finally:
+        await conn.close()
+    seq = left.seq
+    assert (await service.state(world.sid)).last_seq == seq  # the read comes first
+    hub.want(world.sid, seq)  # then the notice
+    await asyncio.wait_for(asyncio.shield(hub._workers[world.sid]), 10)
+    types = await world.journal_types()
+    assert types[-1] == ev.BREAK_DECLARED and vote_id
+    assert service.told(world.sid) == len(types)
