@@ -47,9 +47,11 @@ GENERATED_JITSI_SECRET = "generated-jitsi-secret-0123456789-0123456789"
 # each pytest-xdist worker (gw0, gw1, …) migrates its own template: on a shared server
 # (RADA_TEST_DATABASE_URL) two workers would drop and create the same one under each other
 TEMPLATE = "_".join(filter(None, ("rada_template", os.environ.get("PYTEST_XDIST_WORKER"))))
-WORKERS = 4
-"""How many pytest-xdist workers run the whole suite (``-n auto`` in pyproject.toml's addopts):
-it mostly waits (ffmpeg in real time, timers, browsers), so more than the machine's 2 cores."""
+WORKERS = 3
+"""How many pytest-xdist workers run the whole suite (``-n auto`` in pyproject.toml's addopts).
+Much of it waits (ffmpeg in real time, timers), so more than the machine's 2 cores; the end to
+end modules (browsers, `rada` processes, demos) are busy, and under 4 workers running them at
+once the accessibility test outran its 120 s."""
 COUNCIL_DEMO_READERS = frozenset(
     {
         "tests/e2e/test_demo_plan_archive.py",
@@ -82,6 +84,26 @@ class ByModule(LoadFileScheduling):
     def _split_scope(self, nodeid: str) -> str:
         module = super()._split_scope(nodeid)
         return "council_demo" if module in COUNCIL_DEMO_READERS else module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker: the end-to-end modules (busy with browsers and `rada`
+    processes) spread through the first two thirds of the others (mostly waiting), so the
+    workers seldom run two at once and none is left for the end. Every worker orders its
+    collection the same way; without xdist the order stays as collected."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    busy = [m for m in modules if m.startswith("tests/e2e/")]
+    rest = [m for m in modules if not m.startswith("tests/e2e/")]
+    step = max(1, 2 * len(rest) // (3 * len(busy) or 1))
+    order: list[str] = []
+    for i, module in enumerate(busy):
+        order += [module, *rest[i * step : (i + 1) * step]]
+    order += rest[len(busy) * step :]
+    items[:] = [item for module in order for item in modules[module]]
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
