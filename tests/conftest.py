@@ -20,6 +20,8 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from xdist.remote import Producer
+from xdist.scheduler import LoadFileScheduling, Scheduling
 
 from orchestrator.kernel import database
 from orchestrator.kernel.settings import (
@@ -42,7 +44,73 @@ os.environ.setdefault("RADA_RECORDING_ENABLED", "0")
 ADMIN_TOKEN = "test-admin-token-0123456789"
 GENERATED_JITSI_SECRET = "generated-jitsi-secret-0123456789-0123456789"
 """What ``rada serve`` would have generated for an unset RADA_JITSI_APP_SECRET."""
-TEMPLATE = "rada_template"
+# each pytest-xdist worker (gw0, gw1, …) migrates its own template: on a shared server
+# (RADA_TEST_DATABASE_URL) two workers would drop and create the same one under each other
+TEMPLATE = "_".join(filter(None, ("rada_template", os.environ.get("PYTEST_XDIST_WORKER"))))
+WORKERS = 3
+"""How many pytest-xdist workers run the whole suite (``-n auto`` in pyproject.toml's addopts).
+Much of it waits (ffmpeg in real time, timers), so more than the machine's 2 cores; the end to
+end modules (browsers, `rada` processes, demos) are busy, and under 4 workers running them at
+once the accessibility test outran its 120 s."""
+COUNCIL_DEMO_READERS = frozenset(
+    {
+        "tests/e2e/test_demo_plan_archive.py",
+        "tests/e2e/test_demo_preparation.py",
+        "tests/e2e/test_demo_protocol.py",
+        "tests/e2e/test_rehearse_cli.py",
+    }
+)
+"""The modules that read the session fixture ``council_demo`` (tests/e2e/conftest.py): one
+worker runs them all, so the demo plays once (tests/unit/test_suite_layout.py keeps the list)."""
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: :data:`WORKERS` for the whole suite (``python -m pytest`` naming no paths);
+    none when paths are named (``pytest tests/x.py``): those tests run in pytest's own process,
+    as without pytest-xdist. ``-n 3`` on the command line still distributes any selection."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return WORKERS
+    return 0
+
+
+class ByModule(LoadFileScheduling):
+    """``--dist loadfile``: each module runs whole in one worker, which builds its module-scoped
+    fixtures once (the wheel's install, the protocol's PDF, the S3 server…), and the modules of
+    :data:`COUNCIL_DEMO_READERS` count as one. (``--dist loadgroup`` and ``xdist_group`` marks
+    would say this per test, but pytest-xdist 3.8 groups nothing under pytest 9.2:
+    pytest-dev/pytest-xdist#1386.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = super()._split_scope(nodeid)
+        return "council_demo" if module in COUNCIL_DEMO_READERS else module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker: the end-to-end modules (busy with browsers and `rada`
+    processes) spread through the first two thirds of the others (mostly waiting), so the
+    workers seldom run two at once and none is left for the end. Every worker orders its
+    collection the same way; without xdist the order stays as collected."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    busy = [m for m in modules if m.startswith("tests/e2e/")]
+    rest = [m for m in modules if not m.startswith("tests/e2e/")]
+    step = max(1, 2 * len(rest) // (3 * len(busy) or 1))
+    order: list[str] = []
+    for i, module in enumerate(busy):
+        order += [module, *rest[i * step : (i + 1) * step]]
+    order += rest[len(busy) * step :]
+    items[:] = [item for module in order for item in modules[module]]
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    if config.getvalue("dist") == "loadfile":
+        return ByModule(config, log)
+    return None  # another --dist given on the command line: pytest-xdist's own
 
 
 @pytest.fixture(scope="session")

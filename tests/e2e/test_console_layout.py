@@ -275,6 +275,9 @@ async def test_the_called_deputys_answers_fit_a_phone_screen(
     await keep_screenshot(other, "deputy-390x844-queue.png")
 
 
+# 46 s alone, 99 s in the whole suite's three workers beside a benchmark: twice the default's
+# room (a hang still ends it), as the schema fuzz has
+@pytest.mark.timeout(240)
 async def test_every_page_has_no_serious_accessibility_violation(
     identity_client: TestClient[Any, Any], sitting: Sitting, browser: Any
 ) -> None:

@@ -30,9 +30,9 @@ from recording.supervisor import RECLAIM_GRACE_SECONDS, RecordingSupervisor
 from tests.conftest import make_settings
 from tests.faults.conftest import OwnPostgres
 from tests.integration.conduct.world import ORDER, VOTERS, World, install_test_auth, make_world
-from tests.integration.recording.conftest import PORTS, simulated_settings, until
+from tests.integration.recording.conftest import PORTS, own_port, simulated_settings, until
 
-SECOND_PORTS = tuple(range(19480, 19490))  # the second rada's ingest pool
+SECOND_PORTS = tuple(own_port(n) for n in range(10, 20))  # the second rada's ingest pool
 
 
 def recording_app(

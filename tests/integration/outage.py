@@ -18,11 +18,22 @@ async def terminate(pool: asyncpg.Pool, pid: int) -> None:
         assert await conn.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)
 
 
+SPARE = 4
+"""Connections the pool opens before its database refuses new ones."""
+
+
 @contextlib.asynccontextmanager
 async def refusing_connections(server_uri: str, pool: asyncpg.Pool) -> AsyncIterator[None]:
-    """The pool's database refuses new connections (open ones keep working) until exit."""
-    async with pool.acquire() as conn:
-        name = await conn.fetchval("SELECT current_database()")
+    """The pool's database refuses new connections (open ones keep working) until exit. The
+    pool first opens :data:`SPARE` connections, so the test's own queries meanwhile find one
+    open even while the code under test holds others (with one open, a recorder supervisor's
+    poll holding it made the test's query open a connection, refused, under load)."""
+    held = [await pool.acquire() for _ in range(SPARE)]
+    try:
+        name = await held[0].fetchval("SELECT current_database()")
+    finally:
+        for conn in held:
+            await pool.release(conn)
     admin = await asyncpg.connect(server_uri)  # a database cannot refuse its own sessions
     try:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +30,26 @@ from recording.supervisor import RecordingSupervisor
 STALL = 2.0
 FPS = 25
 SOURCE_SECONDS = 6
-PORTS = tuple(range(19450, 19470))
+
+
+def _port_base() -> int:
+    """19450 in a plain run; each pytest-xdist worker (gw0, gw1, …) 100 ports further on, so
+    the recorders of two tests running at once never take each other's ports."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 19450 + 100 * int(worker.removeprefix("gw"))
+
+
+PORT_BASE = _port_base()
+PORTS = tuple(range(PORT_BASE, PORT_BASE + 20))  # the recorders' test pool
+
+
+def own_port(n: int) -> int:
+    """The ``n``-th port (0..79) of the worker's range outside ``PORTS``: a test's own, which no
+    other test of the run binds (fixed, so a test can check it is free again afterwards)."""
+    assert 0 <= n < 80
+    return PORT_BASE + 20 + n
+
+
 DIGIT_BASE = 25  # frame n is drawn as two grey levels: 16 + 8·(n // 25) and 16 + 8·(n % 25)
 # An SRT caller set up as an encoder is: it keeps calling for up to 10 s while no listener
 # answers (the next part's ffmpeg binds the port about a second after a part ends), and at its

@@ -27,6 +27,7 @@ from tests.integration.recording.conftest import (
     Publish,
     close_session,
     open_session,
+    own_port,
     wait_journal,
 )
 
@@ -62,7 +63,7 @@ async def test_sigkill_of_the_recording_process_leaves_a_playable_part_and_a_new
     reports the loss, and records the next stream as part 2 (R9)."""
     session_id = uuid.uuid4()
     root = tmp_path / "recordings"
-    runner = await start_runner(root, session_id, 19470)
+    runner = await start_runner(root, session_id, own_port(0))
     assert runner.stdout is not None
     try:
         url = (await next_line(runner.stdout, "ready"))["url"]
@@ -107,7 +108,7 @@ async def test_session_closed_while_its_recorder_was_dead_still_gets_its_archive
     the crashed part as recovered and writes the archive (archive_ready) without an ingest."""
     session_id = await open_session(pool)
     root = tmp_path / "recordings"
-    runner = await start_runner(root, session_id, 19471)
+    runner = await start_runner(root, session_id, own_port(1))
     assert runner.stdout is not None
     try:
         url = (await next_line(runner.stdout, "ready"))["url"]

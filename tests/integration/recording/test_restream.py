@@ -30,6 +30,7 @@ from tests.integration.recording.conftest import (
     close_session,
     journal_types,
     open_session,
+    own_port,
     simulated_settings,
     until,
     wait_journal,
@@ -37,7 +38,7 @@ from tests.integration.recording.conftest import (
 
 pytestmark = pytest.mark.slow
 
-LISTEN_PORT = 19478  # outside the recorders' test pool (conftest.PORTS)
+LISTEN_PORT = own_port(8)  # outside the recorders' test pool (conftest.PORTS)
 DESTINATION = f"rtmp://127.0.0.1:{LISTEN_PORT}/live/secret-stream-key"
 
 Listen = Callable[[Path], Awaitable[asyncio.subprocess.Process]]

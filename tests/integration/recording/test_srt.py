@@ -19,12 +19,12 @@ from recording.errors import NoIngestPort
 from recording.media import srt
 from tests.integration.recording.conftest import (
     FPS,
-    PORTS,
     SOURCE_SECONDS,
     SRT_CALLER,
     MakeRecorder,
     MediaCheck,
     Publish,
+    own_port,
     until,
 )
 from tests.integration.recording.test_crash import next_line, start_runner
@@ -37,12 +37,15 @@ async def test_a_caller_without_the_passphrase_is_refused_by_the_handshake(
     """A wrong passphrase and none are refused before ffmpeg reads a byte: the listener stays
     the same process, no event, no part file; the rightful caller is then recorded whole, and
     the passphrase is on no command line but the caller's own."""
-    recorder, sink = await make_recorder(ingest="srt")
+    # a key of its own: the other SRT tests' callers (another pytest-xdist worker's at the same
+    # moment) show the default key's passphrase on their command lines
+    key = f"k3y-{uuid.uuid4().hex}"
+    recorder, sink = await make_recorder(ingest="srt", key=key)
     url = recorder.ingest_url()
     query = parse_qs(urlsplit(url).query)
     assert urlsplit(url).netloc == f"127.0.0.1:{recorder.port}"
     assert query["mode"] == ["caller"] and query["pbkeylen"] == ["32"]
-    assert query["passphrase"] == [srt.passphrase("k3y-for-test")]
+    assert query["passphrase"] == [srt.passphrase(key)]
     await until(lambda: recorder.ingest_pid is not None)
     listener = recorder.ingest_pid
 
@@ -78,7 +81,8 @@ async def test_the_srt_ffmpeg_ends_when_rada_dies(
     ffmpeg still ends (SIGTERM on its parent's death), leaving the part playable and the port
     free, instead of recording on into the session's folder."""
     session_id = uuid.uuid4()
-    runner = await start_runner(tmp_path, session_id, 19472, ingest="srt")
+    port = own_port(2)
+    runner = await start_runner(tmp_path, session_id, port, ingest="srt")
     assert runner.stdout is not None
     try:
         url = (await next_line(runner.stdout, "ready"))["url"]
@@ -104,26 +108,29 @@ async def test_the_srt_ffmpeg_ends_when_rada_dies(
     assert media.decode_errors(part) == ""
     assert len(media.frame_numbers(part)) >= FPS
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 19472))
+        probe.bind(("127.0.0.1", port))
 
 
 async def test_the_session_holds_its_udp_port_between_parts() -> None:
     """The pool's UDP ports: a held one is skipped by the next session, let go for ffmpeg and
     bound again after it; a full pool is refused."""
-    first = srt.UdpPort("127.0.0.1", PORTS[:2])
-    second = srt.UdpPort("127.0.0.1", PORTS[:2])
-    assert first.take() == PORTS[0]
-    assert second.take() == PORTS[1]  # PORTS[0] is held
+    # a pool no other test binds: every recorder of the run takes PORTS[0] first, and one still
+    # ending (or left behind by a failed test) holds it, which this test would read as a bug
+    pool = (own_port(3), own_port(4))
+    first = srt.UdpPort("127.0.0.1", pool)
+    second = srt.UdpPort("127.0.0.1", pool)
+    assert first.take() == pool[0]
+    assert second.take() == pool[1]  # pool[0] is held
     with pytest.raises(NoIngestPort):
-        srt.UdpPort("127.0.0.1", PORTS[:2]).take()
+        srt.UdpPort("127.0.0.1", pool).take()
 
     first.release()  # what ffmpeg does with it meanwhile: bind it
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ffmpeg_like:
-        ffmpeg_like.bind(("127.0.0.1", PORTS[0]))
+        ffmpeg_like.bind(("127.0.0.1", pool[0]))
         assert not first.hold()
     assert first.hold()
     with pytest.raises(NoIngestPort):
-        srt.UdpPort("127.0.0.1", PORTS[:1]).take()
+        srt.UdpPort("127.0.0.1", pool[:1]).take()
     first.release()
     second.release()
 
