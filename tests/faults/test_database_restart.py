@@ -135,7 +135,7 @@ async def test_sessions_are_recorded_and_voted_after_postgres_restarts(
         assert first.sid not in supervisor(other).recorders
         for surname in ORDER[:3]:
             assert await answer(first, vote, surname) == 201
-        assert await healthz(client) == (200, (await healthz(client))[1])
+        assert (await healthz(client))[0] == 200  # the body carries the poll's age: not compared
 
         await asyncio.to_thread(own_postgres.crash)
         crashed_at = loop.time()
